@@ -1,0 +1,182 @@
+"""The ``benchframe`` command."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from itertools import product
+
+from tabulate import tabulate
+
+from benchframe import BenchframeError, __version__
+from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
+from benchframe.kconfig import KernelConfig
+from benchframe.metrics import METRICS
+from benchframe.output import dumps, result_document, write_atomic
+from benchframe.plugins import get_registry
+from benchframe.runner import RunSpec, parse_design_spec, run_one
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (and exit status 2) instead of usage + message."""
+
+    def error(self, message: str):  # noqa: D401
+        raise BenchframeError(f"{self.prog}: {message}")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or ():
+        out.extend(x.strip() for x in v.split(",") if x.strip())
+    return out
+
+
+def parse_params(values: list[str] | None) -> dict[str, list[str]]:
+    """``["bulk=1,8,64", "cpus=2"]`` -> ``{"bulk": ["1", "8", "64"], "cpus": ["2"]}``."""
+    params: dict[str, list[str]] = {}
+    for item in values or ():
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not value.strip():
+            raise BenchframeError(f"--param {item!r}: expected key=value[,value...]")
+        params.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
+    return params
+
+
+def param_grid(params: dict[str, list[str]]) -> list[dict[str, str]]:
+    keys = list(params)
+    return [dict(zip(keys, combo)) for combo in product(*(params[k] for k in keys))]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
+                   help="load a plugin module (importable name or .py path); repeatable")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="benchframe", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"benchframe {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics or configs")
+    p.add_argument("what", choices=["designs", "workloads", "profiles", "metrics", "configs"])
+    _common(p)
+
+    p = sub.add_parser("run", help="run designs x workload x params x seeds; print a table, write JSON")
+    p.add_argument("--design", action="append", required=True, metavar="NAME[:opt=val]",
+                   help="design(s); repeat or comma-separate")
+    p.add_argument("--workload", required=True)
+    p.add_argument("--param", action="append", metavar="KEY=V[,V...]", help="workload parameter(s); lists run "
+                   "their product")
+    p.add_argument("--seed", action="append", metavar="N", help="seed(s); default 1")
+    p.add_argument("--profile", metavar="NAME_OR_FILE", help="cost profile (default e5-1650v4)")
+    p.add_argument("--config", action="append", metavar="OPTION", help=f"kernel config: {', '.join(KCONFIG_OPTIONS)}")
+    p.add_argument("--json", metavar="PATH", help="write the result document here")
+    p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list)")
+    _common(p)
+    return parser
+
+
+def cmd_list(args) -> int:
+    reg = get_registry(tuple(args.plugin))
+    if args.what == "designs":
+        rows = [(d.name, d.shape, d.description) for d in reg.designs.values()]
+        print(tabulate(rows, headers=["design", "shape", "description"], tablefmt="simple"))
+    elif args.what == "workloads":
+        rows = [(w.name, ", ".join(f"{p.name}={p.default}" for p in w.params), w.description)
+                for w in reg.workloads.values()]
+        print(tabulate(rows, headers=["workload", "parameters (defaults)", "description"], tablefmt="simple"))
+    elif args.what == "profiles":
+        rows = [(p.name, p.description, p.path) for p in reg.profiles.values()]
+        print(tabulate(rows, headers=["profile", "description", "file"], tablefmt="simple"))
+    elif args.what == "metrics":
+        rows = [(m.name, m.unit, m.better, m.definition) for m in METRICS.values()]
+        for w in reg.workloads.values():
+            rows += [(n, u, b, f"[{w.name}] {d}") for n, (u, b, d) in w.metrics.items()]
+        print(tabulate(rows, headers=["metric", "unit", "better", "definition"], tablefmt="simple"))
+    else:
+        print(tabulate(sorted(KCONFIG_OPTIONS.items()), headers=["config", "effect"], tablefmt="simple"))
+    return 0
+
+
+DEFAULT_TABLE_METRICS = ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "free_cycles_per_page",
+                         "irqs_off_max_cycles", "fallbacks", "invariant_violations")
+
+
+def cmd_run(args) -> int:
+    plugins = tuple(args.plugin)
+    reg = get_registry(plugins)
+    designs = _split(args.design)
+    for d in designs:
+        parse_design_spec(d, reg)
+    workload = reg.workload(args.workload)
+    grid = param_grid(parse_params(args.param))
+    for point in grid:
+        workload.resolve_params(point)
+    seeds = []
+    for s in _split(args.seed) or ["1"]:
+        try:
+            seeds.append(int(s))
+        except ValueError:
+            raise BenchframeError(f"--seed {s!r} is not an integer") from None
+    config = KernelConfig.parse(args.config)
+    costs = reg.cost_model(args.profile)
+    if args.json:
+        write_check = args.json
+        from pathlib import Path
+        if not Path(write_check).parent.resolve().is_dir():
+            raise BenchframeError(f"--json {write_check}: directory does not exist")
+    runs = []
+    for design, point, seed in product(designs, grid, seeds):
+        spec = RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
+                       config=tuple(config.as_list()), plugins=plugins)
+        runs.append(run_one(spec, reg))
+    shown = _split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)
+    unknown = [m for m in shown if not any(m in r.metrics for r in runs)]
+    if unknown:
+        raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
+    param_keys = sorted({k for point in grid for k in point})
+    rows = [[r.design] + [r.params[k] for k in param_keys] + [r.seed] + [r.metrics.get(m) for m in shown]
+            for r in runs]
+    print(tabulate(rows, headers=["design"] + param_keys + ["seed"] + shown, tablefmt="simple",
+                   missingval="-", floatfmt=".1f"))
+    bad = sum(r.metrics["invariant_violations"] for r in runs)
+    for r in runs:
+        for v in r.violations[:3]:
+            print(f"benchframe: violation: {r.design}/{r.workload} {r.params}: {v}", file=sys.stderr)
+    if args.json:
+        doc = result_document([r.as_dict() for r in runs], costs.name, config.as_list(),
+                              "benchframe " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        doc["command"] = ""  # keep the file identical whatever the argument spelling
+        write_atomic(args.json, dumps(doc))
+    return EXIT_FAILED if bad else 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        status = COMMANDS[args.command](args)
+        errors = get_registry(tuple(getattr(args, "plugin", ()) or ())).errors
+    except BenchframeError as exc:
+        print(f"benchframe: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("benchframe: interrupted", file=sys.stderr)
+        return 130
+    for line in errors:
+        print(f"benchframe: plugin error: {line}", file=sys.stderr)
+    if errors and status == 0:
+        status = EXIT_FAILED
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

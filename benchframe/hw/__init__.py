@@ -1,0 +1,1 @@
+"""The simulated hardware: topology, CPUs and their interrupt state, the cost model."""

@@ -1,0 +1,141 @@
+"""A simulated CPU: its clock in cycles and the interrupt/preemption state the kernel code manipulates.
+
+Model code *charges* costs to the CPU it runs on. Every charge is a point where a pending interrupt may be
+delivered: a hardirq only while IRQs are enabled (and, on PREEMPT_RT, where the threaded handler may preempt),
+an NMI always. Delivery runs the handler nested on this CPU, as the kernel would (see ``engine.Engine``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchframe.engine import Engine
+    from benchframe.hw.costs import CostModel
+
+# Execution contexts, innermost last (in_task(), in_serving_softirq(), in_hardirq(), in_nmi()).
+TASK = "task"
+SOFTIRQ = "softirq"
+HARDIRQ = "hardirq"
+NMI = "nmi"
+CONTEXTS = (TASK, SOFTIRQ, HARDIRQ, NMI)
+
+INF = math.inf
+
+
+class CPU:
+    """One CPU. Counters here are raw; ``metrics`` turns them into per-page figures."""
+
+    __slots__ = (
+        "id", "node", "engine", "costs", "clock", "next_event", "irqs_on", "preempt_count",
+        "migrate_disable_count", "context", "irqs_off_since", "irqs_off_windows", "irq_toggles",
+        "atomics", "sources", "irq_latencies", "irqs_delivered", "_irq_half", "_preempt_half",
+        "preempt_rt", "waiting_for",
+    )
+
+    def __init__(self, cpu_id: int, node: int, engine: Engine, costs: CostModel, preempt_rt: bool = False):
+        self.id = cpu_id
+        self.node = node
+        self.engine = engine
+        self.costs = costs
+        self.preempt_rt = preempt_rt
+        self.clock = 0
+        self.next_event = INF  # earliest clock at which deliver() must look at the interrupt sources
+        self.irqs_on = True
+        self.preempt_count = 0
+        self.migrate_disable_count = 0
+        self.context = TASK
+        self.irqs_off_since = 0
+        self.irqs_off_windows: list[int] = []  # cycles of each local_irq_save/disable .. restore/enable
+        self.irq_toggles = 0  # IRQ disable transitions (each one pairs with an enable)
+        self.atomics = 0
+        self.sources: list = []  # InterruptSource objects targeting this CPU
+        self.irq_latencies: list[int] = []  # arrival -> handler start, cycles, per delivered hardirq
+        self.irqs_delivered = 0
+        self._irq_half = costs.half("irq_save_restore")
+        self._preempt_half = costs.half("preempt_disable_enable")
+        self.waiting_for = None  # the lock this CPU is blocked on, if any
+
+    def __repr__(self) -> str:
+        return f"<CPU{self.id} clock={self.clock} {self.context} irqs={'on' if self.irqs_on else 'off'}>"
+
+    # -- time ----------------------------------------------------------------------------------------
+    def charge(self, cycles: int) -> None:
+        """Spend ``cycles`` on this CPU; a charge point where interrupts may be delivered."""
+        self.clock += cycles
+        if self.clock >= self.next_event:
+            self.engine.deliver(self)
+
+    def atomic(self, cycles: int | None = None) -> None:
+        """Charge one LOCK-prefixed atomic (counted in ``atomics``)."""
+        self.atomics += 1
+        self.charge(self.costs.atomic_rmw if cycles is None else cycles)
+
+    # -- interrupt state -----------------------------------------------------------------------------
+    def local_irq_save(self) -> bool:
+        """``local_irq_save(flags)``: returns the previous IRQ-enabled state as ``flags``."""
+        self.charge(self._irq_half[0])
+        flags = self.irqs_on
+        if flags:
+            self.irqs_on = False
+            self.irqs_off_since = self.clock
+            self.irq_toggles += 1
+            self.engine.rearm(self)
+        return flags
+
+    def local_irq_restore(self, flags: bool) -> None:
+        self.charge(self._irq_half[1])
+        if flags and not self.irqs_on:
+            self.irqs_on = True
+            self.irqs_off_windows.append(self.clock - self.irqs_off_since)
+            self.engine.rearm(self)
+
+    def local_irq_disable(self) -> None:
+        c = self.costs.costs["irq_disable_enable"]
+        self.charge(c // 2)
+        if self.irqs_on:
+            self.irqs_on = False
+            self.irqs_off_since = self.clock
+            self.irq_toggles += 1
+            self.engine.rearm(self)
+
+    def local_irq_enable(self) -> None:
+        c = self.costs.costs["irq_disable_enable"]
+        self.charge(c - c // 2)
+        if not self.irqs_on:
+            self.irqs_on = True
+            self.irqs_off_windows.append(self.clock - self.irqs_off_since)
+            self.engine.rearm(self)
+
+    def preempt_disable(self) -> None:
+        self.charge(self._preempt_half[0])
+        self.preempt_count += 1
+
+    def preempt_enable(self) -> None:
+        self.preempt_count -= 1
+        self.charge(self._preempt_half[1])
+        if self.preempt_count == 0 and self.preempt_rt:
+            self.engine.rearm(self)  # a threaded handler may now preempt
+
+    def migrate_disable(self) -> None:
+        # migrate_disable() is a per-task counter increment: cheaper than preempt_disable (kf §3.3).
+        self.charge(self._preempt_half[0])
+        self.migrate_disable_count += 1
+
+    def migrate_enable(self) -> None:
+        self.migrate_disable_count -= 1
+        self.charge(self._preempt_half[1])
+
+    # -- context queries, as in include/linux/preempt.h ----------------------------------------------
+    def in_nmi(self) -> bool:
+        return self.context == NMI
+
+    def in_hardirq(self) -> bool:
+        return self.context == HARDIRQ
+
+    def in_interrupt(self) -> bool:
+        return self.context != TASK
+
+    def in_task(self) -> bool:
+        return self.context == TASK

@@ -1,0 +1,99 @@
+"""Metrics: every figure a run reports, with its unit, which way is better and a one-line definition; and the
+functions that turn the simulation's raw counters into them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchframe.runner import RunContext
+
+LOWER = "lower"
+HIGHER = "higher"
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: str
+    better: str  # LOWER or HIGHER: which way is an improvement
+    definition: str
+
+
+def _m(name: str, unit: str, better: str, definition: str) -> tuple[str, Metric]:
+    return name, Metric(name, unit, better, definition)
+
+
+METRICS: dict[str, Metric] = dict([
+    _m("alloc_cycles_per_page", "cycles", LOWER, "cycles spent in the caller's allocation calls per page allocated"),
+    _m("free_cycles_per_page", "cycles", LOWER, "cycles spent in the caller's free calls per page freed"),
+    _m("alloc_free_cycles_per_page", "cycles", LOWER, "alloc_cycles_per_page + free_cycles_per_page"),
+    _m("ns_per_page", "ns", LOWER, "alloc_free_cycles_per_page converted with the profile's clock rate"),
+    _m("irqs_off_max_cycles", "cycles", LOWER, "longest window with IRQs disabled by kernel code, any CPU"),
+    _m("irqs_off_p99_cycles", "cycles", LOWER, "99th percentile (nearest rank) of the IRQs-disabled windows"),
+    _m("irq_latency_p50_cycles", "cycles", LOWER, "median delay from a device interrupt's arrival to its handler"),
+    _m("irq_latency_p99_cycles", "cycles", LOWER, "99th percentile of the interrupt delivery delay"),
+    _m("irq_latency_max_cycles", "cycles", LOWER, "longest interrupt delivery delay"),
+    _m("zone_lock_wait_cycles", "cycles", LOWER, "cycles CPUs spent waiting for a zone->lock held by another CPU"),
+    _m("zone_lock_hold_max_cycles", "cycles", LOWER, "longest zone->lock hold time"),
+    _m("atomics_per_page", "ops", LOWER, "LOCK-prefixed atomic operations per page allocated"),
+    _m("irq_toggles_per_page", "ops", LOWER, "IRQ disable/enable pairs per page allocated"),
+    _m("fallbacks", "calls", LOWER, "bulk calls that used the single-page path"),
+    _m("partial_returns", "calls", LOWER, "bulk calls that returned fewer pages than requested"),
+    _m("pcp_refills", "calls", LOWER, "rmqueue_bulk() refills of a pcp list from the buddy allocator"),
+    _m("pcp_drains", "calls", LOWER, "free_pcppages_bulk() drains of a pcp list to the buddy allocator"),
+    _m("pages_allocated", "pages", HIGHER, "pages handed to callers"),
+    _m("metadata_bytes_per_page", "bytes", LOWER, "bytes per page of the structure carrying pages to the caller"),
+    _m("pcp_link_bytes", "bytes", LOWER, "bytes of struct page linking a page on a per-CPU list"),
+    _m("invariant_violations", "count", LOWER, "DESIGN §7 invariant violations found during and after the run"),
+])
+
+
+def percentile(values: list[int] | list[float], pct: float) -> float | None:
+    """Nearest-rank percentile; ``None`` for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _per(num: float, den: float) -> float | None:
+    return round(num / den, 3) if den else None
+
+
+def standard_metrics(ctx: RunContext) -> dict[str, float | int | None]:
+    """The metrics every run reports, from the context's counters."""
+    k = ctx.kernel
+    cpus = ctx.engine.cpus
+    windows = [w for c in cpus for w in c.irqs_off_windows]
+    latencies = [lat for c in cpus for lat in c.irq_latencies]
+    alloc = _per(ctx.alloc_cycles, ctx.pages_allocated)
+    free = _per(ctx.free_cycles, ctx.pages_freed)
+    both = round(alloc + free, 3) if alloc is not None and free is not None else alloc
+    pages = ctx.pages_allocated
+    return {
+        "alloc_cycles_per_page": alloc,
+        "free_cycles_per_page": free,
+        "alloc_free_cycles_per_page": both,
+        "ns_per_page": round(ctx.costs.ns(both), 3) if both is not None else None,
+        "irqs_off_max_cycles": max(windows) if windows else 0,
+        "irqs_off_p99_cycles": percentile(windows, 99) or 0,
+        "irq_latency_p50_cycles": percentile(latencies, 50),
+        "irq_latency_p99_cycles": percentile(latencies, 99),
+        "irq_latency_max_cycles": max(latencies) if latencies else None,
+        "zone_lock_wait_cycles": sum(z.lock.wait_cycles for z in k.zones),
+        "zone_lock_hold_max_cycles": max(z.lock.max_hold for z in k.zones),
+        "atomics_per_page": _per(sum(c.atomics for c in cpus), pages),
+        "irq_toggles_per_page": _per(sum(c.irq_toggles for c in cpus), pages),
+        "fallbacks": k.stat.fallbacks,
+        "partial_returns": k.stat.partial_returns,
+        "pcp_refills": k.stat.pcp_refills,
+        "pcp_drains": k.stat.pcp_drains,
+        "pages_allocated": pages,
+        "metadata_bytes_per_page": ctx.design.metadata_bytes_per_page,
+        "pcp_link_bytes": ctx.design.pcp_link_bytes,
+        "invariant_violations": len(k.violations),
+    }

@@ -1,0 +1,177 @@
+"""Building blocks of a bulk allocator design: ``__alloc_pages_bulk()`` as merged in 5.13, in steps a design
+can override one at a time (as a kernel patch changes one part of the function).
+
+``BulkAllocator.alloc_bulk`` keeps the 5.13 control flow and the kernel's fallbacks:
+
+1. ``nr_pages <= 0`` returns 0; an array's leading populated slots are skipped (bounds checked first,
+   b08e50dd6448); a fully populated array returns its size (ff4b2b4014cb, the 5.13 NFSD fix);
+2. one page left to fill, ``PAGE_OWNER`` enabled, or no local zone passing
+   ``zone_watermark_fast(mark + nr_pages)`` (bulk never spills to a remote node): the single-page path;
+3. the pcp is protected (``PcpOps.lock``), pages are taken with ``PcpOps.rmqueue_pcplist`` and, per page,
+   accounted, prepped and stored; populated array slots met on the way are skipped and counted;
+4. if the pcp yields nothing before the first page: the single-page path; later: partial success.
+"""
+
+from __future__ import annotations
+
+from benchframe.hw.cpu import CPU
+from benchframe.mm.page import gfp_migratetype
+from benchframe.mm.page_alloc import Kernel
+from benchframe.mm.pcp import PcpOps
+from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
+
+LIST = "list"
+ARRAY = "array"
+
+
+class DesignImpl:
+    """What every design implements, bound to one simulated kernel.
+
+    ``shape`` is the caller-facing form: ``"list"`` (pages appended to ``page_list``) or ``"array"`` (NULL slots
+    of ``page_array`` filled). ``pcp_ops`` is the per-CPU list protocol the whole kernel uses with this design.
+    """
+
+    shape = ARRAY
+    pcp_ops: type[PcpOps] = PcpOps
+
+    def __init__(self, k: Kernel, **options):
+        self.k = k
+        self.options = options
+
+    def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list | None = None,
+                   page_array: list | None = None) -> int:
+        raise NotImplementedError
+
+    def free_page(self, cpu: CPU, page: int) -> None:
+        """Free one page (``__free_page()`` -> ``free_unref_page()``)."""
+        self.k.free_unref_page(cpu, page)
+
+    def free_bulk(self, cpu: CPU, pages: list[int]) -> None:
+        """Free several pages; by default one at a time, as the 5.13 callers did."""
+        free = self.free_page
+        for page in pages:
+            free(cpu, page)
+
+
+class BulkAllocator(DesignImpl):
+    """``__alloc_pages_bulk()`` as merged in 5.13 (387ba26fb1cb + 0f87d9d30f21 + fixes), in overridable steps."""
+
+    shape = ARRAY
+    prep_in_loop = True  # False: prep_new_page() in a second pass after the pcp is unlocked (v3-v5)
+    account_per_page = True  # False: count once per call and apply after unlock (5.14, 3e23060b2d0b)
+
+    def __init__(self, k: Kernel, **options):
+        super().__init__(k, **options)
+        c = k.costs
+        self._c_stats = c.zone_statistics
+        self._c_scan = c.array_scan_slot
+        self._c_store = c.array_store if self.shape == ARRAY else c.list_add
+
+    # -- steps ---------------------------------------------------------------------------------------
+    def choose_zone(self, cpu: CPU, gfp: int, nr_pages: int, alloc_flags: int) -> Zone | None:
+        """The zonelist walk of ``__alloc_pages_bulk()``: the first zone of the preferred node whose
+        ``zone_watermark_fast(wmark + nr_pages)`` passes; a zone on another node ends the walk (no spill)."""
+        k = self.k
+        cpu.charge(k._c_gpff)
+        zonelist = k.zonelists[cpu.node]
+        preferred = zonelist[0]
+        for zone in zonelist:
+            if len(k.node_zones) > 1 and zone.node != preferred.node:
+                return None
+            mark = zone.watermark[alloc_flags & ALLOC_WMARK_MASK] + nr_pages
+            if zone.zone_watermark_fast(0, mark, alloc_flags):
+                return zone
+        return None
+
+    def prep(self, cpu: CPU, page: int, gfp: int) -> None:
+        self.k.prep_new_page(cpu, page, 0, gfp)
+
+    def single_page(self, cpu: CPU, gfp: int, page_list: list | None, page_array: list | None,
+                    nr_populated: int) -> int:
+        """``failed:`` label: one page through ``__alloc_pages()``, which may try harder than the bulk path."""
+        k = self.k
+        k.stat.fallbacks += 1
+        page = k.alloc_pages(cpu, gfp, 0)
+        if page is not None:
+            if page_list is not None:
+                page_list.append(page)
+            else:
+                page_array[nr_populated] = page
+            cpu.charge(self._c_store)
+            nr_populated += 1
+        return nr_populated
+
+    # -- the function --------------------------------------------------------------------------------
+    def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list | None = None,
+                   page_array: list | None = None) -> int:
+        """``__alloc_pages_bulk(gfp, numa_mem_id(), NULL, nr_pages, page_list, page_array)`` (5.13)."""
+        k = self.k
+        k.stat.bulk_calls += 1
+        if nr_pages <= 0:
+            return 0
+        nr_populated = 0
+        scan = self._c_scan
+        if page_array is not None:
+            while nr_populated < nr_pages and page_array[nr_populated] is not None:
+                nr_populated += 1
+                cpu.charge(scan)
+            if nr_populated == nr_pages:
+                return nr_populated
+        if nr_pages - nr_populated == 1 or k.config.page_owner:
+            return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+        cpu.charge(k._c_alloc_body)  # gfp_allowed_mask, prepare_alloc_pages()
+        alloc_flags = ALLOC_WMARK_LOW
+        zone = self.choose_zone(cpu, gfp, nr_pages, alloc_flags)
+        if zone is None:
+            return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+
+        ops = k.pcp_ops
+        pcp = zone.pcp[cpu.id]
+        mt = gfp_migratetype(gfp)
+        token = ops.lock(cpu, pcp)
+        if token is None:  # a trylock design could not take the pcp
+            return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+        take = ops.rmqueue_pcplist
+        stats = self._c_stats if self.account_per_page else 0
+        prep_now = self.prep_in_loop
+        store = self._c_store
+        taken = []  # pages still to prep after unlock (second-pass designs)
+        owner = k.mem.cpu
+        nr_account = 0
+        while nr_populated < nr_pages:
+            if page_array is not None and page_array[nr_populated] is not None:
+                nr_populated += 1  # skip already-populated slots
+                cpu.charge(scan)
+                continue
+            page = take(cpu, zone, mt, alloc_flags, pcp)
+            if page is None:
+                if not nr_populated:  # nothing at all: try the single-page path (which may reclaim)
+                    ops.unlock(cpu, token, pcp)
+                    return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+                break
+            nr_account += 1
+            owner[page] = cpu.id
+            if stats:
+                cpu.charge(stats)
+            if prep_now:
+                self.prep(cpu, page, gfp)
+            else:
+                taken.append(page)
+            if page_list is not None:
+                page_list.append(page)
+            else:
+                page_array[nr_populated] = page
+            cpu.charge(store)
+            nr_populated += 1
+        ops.unlock(cpu, token, pcp)
+        if not self.account_per_page and nr_account:
+            cpu.charge(self._c_stats)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
+        for page in taken:
+            self.prep(cpu, page, gfp)
+        k.stat.pages_allocated += nr_account
+        if nr_populated < nr_pages:
+            k.stat.partial_returns += 1
+        return nr_populated
+
+
+__all__ = ["BulkAllocator", "DesignImpl", "LIST", "ARRAY"]

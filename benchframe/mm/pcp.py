@@ -1,0 +1,174 @@
+"""Per-CPU page lists (``struct per_cpu_pages``) and the functions that move pages between them and the buddy
+allocator: ``rmqueue_bulk()``, ``free_pcppages_bulk()``, ``__rmqueue_pcplist()``, ``free_unref_page_commit()``.
+
+``PcpOps`` is the *building block* a design swaps: how a pcp list is protected (``lock``/``unlock``), how a page
+is taken off it and put back. The default is the 5.13 kernel's: IRQs disabled with ``local_irq_save``, lists
+are ``list_head``s. A design overrides only what its kernel patch changed.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from benchframe.hw.cpu import CPU
+from benchframe.mm.page import MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
+
+if TYPE_CHECKING:
+    from benchframe.mm.page_alloc import Kernel
+    from benchframe.mm.zone import Zone
+
+
+def zone_batchsize(managed_pages: int, page_size: int = 4096) -> int:
+    """``zone_batchsize()`` (5.13): about a quarter of a MiB-sized chunk of the zone, kept below 2^n - 1 to
+    avoid cache aliasing. 63 for zones of 1 GiB or more with 4 KiB pages."""
+    batch = managed_pages // 1024
+    if batch * page_size > 1024 * 1024:
+        batch = (1024 * 1024) // page_size
+    batch //= 4
+    if batch < 1:
+        batch = 1
+    b = batch + batch // 2
+    return (1 << (b.bit_length() - 1)) - 1  # rounddown_pow_of_two(b) - 1
+
+
+def pcp_high(batch: int) -> int:
+    """``pageset_set_batch()`` (5.12/5.13 default): ``high = 6 * batch``."""
+    return 6 * batch
+
+
+class PcpList:
+    """A ``struct list_head`` of pages on a pcp (left end = head). Operations are *not* atomic: the model
+    charges their cost between reading the head and writing the links, so an interrupt that touches the same
+    list in between corrupts it as it would in the kernel; the corruption is recorded as a violation."""
+
+    __slots__ = ("q", "k", "name")
+
+    def __init__(self, k: Kernel, name: str):
+        self.q: deque[int] = deque()
+        self.k = k
+        self.name = name
+
+    def __len__(self) -> int:
+        return len(self.q)
+
+    def __iter__(self):
+        return iter(self.q)
+
+    def del_first(self, cpu: CPU, cost: int) -> int:
+        """``page = list_first_entry(list); list_del(&page->lru)``; ``cost`` is spent between the two."""
+        q = self.q
+        page = q[0]
+        cpu.charge(cost)
+        if q and q[0] == page:
+            q.popleft()
+        elif page in q:
+            q.remove(page)  # entries were added in front meanwhile: list_del of a linked entry is fine
+        else:
+            self.k.violation(f"list_del corruption: pfn {page} was already unlinked from {self.name} "
+                             f"(CPU{cpu.id}, {cpu.context})")
+        return page
+
+    def add_head(self, cpu: CPU, page: int, cost: int) -> None:
+        """``list_add(&page->lru, list)``; reads ``head->next``, spends ``cost``, then writes the links."""
+        q = self.q
+        first = q[0] if q else None
+        cpu.charge(cost)
+        now = q[0] if q else None
+        if now != first:
+            if first is None or first in q:
+                # Entries added in between are unlinked by our stale write to head->next: lost.
+                while q and q[0] != first:
+                    lost = q.popleft()
+                    self.k.violation(f"list_add corruption: pfn {lost} lost from {self.name} "
+                                     f"(CPU{cpu.id}, {cpu.context})")
+            else:
+                # Our stale next was taken off the list meanwhile: we link it back in while it is in use.
+                q.appendleft(first)
+                self.k.violation(f"list_add corruption: pfn {first} relinked into {self.name} after it was "
+                                 f"handed out (CPU{cpu.id}, {cpu.context})")
+        q.appendleft(page)
+
+    def add_tail(self, page: int) -> None:
+        self.q.append(page)
+
+    def del_last(self) -> int:
+        return self.q.pop()
+
+
+class PerCpuPages:
+    """``struct per_cpu_pages``: ``count``, ``high``, ``batch`` and one list per pcp migrate type."""
+
+    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists")
+
+    def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list):
+        self.cpu = cpu
+        self.zone = zone
+        self.count = 0
+        self.batch = batch
+        self.high = high
+        self.lists = lists
+
+
+class PcpOps:
+    """How the per-CPU lists are protected and used: the 5.13 kernel (``local_irq_save``, ``list_head``).
+
+    Subclass and override to model another protection scheme (``local_lock``, lock-less ``llist``, the 6.0
+    pcp spinlock). ``lock`` returns a token for ``unlock``, or ``None`` when the lock could not be taken (a
+    trylock design), in which case the caller falls back to the buddy path.
+    """
+
+    name = "irqsave"
+    list_class = PcpList
+    #: 6.0+ rmqueue(): when the pcp yields nothing, try the buddy lists directly (5.13 returns NULL)
+    fallthrough_to_buddy = False
+
+    def __init__(self, k: Kernel):
+        self.k = k
+        costs = k.costs
+        self.c_take = costs.rmqueue_pcplist_page
+        self.c_commit = costs.rmqueue_pcplist_page  # list_add + count++ mirrors list_del + count-- (INFERRED)
+
+    def new_list(self, cpu: int, zone: Zone, mt: int):
+        return self.list_class(self.k, f"pcp[cpu{cpu}][{zone.name}][mt{mt}]")
+
+    # -- protection ----------------------------------------------------------------------------------
+    def lock(self, cpu: CPU, pcp: PerCpuPages | None = None):
+        """5.13: ``local_irq_save(flags)``."""
+        return cpu.local_irq_save()
+
+    def unlock(self, cpu: CPU, token, pcp: PerCpuPages | None = None) -> None:
+        cpu.local_irq_restore(token)
+
+    # -- taking and returning pages ------------------------------------------------------------------
+    def rmqueue_pcplist(self, cpu: CPU, zone: Zone, mt: int, alloc_flags: int, pcp: PerCpuPages) -> int | None:
+        """``__rmqueue_pcplist()`` (5.13): refill an empty list with ``pcp->batch`` pages from the buddy
+        allocator, then take the first page."""
+        k = self.k
+        lst = pcp.lists[mt]
+        if not lst:
+            pcp.count += k.rmqueue_bulk(cpu, zone, 0, pcp.batch, lst, mt, alloc_flags)
+            if not lst:
+                return None
+        page = lst.del_first(cpu, self.c_take)
+        pcp.count -= 1
+        state = k.mem.state
+        if state[page] != PAGE_PCP:  # check_new_pcp(): only a corrupted list gets here
+            k.violation(f"page handed out twice: pfn {page} taken from {lst.name} while "
+                        f"{STATE_NAMES[state[page]]} (CPU{cpu.id}, {cpu.context})")
+        state[page] = PAGE_ALLOCATED
+        return page
+
+    def free_commit(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
+        """``free_unref_page_commit()`` (5.13, without the adaptive ``free_factor``): add the page to this CPU's
+        list and drain ``batch`` pages to the buddy allocator when ``count >= high``."""
+        k = self.k
+        pcp = zone.pcp[cpu.id]
+        k.mem.state[page] = PAGE_PCP
+        pcp.lists[mt].add_head(cpu, page, self.c_commit)
+        pcp.count += 1
+        if pcp.count >= pcp.high:
+            k.free_pcppages_bulk(cpu, zone, pcp.batch, pcp)
+
+
+__all__ = ["PcpOps", "PcpList", "PerCpuPages", "zone_batchsize", "pcp_high", "MIGRATE_PCPTYPES"]

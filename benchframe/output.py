@@ -1,0 +1,76 @@
+"""Writing result files: atomically (write to a temporary file in the same directory, then rename), so an
+interrupted run never leaves a half-written file, and with a stable layout so identical runs give identical
+bytes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from benchframe import BenchframeError, __version__
+
+SCHEMA = 1
+
+
+def git_commit() -> str | None:
+    """The commit of the benchframe source tree, if it is a git checkout (``None`` for an installed wheel)."""
+    here = Path(__file__).resolve().parent.parent
+    if not (here / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def result_document(runs: list[dict[str, Any]], profile: str, config: list[str], command: str = "") -> dict:
+    return {
+        "schema": SCHEMA,
+        "benchframe": __version__,
+        "git_commit": git_commit(),
+        "profile": profile,
+        "config": config,
+        "command": command,
+        "runs": runs,
+    }
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+def write_atomic(path: str | Path, text: str | bytes) -> None:
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace``; errors name the path."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise BenchframeError(f"cannot write {path}: directory {folder} does not exist")
+    data = text.encode() if isinstance(text, str) else text
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise BenchframeError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise BenchframeError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

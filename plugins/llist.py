@@ -1,0 +1,286 @@
+"""``llist``: Mel Gorman's idea from the 2021 thread — per-CPU page lists as lock-less ``llist``s.
+
+"it's not clear to me why per-cpu lists need to be locked at all because potentially it could use a lock-free
+llist with some struct page overloading ... splicing a batch of free pages with llist would be unsafe so batch
+free might exchange IRQ disabling overhead with multiple atomics." Never implemented in the kernel; this is the
+design as described:
+
+* each pcp list is an ``llist_head``; pages are linked through an 8-byte ``llist_node`` overlaid on struct page;
+* allocation never disables IRQs: ``llist_del_first()`` (a cmpxchg loop) by the owning CPU, the single
+  consumer; ``pcp->count`` is an atomic;
+* frees go to the list of the CPU that allocated the page, from any CPU, with ``llist_add()`` (producers are
+  safe concurrently); a batch free is one ``llist_add()`` per page (option ``free=per_page``), or — the unsafe
+  variant — a batch spliced onto the head with a non-atomic tail update (``free=splice``);
+* refill: ``rmqueue_bulk()`` under ``zone->lock`` (irqsave: IRQs are on here) then one ``llist_add_batch()``;
+  drain when ``count >= high``: ``llist_del_all()`` (xchg), ``batch`` pages to the buddy lists, the rest back;
+* **NMI**: allocation from NMI context is refused (returns 0 / NULL): an NMI consumer would be a second
+  ``llist_del_first`` consumer, which llist.h forbids. Frees (``llist_add``) are NMI-safe on x86.
+
+An interrupt handler that allocates on the same CPU is a second consumer as well; nothing here prevents it —
+``benchframe explore --design llist --context irq`` shows what that does.
+"""
+
+from __future__ import annotations
+
+from benchframe import hookimpl
+from benchframe.api import LIST, BulkAllocator, Design
+from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
+from benchframe.mm.pcp import PcpOps
+
+NULL = -1
+
+
+class Llist:
+    """``struct llist_head``; ``next`` is the per-page ``llist_node`` (``MemMap.next``)."""
+
+    __slots__ = ("first", "next", "k", "name", "engine")
+
+    def __init__(self, k, name: str):
+        self.first = NULL
+        self.next = k.mem.next
+        self.k = k
+        self.name = name
+        self.engine = k.engine
+
+    def __iter__(self):
+        seen = 0
+        limit = self.k.mem.nr_pages
+        node = self.first
+        while node != NULL and seen <= limit:
+            yield node
+            node = self.next[node]
+            seen += 1
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return self.first != NULL
+
+    def llist_add(self, cpu, page: int, remote: bool) -> None:
+        """``llist_add()``: ``do { first = head->first; node->next = first; } while (!try_cmpxchg(...))``."""
+        nxt = self.next
+        costs = cpu.costs
+        while True:
+            self.engine.sync(cpu)
+            first = self.first
+            nxt[page] = first
+            cpu.charge(costs.list_add)  # between the read of head->first and the cmpxchg
+            cpu.atomic(costs.atomic_rmw + (costs.struct_page_l3 if remote else 0))
+            if self.first == first:
+                self.first = page
+                return
+
+    def llist_add_batch(self, cpu, pages: list[int]) -> None:
+        """``llist_add_batch()``: link the batch privately, then one cmpxchg loop on the head."""
+        if not pages:
+            return
+        nxt = self.next
+        for a, b in zip(pages, pages[1:]):
+            nxt[a] = b
+        last = pages[-1]
+        while True:
+            self.engine.sync(cpu)
+            first = self.first
+            nxt[last] = first
+            cpu.atomic()
+            if self.first == first:
+                self.first = pages[0]
+                return
+
+    def llist_splice_unsafe(self, cpu, pages: list[int]) -> None:
+        """The unsafe batch free: ``tail->next = head->first; head->first = batch`` without an atomic, so an
+        ``llist_add`` that lands in between is lost."""
+        if not pages:
+            return
+        nxt = self.next
+        for a, b in zip(pages, pages[1:]):
+            nxt[a] = b
+        self.engine.sync(cpu)
+        nxt[pages[-1]] = self.first
+        cpu.charge(cpu.costs.list_add)
+        self.engine.sync(cpu)
+        self.first = pages[0]
+
+    def llist_del_first(self, cpu, cost: int) -> int:
+        """``llist_del_first()``: ``entry = head->first; next = entry->next; cmpxchg(&head->first, entry, next)``.
+        Safe only with a single consumer: another consumer between the read and the cmpxchg can make the
+        cmpxchg succeed with a stale ``next`` (ABA)."""
+        nxt = self.next
+        while True:
+            self.engine.sync(cpu)
+            entry = self.first
+            if entry == NULL:
+                return NULL
+            following = nxt[entry]
+            cpu.charge(cost)  # between reading entry->next and the cmpxchg
+            cpu.atomic()
+            if self.first == entry:
+                self.first = following
+                return entry
+
+    def llist_del_all(self, cpu) -> list[int]:
+        """``llist_del_all()``: ``xchg(&head->first, NULL)``; returns the chain newest first."""
+        self.engine.sync(cpu)
+        cpu.atomic()
+        node, self.first = self.first, NULL
+        out = []
+        limit = self.k.mem.nr_pages
+        while node != NULL and len(out) <= limit:
+            out.append(node)
+            node = self.next[node]
+        return out
+
+
+class LlistPcp(PcpOps):
+    """Per-CPU lists as llists: no lock, atomics instead."""
+
+    name = "llist"
+    list_class = Llist
+
+    def lock(self, cpu, pcp=None):
+        if cpu.in_nmi():  # a second llist_del_first consumer: refuse
+            self.k.stat.refused += 1
+            return None
+        return True
+
+    def unlock(self, cpu, token, pcp=None) -> None:
+        return None
+
+    def rmqueue_pcplist(self, cpu, zone, mt, alloc_flags, pcp):
+        k = self.k
+        lst = pcp.lists[mt]
+        page = lst.llist_del_first(cpu, self.c_take)
+        if page == NULL:
+            batch: list[int] = []
+            holder = _Batch(batch)
+            n = k.rmqueue_bulk(cpu, zone, 0, pcp.batch, holder, mt, alloc_flags)
+            if not n:
+                return None
+            page = batch.pop(0)
+            lst.llist_add_batch(cpu, batch)
+            cpu.atomic()  # atomic_add(n - 1, &pcp->count)
+            pcp.count += n - 1
+        else:
+            cpu.atomic()  # atomic_dec(&pcp->count)
+            pcp.count -= 1
+        state = k.mem.state
+        if state[page] != PAGE_PCP:
+            k.violation(f"page handed out twice: pfn {page} taken from {lst.name} while "
+                        f"{STATE_NAMES[state[page]]} (CPU{cpu.id}, {cpu.context})")
+        state[page] = PAGE_ALLOCATED
+        return page
+
+    def free_commit(self, cpu, zone, page, mt) -> None:
+        self.free_to(cpu, zone, page, mt, cpu.id)
+
+    def free_to(self, cpu, zone, page: int, mt: int, owner: int) -> None:
+        """``llist_add()`` onto ``owner``'s list; the owner drains when it is over ``high``."""
+        k = self.k
+        pcp = zone.pcp[owner]
+        k.mem.state[page] = PAGE_PCP
+        pcp.lists[mt].llist_add(cpu, page, remote=owner != cpu.id)
+        cpu.atomic()  # atomic_inc(&pcp->count)
+        pcp.count += 1
+        if owner == cpu.id and pcp.count >= pcp.high:
+            self.drain(cpu, zone, pcp)
+
+    def drain(self, cpu, zone, pcp) -> None:
+        """``llist_del_all()`` each list, free ``batch`` pages to the buddy lists, put the rest back."""
+        k = self.k
+        mem = k.mem
+        budget = pcp.batch
+        flags = k.zone_lock(cpu, zone)
+        per_page = k.struct_page_cost(cpu, zone)
+        freed = 0
+        keep = []
+        for lst in pcp.lists:
+            chain = lst.llist_del_all(cpu)
+            take, rest = chain[-budget + freed:] if budget > freed else [], chain
+            if take:
+                rest = chain[:len(chain) - len(take)]
+            for page in take:  # the oldest pages (tail of the chain)
+                cpu.charge(per_page)
+                zone.free_one_page(cpu, page, 0, mem.pageblock_mt[page >> 9])
+            freed += len(take)
+            keep.append((lst, rest))
+        zone.nr_free_pages += freed
+        k.zone_unlock(cpu, zone, flags)
+        for lst, rest in keep:
+            lst.llist_add_batch(cpu, rest)
+        cpu.atomic()  # atomic_sub(freed, &pcp->count)
+        pcp.count -= freed
+        k.stat.pcp_drains += 1
+
+
+class _Batch:
+    """A private list for ``rmqueue_bulk()`` to fill before the batch is published with llist_add_batch."""
+
+    __slots__ = ("pages",)
+
+    def __init__(self, pages: list[int]):
+        self.pages = pages
+
+    def add_tail(self, page: int) -> None:
+        self.pages.append(page)
+
+
+class LlistDesign(BulkAllocator):
+    shape = LIST
+    pcp_ops = LlistPcp
+
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None) -> int:
+        if cpu.in_nmi():
+            self.k.stat.refused += 1
+            return 0
+        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array)
+
+    def free_page(self, cpu, page: int) -> None:
+        """``free_unref_page()`` with llist: free_pages_prepare, then ``llist_add()`` to the owner's list."""
+        k = self.k
+        mem = k.mem
+        if mem.state[page] != PAGE_ALLOCATED:
+            k.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]}")
+            return
+        cpu.charge(k._c_free_prepare)
+        zone = k.page_zone(page)
+        owner = mem.cpu[page] if mem.cpu[page] >= 0 else cpu.id
+        k.pcp_ops.free_to(cpu, zone, page, mem.pageblock_mt[page >> 9], owner)
+        k.stat.pages_freed += 1
+        if owner != cpu.id:
+            k.stat.remote_frees += 1
+
+    def free_bulk(self, cpu, pages: list[int]) -> None:
+        if self.options.get("free") != "splice":
+            return super().free_bulk(cpu, pages)
+        k = self.k
+        mem = k.mem
+        groups: dict[tuple, list[int]] = {}
+        for page in pages:
+            if mem.state[page] != PAGE_ALLOCATED:
+                k.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]}")
+                continue
+            cpu.charge(k._c_free_prepare)
+            owner = mem.cpu[page] if mem.cpu[page] >= 0 else cpu.id
+            zone = k.page_zone(page)
+            groups.setdefault((zone.zone_idx, zone.node, owner, mem.pageblock_mt[page >> 9]), []).append(page)
+            mem.state[page] = PAGE_PCP
+        for (zidx, node, owner, mt), batch in groups.items():
+            zone = k.node_zones[node][zidx]
+            pcp = zone.pcp[owner]
+            pcp.lists[mt].llist_splice_unsafe(cpu, batch)
+            cpu.atomic()
+            pcp.count += len(batch)
+            k.stat.pages_freed += len(batch)
+
+
+@hookimpl
+def benchframe_register_designs():
+    return [Design(
+        name="llist",
+        factory=LlistDesign,
+        description="per-CPU lock-less llists: no IRQ disabling, atomics; frees from any CPU; refuses NMI allocs",
+        models="Mel Gorman's llist proposal, linux-mm 2021-03-12 (never merged)",
+        options={"free": "per_page"},
+        pcp_link_bytes=8,
+    )]

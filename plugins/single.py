@@ -1,0 +1,45 @@
+"""``single``: the baseline before 5.13 — one ``alloc_pages()`` per page.
+
+Every page pays the whole single-page path: ``__alloc_pages`` -> ``get_page_from_freelist`` (zonelist walk and
+watermark check) -> ``rmqueue_pcplist`` with its own ``local_irq_save``/``restore``. This is what
+``svc_alloc_arg()`` did before f6e70aab9dfe (a loop of ``alloc_page(GFP_KERNEL)`` over NULL ``rq_pages`` slots).
+"""
+
+from __future__ import annotations
+
+from benchframe import hookimpl
+from benchframe.api import ARRAY, Design, DesignImpl
+
+
+class Single(DesignImpl):
+    shape = ARRAY
+
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None) -> int:
+        k = self.k
+        k.stat.bulk_calls += 1
+        store = k.costs.array_store
+        scan = k.costs.array_scan_slot
+        populated = 0
+        for i in range(max(nr_pages, 0)):
+            cpu.charge(scan)
+            if page_array[i] is not None:
+                populated += 1
+                continue
+            page = k.alloc_pages(cpu, gfp, 0)
+            if page is None:
+                k.stat.partial_returns += 1
+                break
+            page_array[i] = page
+            cpu.charge(store)
+            populated += 1
+        return populated
+
+
+@hookimpl
+def benchframe_register_designs():
+    return [Design(
+        name="single",
+        factory=Single,
+        description="baseline: one alloc_pages() per page (pre-5.13 callers)",
+        models="__alloc_pages() per page, 5.13 single-page path",
+    )]
