@@ -72,12 +72,13 @@ def parse_gfp(text: str) -> int:
 class MemMap:
     """``mem_map[]``: per-pfn page metadata for the whole machine."""
 
-    __slots__ = ("nr_pages", "state", "order", "pageblock_mt", "cpu", "next")
+    __slots__ = ("nr_pages", "state", "order", "free_mt", "pageblock_mt", "cpu", "next")
 
     def __init__(self, nr_pages: int):
         self.nr_pages = nr_pages
         self.state = bytearray(nr_pages)  # PAGE_* above
         self.order = bytearray(nr_pages)  # buddy order of a PAGE_BUDDY head
+        self.free_mt = bytearray(nr_pages)  # which free_area[order][mt] list a PAGE_BUDDY head is on
         self.pageblock_mt = bytearray(MIGRATE_MOVABLE for _ in range((nr_pages >> PAGEBLOCK_ORDER) + 1))
         self.cpu = array("h", [-1]) * nr_pages  # CPU that allocated the page last (for remote-free designs)
         self.next = array("l", [-1]) * nr_pages  # page->pcp_llist.next for llist designs (-1 = NULL)

@@ -80,6 +80,7 @@ class Zone:
         mem = self.mem
         mem.state[pfn] = PAGE_BUDDY
         mem.order[pfn] = order
+        mem.free_mt[pfn] = mt
         self.free_area[order][mt][pfn] = None
         self.nr_free[order] += 1
 
@@ -143,8 +144,7 @@ class Zone:
             if not (self.start_pfn <= buddy < self.end_pfn) or state[buddy] != PAGE_BUDDY \
                     or morder[buddy] != order:
                 break
-            bmt = mem.pageblock_mt[buddy >> PAGEBLOCK_ORDER]
-            self._del_free(buddy, order, bmt)
+            self._del_free(buddy, order, mem.free_mt[buddy])
             cpu.charge(self._merge)
             pfn &= buddy
             order += 1
