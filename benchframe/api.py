@@ -84,8 +84,8 @@ class Param:
             else:
                 value = self.type(raw)
         except (TypeError, ValueError):
-            raise BenchframeError(
-                f"workload {workload}: parameter {self.name}={raw!r} is not a {self.type.__name__}") from None
+            kind = {int: "an integer", float: "a number", bool: "a boolean"}.get(self.type, "a string")
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={raw!r} is not {kind}") from None
         if self.choices is not None and value not in self.choices:
             raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be one of "
                                   f"{', '.join(map(str, self.choices))}")

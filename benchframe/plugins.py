@@ -169,7 +169,7 @@ def load_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
     owners: dict[tuple[str, str], str] = {}
     for kind, table in tables.items():
         caller = getattr(pm.hook, f"benchframe_register_{kind}")
-        for impl in reversed(caller.get_hookimpls()):  # registration order
+        for impl in caller.get_hookimpls():  # registration order: built-ins, entry points, --plugin
             pname = impl.plugin_name
             try:
                 records = impl.function()
