@@ -58,6 +58,7 @@ class BulkAllocator(DesignImpl):
 
     shape = ARRAY
     prep_in_loop = True  # False: prep_new_page() in a second pass after the pcp is unlocked (v3-v5)
+    spill_remote = False  # True: a what-if variant that lets the zone walk continue to other nodes
     account_per_page = True  # False: count once per call and apply after unlock (5.14, 3e23060b2d0b)
 
     def __init__(self, k: Kernel, **options):
@@ -76,7 +77,7 @@ class BulkAllocator(DesignImpl):
         zonelist = k.zonelists[cpu.node]
         preferred = zonelist[0]
         for zone in zonelist:
-            if len(k.node_zones) > 1 and zone.node != preferred.node:
+            if len(k.node_zones) > 1 and zone.node != preferred.node and not self.spill_remote:
                 return None
             mark = zone.watermark[alloc_flags & ALLOC_WMARK_MASK] + nr_pages
             if zone.zone_watermark_fast(0, mark, alloc_flags):

@@ -4,9 +4,9 @@ registers them like a plugin would."""
 from __future__ import annotations
 
 from benchframe import hookimpl
-from benchframe.workloads import page_bench04
+from benchframe.workloads import contention, irq_latency, nmi, numa, page_bench04, page_pool, sunrpc
 
-BUILTIN = (page_bench04,)
+BUILTIN = (page_bench04, page_pool, sunrpc, irq_latency, contention, numa, nmi)
 
 
 @hookimpl

@@ -1,0 +1,82 @@
+"""``contention``: several CPUs allocating and freeing bursts, a share of the frees done by another CPU.
+
+Each CPU allocates ``bulk`` pages, hands a ``remote_free`` share of them to the next CPU (as a network stack
+hands buffers to the CPU that completes them) and frees the rest itself; it also frees what other CPUs handed
+to it. Pages freed on a CPU go to *that* CPU's pcp list (``free_unref_page()``), so remote frees make one CPU
+drain to the buddy allocator while another refills from it, both under ``zone->lock``. CPUs run concurrently
+in simulated time; lock waits are simulated, not estimated.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from benchframe.api import Param, Workload
+from benchframe.hw.topology import Topology
+from benchframe.mm.page import GFP_ATOMIC
+
+
+def _topology(params, config):
+    if config.numa:
+        return Topology.numa(nodes=2, cpus_per_node=max(1, -(-params["cpus"] // 2)))
+    return Topology.uma(cpus=params["cpus"])
+
+
+def run(ctx) -> None:
+    p = ctx.params
+    bulk = p["bulk"]
+    cpus = ctx.cpus[:p["cpus"]]
+    inbox: list[deque[int]] = [deque() for _ in ctx.cpus]
+    rng = ctx.rng
+    remote_share = p["remote_free"] if len(cpus) > 1 else 0.0
+    # decide every hand-over up front so the choice does not depend on interleaving
+    plan = [[[rng.random() < remote_share for _ in range(bulk)] for _ in range(p["bursts"])] for _ in cpus]
+
+    def task(cpu) -> None:
+        caller = ctx.caller(cpu)
+        array: list = [None] * bulk
+        nxt = (cpu.id + 1) % len(cpus)
+        for burst in range(p["bursts"]):
+            n = caller.alloc_array(GFP_ATOMIC, array, bulk)
+            mine = []
+            ctx.engine.sync(cpu)
+            for i in range(n):
+                if plan[cpu.id][burst][i]:
+                    inbox[nxt].append(array[i])
+                else:
+                    mine.append(array[i])
+                array[i] = None
+            theirs = list(inbox[cpu.id])
+            inbox[cpu.id].clear()
+            caller.free_pages(mine)
+            for page in theirs:
+                caller.free(page)
+            cpu.charge(p["gap_cycles"])
+
+    ctx.engine.run({cpu: task for cpu in cpus})
+    for cpu in cpus:  # what is left in the inboxes is freed after the measurement
+        caller = ctx.caller(cpu)
+        for page in inbox[cpu.id]:
+            caller.free(page)
+    seconds = max(cpu.clock for cpu in cpus) / (ctx.costs.clock_ghz * 1e9)
+    ctx.record("pages_per_sec", round(ctx.pages_allocated / seconds) if seconds > 0 else None)
+    ctx.record("remote_frees", ctx.kernel.stat.remote_frees)
+
+
+WORKLOAD = Workload(
+    name="contention",
+    run=run,
+    description="N CPUs allocating/freeing bursts, a share of frees on another CPU (zone->lock contention)",
+    params=(
+        Param("cpus", 2, "CPUs taking part", minimum=1),
+        Param("bulk", 64, "pages per bulk call", minimum=1),
+        Param("bursts", 200, "bursts per CPU", minimum=1),
+        Param("remote_free", 0.5, "share of each burst freed by the next CPU (0..1)", type=float, minimum=0.0),
+        Param("gap_cycles", 1000, "work between bursts", minimum=0),
+    ),
+    topology=_topology,
+    metrics={
+        "pages_per_sec": ("pages/s", "higher", "pages allocated per second of simulated time, all CPUs"),
+        "remote_frees": ("pages", "lower", "pages freed on a CPU other than the one that allocated them"),
+    },
+)

@@ -1,0 +1,70 @@
+"""``nmi``: allocation attempted from NMI context while a task allocates in bulk.
+
+The page allocator must not be called from NMI context (``__free_pages()`` kerneldoc: "not in NMI context"),
+but nothing stops it. An NMI source (perf, watchdog) fires at Poisson times on the allocating CPU; its handler
+tries to allocate one page through the design and frees it again. A design either refuses (``llist`` checks
+``in_nmi()``: counted in ``nmi_refused``) or runs its normal path on top of the interrupted one — an NMI that
+lands inside an IRQs-off pcp section corrupts the list or deadlocks on ``zone->lock``, which the invariant
+checks report. For this workload violations are the result, not a failure of the tool.
+"""
+
+from __future__ import annotations
+
+from benchframe.api import LIST, Param, Workload
+from benchframe.hw.interrupts import NMI_KIND, InterruptSource
+from benchframe.mm.page import GFP_ATOMIC
+
+
+def run(ctx) -> None:
+    p = ctx.params
+    bulk = p["bulk"]
+    k = ctx.kernel
+    caller = ctx.caller(0)
+    cpu = ctx.cpus[0]
+    impl = ctx.impl
+    attempts = 0
+    got = 0
+
+    def nmi_handler(c) -> None:
+        nonlocal attempts, got
+        attempts += 1
+        if ctx.design.shape == LIST:
+            lst: list = []
+            impl.alloc_bulk(c, GFP_ATOMIC, 1, page_list=lst)
+            pages = lst
+        else:
+            slot: list = [None]
+            impl.alloc_bulk(c, GFP_ATOMIC, 1, page_array=slot)
+            pages = [pg for pg in slot if pg is not None]
+        for page in pages:
+            got += 1
+            impl.free_page(c, page)
+
+    array: list = [None] * bulk
+    ctx.engine.add_interrupt(cpu, InterruptSource.poisson("perf-nmi", p["nmi_interval"], nmi_handler,
+                                                          seed=ctx.seed, kind=NMI_KIND))
+    for _ in range(p["bursts"]):
+        n = caller.alloc_array(GFP_ATOMIC, array, bulk)
+        caller.free_pages([pg for pg in array[:n] if pg is not None])
+        for i in range(bulk):
+            array[i] = None
+    ctx.record("nmi_alloc_attempts", attempts)
+    ctx.record("nmi_allocs", got)
+    ctx.record("nmi_refused", k.stat.refused)
+
+
+WORKLOAD = Workload(
+    name="nmi",
+    run=run,
+    description="allocation from NMI context during bulk allocations: refused, or corruption found",
+    params=(
+        Param("bulk", 64, "pages per bulk call of the interrupted task", minimum=1),
+        Param("bursts", 200, "bursts of the task", minimum=1),
+        Param("nmi_interval", 3000, "mean cycles between NMIs (Poisson)", minimum=1),
+    ),
+    metrics={
+        "nmi_alloc_attempts": ("calls", "lower", "allocations attempted from NMI context"),
+        "nmi_allocs": ("pages", "lower", "pages the NMI handler actually got"),
+        "nmi_refused": ("calls", "higher", "NMI allocations the design refused cleanly"),
+    },
+)
