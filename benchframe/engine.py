@@ -75,6 +75,26 @@ class Engine:
         if t <= cpu.clock:
             self.deliver(cpu)
 
+    def charge_interrupted(self, cpu: CPU, cycles: int) -> None:
+        """``cpu.charge(cycles)`` when an interrupt event falls within those cycles: run up to the event,
+        deliver, then spend the rest (the handler's time comes on top, as for an interrupted instruction)."""
+        remaining = cycles
+        while True:
+            due = cpu.next_event
+            if cpu.clock + remaining < due:
+                cpu.clock += remaining
+                return
+            step = due - cpu.clock
+            if step > 0:
+                step = int(step)
+                cpu.clock += step
+                remaining -= step
+            self.deliver(cpu)
+            if cpu.next_event <= cpu.clock and cpu.next_event == due:
+                # nothing deliverable changed (e.g. an arrival that is masked): finish the charge
+                cpu.clock += remaining
+                return
+
     def deliver(self, cpu: CPU) -> None:
         """Note arrivals up to ``cpu.clock`` and run every deliverable pending handler, nested."""
         now = cpu.clock

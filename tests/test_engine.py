@@ -40,13 +40,18 @@ def test_irq_is_deferred_while_irqs_are_off_and_latency_recorded():
     assert cpu.context == TASK and cpu.irqs_on
 
 
-def test_irq_with_irqs_on_is_delivered_at_the_next_charge_point():
+def test_irq_with_irqs_on_interrupts_a_charge_at_its_arrival():
     engine, cpu = one_cpu()
-    engine.add_interrupt(cpu, InterruptSource.at("dev", [120], lambda c: None))
+    starts = []
+    engine.add_interrupt(cpu, InterruptSource.at("dev", [120], lambda c: starts.append(c.clock)))
     cpu.charge(100)
     assert cpu.irq_latencies == []
     cpu.charge(30)
-    assert cpu.irq_latencies == [130 - 120]
+    assert cpu.irq_latencies == [0]
+    entry, leave = COSTS.half("irq_entry_exit")
+    assert starts == [120 + entry]
+    # the interrupted 30 cycles still complete, after the handler
+    assert cpu.clock == 130 + entry + leave
 
 
 def test_nmi_is_delivered_inside_an_irqs_off_window():

@@ -1,8 +1,9 @@
 """A simulated CPU: its clock in cycles and the interrupt/preemption state the kernel code manipulates.
 
-Model code *charges* costs to the CPU it runs on. Every charge is a point where a pending interrupt may be
-delivered: a hardirq only while IRQs are enabled (and, on PREEMPT_RT, where the threaded handler may preempt),
-an NMI always. Delivery runs the handler nested on this CPU, as the kernel would (see ``engine.Engine``).
+Model code *charges* costs to the CPU it runs on. State changes happen between charges, so a charge is where
+a pending interrupt may be delivered: a hardirq only while IRQs are enabled (and, on PREEMPT_RT, where the
+threaded handler may preempt), an NMI always. Delivery runs the handler nested on this CPU, as the kernel
+would (see ``engine.Engine``).
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ class CPU:
 
     # -- time ----------------------------------------------------------------------------------------
     def charge(self, cycles: int) -> None:
-        """Spend ``cycles`` on this CPU; a charge point where interrupts may be delivered."""
-        self.clock += cycles
-        if self.clock >= self.next_event:
-            self.engine.deliver(self)
+        """Spend ``cycles`` on this CPU. An interrupt that becomes deliverable during them is delivered at its
+        arrival time (the interrupted code resumes afterwards), so latency is exact while IRQs are enabled."""
+        clock = self.clock + cycles
+        if clock < self.next_event:
+            self.clock = clock
+        else:
+            self.engine.charge_interrupted(self, cycles)
 
     def atomic(self, cycles: int | None = None) -> None:
         """Charge one LOCK-prefixed atomic (counted in ``atomics``)."""
