@@ -78,6 +78,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="write the result document here")
     p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list)")
     _common(p)
+
+    p = sub.add_parser("compare", help="the main job: compare designs on the standard workloads, write a report")
+    p.add_argument("--designs", action="append", metavar="NAMES", help="designs (default: all registered)")
+    p.add_argument("--workloads", action="append", metavar="NAMES", help="workloads (default: the standard set)")
+    p.add_argument("--baseline", default="single", help="baseline design (default: single)")
+    p.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
+    p.add_argument("--profile", metavar="NAME_OR_FILE")
+    p.add_argument("--config", action="append", metavar="OPTION")
+    p.add_argument("--format", choices=["md", "github", "plain", "latex", "html", "csv"], default="md")
+    p.add_argument("--output", default="reports", metavar="DIR", help="output directory (default: reports/)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    _common(p)
+
+    p = sub.add_parser("report", help="render comparison tables from saved results without re-running")
+    p.add_argument("results", nargs="+", metavar="RESULT.json|DIR")
+    p.add_argument("--baseline", default="single")
+    p.add_argument("--format", choices=["md", "github", "plain", "latex", "html", "csv"], default="md")
+    p.add_argument("--output", metavar="DIR", help="write report.<ext> and plots here instead of stdout")
+    _common(p)
+
+    p = sub.add_parser("history", help="asv results as a table per benchmark across commits")
+    p.add_argument("--results", default=".asv/results", metavar="DIR")
+    p.add_argument("--factor", type=float, default=1.1, help="flag changes beyond this factor (default 1.1)")
+    p.add_argument("--benchmark", metavar="SUBSTRING", help="only benchmarks whose name contains this")
+    _common(p)
     return parser
 
 
@@ -156,13 +181,33 @@ def cmd_run(args) -> int:
     return EXIT_FAILED if bad else 0
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run}
+def cmd_compare(args) -> int:
+    from benchframe.compare import cmd_compare as run
+
+    return run(args)
+
+
+def cmd_report(args) -> int:
+    from benchframe.compare import cmd_report as run
+
+    return run(args)
+
+
+def cmd_history(args) -> int:
+    from benchframe.compare import cmd_history as run
+
+    return run(args)
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
+            "history": cmd_history}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         status = COMMANDS[args.command](args)
         errors = get_registry(tuple(getattr(args, "plugin", ()) or ())).errors
     except BenchframeError as exc:

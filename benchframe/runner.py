@@ -49,6 +49,8 @@ class RunResult:
     violations: list[str]
     profile: str = ""
     config: list[str] = field(default_factory=list)
+    #: raw per-event samples for distribution plots (e.g. ``irq_latency_cycles``), at most MAX_SAMPLES each
+    samples: dict[str, list[int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -168,11 +170,25 @@ def run_one(spec: RunSpec, registry: Registry | None = None) -> RunResult:
     metrics.update(ctx.extra)
     units = {name: METRICS[name].unit for name in metrics if name in METRICS}
     units.update({name: spec_[0] for name, spec_ in workload.metrics.items() if name in metrics})
+    latencies = sorted(lat for cpu in ctx.engine.cpus for lat in cpu.irq_latencies)
+    samples = {"irq_latency_cycles": _downsample(latencies)} if latencies else {}
     result = RunResult(
         design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
-        units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list())
+        units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list(),
+        samples=samples)
     registry.pm.hook.benchframe_run_finished(run=result)
     return result
+
+
+MAX_SAMPLES = 1000
+
+
+def _downsample(ordered: list[int]) -> list[int]:
+    """Keep a sorted sample list to MAX_SAMPLES evenly spaced order statistics (deterministic)."""
+    n = len(ordered)
+    if n <= MAX_SAMPLES:
+        return ordered
+    return [ordered[(i * (n - 1)) // (MAX_SAMPLES - 1)] for i in range(MAX_SAMPLES)]
 
 
 def metric_better(name: str, workload: Workload | None = None) -> str:

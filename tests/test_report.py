@@ -1,0 +1,135 @@
+"""The report renderer: golden tables, the sign convention, significance marking, report/history commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import tabulate as tabulate_module
+
+from benchframe.cli import main
+from benchframe.report import TABLEFMT, compare_table, pct_better, render, significant
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def synthetic_table():
+    # lower is better; "fast" is clearly and consistently faster, "noisy" overlaps the baseline
+    samples = {
+        ("base", "bulk=8"): [100.0, 101.0, 99.0],
+        ("fast", "bulk=8"): [80.0, 80.5, 79.5],
+        ("noisy", "bulk=8"): [90.0, 110.0, 101.0],
+        ("base", "bulk=64"): [200.0, 202.0, 198.0],
+        ("fast", "bulk=64"): [150.0, 151.0, 149.0],
+        ("noisy", "bulk=64"): [180.0, 230.0, 200.0],
+    }
+    return compare_table("synthetic: cycles (lower is better)", ["base", "fast", "noisy"], "base",
+                         ["bulk=8", "bulk=64"], samples, "lower")
+
+
+def test_markdown_table_matches_golden():
+    # pinned: tabulate's "pipe" format for --format md, as rendered by the tabulate range in pyproject
+    assert TABLEFMT["md"] == "pipe"
+    assert tabulate_module.__version__.startswith(("0.9", "0.10"))
+    text = render(synthetic_table(), "md")
+    golden = GOLDEN / "synthetic_table.md"
+    assert text == golden.read_text()
+
+
+def test_plain_table_matches_golden():
+    assert render(synthetic_table(), "plain") == (GOLDEN / "synthetic_table.txt").read_text()
+
+
+@pytest.mark.parametrize("value, base, better, sign", [
+    (80, 100, "lower", 1),    # fewer cycles: better
+    (120, 100, "lower", -1),  # more cycles: worse
+    (120, 100, "higher", 1),  # more packets/s: better
+    (80, 100, "higher", -1),  # fewer packets/s: worse
+])
+def test_positive_percentage_means_better(value, base, better, sign):
+    pct = pct_better(value, base, better)
+    assert pct * sign > 0
+    assert abs(pct) == pytest.approx(20.0)
+
+
+def test_equal_values_are_zero_not_negative_zero():
+    assert str(pct_better(5.0, 5.0, "lower")) == "0.0"
+
+
+def test_significance_on_known_samples():
+    assert significant([80.0, 80.5, 79.5], [100.0, 101.0, 99.0])  # clearly different
+    assert not significant([90.0, 110.0, 101.0], [100.0, 101.0, 99.0])  # overlapping noise
+    assert not significant([5.0, 5.0, 5.0], [7.0, 7.0, 7.0])  # deterministic: never starred
+    assert not significant([5.0], [7.0])  # one seed: no test
+
+
+def test_cells_star_only_significant_amean():
+    table = synthetic_table()
+    rows = {r[0]: r for r in table.rows}
+    assert rows["Amean bulk=8"][2].endswith("*)") and "*20." in rows["Amean bulk=8"][2]
+    assert "*" not in rows["Amean bulk=8"][3]
+    assert "*" not in rows["Min bulk=8"][2]
+    assert rows["Gmean ratio"][1].startswith("1.000")
+
+
+def test_deterministic_metric_shows_only_amean_without_stars():
+    samples = {("a", ""): [5.0, 5.0], ("b", ""): [4.0, 4.0]}
+    t = compare_table("det", ["a", "b"], "a", [""], samples, "lower")
+    assert [r[0] for r in t.rows] == ["Amean", "Gmean ratio"]
+    assert "*" not in t.rows[0][2] and "20.00%" in t.rows[0][2]
+    assert "Deterministic" in t.note
+
+
+def test_report_renders_saved_run_results(tmp_path, capsys):
+    result = tmp_path / "r.json"
+    assert main(["run", "--design", "single,array", "--workload", "page_bench04", "--param", "bulk=1,8",
+                 "--param", "pages=512", "--json", str(result)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(result)]) == 0
+    out = capsys.readouterr().out
+    assert "alloc_free_cycles_per_page" in out
+    header = next(ln for ln in out.splitlines() if "single" in ln and "array" in ln and ln.startswith("|"))
+    assert header.index("single") < header.index("array")  # baseline first
+    assert "Amean bulk=8" in out
+
+
+def test_report_rejects_a_corrupted_file(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"runs": [{"design": "x"')
+    assert main(["report", str(bad)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_history_from_asv_results(tmp_path, capsys):
+    machine = tmp_path / "results" / "box"
+    machine.mkdir(parents=True)
+    (machine / "machine.json").write_text("{}")
+    cols = ["result", "params", "version", "started_at", "duration"]
+    for i, (commit, value) in enumerate([("aaaa1111", 100.0), ("bbbb2222", 101.0), ("cccc3333", 150.0)]):
+        doc = {"commit_hash": commit, "date": 1700000000000 + i * 86400000, "result_columns": cols,
+               "results": {"bench.Track.track_cycles": [[value, value / 2], [["'array'", "'list'"]], "v", 0, 1]}}
+        (machine / f"{commit}-virtualenv-py3.11.json").write_text(json.dumps(doc))
+    assert main(["history", "--results", str(tmp_path / "results")]) == 0
+    out = capsys.readouterr().out
+    assert "bench.Track.track_cycles('array')" in out
+    lines = [ln for ln in out.splitlines() if ln.startswith("| cccc3333")]
+    assert len(lines) == 2 and "+48.51%" in lines[0] and "<<" in lines[0]
+    assert "<<" not in [ln for ln in out.splitlines() if ln.startswith("| bbbb2222")][0]
+
+
+def test_compare_writes_report_and_plots_atomically(tmp_path):
+    out = tmp_path / "rep"
+    assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04,irq_latency",
+                 "--seeds", "2", "--output", str(out), "--jobs", "1"]) == 0
+    text = (out / "comparison.md").read_text()
+    assert "git commit" in text and "reproduce with" in text and "cost profile" in text
+    assert "![cost_per_page_vs_bulk](cost_per_page_vs_bulk.png)" in text
+    for png in ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_cdf.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_compare_unknown_baseline_is_bad_input(tmp_path, capsys):
+    assert main(["compare", "--designs", "array,list", "--baseline", "llist", "--output", str(tmp_path)]) == 2
+    assert "baseline" in capsys.readouterr().err
