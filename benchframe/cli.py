@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from itertools import product
@@ -89,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["md", "github", "plain", "latex", "html", "csv"], default="md")
     p.add_argument("--output", default="reports", metavar="DIR", help="output directory (default: reports/)")
     p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    _common(p)
+
+    p = sub.add_parser("explore", help="systematic re-entrancy exploration of a design (exit 1 if UNSAFE)")
+    p.add_argument("--design", required=True, metavar="NAME[:opt=val]")
+    p.add_argument("--context", choices=["irq", "nmi"], help="interrupt context (default: both)")
+    p.add_argument("--config", action="append", metavar="OPTION")
+    p.add_argument("--json", metavar="PATH", help="write the verdicts and interleavings as JSON")
     _common(p)
 
     p = sub.add_parser("report", help="render comparison tables from saved results without re-running")
@@ -199,7 +207,13 @@ def cmd_history(args) -> int:
     return run(args)
 
 
-COMMANDS = {"list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
+def cmd_explore(args) -> int:
+    from benchframe.explore import cmd_explore as run
+
+    return run(args)
+
+
+COMMANDS = {"explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
             "history": cmd_history}
 
 
@@ -216,6 +230,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("benchframe: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug in benchframe itself: one line, the traceback on request
+        if os.environ.get("BENCHFRAME_DEBUG"):
+            raise
+        print(f"benchframe: internal error: {type(exc).__name__}: {exc} (set BENCHFRAME_DEBUG=1 for the "
+              "traceback)", file=sys.stderr)
+        return 3
     for line in errors:
         print(f"benchframe: plugin error: {line}", file=sys.stderr)
     if errors and status == 0:

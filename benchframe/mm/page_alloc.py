@@ -93,8 +93,9 @@ class Kernel:
         # per-CPU pagesets
         self.pcp_ops = pcp_ops(self)
         for zone in self.zones:
-            batch = zone_batchsize(zone.managed_pages)
-            zone.pcp = [PerCpuPages(cpu.id, zone, batch, pcp_high(batch),
+            raw = zone_batchsize(zone.managed_pages)  # 0 for tiny zones; pageset_set_batch() clamps batch
+            batch = max(1, raw)
+            zone.pcp = [PerCpuPages(cpu.id, zone, batch, pcp_high(raw),
                                     [self.pcp_ops.new_list(cpu.id, zone, mt) for mt in range(MIGRATE_PCPTYPES)])
                         for cpu in engine.cpus]
         c = costs

@@ -33,7 +33,8 @@ def zone_batchsize(managed_pages: int, page_size: int = 4096) -> int:
 
 
 def pcp_high(batch: int) -> int:
-    """``pageset_set_batch()`` (5.12/5.13 default): ``high = 6 * batch``."""
+    """``pageset_set_batch()`` (5.12/5.13 default): ``high = 6 * zone_batchsize()`` (the batch itself is
+    clamped to at least 1, so a zone too small for a batch frees every page straight back)."""
     return 6 * batch
 
 

@@ -1,0 +1,70 @@
+"""Every built-in design passes the conformance kit, and the kit catches a design that breaks the contract."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchframe.api import ARRAY, BulkAllocator, Design
+from benchframe.plugins import get_registry
+from benchframe.testing import Harness, conformance_suite
+
+TestSingle = conformance_suite("single")
+TestList = conformance_suite("list")
+TestArray = conformance_suite("array")
+TestTwopass = conformance_suite("twopass")
+TestLlist = conformance_suite("llist")
+TestLlistSplice = conformance_suite("llist:free=splice")
+TestLocallock = conformance_suite("locallock")
+TestLocallockRT = conformance_suite("locallock", config=("PREEMPT_RT",))
+
+
+class ReturnsZeroWhenFull(BulkAllocator):
+    """The 5.13-final bug (b3b64ebd3822): a fully populated array returns 0."""
+
+    shape = ARRAY
+
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None):
+        if page_array is not None and all(p is not None for p in page_array[:nr_pages]) and nr_pages > 0:
+            return 0
+        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array)
+
+
+class HandsOutTwice(BulkAllocator):
+    shape = ARRAY
+
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None):
+        n = super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array)
+        if n >= 2:
+            page_array[1] = page_array[0]
+        return n
+
+
+@pytest.fixture
+def broken_registry(monkeypatch):
+    reg = get_registry()
+    designs = dict(reg.designs)
+    designs["zero_when_full"] = Design("zero_when_full", ReturnsZeroWhenFull, "broken")
+    designs["twice"] = Design("twice", HandsOutTwice, "broken")
+    monkeypatch.setattr(reg, "designs", designs)
+    return reg
+
+
+def test_kit_catches_zero_for_a_full_array(broken_registry):
+    suite = conformance_suite("zero_when_full")()
+    with pytest.raises(AssertionError):
+        suite.test_array_semantics()
+
+
+def test_kit_catches_a_page_handed_out_twice(broken_registry):
+    suite = conformance_suite("twice")()
+    with pytest.raises(AssertionError, match="twice"):
+        suite.test_bulk_returns_what_it_allocated()
+
+
+def test_twopass_refuses_a_non_empty_list():
+    from benchframe import BenchframeError
+
+    h = Harness("twopass")
+    lst = [h.alloc(2)[1][0]]
+    with pytest.raises(BenchframeError, match="must be empty"):
+        h.call(4, page_list=lst)

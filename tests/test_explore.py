@@ -1,0 +1,53 @@
+"""Re-entrancy exploration: the verdicts come out of the exploration, not from flags on the designs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchframe.cli import main
+from benchframe.explore import explore
+
+
+@pytest.mark.parametrize("design", ["single", "list", "array", "twopass", "locallock"])
+def test_irq_disabling_designs_are_safe_against_irqs(design):
+    result = explore(design, "irq")
+    assert result.verdict == "SAFE", result.render()
+    assert result.explored_points > 100  # every charge point of every operation was tried
+
+
+@pytest.mark.parametrize("design", ["single", "list", "array", "locallock"])
+def test_pcp_manipulated_from_nmi_is_unsafe(design):
+    result = explore(design, "nmi")
+    assert result.verdict == "UNSAFE"
+    assert "corruption" in result.reason or "twice" in result.reason or "deadlock" in result.reason
+
+
+def test_llist_second_consumer_in_irq_is_found_unsafe_with_the_interleaving():
+    result = explore("llist", "irq")
+    assert result.verdict == "UNSAFE"
+    assert "handed out twice" in result.reason
+    text = "\n".join(result.steps)
+    assert "llist_del_first" in text and "IRQ arrives" in text and "frees" in text
+
+
+def test_llist_refuses_nmi_allocation_cleanly():
+    result = explore("llist", "nmi")
+    assert result.verdict == "SAFE" and result.refused > 0
+    assert "refuses allocation in NMI context" in result.reason
+
+
+def test_unsafe_splice_is_found():
+    result = explore("llist:free=splice", "nmi")  # NMI allocations are refused, so only the splice remains
+    assert result.verdict == "UNSAFE"
+    assert any("llist_splice_unsafe" in s for s in result.steps)
+
+
+def test_cli_exit_codes_and_json(tmp_path, capsys):
+    out = tmp_path / "x.json"
+    assert main(["explore", "--design", "array", "--context", "irq", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())[0]["verdict"] == "SAFE"
+    assert main(["explore", "--design", "llist", "--context", "irq"]) == 1
+    assert "UNSAFE" in capsys.readouterr().out
+    assert main(["explore", "--design", "nosuch"]) == 2
