@@ -99,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="PATH", help="write the verdicts and interleavings as JSON")
     _common(p)
 
+    p = sub.add_parser("validate", help="published/measured results vs the simulator's predictions")
+    p.add_argument("--measurements", action="append", metavar="FILE.csv",
+                   help="measurements CSV (default: the published ones shipped with benchframe)")
+    p.add_argument("--normalize-to", metavar="DESIGN", help="also compare ratios against this design")
+    p.add_argument("--profile", metavar="NAME_OR_FILE", help="profile for rows without a profile column")
+    _common(p)
+
     p = sub.add_parser("report", help="render comparison tables from saved results without re-running")
     p.add_argument("results", nargs="+", metavar="RESULT.json|DIR")
     p.add_argument("--baseline", default="single")
@@ -213,7 +220,13 @@ def cmd_explore(args) -> int:
     return run(args)
 
 
-COMMANDS = {"explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
+def cmd_validate(args) -> int:
+    from benchframe.validate import cmd_validate as run
+
+    return run(args)
+
+
+COMMANDS = {"validate": cmd_validate, "explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
             "history": cmd_history}
 
 

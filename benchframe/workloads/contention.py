@@ -1,8 +1,8 @@
 """``contention``: several CPUs allocating and freeing bursts, a share of the frees done by another CPU.
 
-Each CPU allocates ``bulk`` pages, hands a ``remote_free`` share of them to the next CPU (as a network stack
-hands buffers to the CPU that completes them) and frees the rest itself; it also frees what other CPUs handed
-to it. Pages freed on a CPU go to *that* CPU's pcp list (``free_unref_page()``), so remote frees make one CPU
+Each CPU allocates ``bulk`` pages, hands a ``remote_free`` share of them to another CPU and frees the rest
+itself; it also frees what other CPUs handed to it. Remote frees complete on the last CPU (as TX completions
+land on the CPU that takes the NIC's completion interrupt), which hands its own share to CPU 0. Pages freed on a CPU go to *that* CPU's pcp list (``free_unref_page()``), so remote frees make one CPU
 drain to the buddy allocator while another refills from it, both under ``zone->lock``. CPUs run concurrently
 in simulated time; lock waits are simulated, not estimated.
 """
@@ -35,7 +35,8 @@ def run(ctx) -> None:
     def task(cpu) -> None:
         caller = ctx.caller(cpu)
         array: list = [None] * bulk
-        nxt = (cpu.id + 1) % len(cpus)
+        last = len(cpus) - 1
+        nxt = last if cpu.id != last else 0  # remote frees complete on one CPU (the TX-completion CPU)
         for burst in range(p["bursts"]):
             n = caller.alloc_array(GFP_ATOMIC, array, bulk)
             mine = []
@@ -66,7 +67,7 @@ def run(ctx) -> None:
 WORKLOAD = Workload(
     name="contention",
     run=run,
-    description="N CPUs allocating/freeing bursts, a share of frees on another CPU (zone->lock contention)",
+    description="N CPUs allocating/freeing bursts, a share freed on a completion CPU (zone->lock contention)",
     params=(
         Param("cpus", 2, "CPUs taking part", minimum=1),
         Param("bulk", 64, "pages per bulk call", minimum=1),
