@@ -16,7 +16,7 @@ from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
 from benchframe.output import dumps, result_document, write_atomic
 from benchframe.plugins import get_registry
-from benchframe.runner import RunSpec, parse_design_spec, run_one
+from benchframe.runner import PluginRunError, RunSpec, parse_design_spec, run_one
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -78,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", action="append", metavar="OPTION", help=f"kernel config: {', '.join(KCONFIG_OPTIONS)}")
     p.add_argument("--json", metavar="PATH", help="write the result document here")
     p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list)")
+    _common(p)
+
+    p = sub.add_parser("plugins", help="the loaded plugins: distribution, version, hooks, what they registered")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _common(p)
+
+    p = sub.add_parser("new-plugin", help="scaffold an installable design plugin package")
+    p.add_argument("name", help="design name (a Python identifier)")
+    p.add_argument("--from", dest="from_design", default="array", metavar="DESIGN",
+                   help="built-in design to derive from (default: array)")
+    p.add_argument("--dir", default=".", metavar="PATH", help="where to create NAME/ (default: .)")
     _common(p)
 
     p = sub.add_parser("compare", help="the main job: compare designs on the standard workloads, write a report")
@@ -171,12 +182,16 @@ def cmd_run(args) -> int:
         if not Path(write_check).parent.resolve().is_dir():
             raise BenchframeError(f"--json {write_check}: directory does not exist")
     runs = []
+    failed = []
     for design, point, seed in product(designs, grid, seeds):
         spec = RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
                        config=tuple(config.as_list()), plugins=plugins)
-        runs.append(run_one(spec, reg))
+        try:
+            runs.append(run_one(spec, reg))
+        except PluginRunError as exc:  # the other designs' results still come out
+            failed.append(str(exc))
     shown = _split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)
-    unknown = [m for m in shown if not any(m in r.metrics for r in runs)]
+    unknown = [m for m in shown if runs and not any(m in r.metrics for r in runs)]
     if unknown:
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
     param_keys = sorted({k for point in grid for k in point})
@@ -184,7 +199,9 @@ def cmd_run(args) -> int:
             for r in runs]
     print(tabulate(rows, headers=["design"] + param_keys + ["seed"] + shown, tablefmt="simple",
                    missingval="-", floatfmt=".1f"))
-    bad = sum(r.metrics["invariant_violations"] for r in runs)
+    for line in dict.fromkeys(failed):
+        print(f"benchframe: plugin error: {line}", file=sys.stderr)
+    bad = sum(r.metrics["invariant_violations"] for r in runs) + len(failed)
     for r in runs:
         for v in r.violations[:3]:
             print(f"benchframe: violation: {r.design}/{r.workload} {r.params}: {v}", file=sys.stderr)
@@ -226,7 +243,32 @@ def cmd_validate(args) -> int:
     return run(args)
 
 
-COMMANDS = {"validate": cmd_validate, "explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
+def cmd_plugins(args) -> int:
+    import json
+
+    reg = get_registry(tuple(args.plugin))
+    if args.json:
+        doc = {"plugins": [{"name": p.name, "distribution": p.dist, "version": p.version, "module": p.module,
+                            "hooks": p.hooks, "registered": p.registered} for p in reg.plugins],
+               "errors": reg.errors}
+        print(json.dumps(doc, indent=1, sort_keys=True))
+        return 0
+    rows = [(p.name, f"{p.dist} {p.version}".strip(), ", ".join(h.removeprefix("benchframe_") for h in p.hooks),
+             "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(p.registered.items())) or "-")
+            for p in reg.plugins]
+    print(tabulate(rows, headers=["plugin", "distribution", "hooks", "registered"], tablefmt="simple"))
+    return 0
+
+
+def cmd_new_plugin(args) -> int:
+    from benchframe.scaffold import scaffold
+
+    path = scaffold(args.name, args.from_design, args.dir)
+    print(f"benchframe: created {path}/ — next: pip install -e {path} && benchframe list designs")
+    return 0
+
+
+COMMANDS = {"plugins": cmd_plugins, "new-plugin": cmd_new_plugin, "validate": cmd_validate, "explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
             "history": cmd_history}
 
 
@@ -243,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("benchframe: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # a bug in benchframe itself: one line, the traceback on request
         if os.environ.get("BENCHFRAME_DEBUG"):
             raise

@@ -156,6 +156,8 @@ def _warm(s: Scenario, pcp: bool) -> None:
     if pcp:
         s.free(s.alloc(20))  # leave pages on the pcp list
     s.spare = s.alloc(2)  # pages the "free" handler will free
+    if not pcp and s.pcp_pages():
+        s.alloc(s.pcp_pages())  # empty the pcp list: the operation has to refill it from the buddy lists
 
 
 OPERATIONS: list[tuple[str, bool, Callable[[Scenario], str]]] = [
@@ -209,11 +211,11 @@ def _run_one(registry, spec, config, op, handler, context, inject_at) -> tuple[S
     def handler_body(cpu) -> None:
         start = cpu.clock
         late = start - s.inject_clock - s.costs.half("irq_entry_exit")[0]
-        what = hfn(s)
         label = "NMI" if cpu.context == NMI else "IRQ"
         when = f"at once (clock {start})" if late <= 0 else \
             f"{late} cycles later, when IRQs are enabled again (clock {start})"
-        steps.append(f"{label} handler runs {when}: {what}")
+        steps.append(f"{label} handler runs {when}")
+        steps[-1] += ": " + hfn(s)
 
     def inject(cpu) -> None:
         s.inject_clock = cpu.clock

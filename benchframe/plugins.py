@@ -118,7 +118,8 @@ def _check_record(kind: str, rec) -> str | None:
 def load_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
     pm = pluggy.PluginManager("benchframe")
     pm.add_hookspecs(hookspecs)
-    if os.environ.get("BENCHFRAME_TRACE_PLUGINS", "") not in ("", "0"):
+    tracing = os.environ.get("BENCHFRAME_TRACE_PLUGINS", "") not in ("", "0")
+    if tracing:
         pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"benchframe trace: {msg}"))
         pm.enable_tracing()
     errors: list[str] = []
@@ -171,6 +172,8 @@ def load_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
         caller = getattr(pm.hook, f"benchframe_register_{kind}")
         for impl in caller.get_hookimpls():  # registration order: built-ins, entry points, --plugin
             pname = impl.plugin_name
+            if tracing:
+                sys.stderr.write(f"benchframe trace: {pname}: benchframe_register_{kind}()\n")
             try:
                 records = impl.function()
             except Exception as exc:  # noqa: BLE001

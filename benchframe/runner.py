@@ -25,6 +25,10 @@ from benchframe.mm.page_alloc import Kernel
 from benchframe.plugins import Registry, get_registry
 
 
+class PluginRunError(BenchframeError):
+    """A design or workload raised during a run: the plugin's fault, not the user's input."""
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything that determines a run's result."""
@@ -159,8 +163,9 @@ def run_one(spec: RunSpec, registry: Registry | None = None) -> RunResult:
     except BenchframeError:
         raise
     except Exception as exc:  # a design or workload plugin broke: report it by name
-        raise BenchframeError(f"design {design.name} on workload {workload.name} raised "
-                              f"{type(exc).__name__}: {exc}") from exc
+        owner = design.factory.__module__.split(".")[0]
+        raise PluginRunError(f"plugin {owner}: design {design.name} on workload {workload.name} raised "
+                             f"{type(exc).__name__}: {exc}") from exc
     for problem in check_kernel(k, ctx.held):
         k.violation(problem)
     for extra in registry.pm.hook.benchframe_check_invariants(kernel=k, design=design):

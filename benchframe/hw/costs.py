@@ -127,15 +127,12 @@ def builtin_profile_paths() -> dict[str, Path]:
 DEFAULT_PROFILE = "e5-1650v4"
 
 
-def _register_builtin_profiles():
-    from benchframe.api import ProfileSource
-
-    out = []
-    for name, path in sorted(builtin_profile_paths().items()):
-        out.append(ProfileSource(name=name, path=str(path), description=load_profile_file(path).description))
-    return out
-
-
 from benchframe import hookimpl  # noqa: E402  (the built-in profiles register like a plugin's)
 
-benchframe_register_profiles = hookimpl(_register_builtin_profiles)
+
+@hookimpl
+def benchframe_register_profiles():
+    from benchframe.api import ProfileSource
+
+    return [ProfileSource(name=name, path=str(path), description=load_profile_file(path).description)
+            for name, path in sorted(builtin_profile_paths().items())]
