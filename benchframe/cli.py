@@ -16,7 +16,8 @@ from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
 from benchframe.output import dumps, result_document, write_atomic
 from benchframe.plugins import get_registry
-from benchframe.runner import PluginRunError, RunSpec, parse_design_spec, run_one
+from benchframe.executors import run_specs
+from benchframe.runner import RunSpec, parse_design_spec
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -53,6 +54,13 @@ def param_grid(params: dict[str, list[str]]) -> list[dict[str, str]]:
     return [dict(zip(keys, combo)) for combo in product(*(params[k] for k in keys))]
 
 
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    p.add_argument("--executor", choices=["process", "serial", "dask"], default="process",
+                   help="where cells run: local process pool (default), in-process, or a Dask cluster")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (implies dask)")
+
+
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
                    help="load a plugin module (importable name or .py path); repeatable")
@@ -78,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", action="append", metavar="OPTION", help=f"kernel config: {', '.join(KCONFIG_OPTIONS)}")
     p.add_argument("--json", metavar="PATH", help="write the result document here")
     p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list)")
+    _executor_args(p)
+    _common(p)
+
+    p = sub.add_parser("sweep", help="run a grid described in a TOML file into a resumable results directory")
+    p.add_argument("spec", metavar="SPEC.toml")
+    p.add_argument("--output", metavar="DIR", help="results directory (default: the spec's, else sweeps/NAME)")
+    p.add_argument("--resume", action="store_true", help="run only the cells missing from the directory")
+    _executor_args(p)
     _common(p)
 
     p = sub.add_parser("plugins", help="the loaded plugins: distribution, version, hooks, what they registered")
@@ -100,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", action="append", metavar="OPTION")
     p.add_argument("--format", choices=["md", "github", "plain", "latex", "html", "csv"], default="md")
     p.add_argument("--output", default="reports", metavar="DIR", help="output directory (default: reports/)")
-    p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    _executor_args(p)
     _common(p)
 
     p = sub.add_parser("explore", help="systematic re-entrancy exploration of a design (exit 1 if UNSAFE)")
@@ -181,34 +197,29 @@ def cmd_run(args) -> int:
         from pathlib import Path
         if not Path(write_check).parent.resolve().is_dir():
             raise BenchframeError(f"--json {write_check}: directory does not exist")
-    runs = []
-    failed = []
-    for design, point, seed in product(designs, grid, seeds):
-        spec = RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
-                       config=tuple(config.as_list()), plugins=plugins)
-        try:
-            runs.append(run_one(spec, reg))
-        except PluginRunError as exc:  # the other designs' results still come out
-            failed.append(str(exc))
+    specs = [RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
+                     config=tuple(config.as_list()), plugins=plugins)
+             for design, point, seed in product(designs, grid, seeds)]
+    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler)
+    runs = [r for r in results if isinstance(r, dict)]
+    failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
     shown = _split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)
-    unknown = [m for m in shown if runs and not any(m in r.metrics for r in runs)]
+    unknown = [m for m in shown if runs and not any(m in r["metrics"] for r in runs)]
     if unknown:
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
     param_keys = sorted({k for point in grid for k in point})
-    rows = [[r.design] + [r.params[k] for k in param_keys] + [r.seed] + [r.metrics.get(m) for m in shown]
-            for r in runs]
+    rows = [[r["design"]] + [r["params"][k] for k in param_keys] + [r["seed"]] +
+            [r["metrics"].get(m) for m in shown] for r in runs]
     print(tabulate(rows, headers=["design"] + param_keys + ["seed"] + shown, tablefmt="simple",
                    missingval="-", floatfmt=".1f"))
     for line in dict.fromkeys(failed):
         print(f"benchframe: plugin error: {line}", file=sys.stderr)
-    bad = sum(r.metrics["invariant_violations"] for r in runs) + len(failed)
+    bad = sum(r["metrics"]["invariant_violations"] for r in runs) + len(failed)
     for r in runs:
-        for v in r.violations[:3]:
-            print(f"benchframe: violation: {r.design}/{r.workload} {r.params}: {v}", file=sys.stderr)
+        for v in r["violations"][:3]:
+            print(f"benchframe: violation: {r['design']}/{r['workload']} {r['params']}: {v}", file=sys.stderr)
     if args.json:
-        doc = result_document([r.as_dict() for r in runs], costs.name, config.as_list(),
-                              "benchframe " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-        doc["command"] = ""  # keep the file identical whatever the argument spelling
+        doc = result_document(runs, costs.name, config.as_list())
         write_atomic(args.json, dumps(doc))
     return EXIT_FAILED if bad else 0
 
@@ -268,7 +279,13 @@ def cmd_new_plugin(args) -> int:
     return 0
 
 
-COMMANDS = {"plugins": cmd_plugins, "new-plugin": cmd_new_plugin, "validate": cmd_validate, "explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
+def cmd_sweep(args) -> int:
+    from benchframe.sweep import cmd_sweep as run
+
+    return run(args)
+
+
+COMMANDS = {"sweep": cmd_sweep, "plugins": cmd_plugins, "new-plugin": cmd_new_plugin, "validate": cmd_validate, "explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
             "history": cmd_history}
 
 

@@ -13,7 +13,6 @@ import os
 import shlex
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,8 +23,9 @@ from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
 from benchframe.output import dumps, git_commit, result_document, write_atomic
 from benchframe.plugins import Registry, get_registry
+from benchframe.executors import run_specs
 from benchframe.report import Table, compare_table, render, render_csv
-from benchframe.runner import RunSpec, metric_better, parse_design_spec, run_one
+from benchframe.runner import RunSpec, metric_better, parse_design_spec
 
 BULKS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -79,40 +79,13 @@ DESIGN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b
 
 
 # -- running -------------------------------------------------------------------------------------------
-def _run_cell(spec: RunSpec) -> dict | str:
-    """Worker: one run as a dict, or a one-line error naming the design (a plugin that raised)."""
-    try:
-        return run_one(spec).as_dict()
-    except BenchframeError as exc:
-        return f"{spec.design} on {spec.workload} {dict(spec.params)}: {exc}"
-
-
-def run_specs(specs: list[RunSpec], jobs: int = 1, progress: Callable[[int], None] | None = None
-              ) -> list[dict | str]:
-    """Run specs, in order, on ``jobs`` local processes. Results do not depend on ``jobs``."""
-    if jobs <= 1 or len(specs) < 2:
-        out = []
-        for spec in specs:
-            out.append(_run_cell(spec))
-            if progress:
-                progress(1)
-        return out
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        out = []
-        for result in pool.map(_run_cell, specs, chunksize=max(1, len(specs) // (jobs * 8))):
-            out.append(result)
-            if progress:
-                progress(1)
-        return out
-
-
-def _progress_bar(total: int):
+def _progress_bar(total: int, desc: str = "benchframe compare"):
     """A tqdm bar on a terminal, nothing in CI (stderr not a TTY)."""
     if not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="run", desc="benchframe compare", leave=False)
+    return tqdm(total=total, unit="run", desc=desc, leave=False)
 
 
 # -- the compare command --------------------------------------------------------------------------------
@@ -177,10 +150,10 @@ def cmd_compare(args) -> int:
     for study in studies:  # bad parameter values fail before anything runs
         for params in study.points():
             reg.workload(study.workload).resolve_params(params)
-    jobs = args.jobs or os.cpu_count() or 1
     bar = _progress_bar(len(cells))
     try:
-        results = run_specs([spec for _, spec in cells], jobs, bar.update if bar else None)
+        results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
+                            bar.update if bar else None)
     finally:
         if bar:
             bar.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from benchframe import BenchframeError
 from benchframe.api import Param, Workload
+from benchframe.hw.topology import Topology
 from benchframe.mm.page import parse_gfp
 
 PARAMS = (
@@ -19,7 +20,14 @@ PARAMS = (
     Param("array_size", 0, "array length (0: same as bulk; the kernel module uses 128)", minimum=0),
     Param("warmup", 2, "loops run before measuring", minimum=0),
     Param("gfp", "GFP_ATOMIC|__GFP_NORETRY", "gfp flags, '|'-separated", type=str),
+    Param("zone_pages", 262144, "size of the Normal zone in 4 KiB pages (1 GiB)", minimum=1024),
 )
+
+
+def _topology(params, config):
+    if config.numa:
+        return Topology.numa(nodes=2, cpus_per_node=1, normal_pages=params["zone_pages"])
+    return Topology.uma(cpus=1, normal_pages=params["zone_pages"])
 
 
 def run(ctx) -> None:
@@ -32,6 +40,11 @@ def run(ctx) -> None:
         gfp = parse_gfp(p["gfp"])
     except ValueError as exc:
         raise BenchframeError(f"page_bench04: {exc}") from None
+    zone = ctx.kernel.zonelists[0][0]
+    usable = zone.managed_pages - zone.watermark[0]
+    if bulk > usable:
+        raise BenchframeError(f"page_bench04: bulk={bulk} cannot be met by a zone of {zone.managed_pages} pages "
+                              f"({usable} above the min watermark)")
     caller = ctx.caller(0)
     array: list = [None] * size
     loops = -(-p["pages"] // bulk)
@@ -54,4 +67,5 @@ WORKLOAD = Workload(
     run=run,
     description="page_bench04_bulk: allocate `bulk` pages in one call, free them one by one",
     params=PARAMS,
+    topology=_topology,
 )

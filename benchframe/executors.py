@@ -1,0 +1,92 @@
+"""Running a list of cells on an executor: in-process, a local process pool (``--jobs N``) or a Dask
+distributed cluster (``--executor dask``, ``--scheduler tcp://HOST:PORT``).
+
+A cell is a ``RunSpec``; its result is a plain dict (``RunResult.as_dict()``), or a one-line error string when
+a plugin raised. The simulation is deterministic, so results do not depend on the executor or on how many
+workers ran them; callers get them in spec order (``run_specs``) or as they finish (``iter_results``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+from benchframe import BenchframeError
+from benchframe.runner import PluginRunError, RunSpec, run_one
+
+EXECUTORS = ("process", "serial", "dask")
+
+
+def run_cell(spec: RunSpec) -> dict | str:
+    """Worker entry point: one run as a dict, or a one-line error naming the plugin whose design raised.
+    Bad input (a ``BenchframeError``) propagates: the whole command fails with it."""
+    try:
+        return run_one(spec).as_dict()
+    except PluginRunError as exc:
+        return str(exc)
+
+
+def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
+                 scheduler: str | None = None) -> Iterator[tuple[int, dict | str]]:
+    """Yield ``(index, result)`` as cells finish."""
+    if executor not in EXECUTORS:
+        raise BenchframeError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
+    if jobs is not None and jobs < 1:
+        raise BenchframeError(f"--jobs must be at least 1, not {jobs}")
+    if scheduler and executor != "dask":
+        executor = "dask"
+    jobs = jobs or os.cpu_count() or 1
+    if executor == "serial" or (executor == "process" and (jobs == 1 or len(specs) < 2)):
+        for i, spec in enumerate(specs):
+            yield i, run_cell(spec)
+        return
+    if executor == "process":
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_cell, spec): i for i, spec in enumerate(specs)}
+            try:
+                for fut in as_completed(futures):
+                    yield futures[fut], fut.result()
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+        return
+    yield from _dask(specs, jobs, scheduler)
+
+
+def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None) -> Iterator[tuple[int, dict | str]]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise BenchframeError("--executor dask needs dask.distributed: pip install 'benchframe[dask]'") from None
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+        else:
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        with client:
+            futures = client.map(run_cell, specs, pure=False)
+            index = {f.key: i for i, f in enumerate(futures)}
+            for fut in as_completed(futures):
+                yield index[fut.key], fut.result()
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
+              scheduler: str | None = None, progress: Callable[[int], None] | None = None) -> list[dict | str]:
+    """Run every cell; results in spec order whatever the executor."""
+    out: list[dict | str | None] = [None] * len(specs)
+    for i, result in iter_results(specs, jobs, executor, scheduler):
+        out[i] = result
+        if progress:
+            progress(1)
+    return out  # type: ignore[return-value]

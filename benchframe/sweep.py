@@ -1,0 +1,206 @@
+"""``benchframe sweep SPEC.toml``: a large grid described in a file, run on an executor, resumable.
+
+The spec::
+
+    [sweep]
+    designs = ["single", "array"]      # default: every registered design
+    seeds = [1, 2, 3]                  # or a count: seeds = 3
+    profile = "e5-1650v4"              # optional
+    config = ["PREEMPT_RT"]            # optional
+    output = "sweeps/bulk"             # optional, else --output
+
+    [workloads.page_bench04]           # one table per workload: parameter -> list of values
+    bulk = [1, 8, 64]
+    pages = [2048]
+
+Each finished cell is written to ``OUTPUT/cells/<key>.json`` at once and atomically (write, then rename), so an
+interrupted sweep (Ctrl-C, kill -9) loses at most the cells in flight; ``--resume`` runs only the missing ones.
+``OUTPUT/manifest.json`` records the spec; resuming with a different spec is refused. ``benchframe report
+OUTPUT`` renders the results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+from benchframe import BenchframeError
+from benchframe.executors import iter_results
+from benchframe.kconfig import KernelConfig
+from benchframe.output import dumps, write_atomic
+from benchframe.plugins import Registry, get_registry
+from benchframe.runner import RunSpec, parse_design_spec
+
+MANIFEST = "manifest.json"
+SCALARS = (int, float, str, bool)
+
+
+def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
+    """Parse and check a sweep spec; every problem is one line naming the file and the key."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BenchframeError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BenchframeError(f"{path}: not a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise BenchframeError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"sweep", "workloads"}
+    if unknown:
+        raise BenchframeError(f"{path}: unknown table(s) {', '.join(sorted(unknown))} (expected [sweep], [workloads.*])")
+    head = data.get("sweep", {})
+    if not isinstance(head, dict):
+        raise BenchframeError(f"{path}: [sweep] must be a table")
+    bad_keys = set(head) - {"designs", "seeds", "profile", "config", "output", "name"}
+    if bad_keys:
+        raise BenchframeError(f"{path}: unknown key(s) in [sweep]: {', '.join(sorted(bad_keys))}")
+    designs = head.get("designs", list(reg.designs))
+    if not isinstance(designs, list) or not designs or not all(isinstance(d, str) for d in designs):
+        raise BenchframeError(f"{path}: [sweep] designs must be a non-empty list of names")
+    for d in designs:
+        parse_design_spec(d, reg)
+    seeds = head.get("seeds", [1])
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise BenchframeError(f"{path}: [sweep] seeds must be at least 1")
+        seeds = list(range(1, seeds + 1))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                           for s in seeds):
+        raise BenchframeError(f"{path}: [sweep] seeds must be a count or a list of integers")
+    profile = head.get("profile")
+    if profile is not None and not isinstance(profile, str):
+        raise BenchframeError(f"{path}: [sweep] profile must be a string")
+    reg.cost_model(profile)
+    config = head.get("config", [])
+    if not isinstance(config, list) or not all(isinstance(c, str) for c in config):
+        raise BenchframeError(f"{path}: [sweep] config must be a list of strings")
+    config = KernelConfig.parse(config).as_list()
+    workloads = data.get("workloads")
+    if not isinstance(workloads, dict) or not workloads:
+        raise BenchframeError(f"{path}: needs at least one [workloads.NAME] table")
+    grids: dict[str, dict[str, list]] = {}
+    for name, grid in workloads.items():
+        w = reg.workload(name)
+        if not isinstance(grid, dict):
+            raise BenchframeError(f"{path}: [workloads.{name}] must be a table of parameter = [values]")
+        clean: dict[str, list] = {}
+        for key, values in grid.items():
+            if isinstance(values, SCALARS):
+                values = [values]
+            if not isinstance(values, list) or not values or not all(isinstance(v, SCALARS) for v in values):
+                raise BenchframeError(f"{path}: [workloads.{name}] {key} must be a value or a non-empty list")
+            for v in values:
+                w.resolve_params({key: v})
+            clean[key] = values
+        grids[name] = clean
+    output = head.get("output")
+    if output is not None and not isinstance(output, str):
+        raise BenchframeError(f"{path}: [sweep] output must be a string")
+    return {"designs": designs, "seeds": seeds, "profile": profile, "config": config, "workloads": grids,
+            "output": output}
+
+
+def cells(spec: dict[str, Any], plugins: tuple[str, ...] = ()) -> list[RunSpec]:
+    out = []
+    for workload, grid in spec["workloads"].items():
+        keys = list(grid)
+        for combo in product(*(grid[k] for k in keys)):
+            params = dict(zip(keys, combo))
+            for design in spec["designs"]:
+                for seed in spec["seeds"]:
+                    out.append(RunSpec(design=design, workload=workload, params=params, seed=seed,
+                                       profile=spec["profile"], config=tuple(spec["config"]), plugins=plugins))
+    return out
+
+
+def cell_key(cell: RunSpec) -> str:
+    canon = json.dumps({"design": cell.design, "workload": cell.workload, "params": dict(cell.params),
+                        "seed": cell.seed, "profile": cell.profile, "config": list(cell.config)},
+                       sort_keys=True)
+    return hashlib.sha256(canon.encode()).hexdigest()[:20]
+
+
+def existing_cells(out: Path) -> set[str]:
+    """Keys of finished cells; a corrupted cell file is an error (delete it to re-run that cell)."""
+    done = set()
+    folder = out / "cells"
+    if not folder.is_dir():
+        return done
+    for f in sorted(folder.glob("*.json")):
+        try:
+            doc = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            raise BenchframeError(f"{f}: corrupted results file (not valid JSON); delete it to re-run "
+                                  "that cell") from None
+        if not isinstance(doc, dict) or "metrics" not in doc or "design" not in doc:
+            raise BenchframeError(f"{f}: corrupted results file (not a run result); delete it to re-run "
+                                  "that cell")
+        done.add(f.stem)
+    return done
+
+
+def run_sweep(spec_path: Path, output: str | None, resume: bool, jobs: int | None, executor: str,
+              scheduler: str | None, plugins: tuple[str, ...] = (), progress=None) -> tuple[int, int, list[str]]:
+    reg = get_registry(plugins)
+    spec = load_spec(spec_path, reg)
+    out = Path(output or spec["output"] or f"sweeps/{spec_path.stem}")
+    manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
+    mpath = out / MANIFEST
+    if mpath.exists():
+        try:
+            old = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            raise BenchframeError(f"{mpath}: corrupted manifest; this is not a sweep directory") from None
+        if not resume:
+            raise BenchframeError(f"{out} already holds a sweep; use --resume to finish it or another --output")
+        if old != manifest:
+            raise BenchframeError(f"{out}: the sweep there was started from a different spec; refusing to mix")
+    elif resume and out.exists() and any(out.iterdir()):
+        raise BenchframeError(f"{out}: no {MANIFEST}; not a sweep directory")
+    try:
+        (out / "cells").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchframeError(f"--output {out}: cannot create directory: {exc.strerror or exc}") from None
+    for stale in (out / "cells").glob(".*.tmp"):  # a write that a kill -9 interrupted
+        stale.unlink(missing_ok=True)
+    done = existing_cells(out)
+    if not mpath.exists():
+        write_atomic(mpath, dumps(manifest))
+    todo = [c for c in cells(spec, plugins) if cell_key(c) not in done]
+    errors: list[str] = []
+    for i, result in iter_results(todo, jobs, executor, scheduler):
+        if isinstance(result, str):
+            errors.append(result)
+        else:
+            write_atomic(out / "cells" / f"{cell_key(todo[i])}.json", dumps(result))
+        if progress:
+            progress(1)
+    return len(todo), len(done), errors
+
+
+def cmd_sweep(args) -> int:
+    import sys
+
+    from benchframe.compare import _progress_bar
+
+    reg = get_registry(tuple(args.plugin))
+    spec = load_spec(Path(args.spec), reg)
+    total = len(cells(spec))
+    bar = _progress_bar(total, "benchframe sweep")
+    try:
+        ran, skipped, errors = run_sweep(Path(args.spec), args.output, args.resume, args.jobs or None,
+                                         args.executor, args.scheduler, tuple(args.plugin),
+                                         bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    out = args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}"
+    print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
+          f"(render with: benchframe report {out})")
+    for e in errors:
+        print(f"benchframe: plugin error: {e}", file=sys.stderr)
+    return 1 if errors else 0
