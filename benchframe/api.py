@@ -172,7 +172,8 @@ class Caller:
             got = self.impl.alloc_bulk(cpu, gfp, len(holes), page_list=lst) if holes else 0
             self._check_count(got, len(holes), "alloc_bulk(list)")
             if got != len(lst):
-                self.ctx.kernel.violation(f"{self.ctx.design.name}: returned {got} but put {len(lst)} pages on the list")
+                self.ctx.kernel.violation(
+                    f"{self.ctx.design.name}: returned {got} but put {len(lst)} pages on the list")
             per_page = self._c_walk + self._c_store
             for i, page in zip(holes, lst):
                 array[i] = page

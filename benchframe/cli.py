@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from itertools import product
 
 from tabulate import tabulate
 
 from benchframe import BenchframeError, __version__
+from benchframe.executors import run_specs
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
 from benchframe.output import dumps, result_document, write_atomic
 from benchframe.plugins import get_registry
-from benchframe.executors import run_specs
 from benchframe.runner import RunSpec, parse_design_spec
 
 EXIT_BAD_INPUT = 2
@@ -285,8 +284,11 @@ def cmd_sweep(args) -> int:
     return run(args)
 
 
-COMMANDS = {"sweep": cmd_sweep, "plugins": cmd_plugins, "new-plugin": cmd_new_plugin, "validate": cmd_validate, "explore": cmd_explore, "list": cmd_list, "run": cmd_run, "compare": cmd_compare, "report": cmd_report,
-            "history": cmd_history}
+COMMANDS = {
+    "compare": cmd_compare, "report": cmd_report, "history": cmd_history, "run": cmd_run, "list": cmd_list,
+    "sweep": cmd_sweep, "explore": cmd_explore, "validate": cmd_validate, "plugins": cmd_plugins,
+    "new-plugin": cmd_new_plugin,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

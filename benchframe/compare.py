@@ -12,18 +12,17 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from benchframe import BenchframeError, __version__
+from benchframe.executors import run_specs
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
 from benchframe.output import dumps, git_commit, result_document, write_atomic
 from benchframe.plugins import Registry, get_registry
-from benchframe.executors import run_specs
 from benchframe.report import Table, compare_table, render, render_csv
 from benchframe.runner import RunSpec, metric_better, parse_design_spec
 

@@ -51,7 +51,8 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
         raise BenchframeError(f"{path}: not valid TOML: {exc}") from None
     unknown = set(data) - {"sweep", "workloads"}
     if unknown:
-        raise BenchframeError(f"{path}: unknown table(s) {', '.join(sorted(unknown))} (expected [sweep], [workloads.*])")
+        raise BenchframeError(
+            f"{path}: unknown table(s) {', '.join(sorted(unknown))} (expected [sweep], [workloads.*])")
     head = data.get("sweep", {})
     if not isinstance(head, dict):
         raise BenchframeError(f"{path}: [sweep] must be a table")

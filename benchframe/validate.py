@@ -5,7 +5,8 @@ line); an optional ``profile`` column names the cost profile of the machine that
 ``--profile``). Each row is simulated at the same point and the table shows measured vs predicted with the
 relative error. With ``--normalize-to DESIGN`` every value is also divided by that design's value at the same
 workload, profile and parameters in the same file (or, if that point was not measured, its only measurement
-for the workload and profile there), so clock-rate and fixed-overhead differences between the measuring machine and the profile cancel.
+for the workload and profile there), so clock-rate and fixed-overhead differences between the measuring
+machine and the profile cancel.
 Nothing is tuned to these numbers: the gaps are the model's, and are reported as they are.
 """
 

@@ -65,7 +65,7 @@ def main() -> None:
         ("CPUs", lambda m: run("array", "contention", {"cpus": m, "bulk": 64, "bursts": 50}, reg)),
         ("duration", lambda m: run("array", "irq_latency", {"bulk": 64, "bursts": 25 * m}, reg)),
     ):
-        times = [wall(lambda m=m: fn(m), max(1, args.repeat // 2)) for m in (1, 4, 16)]
+        times = [wall(lambda m=m, fn=fn: fn(m), max(1, args.repeat // 2)) for m in (1, 4, 16)]
         print(f"  {label:9} 1x {times[0]:.3f}s   4x {times[1]:.3f}s ({times[1] / times[0]:.1f}x)   "
               f"16x {times[2]:.3f}s ({times[2] / times[0]:.1f}x)")
 

@@ -158,7 +158,8 @@ def test_a_plugin_that_raises_is_a_plugin_error_not_bad_input(tmp_path, capsys):
         "from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
         "class R(BulkAllocator):\n    shape = ARRAY\n"
         "    def alloc_bulk(self, *a, **k):\n        raise ValueError('broken')\n"
-        "@hookimpl\ndef benchframe_register_designs():\n    return [Design(name='raiser', factory=R, description='x')]\n")
+        "@hookimpl\ndef benchframe_register_designs():\n"
+        "    return [Design(name='raiser', factory=R, description='x')]\n")
     assert main(["run", "--design", "raiser,array", "--workload", "page_bench04", "--param", "pages=64",
                  "--plugin", str(plugin)]) == 1
     err = capsys.readouterr().err

@@ -13,14 +13,26 @@ from benchframe.hw.cpu import CPU
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.kconfig import KernelConfig
-from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
 from benchframe.mm.page import (
-    __GFP_ATOMIC, __GFP_HIGH, MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_BUDDY, STATE_NAMES,
-    MemMap, gfp_migratetype,
+    __GFP_ATOMIC,
+    __GFP_HIGH,
+    MIGRATE_PCPTYPES,
+    PAGE_ALLOCATED,
+    PAGE_BUDDY,
+    STATE_NAMES,
+    MemMap,
+    gfp_migratetype,
 )
+from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
 from benchframe.mm.pcp import PcpOps, PerCpuPages, pcp_high, zone_batchsize
 from benchframe.mm.zone import (
-    ALLOC_HARDER, ALLOC_HIGH, ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, ALLOC_WMARK_MIN, Zone, min_free_kbytes,
+    ALLOC_HARDER,
+    ALLOC_HIGH,
+    ALLOC_WMARK_LOW,
+    ALLOC_WMARK_MASK,
+    ALLOC_WMARK_MIN,
+    Zone,
+    min_free_kbytes,
 )
 
 SECTION_SHIFT = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block

@@ -14,7 +14,13 @@ from benchframe.hw.cpu import CPU
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import MAX_ORDER, PAGEBLOCK_ORDER
 from benchframe.mm.page import (
-    FALLBACKS, MIGRATE_MOVABLE, MIGRATE_TYPES, PAGE_ALLOCATED, PAGE_BUDDY, PAGE_TAIL, MemMap,
+    FALLBACKS,
+    MIGRATE_MOVABLE,
+    MIGRATE_TYPES,
+    PAGE_ALLOCATED,
+    PAGE_BUDDY,
+    PAGE_TAIL,
+    MemMap,
 )
 
 # alloc_flags (mm/internal.h, 5.13)

@@ -2,8 +2,9 @@
 
 Each CPU allocates ``bulk`` pages, hands a ``remote_free`` share of them to another CPU and frees the rest
 itself; it also frees what other CPUs handed to it. Remote frees complete on the last CPU (as TX completions
-land on the CPU that takes the NIC's completion interrupt), which hands its own share to CPU 0. Pages freed on a CPU go to *that* CPU's pcp list (``free_unref_page()``), so remote frees make one CPU
-drain to the buddy allocator while another refills from it, both under ``zone->lock``. CPUs run concurrently
+land on the CPU that takes the NIC's completion interrupt), which hands its own share to CPU 0. Pages freed on
+a CPU go to *that* CPU's pcp list (``free_unref_page()``), so remote frees make one CPU drain to the buddy
+allocator while another refills from it, both under ``zone->lock``. CPUs run concurrently
 in simulated time; lock waits are simulated, not estimated.
 """
 

@@ -21,7 +21,7 @@ from collections import deque
 from benchframe.api import Param, Workload
 from benchframe.hw.cpu import SOFTIRQ
 from benchframe.hw.topology import Topology
-from benchframe.mm.page import GFP_ATOMIC, __GFP_NOWARN
+from benchframe.mm.page import __GFP_NOWARN, GFP_ATOMIC
 
 PP_ALLOC_CACHE_SIZE = 128
 PP_ALLOC_CACHE_REFILL = 64
