@@ -17,16 +17,20 @@ SCHEMA = 1
 
 
 def git_commit() -> str | None:
-    """The commit of the benchframe source tree, if it is a git checkout (``None`` for an installed wheel)."""
+    """The commit of the benchframe source tree: the checkout the package runs from (editable install), else
+    the current directory when it is a benchframe checkout (``pip install .`` from a clone); ``None`` if neither."""
     here = Path(__file__).resolve().parent.parent
-    if not (here / ".git").exists():
-        return None
-    try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
+    for root in (here, Path.cwd()):
+        if not (root / ".git").exists() or not (root / "benchframe" / "__init__.py").exists():
+            continue
+        try:
+            out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                 timeout=5, check=False)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    return None
 
 
 def result_document(runs: list[dict[str, Any]], profile: str, config: list[str], command: str = "") -> dict:
