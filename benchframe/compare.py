@@ -245,7 +245,7 @@ def metadata_table(designs: list[str], reg: Registry) -> Table:
     return Table("Metadata bytes per page", ["design", "shape", "caller link (bytes/page)",
                                              "pcp link (bytes/page)", "models"], rows,
                  "Caller link: page->lru list_head (16) for list designs, a struct page * slot (8) for arrays; "
-                 "pcp link: list_head lru (16) or llist_node (8) on the per-CPU lists.")
+                 "pcp link: list_head lru (16) or llist_node (8) on the per-CPU lists.", stralign="left")
 
 
 def reentrancy_table(designs: list[str], reg: Registry) -> Table | None:
@@ -265,7 +265,9 @@ def reentrancy_table(designs: list[str], reg: Registry) -> Table | None:
         rows.append(row)
     return Table("Re-entrancy verdicts (benchframe explore)", ["design", "vs IRQ", "vs NMI"], rows,
                  "Found by systematic exploration: an interrupt or NMI whose handler allocates/frees on the same "
-                 "CPU is delivered at each charge point in turn and the invariants are checked.")
+                 "CPU is delivered at each charge point in turn and the invariants are checked. "
+                 "`benchframe explore --design NAME` prints the failing interleaving step by step.",
+                 stralign="left")
 
 
 def render_report(runs: list[dict], studies: list[Study], designs: list[str], baseline: str, fmt: str,

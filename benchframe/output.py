@@ -61,6 +61,9 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
     except OSError as exc:
         raise BenchframeError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; a report is an ordinary file
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

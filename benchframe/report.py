@@ -111,6 +111,7 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     note: str = ""
+    stralign: str = "right"  # numbers line up on the right; text tables read better on the left
 
 
 def compare_table(title: str, designs: list[str], baseline: str, points: list[str],
@@ -171,7 +172,7 @@ def compare_table(title: str, designs: list[str], baseline: str, points: list[st
 def render(table: Table, fmt: str) -> str:
     """Render one table as text in the given --format (csv is handled by ``render_csv``)."""
     body = tabulate(table.rows, headers=table.headers, tablefmt=TABLEFMT[fmt], disable_numparse=True,
-                    stralign="right")
+                    stralign=table.stralign)
     if fmt in ("md", "github"):
         out = f"### {table.title}\n\n{body}\n"
         if table.note:
