@@ -8,6 +8,7 @@ same tables from saved results without re-running; ``history`` tabulates asv res
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shlex
@@ -297,24 +298,35 @@ def render_report(runs: list[dict], studies: list[Study], designs: list[str], ba
                      "seeds (Welch's t-test, p < 0.05).\n")
         for png in pngs:
             parts.append(f"![{Path(png).stem}]({Path(png).name})\n")
+    elif fmt == "html":
+        parts.append("<h1>benchframe comparison</h1>\n<ul>\n" +
+                     "".join(f"<li><b>{k}</b>: {html.escape(v.strip('`'))}</li>\n" for k, v in header) + "</ul>\n")
+    elif fmt == "latex":
+        parts.append("% benchframe comparison\n" + "".join(f"% {k}: {v}\n" for k, v in header))
     else:
         parts.append("benchframe comparison\n" + "\n".join(f"{k}: {v}" for k, v in header) + "\n")
     for study, tables in all_tables:
         if fmt in ("md", "github"):
             parts.append(f"## {study.question}\n")
+        elif fmt == "html":
+            parts.append(f"<h2>{html.escape(study.question)}</h2>\n")
+        elif fmt == "latex":
+            parts.append(f"% == {study.question}\n")
         else:
             parts.append(f"== {study.question}\n")
         if not tables:
             parts.append("(no results)\n")
         parts.extend(render(t, fmt) for t in tables)
+    comment = "% " if fmt == "latex" else ""
     for t in extra:
         if not t.rows:
-            parts.append(f"## {t.title}\n\n{t.note}\n" if fmt in ("md", "github") else f"{t.title}\n{t.note}\n")
+            parts.append(f"## {t.title}\n\n{t.note}\n" if fmt in ("md", "github") else
+                         f"{comment}{t.title}\n{comment}{t.note}\n")
             continue
         parts.append(render(t, fmt))
     if notes:
-        parts.append(("## Notes\n\n" if fmt in ("md", "github") else "Notes\n") +
-                     "\n".join(f"- {n}" for n in notes) + "\n")
+        parts.append(("## Notes\n\n" if fmt in ("md", "github") else f"{comment}Notes\n") +
+                     "\n".join(f"{comment}- {n}" for n in notes) + "\n")
     return "\n".join(parts), pngs
 
 

@@ -179,9 +179,11 @@ def render(table: Table, fmt: str) -> str:
             out += f"\n{table.note}\n"
         return out
     if fmt == "latex":
-        return f"% {table.title}\n{body}\n"
+        return f"% {table.title}\n{body}\n" + (f"% {table.note}\n" if table.note else "")
     if fmt == "html":
-        return f"<h3>{table.title}</h3>\n{body}\n" + (f"<p>{table.note}</p>\n" if table.note else "")
+        from html import escape
+
+        return f"<h3>{escape(table.title)}</h3>\n{body}\n" + (f"<p>{escape(table.note)}</p>\n" if table.note else "")
     return f"{table.title}\n{body}\n" + (f"{table.note}\n" if table.note else "")
 
 

@@ -133,3 +133,17 @@ def test_compare_writes_report_and_plots_atomically(tmp_path):
 def test_compare_unknown_baseline_is_bad_input(tmp_path, capsys):
     assert main(["compare", "--designs", "array,list", "--baseline", "llist", "--output", str(tmp_path)]) == 2
     assert "baseline" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt, ext, marker", [("latex", "tex", "\\begin{tabular}"), ("html", "html", "<table>"),
+                                              ("csv", "csv", "table,row,design,cell"), ("plain", "txt", "Amean")])
+def test_other_formats(tmp_path, fmt, ext, marker):
+    out = tmp_path / fmt
+    assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04", "--seeds", "1",
+                 "--format", fmt, "--output", str(out), "--executor", "serial"]) == 0
+    text = (out / f"comparison.{ext}").read_text()
+    assert marker in text
+    if fmt == "latex":  # everything outside the tables is a TeX comment
+        outside = [ln for ln in text.splitlines() if ln and not ln.startswith("%") and "&" not in ln
+                   and not ln.startswith("\\") and not ln.rstrip().endswith("\\\\")]
+        assert outside == []
