@@ -22,7 +22,7 @@ from benchframe import BenchframeError, __version__
 from benchframe.executors import run_specs
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
-from benchframe.output import dumps, git_commit, result_document, write_atomic
+from benchframe.output import dumps, git_commit, read_text, result_document, write_atomic
 from benchframe.plugins import Registry, get_registry
 from benchframe.report import Table, compare_table, render, render_csv
 from benchframe.runner import RunSpec, metric_better, parse_design_spec
@@ -427,11 +427,10 @@ def load_runs(paths: list[str]) -> tuple[list[dict], list[str], str]:
         if path.is_dir() and not files:
             raise BenchframeError(f"{path}: no result files in directory")
         for f in files:
+            text = read_text(f)
             try:
-                doc = json.loads(f.read_text(encoding="utf-8"))
-            except OSError as exc:
-                raise BenchframeError(f"{f}: cannot read: {exc.strerror or exc}") from None
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                doc = json.loads(text)
+            except json.JSONDecodeError as exc:
                 raise BenchframeError(f"{f}: not a valid JSON result file ({exc})") from None
             if isinstance(doc, dict) and "runs" in doc:
                 items = doc["runs"]

@@ -29,9 +29,8 @@ from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.mm.page_alloc import Kernel
 from benchframe.plugins import Registry, get_registry
-from benchframe.runner import parse_design_spec
+from benchframe.runner import boot, parse_design_spec
 
 ZONE_PAGES = 65536  # small enough to check invariants after every interleaving, big enough for batch 15
 CONTEXTS = ("irq", "nmi")
@@ -107,10 +106,8 @@ class Scenario:
         design, options = parse_design_spec(spec, registry)
         self.design = design
         self.costs = registry.cost_model(None)
-        self.engine = ExploringEngine(self.costs, preempt_rt=config.preempt_rt)
-        self.k = Kernel(self.engine, Topology.uma(cpus=1, normal_pages=ZONE_PAGES), config,
-                        design.factory.pcp_ops)
-        self.impl = design.factory(self.k, **options)
+        self.engine, self.k, self.impl = boot(design, options, self.costs, config,
+                                              Topology.uma(cpus=1, normal_pages=ZONE_PAGES), ExploringEngine)
         self.cpu = self.engine.cpus[0]
         self.held: list[int] = []
         self.registry = registry

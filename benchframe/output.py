@@ -1,6 +1,6 @@
-"""Writing result files: atomically (write to a temporary file in the same directory, then rename), so an
-interrupted run never leaves a half-written file, and with a stable layout so identical runs give identical
-bytes."""
+"""Input and result files. Inputs are read with one-line errors naming the file; results are written atomically
+(write to a temporary file in the same directory, then rename), so an interrupted run never leaves a
+half-written file, and with a stable layout so identical runs give identical bytes."""
 
 from __future__ import annotations
 
@@ -14,6 +14,18 @@ from typing import Any
 from benchframe import BenchframeError, __version__
 
 SCHEMA = 1
+
+
+def read_text(path: str | Path, label: str = "") -> str:
+    """The UTF-8 text of an input file; a missing, unreadable or binary file is a one-line error naming it."""
+    path = Path(path)
+    name = f"{label} {path}".strip()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BenchframeError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise BenchframeError(f"{name}: not a UTF-8 text file") from None
 
 
 def git_commit() -> str | None:

@@ -84,6 +84,14 @@ def parse_design_spec(spec: str, registry: Registry) -> tuple[Design, dict[str, 
     return design, options
 
 
+def boot(design: Design, options: Mapping[str, Any], costs: CostModel, config: KernelConfig,
+         topology: Topology, engine_class: type[Engine] = Engine) -> tuple[Engine, Kernel, Any]:
+    """Boot a simulated machine and kernel that run ``design``: ``(engine, kernel, design implementation)``."""
+    engine = engine_class(costs, preempt_rt=config.preempt_rt)
+    kernel = Kernel(engine, topology, config, design.factory.pcp_ops)
+    return engine, kernel, design.factory(kernel, **options)
+
+
 class RunContext:
     """What a workload's ``run(ctx)`` works with: the booted machine and kernel, the design, its parameters,
     a seeded RNG, callers, and places to record its own metrics."""
@@ -97,10 +105,7 @@ class RunContext:
         self.costs = costs
         self.config = config
         self.rng = random.Random(seed)
-        self.engine = Engine(costs, preempt_rt=config.preempt_rt)
-        self.impl_class = design.factory
-        self.kernel = Kernel(self.engine, topology, config, design.factory.pcp_ops)
-        self.impl = design.factory(self.kernel, **options)
+        self.engine, self.kernel, self.impl = boot(design, options, costs, config, topology)
         self.held: set[int] = set()
         self.alloc_cycles = 0
         self.free_cycles = 0

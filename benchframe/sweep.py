@@ -31,7 +31,7 @@ from typing import Any
 from benchframe import BenchframeError
 from benchframe.executors import iter_results
 from benchframe.kconfig import KernelConfig
-from benchframe.output import dumps, write_atomic
+from benchframe.output import dumps, read_text, write_atomic
 from benchframe.plugins import Registry, get_registry
 from benchframe.runner import RunSpec, parse_design_spec
 
@@ -41,12 +41,9 @@ SCALARS = (int, float, str, bool)
 
 def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     """Parse and check a sweep spec; every problem is one line naming the file and the key."""
+    text = read_text(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BenchframeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise BenchframeError(f"{path}: not a UTF-8 text file") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BenchframeError(f"{path}: not valid TOML: {exc}") from None
     unknown = set(data) - {"sweep", "workloads"}

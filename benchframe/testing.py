@@ -29,14 +29,12 @@ import random
 import pytest
 
 from benchframe.api import ARRAY, LIST
-from benchframe.engine import Engine
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page import GFP_ATOMIC, PAGE_ALLOCATED
-from benchframe.mm.page_alloc import Kernel
 from benchframe.plugins import get_registry
-from benchframe.runner import parse_design_spec
+from benchframe.runner import boot, parse_design_spec
 
 SMALL_ZONE = 16384  # pages: fast to check, batch 3 / high 18 so refills and drains happen often
 
@@ -48,10 +46,9 @@ class Harness:
                  plugins: tuple[str, ...] = ()):
         reg = get_registry(plugins)
         self.design, options = parse_design_spec(design_spec, reg)
-        self.engine = Engine(reg.cost_model(None), preempt_rt="PREEMPT_RT" in config)
-        self.k = Kernel(self.engine, Topology.uma(cpus=1, normal_pages=pages), KernelConfig.parse(list(config)),
-                        self.design.factory.pcp_ops)
-        self.impl = self.design.factory(self.k, **options)
+        topology = Topology.uma(cpus=1, normal_pages=pages)
+        self.engine, self.k, self.impl = boot(self.design, options, reg.cost_model(None),
+                                              KernelConfig.parse(list(config)), topology)
         self.cpu = self.engine.cpus[0]
         self.held: set[int] = set()
         self.shape = self.design.shape

@@ -19,6 +19,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from benchframe import BenchframeError
+from benchframe.output import read_text
 from benchframe.plugins import get_registry
 from benchframe.runner import RunSpec, run_one
 
@@ -32,12 +33,7 @@ def shipped_measurements() -> list[Path]:
 
 def read_measurements(path: Path) -> list[dict]:
     """Rows as dicts with ``line``; every problem is a one-line error naming ``file:line``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BenchframeError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise BenchframeError(f"{path}: not a UTF-8 text file") from None
+    text = read_text(path)
     lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise BenchframeError(f"{path}: no header line")

@@ -108,14 +108,9 @@ def parse_profile(text: str, source: str) -> CostModel:
 
 
 def load_profile_file(path: str | Path) -> CostModel:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BenchframeError(f"profile {path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise BenchframeError(f"profile {path}: not a UTF-8 text file") from None
-    return parse_profile(text, str(path))
+    from benchframe.output import read_text
+
+    return parse_profile(read_text(path, "profile"), str(path))
 
 
 def builtin_profile_paths() -> dict[str, Path]:
