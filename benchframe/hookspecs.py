@@ -113,12 +113,14 @@ def benchframe_run_finished(run):
 def benchframe_report_sections(runs, baseline):
     """Return a list of ``(title, markdown)`` pairs to append to a comparison report, or ``[]``.
 
-    Called once per report with ``runs`` (a list of ``RunResult``) and the ``baseline`` design name.
+    Called once per report by ``benchframe compare`` and ``benchframe report`` with ``runs`` (a list of run
+    records as dicts, ``RunResult.as_dict()``: design, workload, params, seed, metrics, units, ...) and the
+    ``baseline`` design name.
 
     Example::
 
         @hookimpl
         def benchframe_report_sections(runs, baseline):
-            n = sum(r.metrics.get("invariant_violations", 0) for r in runs)
+            n = sum(r["metrics"].get("invariant_violations", 0) for r in runs)
             return [("Invariant summary", f"{n} violations in {len(runs)} runs")]
     """

@@ -38,8 +38,9 @@ def bare_loop(pages: int, bulk: int = 64) -> None:
             free.appendleft(held.pop())
 
 
-def run(design: str, workload: str, params: dict, reg) -> None:
-    run_one(RunSpec(design=design, workload=workload, params=params, seed=1), reg)
+def run(design: str, workload: str, params: dict, reg) -> int:
+    """One simulated run; returns the pages it allocated."""
+    return run_one(RunSpec(design=design, workload=workload, params=params, seed=1), reg).metrics["pages_allocated"]
 
 
 def main() -> None:
@@ -59,15 +60,18 @@ def main() -> None:
                  args.repeat)
         print(f"{d:10} {args.pages / t:12,.0f} {t / bare:12.1f}")
     base = args.pages // 16
-    print("\nscaling (array): wall seconds, and ratio to the 1x case")
+    print("\nscaling (array): wall seconds and wall microseconds per simulated page, at 1x / 4x / 16x")
     for label, fn in (
         ("pages", lambda m: run("array", "page_bench04", {"bulk": 64, "pages": base * m, "warmup": 0}, reg)),
         ("CPUs", lambda m: run("array", "contention", {"cpus": m, "bulk": 64, "bursts": 50}, reg)),
         ("duration", lambda m: run("array", "irq_latency", {"bulk": 64, "bursts": 25 * m}, reg)),
     ):
-        times = [wall(lambda m=m, fn=fn: fn(m), max(1, args.repeat // 2)) for m in (1, 4, 16)]
-        print(f"  {label:9} 1x {times[0]:.3f}s   4x {times[1]:.3f}s ({times[1] / times[0]:.1f}x)   "
-              f"16x {times[2]:.3f}s ({times[2] / times[0]:.1f}x)")
+        cells = []
+        for m in (1, 4, 16):
+            pages = fn(m)
+            t = wall(lambda m=m, fn=fn: fn(m), max(1, args.repeat // 2))
+            cells.append(f"{m:2}x {t:6.3f}s {1e6 * t / pages:5.2f}us/page")
+        print(f"  {label:9} " + "   ".join(cells))
 
 
 if __name__ == "__main__":
