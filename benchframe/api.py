@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.mm.bulk import ARRAY, LIST, BulkAllocator, DesignImpl
+from benchframe.mm.page import PAGE_ALLOCATED
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
@@ -252,7 +253,7 @@ class Caller:
         for page in new:
             if page in held:
                 k.violation(f"page handed out twice: pfn {page} is already in the caller's hands")
-            elif state[page] != 3:  # PAGE_ALLOCATED
+            elif state[page] != PAGE_ALLOCATED:
                 k.violation(f"pfn {page} handed to the caller while still on the free lists")
             held.add(page)
         ctx.pages_allocated += len(new)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from benchframe import BenchframeError
 from benchframe.api import LIST
 from benchframe.engine import Deadlock, Engine
-from benchframe.hw.cpu import HARDIRQ, NMI, TASK
+from benchframe.hw.cpu import NMI, TASK
 from benchframe.hw.interrupts import IRQ, NMI_KIND, InterruptSource
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
@@ -296,4 +296,4 @@ def cmd_explore(args) -> int:
     return 1 if any(r.verdict == "UNSAFE" for r in results) else 0
 
 
-__all__ = ["explore", "ExploreResult", "cmd_explore", "HARDIRQ"]
+__all__ = ["explore", "ExploreResult", "cmd_explore"]

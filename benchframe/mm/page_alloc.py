@@ -18,7 +18,7 @@ from benchframe.mm.page import (
     __GFP_HIGH,
     MIGRATE_PCPTYPES,
     PAGE_ALLOCATED,
-    PAGE_BUDDY,
+    PAGE_PCP,
     STATE_NAMES,
     MemMap,
     gfp_migratetype,
@@ -165,7 +165,7 @@ class Kernel:
             if page is None:
                 break
             cpu.charge(per_page)
-            state[page] = 2  # PAGE_PCP (check_pcp_refill passed)
+            state[page] = PAGE_PCP  # check_pcp_refill() passed
             lst.add_tail(page)
             alloced += 1
         zone.nr_free_pages -= alloced << order
@@ -321,4 +321,4 @@ def gfp_to_alloc_flags(gfp: int) -> int:
     return flags
 
 
-__all__ = ["Kernel", "Counters", "gfp_to_alloc_flags", "PAGE_BUDDY"]
+__all__ = ["Kernel", "Counters", "gfp_to_alloc_flags"]

@@ -17,7 +17,6 @@ from benchframe.mm.page import (
     FALLBACKS,
     MIGRATE_MOVABLE,
     MIGRATE_TYPES,
-    PAGE_ALLOCATED,
     PAGE_BUDDY,
     PAGE_TAIL,
     MemMap,
@@ -193,4 +192,4 @@ def min_free_kbytes(lowmem_kbytes: int) -> int:
 
 
 __all__ = ["Zone", "min_free_kbytes", "ALLOC_WMARK_LOW", "ALLOC_WMARK_MIN", "ALLOC_WMARK_HIGH",
-           "ALLOC_WMARK_MASK", "ALLOC_HARDER", "ALLOC_HIGH", "PAGE_ALLOCATED"]
+           "ALLOC_WMARK_MASK", "ALLOC_HARDER", "ALLOC_HIGH"]
