@@ -48,9 +48,6 @@ class Study:
             return [dict(self.params)]
         return [{**self.params, self.vary: v} for v in self.values]
 
-    def label(self, params: dict[str, Any]) -> str:
-        return "" if self.vary is None else f"{self.vary}={params[self.vary]}"
-
 
 STUDIES: tuple[Study, ...] = (
     Study("bulk", "Cost per page vs bulk size (page_bench04: allocate `bulk`, free one by one)", "page_bench04",

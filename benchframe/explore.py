@@ -111,7 +111,6 @@ class Scenario:
         self.cpu = self.engine.cpus[0]
         self.held: list[int] = []
         self.registry = registry
-        self.log: list[str] = []
 
     def alloc(self, n: int) -> list[int]:
         if self.design.shape == LIST:

@@ -71,12 +71,6 @@ class CostModel:
     def ns(self, cycles: float) -> float:
         return cycles / self.clock_ghz
 
-    def with_costs(self, **changes: int) -> CostModel:
-        """A copy with some costs replaced (what-if studies and tests)."""
-        unknown = sorted(set(changes) - set(COST_NAMES))
-        if unknown:
-            raise BenchframeError(f"unknown cost name(s): {', '.join(unknown)}")
-        return CostModel(self.name, self.description, self.clock_ghz, {**self.costs, **changes}, self.source)
 
 
 def parse_profile(text: str, source: str) -> CostModel:

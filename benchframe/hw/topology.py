@@ -53,13 +53,6 @@ class Topology:
     def nr_cpus(self) -> int:
         return sum(n.cpus for n in self.nodes)
 
-    def cpu_node(self, cpu: int) -> int:
-        for nid, node in enumerate(self.nodes):
-            if cpu < node.cpus:
-                return nid
-            cpu -= node.cpus
-        raise IndexError(cpu)
-
     @classmethod
     def uma(cls, cpus: int = 1, normal_pages: int = 262144, dma32_pages: int = 0) -> Topology:
         """One node; a Normal zone of ``normal_pages`` (default 1 GiB) and optionally a DMA32 zone."""
