@@ -114,6 +114,11 @@ def validate(paths: list[Path], profile: str | None, normalize_to: str | None, p
 
 
 def _baseline(records: list[dict], rec: dict, design: str) -> dict | None:
+    """The baseline row for ``rec``: itself when it is a baseline-design row (several measurements of the
+    same point, e.g. three kernel trees, each normalise to 1, not to whichever came first), else the same
+    point measured for ``design`` in the same file, else that design's only point there."""
+    if rec["design"] == design:
+        return rec
     where = rec["line"].rsplit(":", 1)[0]
     same = [r for r in records if r["design"] == design and r["workload"] == rec["workload"]
             and r["metric"] == rec["metric"] and r["profile_used"] == rec["profile_used"]

@@ -46,3 +46,14 @@ def test_malformed_csv_is_one_line_exit_2(tmp_path, capsys, content, needle):
     assert main(["validate", "--measurements", str(f)]) == 2
     err = capsys.readouterr().err
     assert needle in err and err.count("\n") == 1
+
+
+def test_each_baseline_row_normalises_to_itself(tmp_path, capsys):
+    f = tmp_path / "m.csv"
+    f.write_text("workload,design,bulk,metric,value,unit\n"
+                 "page_bench04,single,1,alloc_free_cycles_per_page,200,cycles\n"
+                 "page_bench04,single,1,alloc_free_cycles_per_page,100,cycles\n")
+    assert main(["validate", "--measurements", str(f), "--normalize-to", "single"]) == 0
+    out = capsys.readouterr().out
+    second = next(ln for ln in out.splitlines() if ln.startswith("m.csv:3"))
+    assert second.split()[-3:] == ["1.000", "1.000", "+0.0%"]

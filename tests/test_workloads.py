@@ -103,3 +103,31 @@ def test_page_owner_forces_single_pages():
     r = run("array", "page_bench04", config=("PAGE_OWNER",), bulk=16)
     assert r.metrics["fallbacks"] > 0
     assert r.config == ["PAGE_OWNER"]
+
+
+def test_sunrpc_under_page_owner_fills_every_hole_and_counts_the_sleeps():
+    # PAGE_OWNER forces one page per bulk call (kf §1.3): 5.13's svc_alloc_arg sleeps once per short iteration
+    r = run("array", "sunrpc", config=("PAGE_OWNER",), holes=40)
+    assert r.metrics["invariant_violations"] == 0, r.violations
+    assert r.metrics["pages_allocated"] == 40 * SMALL["sunrpc"]["calls"]
+    assert r.metrics["sleeps_per_call"] >= 39
+    later = run("array", "sunrpc", config=("PAGE_OWNER",), holes=40, loop="progress")
+    assert later.metrics["sleeps_per_call"] == 0
+    assert run("array", "sunrpc", holes=8).metrics["sleeps_per_call"] == 0
+
+
+@pytest.mark.parametrize("config", [("PREEMPT_RT",), ("PAGE_OWNER",), ("NUMA",)])
+@pytest.mark.parametrize("workload", sorted(SMALL))
+def test_kernel_configs_run_every_workload_cleanly(config, workload):
+    for design in DESIGNS:
+        r = run(design, workload, config=config)
+        assert r.metrics["invariant_violations"] == 0, (design, r.violations)
+        assert r.config == list(config)
+
+
+def test_nmi_counters_survive_a_deadlock():
+    # seed 1: the first NMI lands while the task refills the pcp under zone->lock
+    r = run("list", "nmi", bursts=60, seed=1)
+    assert any("deadlock" in v for v in r.violations)
+    assert r.metrics["nmi_alloc_attempts"] >= 1
+    assert r.metrics["bursts_completed"] < 60
