@@ -53,6 +53,7 @@ class Registry:
     errors: list[str]
     plugins: list[PluginInfo]
     pm: pluggy.PluginManager
+    _costs: dict[str, CostModel] = field(default_factory=dict, repr=False)
 
     def design(self, name: str) -> Design:
         try:
@@ -67,12 +68,18 @@ class Registry:
             raise BenchframeError(f"unknown workload {name!r}; known: {', '.join(self.workloads)}") from None
 
     def cost_model(self, name_or_path: str | None) -> CostModel:
-        """A profile by registered name, or a path to a profile file."""
+        """A profile by registered name, or a path to a profile file (each file parsed once per registry)."""
         name_or_path = name_or_path or DEFAULT_PROFILE
         if name_or_path in self.profiles:
-            return load_profile_file(self.profiles[name_or_path].path)
-        if name_or_path.endswith(".toml") or os.sep in name_or_path or Path(name_or_path).exists():
-            return load_profile_file(name_or_path)
+            path = self.profiles[name_or_path].path
+        elif name_or_path.endswith(".toml") or os.sep in name_or_path or Path(name_or_path).exists():
+            path = name_or_path
+        else:
+            path = None
+        if path is not None:
+            if path not in self._costs:
+                self._costs[path] = load_profile_file(path)
+            return self._costs[path]
         raise BenchframeError(f"unknown profile {name_or_path!r}; known: {', '.join(self.profiles)} "
                               f"(or give a path to a .toml file)")
 

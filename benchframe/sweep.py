@@ -141,11 +141,9 @@ def existing_cells(out: Path) -> set[str]:
     return done
 
 
-def run_sweep(spec_path: Path, output: str | None, resume: bool, jobs: int | None, executor: str,
+def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, executor: str,
               scheduler: str | None, plugins: tuple[str, ...] = (), progress=None) -> tuple[int, int, list[str]]:
-    reg = get_registry(plugins)
-    spec = load_spec(spec_path, reg)
-    out = Path(output or spec["output"] or f"sweeps/{spec_path.stem}")
+    """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors)."""
     manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
     mpath = out / MANIFEST
     if mpath.exists():
@@ -187,16 +185,14 @@ def cmd_sweep(args) -> int:
 
     reg = get_registry(tuple(args.plugin))
     spec = load_spec(Path(args.spec), reg)
-    total = len(cells(spec))
-    bar = _progress_bar(total, "benchframe sweep")
+    out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
+    bar = _progress_bar(len(cells(spec)), "benchframe sweep")
     try:
-        ran, skipped, errors = run_sweep(Path(args.spec), args.output, args.resume, args.jobs or None,
-                                         args.executor, args.scheduler, tuple(args.plugin),
-                                         bar.update if bar else None)
+        ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
+                                         args.scheduler, tuple(args.plugin), bar.update if bar else None)
     finally:
         if bar:
             bar.close()
-    out = args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}"
     print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
           f"(render with: benchframe report {out})")
     for e in errors:

@@ -57,49 +57,28 @@ class IrqLatency:
     track_irqs_off_max_cycles.version = 1
 
 
-class PagePool:
-    """page_pool: cycles per packet spent refilling the cache (64 pages per refill, NAPI softirq)."""
-
-    params = (DESIGNS,)
-    param_names = ["design"]
-
-    def setup(self, design):
-        check(design, "page_pool", {"packets": 4096})
-
-    def track_alloc_cycles_per_packet(self, design):
-        return run(design, "page_pool", {"packets": 4096}, "alloc_cycles_per_packet")
-
-    track_alloc_cycles_per_packet.unit = "cycles"
-    track_alloc_cycles_per_packet.version = 1
+# The real callers' headline figure, each in cycles: (workload, parameters, metric).
+CALLERS = {
+    "page_pool": ("page_pool", {"packets": 4096}, "alloc_cycles_per_packet"),
+    "sunrpc": ("sunrpc", {"calls": 50}, "alloc_cycles_per_call"),
+    "contention": ("contention", {"cpus": 4, "bursts": 50}, "zone_lock_wait_cycles"),
+}
 
 
-class SunRPC:
-    """sunrpc: cycles per svc_alloc_arg() call refilling 32 holes of a 259-slot rq_pages array."""
+class Callers:
+    """page_pool cycles per packet (refill 64 in NAPI softirq), sunrpc cycles per svc_alloc_arg() call (32
+    holes of 259 slots), contention zone->lock wait cycles (4 CPUs, remote frees)."""
 
-    params = (DESIGNS,)
-    param_names = ["design"]
+    params = (DESIGNS, list(CALLERS))
+    param_names = ["design", "caller"]
 
-    def setup(self, design):
-        check(design, "sunrpc", {"calls": 50})
+    def setup(self, design, caller):
+        workload, params, _ = CALLERS[caller]
+        check(design, workload, params)
 
-    def track_cycles_per_call(self, design):
-        return run(design, "sunrpc", {"calls": 50}, "alloc_cycles_per_call")
+    def track_cycles(self, design, caller):
+        workload, params, metric = CALLERS[caller]
+        return run(design, workload, params, metric)
 
-    track_cycles_per_call.unit = "cycles"
-    track_cycles_per_call.version = 1
-
-
-class Contention:
-    """contention: zone->lock wait cycles with 4 CPUs and remote frees."""
-
-    params = (DESIGNS,)
-    param_names = ["design"]
-
-    def setup(self, design):
-        check(design, "contention", {"cpus": 4, "bursts": 50})
-
-    def track_zone_lock_wait_cycles(self, design):
-        return run(design, "contention", {"cpus": 4, "bursts": 50}, "zone_lock_wait_cycles")
-
-    track_zone_lock_wait_cycles.unit = "cycles"
-    track_zone_lock_wait_cycles.version = 1
+    track_cycles.unit = "cycles"
+    track_cycles.version = 1

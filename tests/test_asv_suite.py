@@ -17,8 +17,7 @@ def test_every_registered_builtin_design_is_in_the_suite():
 
     builtin = [n for n, d in get_registry().designs.items() if d.factory.__module__.startswith("benchframe_plugins")]
     assert builtin and set(builtin) <= set(common.DESIGNS)
-    for cls in (bench_designs.PageBench04, bench_designs.IrqLatency, bench_designs.PagePool, bench_designs.SunRPC,
-                bench_designs.Contention,
+    for cls in (bench_designs.PageBench04, bench_designs.IrqLatency, bench_designs.Callers,
                 bench_simulator.Simulate):
         assert set(builtin) <= set(cls.params[0])
 
