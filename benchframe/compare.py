@@ -214,9 +214,21 @@ def study_tables(runs: list[dict], study: Study, designs: list[str], baseline: s
             all(c in r.get("config", []) for c in cfg) and (cfg or "PREEMPT_RT" not in r.get("config", []))]
     if study.vary is not None:
         mine = [r for r in mine if r["params"].get(study.vary) in study.values]
-        points = [f"{study.vary}={v}" for v in study.values]
-    else:
-        points = [""]
+    # Rows are labelled by every parameter that differs between the runs (the study's own first), so results
+    # of a sweep that also varied another parameter are never pooled as if they were seeds.
+    keys = sorted({k for r in mine for k in r["params"]})
+    varied = [k for k in keys if len({json.dumps(r["params"].get(k)) for r in mine}) > 1]
+    if study.vary is not None:
+        varied = [study.vary] + [k for k in varied if k != study.vary]
+
+    def label(r: dict) -> str:
+        return ", ".join(f"{k}={r['params'].get(k)}" for k in varied)
+
+    order = {v: i for i, v in enumerate(study.values)}
+    ordered = sorted(mine, key=lambda r: tuple((order.get(r["params"].get(k), 0), str(r["params"].get(k)))
+                                                 if k == study.vary else (0, _sort_key(r["params"].get(k)))
+                                                 for k in varied))
+    points = list(dict.fromkeys(label(r) for r in ordered)) or [""]
     tables = []
     workload = reg.workloads.get(study.workload)
     for metric in study.metrics:
@@ -225,13 +237,19 @@ def study_tables(runs: list[dict], study: Study, designs: list[str], baseline: s
             value = r["metrics"].get(metric)
             if value is None:
                 continue
-            label = "" if study.vary is None else f"{study.vary}={r['params'][study.vary]}"
-            samples.setdefault((r["design"], label), []).append(float(value))
+            samples.setdefault((r["design"], label(r)), []).append(float(value))
         if not samples:
             continue
         tables.append(compare_table(f"{study.workload}: {_metric_title(metric, study.workload, reg)}",
                                     designs, baseline, points, samples, metric_better(metric, workload)))
     return tables
+
+
+def _sort_key(value) -> tuple:
+    """Numbers in numeric order, everything else after them as text."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return (1, 0.0, str(value))
+    return (0, float(value), "")
 
 
 def metadata_table(designs: list[str], reg: Registry) -> Table:
