@@ -148,7 +148,8 @@ class PcpOps:
         k = self.k
         lst = pcp.lists[mt]
         if not lst:
-            pcp.count += k.rmqueue_bulk(cpu, zone, 0, pcp.batch, lst, mt, alloc_flags)
+            got = k.rmqueue_bulk(cpu, zone, 0, pcp.batch, lst, mt, alloc_flags)
+            pcp.count += got  # C: the call, then one add to pcp->count (not a load held across the call)
             if not lst:
                 return None
         page = lst.del_first(cpu, self.c_take)
