@@ -131,3 +131,11 @@ def test_nmi_counters_survive_a_deadlock():
     assert any("deadlock" in v for v in r.violations)
     assert r.metrics["nmi_alloc_attempts"] >= 1
     assert r.metrics["bursts_completed"] < 60
+
+
+def test_nmi_holding_its_page_corrupts_an_irq_disabling_pcp_but_not_llist():
+    # hold=true: the NMI's free no longer undoes its alloc, so an NMI inside the task's pcp section shows up
+    found = [run("locallock", "nmi", bursts=200, seed=2, hold=True).violations]
+    assert any("corruption" in v or "handed out twice" in v for v in found[0])
+    llist = run("llist", "nmi", bursts=100, seed=2, hold=True)
+    assert llist.metrics["invariant_violations"] == 0 and llist.metrics["nmi_refused"] > 0

@@ -27,10 +27,13 @@ def run(ctx) -> None:
     impl = ctx.impl
     attempts = 0
     got = 0
+    kept: list[int] = []  # hold=true: the page the previous NMI took, freed by the next one
 
     def nmi_handler(c) -> None:
         nonlocal attempts, got
         attempts += 1
+        if kept:
+            impl.free_page(c, kept.pop())
         if ctx.design.shape == LIST:
             lst: list = []
             impl.alloc_bulk(c, GFP_ATOMIC, 1, page_list=lst)
@@ -41,7 +44,10 @@ def run(ctx) -> None:
             pages = [pg for pg in slot if pg is not None]
         for page in pages:
             got += 1
-            impl.free_page(c, page)
+            if p["hold"]:
+                kept.append(page)
+            else:
+                impl.free_page(c, page)
 
     array: list = [None] * bulk
     ctx.engine.add_interrupt(cpu, InterruptSource.poisson("perf-nmi", p["nmi_interval"], nmi_handler,
@@ -54,6 +60,8 @@ def run(ctx) -> None:
             for i in range(bulk):
                 array[i] = None
             done += 1
+        for page in kept:  # the last NMI's page, returned after the measurement
+            impl.free_page(cpu, page)
     finally:  # a Deadlock ends the run (the runner records it as a violation): keep what was seen until then
         ctx.record("nmi_alloc_attempts", attempts)
         ctx.record("nmi_allocs", got)
@@ -69,6 +77,8 @@ WORKLOAD = Workload(
         Param("bulk", 64, "pages per bulk call of the interrupted task", minimum=1),
         Param("bursts", 200, "bursts of the task", minimum=1),
         Param("nmi_interval", 3000, "mean cycles between NMIs (Poisson)", minimum=1),
+        Param("hold", False, "the NMI handler keeps its page until its next run instead of freeing it at once",
+              type=bool),
     ),
     metrics={
         "nmi_alloc_attempts": ("calls", "lower", "allocations attempted from NMI context"),
