@@ -58,6 +58,9 @@ STUDIES: tuple[Study, ...] = (
     Study("irq_rt", "The same under PREEMPT_RT (local_lock becomes a sleeping lock, handlers are threads)",
           "irq_latency", ("irqs_off_max_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles"),
           "bulk", (8, 64, 256), config=("PREEMPT_RT",)),
+    Study("rt_atomic", "PREEMPT_RT: refills and drains that take zone->lock (a sleeping lock on RT) with IRQs "
+          "hard-disabled — the 'local_irq_save(); spin_lock()' sequence RT considers unsafe", "page_bench04",
+          ("rt_sleeping_lock_irqs_off", "irqs_off_max_cycles"), "bulk", (64, 512), config=("PREEMPT_RT",)),
     Study("page_pool", "page_pool refill of 64 pages in NAPI softirq context: cost per packet", "page_pool",
           ("alloc_cycles_per_packet", "packets_per_sec", "irqs_off_max_cycles")),
     Study("sunrpc", "svc_alloc_arg() refilling 32 holes of a 259-slot rq_pages array: cost per call", "sunrpc",

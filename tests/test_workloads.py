@@ -139,3 +139,12 @@ def test_nmi_holding_its_page_corrupts_an_irq_disabling_pcp_but_not_llist():
     assert any("corruption" in v or "handed out twice" in v for v in found[0])
     llist = run("llist", "nmi", bursts=100, seed=2, hold=True)
     assert llist.metrics["invariant_violations"] == 0 and llist.metrics["nmi_refused"] > 0
+
+
+def test_preempt_rt_flags_sleeping_zone_lock_taken_with_irqs_off():
+    """kf §3.1: on RT, local_irq_save() + spin_lock(&zone->lock) is unsafe; 5.13 designs do it on every refill
+    and drain, local_lock (RT sleeping lock, IRQs on) never does."""
+    rt = ("PREEMPT_RT",)
+    assert run("list", "page_bench04", config=rt, bulk=512).metrics["rt_sleeping_lock_irqs_off"] > 0
+    assert run("locallock", "page_bench04", config=rt, bulk=512).metrics["rt_sleeping_lock_irqs_off"] == 0
+    assert run("list", "page_bench04", bulk=512).metrics["rt_sleeping_lock_irqs_off"] == 0  # !RT: spinning lock

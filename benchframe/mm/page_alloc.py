@@ -42,7 +42,8 @@ class Counters:
     """Event counters of one run (all CPUs)."""
 
     __slots__ = ("pages_allocated", "pages_freed", "bulk_calls", "fallbacks", "partial_returns",
-                 "pcp_refills", "pcp_drains", "refused", "trylock_failures", "remote_frees")
+                 "pcp_refills", "pcp_drains", "refused", "trylock_failures", "remote_frees",
+                 "rt_sleeping_lock_irqs_off")
 
     def __init__(self):
         for name in self.__slots__:
@@ -139,7 +140,10 @@ class Kernel:
         """``spin_lock(&zone->lock)`` when the caller already disabled IRQs (5.13), else
         ``spin_lock_irqsave()`` (6.x); on PREEMPT_RT spinlock_t sleeps and never disables IRQs."""
         flags = None
-        if cpu.irqs_on and not self.config.preempt_rt:
+        if self.config.preempt_rt:
+            if not cpu.irqs_on:  # local_irq_save(); spin_lock(): what RT "considers to be unsafe" (kf §3.1)
+                self.stat.rt_sleeping_lock_irqs_off += 1
+        elif cpu.irqs_on:
             flags = cpu.local_irq_save()
         zone.lock.lock(cpu)
         return flags
