@@ -144,6 +144,7 @@ class Zone:
         mem = self.mem
         state = mem.state
         morder = mem.order
+        state[pfn] = PAGE_TAIL  # inside a free block from now on; _add_free() marks the final head PageBuddy
         while order < MAX_ORDER - 1:
             buddy = pfn ^ (1 << order)
             if not (self.start_pfn <= buddy < self.end_pfn) or state[buddy] != PAGE_BUDDY \
