@@ -1,47 +1,83 @@
-"""Shared, fixed parameters of the asv suite.
+"""Shared, fixed parameters of the asv suite and the helpers every benchmark's ``setup`` uses.
 
-asv runs these benchmark files against every historical build of benchframe, so nothing here may depend on the
-installed version: the design and workload names are a fixed list, and a design, workload or metric that an
-older build lacks is skipped (``NotImplementedError`` in ``setup``), never a failure.
+asv runs the *current* benchmark files against every historical build of benchframe, so nothing that decides a
+benchmark's parameters may depend on the installed version: the designs, workloads and parameter values are
+fixed lists here. What a build cannot do -- a design, workload, workload parameter, kernel config or metric it
+does not have, or a build without the plugin registry at all -- is skipped by raising ``NotImplementedError``
+in ``setup`` (asv records it as skipped, not failed). Everything is simulated with a fixed seed, so a track_
+benchmark has exactly one value per commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+try:  # designs and workloads are discovered from the *installed* package
+    from benchframe.plugins import get_registry
+    from benchframe.runner import RunSpec, run_one
+except ImportError:  # a build from before the plugin registry and runner existed
+    get_registry = RunSpec = run_one = None  # type: ignore[assignment]
+
 SEED = 1
-# Every design the suite tracks. A test checks that every registered built-in is listed here.
+# Every design the suite tracks: the built-ins (benchframe_plugins) and the example plugin examples/pcpspin
+# (registered only where that distribution is installed, e.g. CI; asv's per-commit virtualenvs skip it).
+# tests/test_asv_suite.py checks that every design shipped in this repository is listed.
 DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock", "pcpspin"]
 BULKS = [1, 8, 64, 256]
-SIM_PAGES = 10_000  # pages simulated by the time_/peakmem_ benchmarks
+IRQ_BULKS = [8, 64, 256]
+KERNELS = ["default", "PREEMPT_RT"]  # "default" = no CONFIG_ option
+PAGE_BENCH04 = {"pages": 4096}  # + bulk
+IRQ_LATENCY = {"bursts": 100}  # + bulk
+SIM_PAGES = 10_000  # pages simulated by the time_/peakmem_ benchmarks (page_bench04, bulk=64)
+SIM_BULK = 64
+
+_registry = None
 
 
-def run(design: str, workload: str, params: dict, metric: str, config: tuple[str, ...] = ()):
-    """One simulated run's metric, or NotImplementedError when this build cannot do it."""
-    try:
-        from benchframe.plugins import get_registry
-        from benchframe.runner import RunSpec, run_one
-    except ImportError as exc:  # a build from before the runner existed
-        raise NotImplementedError(str(exc)) from None
-    reg = get_registry()
-    if design not in reg.designs or workload not in reg.workloads:
-        raise NotImplementedError(f"{design}/{workload} not in this build")
+def registry():
+    """The installed build's registry (loaded once per process), or NotImplementedError without one."""
+    global _registry
+    if get_registry is None:
+        raise NotImplementedError("this build has no benchframe.plugins.get_registry()")
+    if _registry is None:
+        _registry = get_registry()
+    return _registry
+
+
+def spec(design: str, workload: str, params: Mapping[str, Any], kernel: str = "default") -> RunSpec:
+    """The run to simulate; NotImplementedError when this build lacks the design, workload, a parameter or
+    the kernel config."""
+    reg = registry()
+    if design not in reg.designs:
+        raise NotImplementedError(f"design {design!r} is not in this build")
+    if workload not in reg.workloads:
+        raise NotImplementedError(f"workload {workload!r} is not in this build")
     known = {p.name for p in reg.workloads[workload].params}
-    if not set(params) <= known:
-        raise NotImplementedError(f"{workload} lacks {set(params) - known}")
-    result = run_one(RunSpec(design=design, workload=workload, params=params, seed=SEED, config=config), reg)
-    if metric not in result.metrics or result.metrics[metric] is None:
-        raise NotImplementedError(f"{metric} not reported by this build")
-    return result.metrics[metric]
+    missing = sorted(set(params) - known)
+    if missing:
+        raise NotImplementedError(f"workload {workload!r} has no parameter {', '.join(missing)} in this build")
+    config: tuple[str, ...] = ()
+    if kernel != "default":
+        try:
+            from benchframe.kconfig import OPTIONS
+        except ImportError:
+            raise NotImplementedError("this build has no kernel configs") from None
+        if kernel not in OPTIONS:
+            raise NotImplementedError(f"kernel config {kernel} is not in this build")
+        config = (kernel,)
+    return RunSpec(design=design, workload=workload, params=dict(params), seed=SEED, config=config)
 
 
-def check(design: str, workload: str, params: dict | None = None):
-    """setup() helper: skip when this build lacks the design, workload or parameters."""
-    try:
-        from benchframe.plugins import get_registry
-    except ImportError as exc:
-        raise NotImplementedError(str(exc)) from None
-    reg = get_registry()
-    if design not in reg.designs or workload not in reg.workloads:
-        raise NotImplementedError(f"{design}/{workload} not in this build")
-    known = {p.name for p in reg.workloads[workload].params}
-    if params and not set(params) <= known:
-        raise NotImplementedError(f"{workload} lacks {set(params) - known}")
+def simulate(design: str, workload: str, params: Mapping[str, Any], metrics: tuple[str, ...],
+             kernel: str = "default") -> dict[str, float]:
+    """Run one simulation and return the requested metrics; NotImplementedError when this build cannot run it
+    or does not report one of them (so every track_ benchmark of a class skips together)."""
+    result = run_one(spec(design, workload, params, kernel), registry())
+    out = {}
+    for name in metrics:
+        value = result.metrics.get(name)
+        if value is None:
+            raise NotImplementedError(f"metric {name} is not reported by this build")
+        out[name] = value
+    return out
