@@ -1,12 +1,14 @@
 """Simulator speed: simulated page alloc+free pairs per wall-clock second, per design.
 
-    python benchmarks/throughput.py [--pages N] [--repeat R] [--designs a,b]
+    python benchmarks/throughput.py [--pages N] [--repeat R] [--designs a,b] [--no-scaling]
 
-For each design, page_bench04 with bulk=64 simulates N pages (alloc + free each) R times; the median wall time
-gives pairs per second. The ratio to a bare Python loop that moves the same number of ints from one deque to
-another and back (the least any simulator of page lists can do in Python) shows the model's overhead. Then the
-cost is shown growing with pages (1x/4x/16x), CPUs (contention with 1/4/16 CPUs) and simulated duration
-(irq_latency bursts 1x/4x/16x). Wall-clock time here measures the simulator only; no simulated number uses it.
+For each design, ``page_bench04`` with ``bulk=64`` simulates N pages (each allocated and freed once) R times;
+the median wall time (``time.perf_counter``) of a whole run (boot, workload, invariant check) gives pairs per
+second. The bare-loop ratio compares it with the least any Python model of page lists can do: moving the same
+N ints from one deque to another and back (``popleft``/``append`` per page, ``bulk`` allocations then ``bulk``
+frees). Then the cost is shown against 1x / 4x / 16x the work: pages (page_bench04), CPUs (the ``contention``
+workload, a fixed number of bursts per CPU) and simulated duration (``irq_latency`` bursts). Wall-clock time
+measures the simulator only; no simulated number depends on it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,16 @@ import argparse
 import statistics
 import time
 from collections import deque
+from collections.abc import Callable
 
 from benchframe.plugins import get_registry
 from benchframe.runner import RunSpec, run_one
 
+BULK = 64
 
-def wall(fn, repeat: int) -> float:
+
+def median_wall(fn: Callable[[], object], repeat: int) -> float:
+    """Median wall seconds of ``repeat`` calls."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -29,49 +35,69 @@ def wall(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def bare_loop(pages: int, bulk: int = 64) -> None:
-    free, held = deque(range(4096)), deque()
-    for _ in range(pages // bulk):
+def bare_loop(pages: int, bulk: int = BULK) -> None:
+    """Move ``pages`` ints from a free deque to a held deque and back, ``bulk`` at a time."""
+    free: deque[int] = deque(range(4 * bulk))
+    held: deque[int] = deque()
+    for _ in range(-(-pages // bulk)):
         for _ in range(bulk):
             held.append(free.popleft())
         for _ in range(bulk):
-            free.appendleft(held.pop())
+            free.append(held.popleft())
 
 
-def run(design: str, workload: str, params: dict, reg) -> int:
-    """One simulated run; returns the pages it allocated."""
-    return run_one(RunSpec(design=design, workload=workload, params=params, seed=1), reg).metrics["pages_allocated"]
+def simulate(registry, design: str, workload: str, params: dict) -> int:
+    """One simulated run; returns the pages it allocated (checking the run stayed clean)."""
+    result = run_one(RunSpec(design=design, workload=workload, params=params, seed=1), registry)
+    if result.metrics["invariant_violations"]:
+        raise SystemExit(f"{design} on {workload}: invariant violations: {result.violations[:3]}")
+    return result.metrics["pages_allocated"]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pages", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--designs", default="")
+    ap.add_argument("--pages", type=int, default=100_000, help="pages simulated per run (default 100000)")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per figure; the median is shown (default 5)")
+    ap.add_argument("--designs", default="", help="comma list (default: every registered design)")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the 1x/4x/16x figures")
     args = ap.parse_args()
-    reg = get_registry()
-    designs = [d for d in args.designs.split(",") if d] or list(reg.designs)
-    bare = wall(lambda: bare_loop(args.pages), args.repeat)
-    print(f"bare Python loop: {args.pages / bare:,.0f} page moves (alloc+free pairs) per second")
-    print(f"\npage_bench04, bulk=64, {args.pages:,} pages, median of {args.repeat}:")
-    print(f"{'design':10} {'pairs/s':>12} {'x bare loop':>12}")
-    for d in designs:
-        t = wall(lambda d=d: run(d, "page_bench04", {"bulk": 64, "pages": args.pages, "warmup": 0}, reg),
-                 args.repeat)
-        print(f"{d:10} {args.pages / t:12,.0f} {t / bare:12.1f}")
-    base = args.pages // 16
-    print("\nscaling (array): wall seconds and wall microseconds per simulated page, at 1x / 4x / 16x")
-    for label, fn in (
-        ("pages", lambda m: run("array", "page_bench04", {"bulk": 64, "pages": base * m, "warmup": 0}, reg)),
-        ("CPUs", lambda m: run("array", "contention", {"cpus": m, "bulk": 64, "bursts": 50}, reg)),
-        ("duration", lambda m: run("array", "irq_latency", {"bulk": 64, "bursts": 25 * m}, reg)),
-    ):
-        cells = []
-        for m in (1, 4, 16):
-            pages = fn(m)
-            t = wall(lambda m=m, fn=fn: fn(m), max(1, args.repeat // 2))
-            cells.append(f"{m:2}x {t:6.3f}s {1e6 * t / pages:5.2f}us/page")
-        print(f"  {label:9} " + "   ".join(cells))
+    registry = get_registry()
+    designs = [d for d in args.designs.split(",") if d] or list(registry.designs)
+    pages = -(-args.pages // BULK) * BULK
+
+    bare = median_wall(lambda: bare_loop(pages), args.repeat)
+    print(f"bare Python loop (deque popleft/append, alloc then free): {pages / bare:,.0f} pairs/s")
+    print(f"\npage_bench04 bulk={BULK}, {pages:,} pages, median of {args.repeat} runs")
+    print(f"{'design':12} {'pairs/s':>12} {'us/pair':>8} {'x bare loop':>12}")
+    for design in designs:
+        params = {"bulk": BULK, "pages": pages, "warmup": 0}
+        done = simulate(registry, design, "page_bench04", params)
+        t = median_wall(lambda d=design, p=params: simulate(registry, d, "page_bench04", p), args.repeat)
+        print(f"{design:12} {done / t:12,.0f} {1e6 * t / done:8.2f} {t / bare:12.1f}")
+    if args.no_scaling:
+        return
+
+    base = max(BULK, pages // 16)
+    runs = max(1, args.repeat // 2)
+    scaling = (
+        ("pages", "page_bench04", lambda m: {"bulk": BULK, "pages": base * m, "warmup": 0}),
+        ("CPUs", "contention", lambda m: {"cpus": m, "bulk": BULK, "bursts": 40}),
+        ("duration", "irq_latency", lambda m: {"bulk": BULK, "bursts": 20 * m}),
+    )
+    for design in [d for d in ("single", "array") if d in designs] or designs[:1]:
+        print(f"\nscaling ({design}): wall seconds and wall microseconds per simulated page at 1x / 4x / 16x, "
+              f"median of {runs}")
+        for label, workload, params in scaling:
+            if workload not in registry.workloads:
+                print(f"  {label:9} (no {workload} workload)")
+                continue
+            cells = []
+            for m in (1, 4, 16):
+                cell = params(m)
+                done = simulate(registry, design, workload, cell)
+                t = median_wall(lambda d=design, w=workload, p=cell: simulate(registry, d, w, p), runs)
+                cells.append(f"{m:2}x {t:7.3f}s {1e6 * t / done:5.2f}us/page")
+            print(f"  {label:9} " + "   ".join(cells))
 
 
 if __name__ == "__main__":

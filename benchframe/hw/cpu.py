@@ -79,7 +79,12 @@ class CPU:
     # -- interrupt state -----------------------------------------------------------------------------
     def local_irq_save(self) -> bool:
         """``local_irq_save(flags)``: returns the previous IRQ-enabled state as ``flags``."""
-        self.charge(self._irq_half[0])
+        cycles = self._irq_half[0]
+        clock = self.clock + cycles  # self.charge(cycles), inlined: this runs twice per page
+        if clock < self.next_event:
+            self.clock = clock
+        else:
+            self.engine.charge_interrupted(self, cycles)
         flags = self.irqs_on
         if flags:
             self.irqs_on = False
@@ -89,7 +94,12 @@ class CPU:
         return flags
 
     def local_irq_restore(self, flags: bool) -> None:
-        self.charge(self._irq_half[1])
+        cycles = self._irq_half[1]
+        clock = self.clock + cycles  # self.charge(cycles), inlined
+        if clock < self.next_event:
+            self.clock = clock
+        else:
+            self.engine.charge_interrupted(self, cycles)
         if flags and not self.irqs_on:
             self.irqs_on = True
             self.irqs_off_windows.append(self.clock - self.irqs_off_since)

@@ -49,6 +49,8 @@ class DesignImpl:
     def free_bulk(self, cpu: CPU, pages: list[int]) -> None:
         """Free several pages; by default one at a time, as the 5.13 callers did."""
         free = self.free_page
+        if type(self).free_page is DesignImpl.free_page:
+            free = self.k.free_unref_page  # what free_page() does, one Python call less per page
         for page in pages:
             free(cpu, page)
 

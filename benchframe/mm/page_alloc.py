@@ -11,7 +11,7 @@ from __future__ import annotations
 from benchframe.engine import Engine
 from benchframe.hw.cpu import CPU
 from benchframe.hw.locks import SpinLock
-from benchframe.hw.topology import MAX_ORDER, Topology
+from benchframe.hw.topology import MAX_ORDER, PAGEBLOCK_ORDER, Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import (
     __GFP_ATOMIC,
@@ -224,7 +224,8 @@ class Kernel:
         cpu.charge(self._c_gpff)
         for zone in self.zonelists[nid]:
             mark = zone.watermark[alloc_flags & ALLOC_WMARK_MASK]
-            if not zone.zone_watermark_fast(order, mark, alloc_flags):
+            # zone_watermark_fast(); its order-0 test is repeated here so the common case makes no call
+            if (order or zone.nr_free_pages <= mark) and not zone.zone_watermark_fast(order, mark, alloc_flags):
                 continue
             page = self.rmqueue(cpu, zone, order, gfp, alloc_flags)
             if page is not None:
@@ -288,8 +289,8 @@ class Kernel:
                            f"(CPU{cpu.id}, {cpu.context})")
             return
         cpu.charge(self._c_free_prepare)
-        zone = self.page_zone(page)
-        mt = mem.pageblock_mt[page >> 9]
+        zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]  # page_zone(page)
+        mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         ops = self.pcp_ops
         pcp = zone.pcp[cpu.id]
         token = ops.lock(cpu, pcp)
