@@ -273,8 +273,10 @@ def cmd_plugins(args) -> int:
 def cmd_new_plugin(args) -> int:
     from benchframe.scaffold import scaffold
 
-    path = scaffold(args.name, args.from_design, args.dir)
-    print(f"benchframe: created {path}/ — next: pip install -e {path} && benchframe list designs")
+    path = scaffold(args.name, args.from_design, args.dir, tuple(args.plugin))
+    print(f"benchframe: created {path}/ (design {args.name}, derived from {args.from_design}); next:\n"
+          f"  pip install -e '{path}[test]' && benchframe plugins && python -m pytest {path}/tests\n"
+          f"  then edit {path}/benchframe_{args.name}/__init__.py (see {path}/README.md)")
     return 0
 
 

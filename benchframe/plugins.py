@@ -45,6 +45,10 @@ class PluginInfo:
     registered: dict[str, list[str]] = field(default_factory=dict)
 
 
+class PluginHookError(BenchframeError):
+    """A plugin's hook implementation raised; the message names the plugin, the hook and the exception."""
+
+
 @dataclass
 class Registry:
     designs: dict[str, Design]
@@ -53,7 +57,35 @@ class Registry:
     errors: list[str]
     plugins: list[PluginInfo]
     pm: pluggy.PluginManager
+    tracing: bool = False
     _costs: dict[str, CostModel] = field(default_factory=dict, repr=False)
+
+    def owner(self, kind: str, name: str) -> str:
+        """The plugin that registered design/workload/profile ``name`` (``kind`` is "designs", ...)."""
+        for info in self.plugins:
+            if name in info.registered.get(kind, ()):
+                return info.name
+        return "?"
+
+    def call(self, hook: str, errors: list[str] | None = None, **kwargs) -> list:
+        """Call every implementation of ``hook`` (pluggy's order, ``None`` results dropped), naming the plugin
+        when one raises: ``PluginHookError`` with one line, or — when ``errors`` is a list — that line is
+        appended to it and the other implementations still run. Traced like the registration hooks."""
+        results = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            if self.tracing:
+                sys.stderr.write(f"benchframe trace: {impl.plugin_name}: {hook}({', '.join(impl.argnames)})\n")
+            try:
+                res = impl.function(*(kwargs[a] for a in impl.argnames))
+            except Exception as exc:  # noqa: BLE001 - the plugin's fault, reported by name
+                line = f"plugin {impl.plugin_name}: {hook} raised {type(exc).__name__}: {exc}"
+                if errors is None:
+                    raise PluginHookError(line) from exc
+                errors.append(line)
+                continue
+            if res is not None:
+                results.append(res)
+        return results
 
     def design(self, name: str) -> Design:
         try:
@@ -157,6 +189,8 @@ def load_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
         version = ep.dist.version if ep.dist else "?"
         external = dist != CORE_DIST
         if ep.name in disabled or dist in disabled or (disable_all and external):
+            if tracing:
+                sys.stderr.write(f"benchframe trace: {ep.name} ({dist}): disabled by BENCHFRAME_DISABLE_PLUGINS\n")
             continue
         try:
             obj = ep.load()
@@ -211,6 +245,7 @@ def load_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
         errors=errors,
         plugins=list(infos.values()),
         pm=pm,
+        tracing=tracing,
     )
 
 

@@ -22,7 +22,7 @@ from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
 from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page_alloc import Kernel
-from benchframe.plugins import Registry, get_registry
+from benchframe.plugins import PluginHookError, Registry, get_registry
 
 
 class PluginRunError(BenchframeError):
@@ -168,14 +168,15 @@ def run_one(spec: RunSpec, registry: Registry | None = None) -> RunResult:
     except BenchframeError:
         raise
     except Exception as exc:  # a design or workload plugin broke: report it by name
-        owner = design.factory.__module__.split(".")[0]
-        raise PluginRunError(f"plugin {owner}: design {design.name} on workload {workload.name} raised "
-                             f"{type(exc).__name__}: {exc}") from exc
+        raise PluginRunError(_blame(exc, design, workload, registry)) from exc
     for problem in check_kernel(k, ctx.held):
         k.violation(problem)
-    for extra in registry.pm.hook.benchframe_check_invariants(kernel=k, design=design):
-        for problem in extra or ():
-            k.violation(str(problem))
+    try:
+        for extra in registry.call("benchframe_check_invariants", kernel=k, design=design):
+            for problem in extra:
+                k.violation(str(problem))
+    except PluginHookError as exc:
+        raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
     metrics = standard_metrics(ctx)
     metrics.update(ctx.extra)
     units = {name: METRICS[name].unit for name in metrics if name in METRICS}
@@ -186,8 +187,39 @@ def run_one(spec: RunSpec, registry: Registry | None = None) -> RunResult:
         design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
         units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list(),
         samples=samples)
-    registry.pm.hook.benchframe_run_finished(run=result)
+    try:
+        registry.call("benchframe_run_finished", run=result)
+    except PluginHookError as exc:
+        raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
     return result
+
+
+def _blame(exc: BaseException, design: Design, workload: Workload, registry: Registry) -> str:
+    """One line naming the plugin whose code raised. The innermost frame in the design's code (its class, the
+    classes it derives from and its ``pcp_ops``) or in the workload's module decides; kernel helpers the
+    design called are skipped over, so their exceptions still name the design."""
+    factory = design.factory
+    design_mods = {c.__module__ for c in (*factory.__mro__, *getattr(factory.pcp_ops, "__mro__", ()))}
+    design_mods.discard("builtins")
+    workload_mod = getattr(workload.run, "__module__", "")
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_globals.get("__name__", ""))
+        tb = tb.tb_next
+    culprit = "design"
+    for mod in reversed(frames):
+        if mod in design_mods:
+            break
+        if mod == workload_mod:
+            culprit = "workload"
+            break
+    what = f"{type(exc).__name__}: {exc}"
+    if culprit == "workload":
+        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} raised {what} "
+                f"(design {design.name})")
+    return (f"plugin {registry.owner('designs', design.name)}: design {design.name} raised {what} "
+            f"(workload {workload.name})")
 
 
 MAX_SAMPLES = 1000

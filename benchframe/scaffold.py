@@ -6,8 +6,10 @@ changes), registers it through the ``benchframe`` entry point, and ships a test 
 
 from __future__ import annotations
 
+import importlib.util
 import keyword
 import re
+import textwrap
 from pathlib import Path
 
 from benchframe import BenchframeError
@@ -37,7 +39,10 @@ packages = ["{package}"]
 
 MODULE = '''"""``{name}``: <one line: which kernel patch or idea this design models>.
 
-Derived from the built-in ``{base}`` design ({base_doc}). Override only what your patch changes, e.g.:
+Derived from the ``{base}`` design:
+{base_doc}
+
+Override only what your patch changes, e.g.:
 
 * ``pcp_ops``: how the per-CPU lists are protected (subclass ``benchframe.mm.pcp.PcpOps`` and override
   ``lock``/``unlock``, or ``rmqueue_pcplist``/``free_commit``);
@@ -66,6 +71,8 @@ def benchframe_register_designs():
         factory={cls},
         description="{name}: derived from {base} (describe it in one line)",
         models="<kernel commit or mail this models>",
+        options={options!r},  # --design {name}:option=value; the defaults {base} takes
+        pcp_link_bytes={pcp_link_bytes},  # struct page bytes linking a page on the pcp lists (lru 16, llist 8)
     )]
 '''
 
@@ -74,41 +81,56 @@ TEST = '''"""{name} passes the benchframe design contract (the same tests every 
 from benchframe.testing import conformance_suite
 
 TestConformance = conformance_suite("{name}")
+TestConformanceRT = conformance_suite("{name}", config=("PREEMPT_RT",))
 '''
 
 README = '''# benchframe-{name}
 
-A [benchframe](https://example.invalid/benchframe) design plugin, derived from the built-in `{base}` design.
+A benchframe design plugin, derived from the `{base}` design. Edit `{package}/__init__.py`: override only
+what your design changes (its docstring lists the usual hooks; benchframe's docs/plugins.md has the building
+blocks and a worked example).
 
 ```sh
-pip install -e .                                   # registers the design through the benchframe entry point
-benchframe plugins                                 # {name} is listed with its hooks
+pip install -e '.[test]'     # registers the design through the benchframe entry point (+ pytest for the kit)
+benchframe plugins           # {name} is listed with its distribution and hooks
 benchframe run --design {base},{name} --workload page_bench04 --param bulk=1,8,64
-benchframe compare --designs {base},{name}         # full comparison report in reports/
-benchframe explore --design {name}                 # re-entrancy exploration (SAFE/UNSAFE)
-python -m pytest tests                             # the conformance kit
+benchframe compare --designs {base},{name}    # the full comparison report, in reports/
+benchframe explore --design {name}            # re-entrancy exploration: SAFE or UNSAFE, with the interleaving
+python -m pytest tests       # the conformance kit: the contract every built-in design passes
 ```
 
-Edit `{package}/__init__.py`: override only what your design changes (see its docstring).
+Without installing: `benchframe run --plugin {package}/__init__.py --design {name} ...` and
+`python -m pytest --benchframe-plugin {package}/__init__.py tests`.
 '''
 
 
-def scaffold(name: str, from_design: str, directory: str) -> Path:
+def scaffold(name: str, from_design: str, directory: str, plugins: tuple[str, ...] = ()) -> Path:
+    """Write ``directory/name/``: pyproject.toml, ``benchframe_NAME/__init__.py``, tests/, README.md."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
         raise BenchframeError(f"plugin name {name!r} must be a lower-case Python identifier (e.g. pcp_spin)")
-    reg = get_registry()
+    reg = get_registry(plugins)
     if name in reg.designs:
         raise BenchframeError(f"a design named {name!r} is already registered")
     base = reg.design(from_design)
+    base_module = base.factory.__module__
+    owner = next((p for p in reg.plugins if base.name in p.registered.get("designs", ())), None)
+    if (owner is not None and owner.dist == "--plugin") or importlib.util.find_spec(base_module.split(".")[0]) is None:
+        raise BenchframeError(f"--from {from_design}: its module {base_module} is not importable (a --plugin "
+                              "file?); install it as a package first or derive from another design")
     target = Path(directory) / name
     if target.exists():
         raise BenchframeError(f"{target} already exists; choose another name or --dir")
     if not Path(directory).is_dir():
         raise BenchframeError(f"--dir {directory}: no such directory")
     package = f"benchframe_{name}"
-    cls = "".join(part.capitalize() for part in name.split("_")) or "Design"
-    fields = dict(name=name, package=package, base=base.name, base_doc=base.models or base.description,
-                  base_module=base.factory.__module__, base_class=base.factory.__name__, cls=cls)
+    cls = "".join(part.capitalize() for part in name.split("_"))
+    if cls == base.factory.__name__:
+        cls += "Design"
+    base_doc = textwrap.fill(f"{base.description}. Models: {base.models or '-'}.", 110,
+                             initial_indent="    ", subsequent_indent="    ")
+    fields = dict(name=name, package=package, base=base.name, base_doc=base_doc, base_module=base_module,
+                  base_class=base.factory.__name__, cls=cls, options=dict(base.options),
+                  pcp_link_bytes=base.pcp_link_bytes)
     files = {
         "pyproject.toml": PYPROJECT,
         f"{package}/__init__.py": MODULE,

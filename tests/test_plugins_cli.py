@@ -38,15 +38,81 @@ def test_plugins_json_lists_builtins_with_their_distribution(capsys):
 
 
 def test_trace_env_prints_hook_calls():
-    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "list", "designs"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "run", "--design", "array", "--workload",
+                           "page_bench04", "--param", "pages=128", "--executor", "serial"], capture_output=True,
                           text=True, env={**_env(), "BENCHFRAME_TRACE_PLUGINS": "1"})
-    assert proc.returncode == 0 and "benchframe_register_designs" in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    trace = [ln for ln in proc.stderr.splitlines() if ln.startswith("benchframe trace: ")]
+    assert "benchframe trace: array: benchframe_register_designs()" in trace
+    assert "benchframe trace: benchframe.workloads: benchframe_register_workloads()" in trace
+    quiet = subprocess.run([sys.executable, "-m", "benchframe.cli", "list", "designs"], capture_output=True,
+                           text=True, env=_env())
+    assert quiet.returncode == 0 and "trace" not in quiet.stderr
 
 
-def _env():
+def test_trace_shows_run_hooks_with_the_plugin_that_implements_them(tmp_path):
+    observer = tmp_path / "observer.py"
+    observer.write_text(OBSERVER)
+    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "run", "--design", "array", "--workload",
+                           "page_bench04", "--param", "pages=128", "--executor", "serial", "--plugin",
+                           str(observer)], capture_output=True, text=True,
+                          env={**_env(), "BENCHFRAME_TRACE_PLUGINS": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert f"benchframe trace: {observer}: benchframe_check_invariants(kernel, design)" in proc.stderr
+    assert f"benchframe trace: {observer}: benchframe_run_finished(run)" in proc.stderr
+
+
+def _env(**extra: str) -> dict[str, str]:
     import os
 
-    return {k: v for k, v in os.environ.items() if not k.startswith("BENCHFRAME_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHFRAME_")}
+    env.update(extra)
+    return env
+
+
+OBSERVER = '''
+from benchframe import hookimpl
+
+@hookimpl
+def benchframe_check_invariants(kernel, design):
+    return []
+
+@hookimpl
+def benchframe_run_finished(run):
+    if run.params["bulk"] == 8:
+        raise ValueError("observer broke")
+
+@hookimpl
+def benchframe_report_sections(runs, baseline):
+    raise KeyError("no section today")
+'''
+
+
+def _fake_distribution(root) -> None:
+    """An installed distribution ``benchframe-fake`` 0.3 with entry point ``fakey`` (found on PYTHONPATH)."""
+    info = root / "benchframe_fake-0.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: benchframe-fake\nVersion: 0.3\n")
+    (info / "entry_points.txt").write_text("[benchframe]\nfakey = fakey_mod\n")
+    (root / "fakey_mod.py").write_text(RAISING.replace('"boom"', '"fakey"'))
+
+
+@pytest.mark.parametrize("disable, loaded", [
+    ("", True), ("all", False), ("fakey", False), ("benchframe-fake", False), ("llist, fakey", False),
+    ("somethingelse", True),
+])
+def test_disable_env_skips_external_plugins_by_name_distribution_or_all(tmp_path, disable, loaded):
+    _fake_distribution(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "plugins", "--json"], capture_output=True,
+                          text=True, env=_env(PYTHONPATH=str(tmp_path), BENCHFRAME_DISABLE_PLUGINS=disable))
+    assert proc.returncode == 0, proc.stderr
+    by_name = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
+    assert ("fakey" in by_name) is loaded
+    if loaded:
+        assert by_name["fakey"]["distribution"] == "benchframe-fake" and by_name["fakey"]["version"] == "0.3"
+        assert by_name["fakey"]["registered"] == {"designs": ["fakey"]}
+    assert {"single", "array", "locallock"} <= set(by_name)  # built-ins are never switched off by "all"
+    assert ("llist" in by_name) is ("llist" not in disable)
 
 
 def test_a_design_that_raises_is_reported_and_others_still_run(tmp_path, capsys):
@@ -112,3 +178,72 @@ def test_pcpspin_example_plugin_by_path():
                                                                           "irq_interval": 3000}), reg)
     assert r.metrics["invariant_violations"] == 0
     assert r.metrics["irqs_off_max_cycles"] < 2000  # only zone->lock refills disable IRQs
+
+
+def test_a_raising_observer_hook_is_reported_by_plugin_and_other_rows_still_print(tmp_path, capsys):
+    observer = tmp_path / "observer.py"
+    observer.write_text(OBSERVER)
+    out = tmp_path / "r.json"
+    status = main(["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=128",
+                   "--param", "bulk=1,8", "--plugin", str(observer), "--executor", "serial", "--json", str(out)])
+    captured = capsys.readouterr()
+    assert status == 1
+    errors = [ln for ln in captured.err.splitlines() if "observer broke" in ln]
+    assert errors == [f"benchframe: plugin error: plugin {observer}: benchframe_run_finished raised ValueError: "
+                      "observer broke (design array, workload page_bench04)"]
+    assert [r["params"]["bulk"] for r in json.loads(out.read_text())["runs"]] == [1]
+
+
+def test_a_raising_report_section_still_writes_the_report(tmp_path, capsys):
+    observer = tmp_path / "observer.py"
+    observer.write_text(OBSERVER.replace("bulk\"] == 8", "bulk\"] == -1"))
+    results = tmp_path / "r.json"
+    assert main(["run", "--design", "array,single", "--workload", "page_bench04", "--param", "pages=128",
+                 "--executor", "serial", "--json", str(results)]) == 0
+    capsys.readouterr()
+    status = main(["report", str(results), "--plugin", str(observer), "--output", str(tmp_path / "rep")])
+    err = capsys.readouterr().err
+    assert status == 1 and "benchframe_report_sections raised KeyError" in err and str(observer) in err
+    assert (tmp_path / "rep" / "report.md").stat().st_size > 0
+
+
+def test_a_design_raising_in_a_kernel_helper_is_blamed_on_the_design(tmp_path, capsys):
+    plugin = tmp_path / "helper_boom.py"
+    plugin.write_text(RAISING.replace('raise RuntimeError("kaboom")', "return self.k.rmqueue(cpu, None, 0, gfp, 0)")
+                      .replace('"boom"', '"hboom"'))
+    status = main(["run", "--design", "hboom", "--workload", "page_bench04", "--param", "pages=128",
+                   "--plugin", str(plugin), "--executor", "serial"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"plugin {plugin}: design hboom raised AttributeError" in err and "(workload page_bench04)" in err
+
+
+def test_a_scaffolded_plugin_loaded_by_path_runs_like_its_base(tmp_path, capsys):
+    assert main(["new-plugin", "mine", "--from", "llist", "--dir", str(tmp_path)]) == 0
+    module = tmp_path / "mine" / "benchframe_mine" / "__init__.py"
+    out = tmp_path / "r.json"
+    assert main(["run", "--plugin", str(module), "--design", "llist:free=splice,mine:free=splice", "--workload",
+                 "page_bench04", "--param", "pages=256", "--executor", "serial", "--json", str(out)]) == 0
+    runs = {r["design"]: r["metrics"] for r in json.loads(out.read_text())["runs"]}
+    assert runs["mine:free=splice"] == runs["llist:free=splice"]  # derived: identical until edited
+    assert runs["mine:free=splice"]["pcp_link_bytes"] == 8  # the base's record fields were carried over
+
+
+def test_the_scaffolded_conformance_test_passes(tmp_path):
+    assert main(["new-plugin", "kit", "--from", "array", "--dir", str(tmp_path)]) == 0
+    pkg = tmp_path / "kit"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchframe-plugin",
+                           str(pkg / "benchframe_kit" / "__init__.py"), str(pkg / "tests"),
+                           "-k", "returns or zero or array_semantics"],
+                          capture_output=True, text=True, cwd=pkg, env=_env())
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert " passed" in proc.stdout and "Conformance" in (pkg / "tests" / "test_conformance.py").read_text()
+
+
+def test_new_plugin_cannot_derive_from_an_uninstalled_plugin_file(tmp_path, capsys):
+    plugin = tmp_path / "loose.py"
+    plugin.write_text(RAISING)
+    assert main(["new-plugin", "child", "--from", "boom", "--plugin", str(plugin), "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "not importable" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "child").exists()
