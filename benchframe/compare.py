@@ -76,6 +76,34 @@ STUDIES: tuple[Study, ...] = (
 
 DESIGN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf")
+# Designs often coincide (llist and pcpspin never disable IRQs; several designs share a latency curve), so each
+# design also gets its own line style, marker and width — a later, thinner, dashed line drawn over an earlier,
+# thicker one leaves both visible.
+DESIGN_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2, 2, 2)))
+DESIGN_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def design_styles(designs: list[str]) -> dict[str, dict[str, Any]]:
+    """Matplotlib keyword arguments per design: one colour, line style and marker each, consistent across the
+    report's plots (the order of ``designs``), earlier designs drawn wider and underneath."""
+    styles = {}
+    for i, d in enumerate(designs):
+        styles[d] = {"color": DESIGN_COLORS[i % len(DESIGN_COLORS)],
+                     "linestyle": DESIGN_LINESTYLES[i % len(DESIGN_LINESTYLES)],
+                     "linewidth": max(1.2, 3.0 - 0.3 * i), "zorder": 2 + i}
+    return styles
+
+
+def legend_labels(series: dict[str, Any], designs: list[str]) -> dict[str, str]:
+    """Legend label per design, naming the earlier design whose plotted data it equals exactly
+    (``"pcpspin (= llist)"``): coinciding lines are drawn over each other, the legend says so."""
+    labels = {}
+    for i, d in enumerate(designs):
+        if d not in series:
+            continue
+        same = next((e for e in designs[:i] if e in series and series[e] == series[d]), None)
+        labels[d] = f"{d} (= {same})" if same else d
+    return labels
 
 
 # -- running -------------------------------------------------------------------------------------------
@@ -301,8 +329,9 @@ def render_report(runs: list[dict], studies: list[Study], designs: list[str], ba
         t = reentrancy_table(explore_designs, reg)
         if t is not None:
             extra.append(t)
-    for section in reg.pm.hook.benchframe_report_sections(runs=runs, baseline=baseline):
-        for title, body in section or ():
+    # a raising plugin is reported by name (main() prints reg.errors, exit 1); the report still comes out
+    for section in reg.call("benchframe_report_sections", errors=reg.errors, runs=runs, baseline=baseline):
+        for title, body in section:
             extra.append(Table(str(title), [], [], str(body)))
     pngs = plot_all(runs, designs, out_dir) if out_dir is not None else []
     if fmt == "csv":
@@ -367,15 +396,22 @@ def plot_all(runs: list[dict], designs: list[str], out_dir: Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {d: DESIGN_COLORS[i % len(DESIGN_COLORS)] for i, d in enumerate(designs)}
+    styles = design_styles(designs)
+    markers = {d: DESIGN_MARKERS[i % len(DESIGN_MARKERS)] for i, d in enumerate(designs)}
     written = []
 
     def save(fig, name: str) -> None:
+        """Render to a temporary file, then rename: a failed or interrupted save leaves no partial PNG."""
         path = out_dir / name
         tmp = out_dir / f".{name}.tmp.png"
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
-        os.replace(tmp, path)
-        plt.close(fig)
+        try:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            plt.close(fig)
         written.append(str(path))
 
     for metric, name, ylabel, title, logy in (
@@ -388,10 +424,12 @@ def plot_all(runs: list[dict], designs: list[str], out_dir: Path) -> list[str]:
         if not series:
             continue
         fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        labels = legend_labels(series, designs)
         for d in designs:
             if d in series:
                 xs, ys = zip(*series[d])
-                ax.plot(xs, ys, marker="o", label=d, color=colors[d])
+                ax.plot(xs, ys, marker=markers[d], markersize=max(4.0, 8.0 - 0.6 * designs.index(d)),
+                        label=labels[d], **styles[d])
         ax.set_xscale("log", base=2)
         xs_all = sorted({x for pts in series.values() for x, _ in pts})
         ax.set_xticks(xs_all, [str(x) for x in xs_all])
@@ -416,12 +454,14 @@ def plot_all(runs: list[dict], designs: list[str], out_dir: Path) -> list[str]:
         if not per:
             continue
         fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        per = {d: sorted(v) for d, v in per.items() if v}
+        labels = legend_labels(per, designs)
         for d in designs:
-            vals = sorted(per.get(d, []))
+            vals = per.get(d)
             if not vals:
                 continue
             ys = [(i + 1) / len(vals) for i in range(len(vals))]
-            ax.step(vals, ys, where="post", label=d, color=colors[d])
+            ax.step(vals, ys, where="post", label=labels[d], **styles[d])
         ax.set_xscale("symlog", linthresh=10)
         ax.set_xlim(left=0)
         ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale above 10)")

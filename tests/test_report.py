@@ -147,3 +147,66 @@ def test_other_formats(tmp_path, fmt, ext, marker):
         outside = [ln for ln in text.splitlines() if ln and not ln.startswith("%") and "&" not in ln
                    and not ln.startswith("\\") and not ln.rstrip().endswith("\\\\")]
         assert outside == []
+
+
+def test_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, monkeypatch):
+    from benchframe import BenchframeError
+    from benchframe.output import write_atomic
+
+    target = tmp_path / "comparison.md"
+    target.write_text("old report\n")
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("benchframe.output.os.fsync", broken_fsync)
+    with pytest.raises(BenchframeError, match="comparison.md"):
+        write_atomic(target, "new report that must not appear half-written\n" * 1000)
+    assert target.read_text() == "old report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["comparison.md"]
+
+
+def test_failed_plot_leaves_no_partial_png(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    from benchframe.compare import plot_all
+
+    runs = [{"design": d, "workload": "page_bench04", "params": {"bulk": b}, "config": [], "seed": 1,
+             "metrics": {"alloc_free_cycles_per_page": float(b), "irqs_off_max_cycles": 1.0}}
+            for d in ("single", "array") for b in (1, 8)]
+
+    def broken_savefig(self, fname, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", broken_savefig)
+    with pytest.raises(OSError):
+        plot_all(runs, ["single", "array"], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_styles_tell_designs_apart_and_name_coinciding_lines():
+    from benchframe.compare import design_styles, legend_labels
+
+    designs = ["single", "list", "array", "twopass", "llist", "locallock", "pcpspin"]
+    styles = design_styles(designs)
+    assert len({s["color"] for s in styles.values()}) == len(designs)
+    assert len({str(s["linestyle"]) for s in styles.values()}) == len(designs)
+    labels = legend_labels({"single": [(1, 5.0)], "llist": [(1, 0.0)], "pcpspin": [(1, 0.0)]}, designs)
+    assert labels == {"single": "single", "llist": "llist", "pcpspin": "pcpspin (= llist)"}
+
+
+def test_compare_output_does_not_depend_on_the_number_of_workers(tmp_path):
+    common = ["compare", "--designs", "single,llist", "--workloads", "irq_latency", "--seeds", "2"]
+    assert main(common + ["--output", str(tmp_path / "serial"), "--jobs", "1"]) == 0
+    assert main(common + ["--output", str(tmp_path / "pool"), "--jobs", "2"]) == 0
+
+    def body(name: str) -> str:  # everything after the header, whose command line names --jobs/--output
+        text = (tmp_path / name / "comparison.md").read_text()
+        return text[text.index("Baseline:"):]
+
+    assert body("serial") == body("pool")
+    runs = [json.loads((tmp_path / n / "results.json").read_text())["runs"] for n in ("serial", "pool")]
+    assert runs[0] == runs[1] and len(runs[0]) == 2 * 2 * 6  # designs x seeds x (3 bulks x 2 kernels)
+    for png in ("irq_latency_cdf.png", "irq_latency_cdf_rt.png"):
+        assert (tmp_path / "serial" / png).read_bytes() == (tmp_path / "pool" / png).read_bytes()
