@@ -8,6 +8,7 @@ workers ran them; callers get them in spec order (``run_specs``) or as they fini
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 
@@ -27,8 +28,9 @@ def run_cell(spec: RunSpec) -> dict | str:
 
 
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
-                 scheduler: str | None = None) -> Iterator[tuple[int, dict | str]]:
-    """Yield ``(index, result)`` as cells finish."""
+                 scheduler: str | None = None, dask_processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+    """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
+    threads of this process (faster to start; each cell's greenlets live in its worker thread)."""
     if executor not in EXECUTORS:
         raise BenchframeError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     if jobs is not None and jobs < 1:
@@ -36,6 +38,8 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1
+    if not specs:  # e.g. a resumed sweep with nothing left: no pool, no cluster
+        return
     if executor == "serial" or (executor == "process" and (jobs == 1 or len(specs) < 2)):
         for i, spec in enumerate(specs):
             yield i, run_cell(spec)
@@ -53,10 +57,20 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
                     fut.cancel()
                 raise
         return
-    yield from _dask(specs, jobs, scheduler)
+    yield from _dask(specs, jobs, scheduler, dask_processes)
 
 
-def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None) -> Iterator[tuple[int, dict | str]]:
+#: seconds to wait for ``--scheduler`` before giving up with a one-line error
+DASK_CONNECT_TIMEOUT = os.environ.get("BENCHFRAME_DASK_TIMEOUT", "10s")
+
+
+def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
+          processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+    """Cells on a Dask cluster: ``scheduler``'s, or a LocalCluster of ``jobs`` single-threaded workers.
+
+    Each cell is one task calling ``run_cell`` (a pure function of its frozen, picklable ``RunSpec``); the
+    workers build their own registry from ``spec.plugins``. ``pure=False`` gives every cell its own key, so
+    two equal specs in one list are still two results in spec order."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -65,11 +79,14 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None) -> Iterator[tu
     try:
         if scheduler:
             try:
-                client = Client(scheduler, timeout="10s")
+                client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
         else:
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
+            # the user's business; a failing cell still surfaces through fut.result()
+            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                                   dashboard_address=None, silence_logs=logging.CRITICAL)
             client = Client(cluster)
         with client:
             futures = client.map(run_cell, specs, pure=False)
@@ -82,11 +99,17 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None) -> Iterator[tu
 
 
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
-              scheduler: str | None = None, progress: Callable[[int], None] | None = None) -> list[dict | str]:
-    """Run every cell; results in spec order whatever the executor."""
+              scheduler: str | None = None, progress: Callable[[int], None] | None = None,
+              on_result: Callable[[int, dict | str], None] | None = None) -> list[dict | str]:
+    """Run every cell; results in spec order whatever the executor.
+
+    ``on_result(index, result)`` is called in the parent process as each cell finishes (in completion order),
+    e.g. to save it at once; ``progress(1)`` likewise, for a progress bar."""
     out: list[dict | str | None] = [None] * len(specs)
     for i, result in iter_results(specs, jobs, executor, scheduler):
         out[i] = result
+        if on_result:
+            on_result(i, result)
         if progress:
             progress(1)
     return out  # type: ignore[return-value]

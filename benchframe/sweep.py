@@ -141,6 +141,29 @@ def existing_cells(out: Path) -> set[str]:
     return done
 
 
+def load_sweep_results(out: str | Path) -> list[dict[str, Any]]:
+    """The finished cells of a sweep directory, as ``RunResult.as_dict()`` dicts in the spec's cell order
+    (missing cells, e.g. of an interrupted sweep, are skipped). For ``benchframe report DIR`` & co.
+
+    Raises a one-line ``BenchframeError`` if ``out`` is not a sweep directory, its manifest is unreadable or a
+    cell file is corrupted."""
+    out = Path(out)
+    mpath = out / MANIFEST
+    if not mpath.is_file():
+        raise BenchframeError(f"{out}: no {MANIFEST}; not a sweep directory")
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        spec = manifest["spec"]
+        order = {cell_key(c): i for i, c in enumerate(cells(spec))}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+        raise BenchframeError(f"{mpath}: corrupted manifest; this is not a sweep directory") from None
+    existing_cells(out)  # a corrupted cell file is an error, not a silently missing cell
+    runs = []
+    for f in (out / "cells").glob("*.json") if (out / "cells").is_dir() else ():
+        runs.append((order.get(f.stem, len(order)), f.stem, json.loads(f.read_text(encoding="utf-8"))))
+    return [doc for _, _, doc in sorted(runs, key=lambda t: (t[0], t[1]))]
+
+
 def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, executor: str,
               scheduler: str | None, plugins: tuple[str, ...] = (), progress=None) -> tuple[int, int, list[str]]:
     """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors)."""

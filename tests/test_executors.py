@@ -1,0 +1,105 @@
+"""Executors: serial, local process pool and Dask give the same results, in spec order."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from benchframe import BenchframeError
+from benchframe.executors import iter_results, run_specs
+from benchframe.runner import RunSpec
+
+RAISER = (
+    "from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
+    "class R(BulkAllocator):\n    shape = ARRAY\n"
+    "    def alloc_bulk(self, *a, **k):\n        raise ValueError('broken')\n"
+    "@hookimpl\ndef benchframe_register_designs():\n"
+    "    return [Design(name='raiser', factory=R, description='x')]\n")
+
+
+def specs() -> list[RunSpec]:
+    """Single-CPU cells plus two-CPU ones (greenlets per CPU inside whatever thread runs the cell), and one
+    cell twice: equal specs are still two results."""
+    out = [RunSpec(design=d, workload="page_bench04", params={"bulk": b, "pages": 128}, seed=1)
+           for d in ("single", "array", "llist:free=splice") for b in (1, 16)]
+    out += [RunSpec(design=d, workload="contention", params={"cpus": 2, "bulk": 16, "bursts": 20}, seed=s)
+            for d in ("array", "locallock") for s in (1, 2)]
+    return out + [out[0]]
+
+
+def canon(results: list) -> str:
+    return json.dumps(results, sort_keys=True)
+
+
+@pytest.fixture(scope="module")
+def serial() -> list:
+    return run_specs(specs(), executor="serial")
+
+
+def test_serial_results_are_in_spec_order(serial):
+    assert [(r["design"], r["workload"], r["seed"]) for r in serial] == \
+        [(s.design, s.workload, s.seed) for s in specs()]
+    assert serial[0] == serial[-1]
+    assert all(r["metrics"]["invariant_violations"] == 0 for r in serial)
+
+
+def test_runspec_pickles():
+    s = RunSpec(design="llist:free=splice", workload="page_bench04", params={"bulk": 8}, seed=3,
+                config=("PREEMPT_RT",), plugins=("x.py",))
+    assert pickle.loads(pickle.dumps(s)) == s
+
+
+def test_process_pool_matches_serial_and_reports_each_cell_once(serial):
+    seen: dict[int, dict] = {}
+    ticks = []
+    pool = run_specs(specs(), jobs=2, executor="process", progress=ticks.append,
+                     on_result=lambda i, r: seen.setdefault(i, r))
+    assert canon(pool) == canon(serial)
+    assert sorted(seen) == list(range(len(serial))) and [seen[i] for i in range(len(serial))] == pool
+    assert len(ticks) == len(serial)
+
+
+def test_dask_thread_workers_match_serial(serial):
+    """A 2-worker LocalCluster of threads: greenlet-based 2-CPU runs work in dask worker threads."""
+    got = [None] * len(serial)
+    for i, r in iter_results(specs(), jobs=2, executor="dask", dask_processes=False):
+        got[i] = r
+    assert canon(got) == canon(serial)
+
+
+def test_dask_process_workers_match_serial(serial):
+    assert canon(run_specs(specs(), jobs=2, executor="dask")) == canon(serial)
+
+
+def test_a_raising_plugin_is_a_result_not_a_crash(tmp_path):
+    plugin = tmp_path / "raiser.py"
+    plugin.write_text(RAISER)
+    cells = [RunSpec(design=d, workload="page_bench04", params={"pages": 64}, plugins=(str(plugin),))
+             for d in ("raiser", "array")]
+    for executor in ("serial", "process"):
+        bad, good = run_specs(cells, jobs=2, executor=executor)
+        assert isinstance(bad, str) and "raiser" in bad and "broken" in bad and "\n" not in bad
+        assert isinstance(good, dict) and good["design"] == "array"
+
+
+@pytest.mark.parametrize("kwargs, needle", [
+    ({"executor": "cloud"}, "--executor must be one of"),
+    ({"jobs": 0}, "--jobs must be at least 1"),
+    ({"jobs": -3}, "--jobs must be at least 1"),
+])
+def test_bad_executor_arguments(kwargs, needle):
+    with pytest.raises(BenchframeError, match=needle):
+        run_specs(specs()[:1], **kwargs)
+
+
+def test_unreachable_scheduler_is_one_line(monkeypatch):
+    monkeypatch.setattr("benchframe.executors.DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(BenchframeError, match="cannot connect") as info:
+        run_specs(specs()[:1], scheduler="tcp://127.0.0.1:9")
+    assert "\n" not in str(info.value)
+
+
+def test_nothing_to_run_starts_nothing():
+    assert run_specs([], executor="dask", scheduler="tcp://127.0.0.1:9") == []
