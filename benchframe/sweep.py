@@ -142,8 +142,9 @@ def existing_cells(out: Path) -> set[str]:
 
 
 def load_sweep_results(out: str | Path) -> list[dict[str, Any]]:
-    """The finished cells of a sweep directory, as ``RunResult.as_dict()`` dicts in the spec's cell order
-    (missing cells, e.g. of an interrupted sweep, are skipped). For ``benchframe report DIR`` & co.
+    """The finished cells of a sweep directory, as ``RunResult.as_dict()`` dicts in the manifest's cell order
+    (workloads by name, then the parameter grid, design, seed; missing cells, e.g. of an interrupted sweep, are
+    skipped). For ``benchframe report DIR`` & co.
 
     Raises a one-line ``BenchframeError`` if ``out`` is not a sweep directory, its manifest is unreadable or a
     cell file is corrupted."""

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import filecmp
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from benchframe.cli import main
-from benchframe.executors import run_specs
-from benchframe.runner import RunSpec
 
 SPEC = """
 [sweep]
@@ -45,14 +42,6 @@ def test_process_pool_and_serial_give_identical_files(tmp_path, spec):
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
     assert len([k for k in a if k.startswith("cells/")]) == 3 * 2 * 3  # designs x seeds x (2 + 1) points
     assert a == b
-
-
-def test_dask_local_cluster_gives_identical_results():
-    specs = [RunSpec(design=d, workload="page_bench04", params={"bulk": 8, "pages": 256}, seed=1)
-             for d in ("single", "array", "twopass")]
-    local = run_specs(specs, jobs=1, executor="serial")
-    dask = run_specs(specs, jobs=2, executor="dask")
-    assert json.dumps(local, sort_keys=True) == json.dumps(dask, sort_keys=True)
 
 
 def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, spec):
@@ -97,3 +86,61 @@ def test_report_keeps_a_second_varied_parameter_apart(tmp_path, capsys):
     text = capsys.readouterr().out
     for label in ("bulk=8, pages=128", "bulk=8, pages=512", "bulk=64, pages=128", "bulk=64, pages=512"):
         assert f"Amean {label} |" in text
+
+
+KILL_SPEC = """
+[sweep]
+designs = ["single", "list", "array", "twopass", "llist", "locallock"]
+seeds = 2
+
+[workloads.page_bench04]
+bulk = [1, 8, 64, 512]
+pages = [1024]
+"""
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """The acceptance test in small: SIGKILL a real sweep process mid-way, --resume, compare the trees."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tmp_path / "kill.toml"
+    spec.write_text(KILL_SPEC)
+    killed, full = tmp_path / "killed", tmp_path / "full"
+    proc = subprocess.Popen([sys.executable, "-m", "benchframe.cli", "sweep", str(spec), "--output", str(killed),
+                             "--executor", "serial"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list((killed / "cells").glob("*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    left = len(list((killed / "cells").glob("*.json")))
+    assert 3 <= left < 6 * 2 * 4  # killed in the middle
+    assert main(["sweep", str(spec), "--output", str(killed), "--resume", "--jobs", "2"]) == 0
+    assert main(["sweep", str(spec), "--output", str(full), "--executor", "serial"]) == 0
+    assert tree(killed) == tree(full) and len(tree(full)) == 6 * 2 * 4 + 1
+
+
+def test_sweep_on_a_dask_cluster_writes_the_same_files(tmp_path, spec):
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "d"), "--executor", "dask", "--jobs", "2"]) == 0
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "s"), "--executor", "serial"]) == 0
+    assert tree(tmp_path / "d") == tree(tmp_path / "s")
+
+
+def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
+    from benchframe.plugins import get_registry
+    from benchframe.sweep import cell_key, cells, load_spec, load_sweep_results
+
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    order = cells(load_spec(spec, get_registry()))
+    order.sort(key=lambda c: c.workload)  # the manifest stores workloads by name
+    runs = load_sweep_results(out)
+    assert len(runs) == len(order) == 18
+    assert [(r["design"], r["workload"], r["seed"], r["params"]["bulk"]) for r in runs] == \
+        [(c.design, c.workload, c.seed, c.params["bulk"]) for c in order]
+    (out / "cells" / f"{cell_key(order[0])}.json").unlink()  # an interrupted sweep: what is there
+    assert load_sweep_results(out) == runs[1:]
