@@ -31,3 +31,33 @@ def test_every_hookspec_has_a_docstring_with_an_example():
     for name, fn in inspect.getmembers(hookspecs, inspect.isfunction):
         if name.startswith("benchframe_"):
             assert fn.__doc__ and "Example" in fn.__doc__ and "Called" in fn.__doc__, name
+
+
+def test_each_hook_section_has_a_python_example_implementing_that_hook():
+    import ast
+
+    text = DOC.read_text()
+    sections = re.split(r"^### ", text, flags=re.M)[1:]
+    specs = {name: fn for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+             if name.startswith("benchframe_")}
+    seen = set()
+    for section in sections:
+        name = section.split("(", 1)[0].strip()
+        if name not in specs:
+            continue
+        blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+        assert blocks, f"{name}: no python example"
+        tree = ast.parse(blocks[0])
+        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == name]
+        assert defs, f"{name}: the example does not define {name}()"
+        args = [a.arg for a in defs[0].args.args]
+        assert set(args) <= set(inspect.signature(specs[name]).parameters), f"{name}: example takes {args}"
+        seen.add(name)
+    assert seen == set(specs)
+
+
+def test_every_python_block_in_the_guide_is_valid_python():
+    import ast
+
+    for block in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S):
+        ast.parse(block)
