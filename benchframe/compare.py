@@ -626,12 +626,12 @@ def cmd_history(args) -> int:
             if value is not None and prev:
                 ratio = value / prev
                 change = f"{(ratio - 1) * 100:+.2f}%"
-                if ratio > args.factor or ratio < 1 / args.factor:
-                    flag = "<<" if ratio > 1 else ">>"
+                if ratio > args.factor or ratio < 1 / args.factor:  # asv values: better may be either way
+                    flag = f"{'up' if ratio > 1 else 'down'} x{ratio:.2f}"
             rows.append([commit, when, "-" if value is None else f"{value:.6g}", change, flag])
             prev = value if value is not None else prev
         print(f"### {key}\n")
         print(tabulate(rows, headers=["commit", "date (UTC)", "value", "change vs previous",
-                                      f"beyond x{args.factor}"], tablefmt="pipe", disable_numparse=True))
+                                      f"flag (beyond x{args.factor:g})"], tablefmt="pipe", disable_numparse=True))
         print()
     return 0
