@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator
 
 from benchframe import BenchframeError
 from benchframe.runner import PluginRunError, RunSpec, run_one
 
 EXECUTORS = ("process", "serial", "dask")
+_SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")
 
 
 def run_cell(spec: RunSpec) -> dict | str:
@@ -27,14 +29,21 @@ def run_cell(spec: RunSpec) -> dict | str:
         return str(exc)
 
 
-def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
-                 scheduler: str | None = None, dask_processes: bool = True) -> Iterator[tuple[int, dict | str]]:
-    """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
-    threads of this process (faster to start; each cell's greenlets live in its worker thread)."""
+def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> None:
+    """The executor arguments' one-line errors, before anything is run or written."""
     if executor not in EXECUTORS:
         raise BenchframeError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     if jobs is not None and jobs < 1:
         raise BenchframeError(f"--jobs must be at least 1, not {jobs}")
+    if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
+        raise BenchframeError(f"--scheduler {scheduler!r}: not a scheduler address (expected tcp://HOST:PORT)")
+
+
+def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
+                 scheduler: str | None = None, dask_processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+    """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
+    threads of this process (faster to start; each cell's greenlets live in its worker thread)."""
+    check_executor(jobs, executor, scheduler)
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1
@@ -72,7 +81,8 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
     workers build their own registry from ``spec.plugins``. ``pure=False`` gives every cell its own key, so
     two equal specs in one list are still two results in spec order."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import CancelledError, Client, LocalCluster, as_completed
+        from distributed.scheduler import KilledWorker
     except ImportError:
         raise BenchframeError("--executor dask needs dask.distributed: pip install 'benchframe[dask]'") from None
     cluster = None
@@ -80,7 +90,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
         if scheduler:
             try:
                 client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
         else:
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
@@ -91,8 +101,12 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
         with client:
             futures = client.map(run_cell, specs, pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
-            for fut in as_completed(futures):
-                yield index[fut.key], fut.result()
+            try:
+                for fut in as_completed(futures):
+                    yield index[fut.key], fut.result()
+            except (OSError, KilledWorker, CancelledError) as exc:  # the cluster, not a cell, failed
+                where = scheduler or "LocalCluster"
+                raise BenchframeError(f"dask cluster {where} failed: {type(exc).__name__}: {exc}") from None
     finally:
         if cluster is not None:
             cluster.close()

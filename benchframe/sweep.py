@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchframe import BenchframeError
-from benchframe.executors import iter_results
+from benchframe.executors import check_executor, iter_results
 from benchframe.kconfig import KernelConfig
 from benchframe.output import dumps, read_text, write_atomic
 from benchframe.plugins import Registry, get_registry
@@ -179,8 +179,10 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
             raise BenchframeError(f"{out} already holds a sweep; use --resume to finish it or another --output")
         if old != manifest:
             raise BenchframeError(f"{out}: the sweep there was started from a different spec; refusing to mix")
-    elif resume and out.exists() and any(out.iterdir()):
+    elif resume and out.exists() and any(p.name != "cells" or any(p.iterdir()) for p in out.iterdir()):
         raise BenchframeError(f"{out}: no {MANIFEST}; not a sweep directory")
+    check_executor(jobs, executor, scheduler)
+    created = [d for d in (out, out / "cells") if not d.exists()]
     try:
         (out / "cells").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -188,17 +190,30 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
     for stale in (out / "cells").glob(".*.tmp"):  # a write that a kill -9 interrupted
         stale.unlink(missing_ok=True)
     done = existing_cells(out)
-    if not mpath.exists():
-        write_atomic(mpath, dumps(manifest))
     todo = [c for c in cells(spec, plugins) if cell_key(c) not in done]
     errors: list[str] = []
-    for i, result in iter_results(todo, jobs, executor, scheduler):
-        if isinstance(result, str):
-            errors.append(result)
-        else:
-            write_atomic(out / "cells" / f"{cell_key(todo[i])}.json", dumps(result))
-        if progress:
-            progress(1)
+    # the manifest is written with the first finished cell: a sweep that fails before (an unreachable
+    # scheduler, Ctrl-C while a cluster starts) leaves no directory that a plain re-run would refuse
+    try:
+        for i, result in iter_results(todo, jobs, executor, scheduler):
+            if not mpath.exists():
+                write_atomic(mpath, dumps(manifest))
+            if isinstance(result, str):
+                errors.append(result)
+            else:
+                write_atomic(out / "cells" / f"{cell_key(todo[i])}.json", dumps(result))
+            if progress:
+                progress(1)
+    finally:
+        if not mpath.exists():
+            if todo:  # nothing finished: remove what this call created
+                for d in reversed(created):
+                    try:
+                        d.rmdir()
+                    except OSError:
+                        pass
+            else:
+                write_atomic(mpath, dumps(manifest))
     return len(todo), len(done), errors
 
 

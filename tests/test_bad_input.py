@@ -37,6 +37,17 @@ def files(tmp: Path) -> dict[str, str]:
         "norun.json": '{"runs": [{"design": "array"}]}',
         "binary.json": "\udcff",
         "afile": "not a directory",
+        "sweep_ok.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [1, 8]\npages = [64]\n",
+        "sweep_key.toml": "[sweep]\ndesign = ['array']\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_profile.toml": "[sweep]\nprofile = 'nosuch'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_zero.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [8, 0]\n",
+        "sweep_grid.toml": "[sweep]\ndesigns = ['array']\n[workloads]\npage_bench04 = 5\n",
+        "sweep_seedtype.toml": "[sweep]\nseeds = 'three'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_option.toml": "[sweep]\ndesigns = ['llist:colour=red']\n[workloads.page_bench04]\nbulk = [1]\n",
+        # an existing sweep directory whose manifest was damaged, and a directory that is not a sweep
+        "swdir/manifest.json": '{"schema": 1, "spec": {',
+        "swdir/cells/0123.json": '{"design": "array", "metrics": {}}',
+        "notsweep/results.json": '{"runs": []}',
     }
 
 
@@ -86,6 +97,21 @@ CASES = [
     (["sweep", "{tmp}/sweep_empty.toml", "--output", "{tmp}/sw"], "needs at least one [workloads.NAME]"),
     (["sweep", "{tmp}/sweep_seeds.toml", "--output", "{tmp}/sw"], "seeds must be at least 1"),
     (["sweep", "{tmp}/none.toml"], "cannot read"),
+    (["sweep", "{tmp}/sweep_key.toml", "--output", "{tmp}/sw"], "unknown key(s) in [sweep]: design"),
+    (["sweep", "{tmp}/sweep_profile.toml", "--output", "{tmp}/sw"], "unknown profile 'nosuch'"),
+    (["sweep", "{tmp}/sweep_zero.toml", "--output", "{tmp}/sw"], "bulk=0 must be >= 1"),
+    (["sweep", "{tmp}/sweep_grid.toml", "--output", "{tmp}/sw"], "[workloads.page_bench04] must be a table"),
+    (["sweep", "{tmp}/sweep_seedtype.toml", "--output", "{tmp}/sw"], "seeds must be a count or a list"),
+    (["sweep", "{tmp}/sweep_option.toml", "--output", "{tmp}/sw"], "unknown option 'colour=red'"),
+    # sweep results directories and executors
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/afile/sw"], "cannot create directory"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/swdir", "--resume"], "corrupted manifest"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/notsweep", "--resume"], "not a sweep directory"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--scheduler", "notaurl"],
+     "not a scheduler address"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--jobs", "-1"], "--jobs must be at least 1"),
+    (RUN + ["--scheduler", "tcp://127.0.0.1:notaport"], "not a scheduler address"),
+    (RUN + ["--executor", "cloud"], "invalid choice: 'cloud'"),
     # measurement CSVs and result JSON
     (["validate", "--measurements", "{tmp}/bad.csv"], "value 'fast' is not a number"),
     (["validate", "--measurements", "{tmp}/short.csv"], "header lacks column(s)"),
@@ -93,6 +119,7 @@ CASES = [
     (["report", "{tmp}/list.json"], "not a benchframe result document"),
     (["report", "{tmp}/norun.json"], "lacks design/workload/params/metrics"),
     (["report", "{tmp}/none.json"], "cannot read"),
+    (["report", "{tmp}/swdir"], "0123.json: run 0 lacks design/workload/params/metrics"),
     (["history", "--results", "{tmp}/noresults"], "no such directory"),
     # commands and plugins
     (["explore", "--design", "nosuch"], "unknown design"),
@@ -105,9 +132,11 @@ CASES = [
 @pytest.mark.parametrize("argv, needle", CASES, ids=[f"{i:02d}-{c[1][:30]}" for i, c in enumerate(CASES)])
 def test_bad_input(argv, needle, tmp_path, capsys):
     for name, text in files(tmp_path).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, errors="surrogateescape")
     sentinel = tmp_path / "results.json"
     sentinel.write_text('{"runs": []}\n')
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     if "--json" not in argv and argv[0] == "run":
         argv += ["--json", str(sentinel)]
@@ -118,6 +147,8 @@ def test_bad_input(argv, needle, tmp_path, capsys):
     assert "Traceback" not in err
     assert sentinel.read_text() == '{"runs": []}\n'  # existing results untouched
     assert not [p for p in tmp_path.rglob(".*.tmp")]  # nothing half-written
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before  # nor anything else
+    assert not (tmp_path / "sw").exists()  # a failed sweep leaves no results directory behind
 
 
 def test_catalogue_size():
@@ -164,6 +195,29 @@ def test_a_plugin_that_raises_is_a_plugin_error_not_bad_input(tmp_path, capsys):
                  "--plugin", str(plugin)]) == 1
     err = capsys.readouterr().err
     assert "plugin error" in err and "raiser" in err and "Traceback" not in err
+
+
+def test_a_plugin_that_raises_in_a_sweep(tmp_path, capsys):
+    """Same convention in a sweep: exit 1, the plugin named, the other designs' cells saved, the failed cells
+    left for --resume to retry."""
+    plugin = tmp_path / "raiser.py"
+    plugin.write_text(
+        "from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
+        "class R(BulkAllocator):\n    shape = ARRAY\n"
+        "    def alloc_bulk(self, *a, **k):\n        raise ValueError('broken')\n"
+        "@hookimpl\ndef benchframe_register_designs():\n"
+        "    return [Design(name='raiser', factory=R, description='x')]\n")
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['raiser', 'array']\n[workloads.page_bench04]\nbulk = [1, 8]\n"
+                    "pages = [64]\n")
+    out = tmp_path / "out"
+    argv = ["sweep", str(spec), "--output", str(out), "--plugin", str(plugin), "--jobs", "2"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "plugin error" in err and "raiser" in err and "Traceback" not in err
+    assert len(list((out / "cells").glob("*.json"))) == 2  # array's two cells
+    assert main(argv + ["--resume"]) == 1
+    assert "0 already done" not in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv", [
