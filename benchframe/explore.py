@@ -45,12 +45,22 @@ class ExploreResult:
     steps: list[str] = field(default_factory=list)
     explored_points: int = 0
     refused: int = 0
+    # every (operation, handler script) that breaks, simplest first, each with its earliest charge point:
+    # {"operation", "handler", "charge_point", "reason", "steps"}
+    findings: list[dict] = field(default_factory=list)
 
     def render(self) -> str:
         lines = [f"{self.design} vs {self.context}: {self.verdict}"
                  + (f" ({self.reason})" if self.reason else "")
                  + f" — {self.explored_points} interleavings explored"]
         lines += [f"  {i}. {s}" for i, s in enumerate(self.steps, 1)]
+        shown = {self.findings[0]["operation"]} if self.findings else set()
+        for f in self.findings[1:]:
+            lines.append(f"  also breaks: {f['operation']}, handler {f['handler']!r}, charge point "
+                         f"{f['charge_point']}: {f['reason']}")
+            if f["operation"] not in shown:  # the full interleaving once per operation
+                shown.add(f["operation"])
+                lines += [f"    {i}. {s}" for i, s in enumerate(f["steps"], 1)]
         return "\n".join(lines)
 
 
@@ -64,6 +74,7 @@ class ExploringEngine(Engine):
         self.points = 0
         self.injection: Callable | None = None
         self.where = ""
+        self.read = ""
 
     def rearm(self, cpu) -> None:
         super().rearm(cpu)
@@ -75,16 +86,23 @@ class ExploringEngine(Engine):
             self.points += 1
             if self.points >= self.countdown:
                 self.countdown = None
-                self.where = _model_stack()
+                self.where, self.read = _model_stack()
                 self.injection(cpu)
                 self.rearm(cpu)
                 return
         super().deliver(cpu)
 
 
-def _model_stack() -> str:
-    """The model functions on the stack at an injection point, outermost first (for the readable trace)."""
+# locals of an interrupted model function that hold a pfn it has already read (shown in the trace)
+PFN_LOCALS = ("entry", "following", "first", "page", "last")
+
+
+def _model_stack() -> tuple[str, str]:
+    """The model functions on the stack at an injection point, outermost first, and the pfns the innermost
+    one has read so far (``entry=pfn 16, following=pfn 17``) — no tracing cost on the hot path: the frames
+    are only looked at when an interrupt is injected."""
     names = []
+    read = ""
     frame = sys._getframe(2)
     while frame is not None:
         mod = frame.f_globals.get("__name__", "")
@@ -93,9 +111,13 @@ def _model_stack() -> str:
             break
         if (mod.startswith("benchframe.mm") or mod.startswith("benchframe_") or "plugin" in mod) \
                 and not name.startswith("_") and (not names or names[-1] != name):
+            if not names:
+                local = frame.f_locals
+                read = ", ".join(f"{v}=pfn {local[v]}" for v in PFN_LOCALS
+                                 if isinstance(local.get(v), int) and local[v] >= 0)
             names.append(name)
         frame = frame.f_back
-    return " > ".join(reversed(names)) or "(entry)"
+    return " > ".join(reversed(names)) or "(entry)", read
 
 
 # -- scenarios ------------------------------------------------------------------------------------------------
@@ -183,10 +205,17 @@ def _handler_free1(s: Scenario) -> str:
     return f"frees {_pfns(page)}"
 
 
+def _handler_bulk4(s: Scenario) -> str:
+    got = s.alloc(4)
+    return f"alloc_bulk(4) -> {_pfns(got)}"
+
+
+# simplest first: the first failing script is the one reported
 HANDLERS: list[tuple[str, Callable[[Scenario], str]]] = [
     ("alloc 1", _handler_alloc1),
     ("free 1", _handler_free1),
     ("alloc 2, free the first", _handler_alloc2_free1),
+    ("alloc_bulk(4)", _handler_bulk4),
 ]
 
 
@@ -217,8 +246,10 @@ def _run_one(registry, spec, config, op, handler, context, inject_at) -> tuple[S
         s.inject_clock = cpu.clock
         label = "NMI" if kind == NMI_KIND else "IRQ"
         state = "IRQs on" if cpu.irqs_on else "IRQs off"
-        steps.append(f"charge point {s.engine.points} (clock {cpu.clock}, {state}) in {s.engine.where}: "
+        read = f" after reading {s.engine.read}" if s.engine.read else ""
+        steps.append(f"charge point {s.engine.points} (clock {cpu.clock}, {state}) in {s.engine.where}{read}: "
                      f"an {label} arrives")
+        s.resume_note = f" (continuing with {s.engine.read} read before the {label})" if read else ""
         s.engine.add_interrupt(cpu, InterruptSource.at(f"explore-{context}", [cpu.clock], handler_body, kind))
 
     s.engine.injection = inject
@@ -230,7 +261,7 @@ def _run_one(registry, spec, config, op, handler, context, inject_at) -> tuple[S
         result = _operation(fn, s)
         s.engine.countdown = None
         s.engine.rearm(s.cpu)
-        steps.append(f"task resumes and completes: {result}")
+        steps.append(f"task resumes{getattr(s, 'resume_note', '')} and completes: {result}")
         rest = s.alloc(max(s.pcp_pages(), 1))
         steps.append(f"task allocates the {len(rest)} pages left on its pcp list, then frees all it holds")
         s.free(list(s.held))
@@ -241,7 +272,7 @@ def _run_one(registry, spec, config, op, handler, context, inject_at) -> tuple[S
     except Exception as exc:  # a corrupted structure broke the model code itself
         failure = f"model state corrupted: {type(exc).__name__}: {exc}"
     s.engine.countdown = None
-    problems = [failure] if failure else s.problems()
+    problems = [failure] if failure else _most_telling(s.problems())
     s.refused = s.k.stat.refused - refused_before
     if problems:
         steps.insert(1, f"(handler script: {hname})")
@@ -262,6 +293,7 @@ def explore(design_spec: str, context: str = "irq", registry: Registry | None = 
     parse_design_spec(design_spec, registry)  # unknown design: one-line error before any work
     explored = 0
     refused = 0
+    findings: list[dict] = []
     for op in OPERATIONS:
         for handler in HANDLERS:
             # count the operation's charge points without injecting
@@ -271,11 +303,27 @@ def explore(design_spec: str, context: str = "irq", registry: Registry | None = 
                 s, problems, steps = _run_one(registry, design_spec, kconfig, op, handler, context, k)
                 explored += 1
                 refused += s.refused
-                if problems:
-                    return ExploreResult(design_spec, context, "UNSAFE", _reason(problems[0]), steps, explored,
-                                         refused)
+                if problems:  # the earliest charge point at which this script breaks this operation
+                    findings.append({"operation": op[0], "handler": handler[0], "charge_point": k,
+                                     "reason": _reason(problems[0]), "steps": steps})
+                    break
+    if findings:
+        first = findings[0]
+        return ExploreResult(design_spec, context, "UNSAFE", first["reason"], first["steps"], explored, refused,
+                             findings)
     reason = f"refuses allocation in {context.upper()} context ({refused} refusals)" if refused else ""
     return ExploreResult(design_spec, context, "SAFE", reason, [], explored, refused)
+
+
+TELLING = ("twice", "lost", "corruption", "deadlock")
+
+
+def _most_telling(problems: list[str]) -> list[str]:
+    """The problems, the one a kernel developer would name first (a page handed out twice or lost, a
+    corrupted list) ahead of its consequences (a count that no longer matches)."""
+    def rank(p: str) -> int:
+        return next((i for i, word in enumerate(TELLING) if word in p), len(TELLING))
+    return sorted(problems, key=rank)
 
 
 def _reason(problem: str) -> str:

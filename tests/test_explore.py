@@ -30,12 +30,33 @@ def test_llist_second_consumer_in_irq_is_found_unsafe_with_the_interleaving():
     assert "handed out twice" in result.reason
     text = "\n".join(result.steps)
     assert "llist_del_first" in text and "IRQ arrives" in text and "frees" in text
+    # the ABA: the task read entry and entry->next before the IRQ; the handler took both and gave entry back;
+    # the page the task's stale "following" names is the one handed out twice
+    read = next(s for s in result.steps if "IRQ arrives" in s)
+    entry = int(read.split("entry=pfn ")[1].split(",")[0])
+    following = int(read.split("following=pfn ")[1].split(":")[0])
+    handler = next(s for s in result.steps if "handler runs" in s)
+    assert f"frees [pfn {entry}]" in handler and f"pfn {following}" in handler
+    assert f"pfn {following} taken" in result.reason
+    assert result.findings[0]["handler"] == "alloc 2, free the first"  # alloc 1 alone cannot break it
 
 
 def test_llist_refuses_nmi_allocation_cleanly():
     result = explore("llist", "nmi")
     assert result.verdict == "SAFE" and result.refused > 0
     assert "refuses allocation in NMI context" in result.reason
+
+
+def test_unsafe_splice_is_found_against_irqs_too():
+    result = explore("llist:free=splice", "irq")
+    assert result.verdict == "UNSAFE"
+    splice = [f for f in result.findings if f["operation"].startswith("free_bulk")]
+    assert splice, result.render()  # besides the llist_del_first ABA every llist shares
+    assert all(any("llist_splice_unsafe" in s for s in f["steps"]) for f in splice)
+    by_handler = {f["handler"]: f["reason"] for f in splice}
+    assert "lost" in by_handler["free 1"]  # an llist_add between the tail update and the head store is lost
+    # a per-page llist free is not broken by the same scripts
+    assert not [f for f in explore("llist", "irq").findings if f["operation"].startswith("free")]
 
 
 def test_unsafe_splice_is_found():
@@ -48,6 +69,9 @@ def test_cli_exit_codes_and_json(tmp_path, capsys):
     out = tmp_path / "x.json"
     assert main(["explore", "--design", "array", "--context", "irq", "--json", str(out)]) == 0
     assert json.loads(out.read_text())[0]["verdict"] == "SAFE"
+    assert main(["explore", "--design", "llist:free=splice", "--context", "nmi", "--json", str(out)]) == 1
+    doc = json.loads(out.read_text())[0]
+    assert doc["verdict"] == "UNSAFE" and doc["findings"][0]["steps"] == doc["steps"]
     assert main(["explore", "--design", "llist", "--context", "irq"]) == 1
     assert "UNSAFE" in capsys.readouterr().out
     assert main(["explore", "--design", "nosuch"]) == 2
