@@ -236,3 +236,24 @@ def test_history_reads_files_written_by_asv_itself(tmp_path, capsys):
     assert "+140.00%" in llist.splitlines()[5] and "up x2.40" in llist.splitlines()[5]  # 50 -> 120
     array = out[out.index("('array')"):out.index("('llist')")]
     assert "+0.00%" in array and " up " not in array and " down " not in array
+
+
+def test_progress_bar_on_a_terminal_only(monkeypatch):
+    import io
+
+    from benchframe import compare
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())  # CI: stderr is not a terminal
+    assert compare._progress_bar(10) is None
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    bar = compare._progress_bar(10)
+    assert bar is not None
+    bar.update(3)
+    bar.refresh()
+    bar.close()
+    assert "3/10" in tty.getvalue()
