@@ -8,12 +8,23 @@ plugin's test file::
     TestConformance = conformance_suite("mydesign")
 
 ``pytest`` then runs the contract against ``mydesign`` (which must be registered, i.e. your package installed,
-or loaded with ``--benchframe-plugin PATH`` on the pytest command line). What is checked:
+or loaded with ``--benchframe-plugin PATH`` on the pytest command line). ``conformance_suite("mydesign",
+config=("PREEMPT_RT",))`` runs it on a PREEMPT_RT kernel. Or leave the name to the command line::
+
+    TestConformance = conformance_suite()          # in the test file
+
+    pytest --benchframe-design mydesign,mydesign:opt=1 tests/
+
+(every test of such a class runs once per design named; without the option they are skipped). To poke at a
+design by hand, ``make_kernel("mydesign")`` boots the same small machine: ``(engine, kernel, impl)``.
+What is checked:
 
 * return values for the design's shape: a list design returns the number of pages it put on the list; an array
   design treats ``nr_pages`` as the array size, fills only NULL slots (holes anywhere), counts populated slots,
   and returns the array size for a fully populated array (not 0: the 5.13 NFSD regression);
 * zero and negative requests return 0 and allocate nothing;
+* a list design given a non-empty list keeps what is on it and appends, or refuses with a
+  ``BenchframeError`` (``twopass``: the list must be empty) — never a crash or a silently dropped page;
 * partial success: near exhaustion the design returns fewer pages than asked, but at least one while any page
   can be had, and every page it returns is real;
 * fallbacks: one page to fill, or ``PAGE_OWNER``, goes through the single-page path;
@@ -28,6 +39,7 @@ import random
 
 import pytest
 
+from benchframe import BenchframeError
 from benchframe.api import ARRAY, LIST
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
@@ -37,6 +49,16 @@ from benchframe.plugins import get_registry
 from benchframe.runner import boot, parse_design_spec
 
 SMALL_ZONE = 16384  # pages: fast to check, batch 3 / high 18 so refills and drains happen often
+
+
+def make_kernel(design_spec: str, topology: Topology | None = None, config: tuple[str, ...] = (),
+                plugins: tuple[str, ...] = ()):
+    """Boot a small simulated machine running ``design_spec`` (``"llist:free=splice"``): ``(engine, kernel,
+    impl)``; ``impl.alloc_bulk(engine.cpus[0], GFP_ATOMIC, n, page_list=[])`` calls the design directly."""
+    reg = get_registry(plugins)
+    design, options = parse_design_spec(design_spec, reg)
+    return boot(design, options, reg.cost_model(None), KernelConfig.parse(list(config)),
+                topology or Topology.uma(cpus=1, normal_pages=SMALL_ZONE))
 
 
 class Harness:
@@ -99,14 +121,23 @@ class Harness:
         assert not problems, "\n".join(problems[:5])
 
 
-def conformance_suite(design_spec: str, config: tuple[str, ...] = (), plugins: tuple[str, ...] = ()):
-    """A pytest test class running the benchframe design contract against ``design_spec``."""
+def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = (), plugins: tuple[str, ...] = ()):
+    """A pytest test class running the benchframe design contract against ``design_spec`` (``None``: against
+    each design named by ``--benchframe-design``)."""
 
     class ConformanceSuite:
         spec = design_spec
+        _benchframe_from_option = design_spec is None
+
+        @pytest.fixture(autouse=True)
+        def _benchframe_spec(self, request):
+            if hasattr(request, "param"):
+                self.spec = request.param
+            elif self.spec is None:
+                pytest.skip("no design: conformance_suite() without a name needs --benchframe-design NAME")
 
         def harness(self, **kw) -> Harness:
-            return Harness(design_spec, config=config, plugins=plugins, **kw)
+            return Harness(self.spec, config=config, plugins=plugins, **kw)
 
         # -- return values -------------------------------------------------------------------------------
         def test_bulk_returns_what_it_allocated(self):
@@ -159,6 +190,17 @@ def conformance_suite(design_spec: str, config: tuple[str, ...] = (), plugins: t
             lst: list[int] = []
             assert h.call(12, page_list=lst) == 12 and len(lst) == 12
             h.take(lst)
+            # a non-empty list: the pages on it stay, new ones are appended and counted — or a clear refusal
+            lst = [h.alloc(2)[1][0]]
+            before = list(lst)
+            free_before = h.k.nr_free_pages()
+            try:
+                got = h.call(4, page_list=lst)
+            except BenchframeError:
+                assert lst == before and h.k.nr_free_pages() == free_before, "refused, but allocated anyway"
+            else:
+                assert lst[:1] == before and got == len(lst) - 1 == 4, f"non-empty list: returned {got}, {lst}"
+                h.take(lst[1:])
             h.check()
 
         # -- fallbacks and partial success -----------------------------------------------------------------
@@ -176,7 +218,7 @@ def conformance_suite(design_spec: str, config: tuple[str, ...] = (), plugins: t
             h.check()
 
         def test_page_owner_forces_single_pages(self):
-            h = Harness(design_spec, config=tuple(config) + ("PAGE_OWNER",), plugins=plugins)
+            h = Harness(self.spec, config=tuple(config) + ("PAGE_OWNER",), plugins=plugins)
             got, new = h.alloc(8)
             assert got == len(new) >= 1
             assert h.k.stat.fallbacks >= 1 or h.design.name == "single"
@@ -190,6 +232,7 @@ def conformance_suite(design_spec: str, config: tuple[str, ...] = (), plugins: t
                 assert got == len(new)
                 total += new
                 if got < 64:
+                    assert got > 0 or h.k.nr_free_pages() == 0, "pages left, but a bulk call returned none"
                     break
             else:
                 raise AssertionError("1024 pages never ran out")
@@ -237,13 +280,16 @@ def conformance_suite(design_spec: str, config: tuple[str, ...] = (), plugins: t
 
             run()
 
-    ConformanceSuite.__name__ = f"Conformance_{design_spec.replace(':', '_').replace('=', '_')}"
+    label = design_spec or "option"
+    ConformanceSuite.__name__ = f"Conformance_{label.replace(':', '_').replace('=', '_')}"
     return ConformanceSuite
 
 
 # -- the pytest plugin (entry point pytest11) --------------------------------------------------------------
 def pytest_addoption(parser):
     group = parser.getgroup("benchframe")
+    group.addoption("--benchframe-design", action="append", default=[], metavar="NAME[,NAME]",
+                    help="design spec(s) that conformance_suite() classes without a name run against")
     group.addoption("--benchframe-plugin", action="append", default=[], metavar="PATH",
                     help="load a benchframe plugin module/path before collecting conformance suites")
 
@@ -255,3 +301,13 @@ def pytest_configure(config):
 
         reg = plugins.get_registry(extra)
         plugins._CACHE[()] = reg  # conformance_suite() without plugins= sees them too
+
+
+def pytest_generate_tests(metafunc):
+    """``conformance_suite()`` without a name: one run of each test per ``--benchframe-design`` spec."""
+    if not getattr(metafunc.cls, "_benchframe_from_option", False):
+        return
+    specs = [s.strip() for opt in metafunc.config.getoption("--benchframe-design") or ()
+             for s in opt.split(",") if s.strip()]
+    if specs:
+        metafunc.parametrize("_benchframe_spec", specs, indirect=True, ids=specs)

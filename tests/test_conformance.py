@@ -8,6 +8,8 @@ from benchframe.api import ARRAY, BulkAllocator, Design
 from benchframe.plugins import get_registry
 from benchframe.testing import Harness, conformance_suite
 
+pytest_plugins = ["pytester"]
+
 TestSingle = conformance_suite("single")
 TestList = conformance_suite("list")
 TestArray = conformance_suite("array")
@@ -68,3 +70,31 @@ def test_twopass_refuses_a_non_empty_list():
     lst = [h.alloc(2)[1][0]]
     with pytest.raises(BenchframeError, match="must be empty"):
         h.call(4, page_list=lst)
+
+MINE = "from benchframe.testing import conformance_suite\n\nTestMine = conformance_suite()\n"
+
+
+def test_design_option_runs_an_unnamed_suite_per_design(pytester):
+    pytester.makepyfile(test_mine=MINE)
+    result = pytester.runpytest("--benchframe-design", "array,list", "-k", "zero_and_negative or array_semantics",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3, skipped=1)  # list-shaped design: array semantics skipped
+    result = pytester.runpytest("-k", "zero_and_negative", "-p", "no:cacheprovider")
+    result.assert_outcomes(skipped=1)  # no --benchframe-design: nothing to run against
+
+
+def test_design_option_fails_a_broken_design(pytester, broken_registry):
+    pytester.makepyfile(test_mine=MINE)
+    result = pytester.runpytest("--benchframe-design", "twice", "-k", "returns_what_it_allocated",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+
+
+def test_make_kernel_boots_the_design():
+    from benchframe.mm.page import GFP_ATOMIC
+    from benchframe.testing import make_kernel
+
+    engine, k, impl = make_kernel("list")
+    lst: list[int] = []
+    assert impl.alloc_bulk(engine.cpus[0], GFP_ATOMIC, 8, page_list=lst) == 8 == len(set(lst))
+    assert k.stat.pages_allocated == 8
