@@ -306,13 +306,23 @@ def reentrancy_table(designs: list[str], reg: Registry) -> Table | None:
         for context in ("irq", "nmi"):
             try:
                 res = explore(name, context, registry=reg)
-                row.append(f"{res.verdict}: {res.reason}" if res.reason else res.verdict)
+                cell = f"{res.verdict}: {res.reason}" if res.reason else res.verdict
+                findings = len(getattr(res, "findings", ()) or ())
+                extent = [f"{findings} failing operation/handler pairs"] if findings > 1 else []
+                if getattr(res, "explored_points", 0):
+                    extent.append(f"{res.explored_points} interleavings")
+                if extent and cell.endswith(")"):  # "(456 refusals)" + extent: one parenthesis
+                    cell = f"{cell[:-1]}; {'; '.join(extent)})"
+                elif extent:
+                    cell = f"{cell} ({'; '.join(extent)})"
+                row.append(cell)
             except BenchframeError as exc:
                 row.append(f"error: {exc}")
         rows.append(row)
     return Table("Re-entrancy verdicts (benchframe explore)", ["design", "vs IRQ", "vs NMI"], rows,
                  "Found by systematic exploration: an interrupt or NMI whose handler allocates/frees on the same "
-                 "CPU is delivered at each charge point in turn and the invariants are checked. "
+                 "CPU is delivered at each charge point of each operation in turn (the interleavings counted in "
+                 "each cell) and the invariants are checked; the reason is the simplest failing case. "
                  "`benchframe explore --design NAME` prints the failing interleaving step by step.",
                  stralign="left")
 

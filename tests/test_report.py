@@ -257,3 +257,18 @@ def test_progress_bar_on_a_terminal_only(monkeypatch):
     bar.refresh()
     bar.close()
     assert "3/10" in tty.getvalue()
+
+
+def test_reentrancy_table_reports_explore_verdicts_and_extent():
+    explore = pytest.importorskip("benchframe.explore").explore
+    from benchframe.compare import reentrancy_table
+    from benchframe.plugins import get_registry
+
+    reg = get_registry(())
+    table = reentrancy_table(["single", "llist"], reg)
+    assert table.headers == ["design", "vs IRQ", "vs NMI"]
+    for row in table.rows:
+        for context, cell in zip(("irq", "nmi"), row[1:]):
+            res = explore(row[0], context, registry=reg)
+            assert cell.startswith(res.verdict)
+            assert f"{res.explored_points} interleavings" in cell
