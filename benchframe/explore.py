@@ -76,10 +76,24 @@ class ExploringEngine(Engine):
         self.where = ""
         self.read = ""
 
+    def _deliverable(self, cpu, src) -> bool:
+        """PREEMPT_RT: the handler is a thread, and every handler script uses the allocator, so while the
+        interrupted task holds a sleeping lock of it (``local_lock``/``zone->lock``: migration disabled while
+        held) the thread blocks on that lock and, by priority inheritance, runs once the task releases it.
+        The nested model cannot block a handler, so it is delivered at that point instead of spinning."""
+        if not super()._deliverable(cpu, src):
+            return False
+        return not (self.preempt_rt and src.kind != NMI_KIND and cpu.context == TASK
+                    and cpu.migrate_disable_count)
+
     def rearm(self, cpu) -> None:
         super().rearm(cpu)
-        if self.countdown is not None and cpu.context == TASK:
+        if cpu.context == TASK and (self.countdown is not None or self._thread_waits(cpu)):
             cpu.next_event = -math.inf  # every charge comes through deliver()
+
+    def _thread_waits(self, cpu) -> bool:
+        return self.preempt_rt and any(src.pending_since is not None and src.kind != NMI_KIND
+                                       for src in cpu.sources)
 
     def deliver(self, cpu) -> None:
         if self.countdown is not None and cpu.context == TASK:
@@ -237,10 +251,15 @@ def _run_one(registry, spec, config, op, handler, context, inject_at) -> tuple[S
         start = cpu.clock
         late = start - s.inject_clock - s.costs.half("irq_entry_exit")[0]
         label = "NMI" if cpu.context == NMI else "IRQ"
-        when = f"at once (clock {start})" if late <= 0 else \
-            f"{late} cycles later, when IRQs are enabled again (clock {start})"
-        steps.append(f"{label} handler runs {when}")
-        steps[-1] += ": " + hfn(s)
+        if late <= 0:
+            when = f"at once (clock {start})"
+        elif s.engine.preempt_rt and cpu.context != NMI:
+            when = (f"{late} cycles later: the handler thread blocked on the sleeping lock the task held and "
+                    f"runs when the task releases it (clock {start})")
+        else:
+            when = f"{late} cycles later, when IRQs are enabled again (clock {start})"
+        steps.append(f"{label} handler runs {when}: {hname}")  # what it tried, should it never return
+        steps[-1] = f"{label} handler runs {when}: {hfn(s)}"
 
     def inject(cpu) -> None:
         s.inject_clock = cpu.clock

@@ -65,6 +65,14 @@ def test_unsafe_splice_is_found():
     assert any("llist_splice_unsafe" in s for s in result.steps)
 
 
+def test_locallock_on_preempt_rt():
+    # the handler is a thread: it blocks on the sleeping pagesets.lock the task holds instead of spinning
+    assert explore("locallock", "irq", config=("PREEMPT_RT",)).verdict == "SAFE"
+    nmi = explore("locallock", "nmi", config=("PREEMPT_RT",))  # an NMI cannot sleep: it spins on the lock
+    assert nmi.verdict == "UNSAFE" and "deadlock" in nmi.reason and "pagesets.lock" in nmi.reason
+    assert "NMI handler runs at once" in nmi.steps[-2]
+
+
 def test_cli_exit_codes_and_json(tmp_path, capsys):
     out = tmp_path / "x.json"
     assert main(["explore", "--design", "array", "--context", "irq", "--json", str(out)]) == 0
