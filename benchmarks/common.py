@@ -32,16 +32,32 @@ IRQ_LATENCY = {"bursts": 100}  # + bulk
 SIM_PAGES = 10_000  # pages simulated by the time_/peakmem_ benchmarks (page_bench04, bulk=64)
 SIM_BULK = 64
 
-_registry = None
+
+
+def _load_registry():
+    """Load the installed build's plugins once, at import time: asv's forkserver imports this module before
+    forking a process per benchmark, so the runs share one loaded registry instead of each loading it."""
+    if get_registry is None:
+        return None
+    try:
+        return get_registry()
+    except Exception:  # noqa: BLE001 - a broken old build: registry() retries and its setup() skips
+        return None
+
+
+_registry = _load_registry()
 
 
 def registry():
-    """The installed build's registry (loaded once per process), or NotImplementedError without one."""
+    """The installed build's registry, or NotImplementedError when this build has none."""
     global _registry
     if get_registry is None:
         raise NotImplementedError("this build has no benchframe.plugins.get_registry()")
     if _registry is None:
-        _registry = get_registry()
+        try:
+            _registry = get_registry()
+        except Exception as exc:  # noqa: BLE001 - any failure to load plugins means this build cannot run
+            raise NotImplementedError(f"this build's plugins do not load: {exc}") from None
     return _registry
 
 
