@@ -39,6 +39,11 @@ def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> No
         raise BenchframeError(f"--scheduler {scheduler!r}: not a scheduler address (expected tcp://HOST:PORT)")
 
 
+def run_cells(specs: list[RunSpec]) -> list[dict | str]:
+    """``run_cell`` over a chunk of cells: one Dask task."""
+    return [run_cell(spec) for spec in specs]
+
+
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
                  scheduler: str | None = None, dask_processes: bool = True) -> Iterator[tuple[int, dict | str]]:
     """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
@@ -72,14 +77,18 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
 #: seconds to wait for ``--scheduler`` before giving up with a one-line error
 DASK_CONNECT_TIMEOUT = os.environ.get("BENCHFRAME_DASK_TIMEOUT", "10s")
 
+#: at most this many cells per Dask task (fewer when there are few cells per worker)
+DASK_CHUNK = 8
+
 
 def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
           processes: bool = True) -> Iterator[tuple[int, dict | str]]:
     """Cells on a Dask cluster: ``scheduler``'s, or a LocalCluster of ``jobs`` single-threaded workers.
 
-    Each cell is one task calling ``run_cell`` (a pure function of its frozen, picklable ``RunSpec``); the
-    workers build their own registry from ``spec.plugins``. ``pure=False`` gives every cell its own key, so
-    two equal specs in one list are still two results in spec order."""
+    Each task runs a small chunk of cells with ``run_cells`` (pure functions of frozen, picklable ``RunSpec``s;
+    one task per cell spent as much time in Dask as in the simulation); the workers build their own registry
+    from ``spec.plugins``. ``pure=False`` gives every task its own key, so equal specs are still separate
+    results in spec order. An interrupted sweep loses at most the chunks in flight."""
     try:
         from dask.distributed import CancelledError, Client, LocalCluster, as_completed
         from distributed.scheduler import KilledWorker
@@ -95,15 +104,22 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
         else:
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
             # the user's business; a failing cell still surfaces through fut.result()
-            cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+            try:
+                cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+            except (OSError, RuntimeError, TimeoutError) as exc:
+                raise BenchframeError(f"--executor dask: cannot start a LocalCluster: {exc}") from None
             client = Client(cluster)
         with client:
-            futures = client.map(run_cell, specs, pure=False)
-            index = {f.key: i for i, f in enumerate(futures)}
+            workers = max(1, sum(client.nthreads().values()))
+            size = max(1, min(DASK_CHUNK, len(specs) // (4 * workers)))
+            starts = range(0, len(specs), size)
+            futures = client.map(run_cells, [specs[i:i + size] for i in starts], pure=False)
+            first = {f.key: i for f, i in zip(futures, starts)}
             try:
-                for fut in as_completed(futures):
-                    yield index[fut.key], fut.result()
+                for fut, results in as_completed(futures, with_results=True):  # results fetched in batches
+                    for j, result in enumerate(results):
+                        yield first[fut.key] + j, result
             except (OSError, KilledWorker, CancelledError) as exc:  # the cluster, not a cell, failed
                 where = scheduler or "LocalCluster"
                 raise BenchframeError(f"dask cluster {where} failed: {type(exc).__name__}: {exc}") from None

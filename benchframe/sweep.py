@@ -190,7 +190,10 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
     for stale in (out / "cells").glob(".*.tmp"):  # a write that a kill -9 interrupted
         stale.unlink(missing_ok=True)
     done = existing_cells(out)
-    todo = [c for c in cells(spec, plugins) if cell_key(c) not in done]
+    everything = cells(spec, plugins)
+    todo = [c for c in everything if cell_key(c) not in done]
+    if progress and len(todo) < len(everything):  # a resumed sweep's bar counts the cells already there
+        progress(len(everything) - len(todo))
     errors: list[str] = []
     # the manifest is written with the first finished cell: a sweep that fails before (an unreachable
     # scheduler, Ctrl-C while a cluster starts) leaves no directory that a plain re-run would refuse
