@@ -272,3 +272,17 @@ def test_reentrancy_table_reports_explore_verdicts_and_extent():
             res = explore(row[0], context, registry=reg)
             assert cell.startswith(res.verdict)
             assert f"{res.explored_points} interleavings" in cell
+
+
+@pytest.mark.parametrize("design, bulk", [("single", 1), ("array", 512), ("llist", 8)])
+def test_bulk_study_pages_give_the_default_per_page_figures(design, bulk):
+    """The bulk study runs fewer pages than page_bench04's default to stay fast; its answers must not change."""
+    from benchframe.compare import STUDIES
+    from benchframe.runner import RunSpec, run_one
+
+    study = next(s for s in STUDIES if s.key == "bulk")
+    short = run_one(RunSpec(design=design, workload="page_bench04", params={**study.params, "bulk": bulk}, seed=1))
+    default = run_one(RunSpec(design=design, workload="page_bench04", params={"bulk": bulk}, seed=1))
+    assert short.params["pages"] < default.params["pages"]
+    for metric in study.metrics:
+        assert short.metrics[metric] == default.metrics[metric], metric
