@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from benchframe.plugins import get_registry
 from benchframe.runner import RunSpec, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # asv imports the suite as the package `benchmarks` from the repository root
+    sys.path.insert(0, str(ROOT))
 # Distributions this repository ships: the core with its built-in designs, and the example plugin.
 REPO_DISTS = {"benchframe", "benchframe-pcpspin"}
 
