@@ -571,7 +571,8 @@ def cmd_report(args) -> int:
     if out_dir:
         _check_output_dir(out_dir)
     text, _ = render_report(runs, studies_from_runs(runs, reg), order, baseline, args.format, out_dir, header,
-                            reg, [])
+                            reg, ["re-entrancy verdicts are not part of run results: "
+                                  "`benchframe explore --design NAME` (or `benchframe compare`) computes them"])
     if out_dir:
         ext = {"md": "md", "github": "md", "plain": "txt", "latex": "tex", "html": "html", "csv": "csv"}[args.format]
         write_atomic(out_dir / f"report.{ext}", text)
