@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator
 
 from benchframe import BenchframeError
@@ -105,8 +106,10 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
             # the user's business; a failing cell still surfaces through fut.result()
             try:
-                cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
-                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+                with warnings.catch_warnings():  # "Port 8787 is already in use": its HTTP server moves, fine
+                    warnings.simplefilter("ignore", UserWarning)
+                    cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
+                                           dashboard_address=None, silence_logs=logging.CRITICAL)
             except (OSError, RuntimeError, TimeoutError) as exc:
                 raise BenchframeError(f"--executor dask: cannot start a LocalCluster: {exc}") from None
             client = Client(cluster)
