@@ -27,6 +27,9 @@ from benchframe.hw.cpu import CPU, HARDIRQ, INF, NMI, SOFTIRQ, TASK
 from benchframe.hw.interrupts import NMI_KIND, InterruptSource
 
 
+STORM_LIMIT = 100_000  # back-to-back handler rounds before a run is declared livelocked
+
+
 class Deadlock(BenchframeError):
     """The simulated kernel deadlocked (e.g. an interrupt handler spinning on a lock its CPU holds)."""
 
@@ -63,8 +66,10 @@ class Engine:
 
     def rearm(self, cpu: CPU) -> None:
         """Recompute when ``cpu`` next has to look at its interrupt sources; deliver now if overdue."""
-        if not cpu.sources:
-            return
+        if cpu.sources and self._next_event(cpu) <= cpu.clock:
+            self.deliver(cpu)
+
+    def _next_event(self, cpu: CPU) -> float:
         t = INF
         for src in cpu.sources:
             if self._deliverable(cpu, src):
@@ -72,8 +77,7 @@ class Engine:
                 if due < t:
                     t = due
         cpu.next_event = t
-        if t <= cpu.clock:
-            self.deliver(cpu)
+        return t
 
     def charge_interrupted(self, cpu: CPU, cycles: int) -> None:
         """``cpu.charge(cycles)`` when an interrupt event falls within those cycles: run up to the event,
@@ -96,19 +100,31 @@ class Engine:
                 return
 
     def deliver(self, cpu: CPU) -> None:
-        """Note arrivals up to ``cpu.clock`` and run every deliverable pending handler, nested."""
-        now = cpu.clock
-        for src in cpu.sources:
-            while src.next_arrival <= now:
-                if src.pending_since is None:
-                    src.pending_since = src.next_arrival
-                else:
-                    src.coalesced += 1
-                src.advance()
-        cpu.next_event = INF  # nothing re-enters while we decide
-        for src in cpu.sources:
-            if src.pending_since is not None and self._deliverable(cpu, src):
-                self._run_handler(cpu, src)
+        """Note arrivals up to ``cpu.clock`` and run every deliverable pending handler, nested; repeat while
+        handlers keep finding new arrivals (back-to-back interrupts), then return to the interrupted code."""
+        handled = 0
+        while True:
+            now = cpu.clock
+            for src in cpu.sources:
+                while src.next_arrival <= now:
+                    if src.pending_since is None:
+                        src.pending_since = src.next_arrival
+                    else:
+                        src.coalesced += 1
+                    src.advance()
+            cpu.next_event = INF  # nothing re-enters while we decide
+            ran = None
+            for src in cpu.sources:
+                if src.pending_since is not None and self._deliverable(cpu, src):
+                    self._run_handler(cpu, src)
+                    ran = src
+            if ran is None:
+                break
+            handled += 1
+            if handled > STORM_LIMIT:
+                raise BenchframeError(
+                    f"interrupt storm on CPU{cpu.id}: {handled} rounds of handlers without returning to the "
+                    f"interrupted code ({ran.name} arrives faster than its handler runs)")
         self.rearm(cpu)
 
     def _run_handler(self, cpu: CPU, src: InterruptSource) -> None:
@@ -128,7 +144,7 @@ class Engine:
         src.handler(cpu)
         cpu.charge(self._irq_half[1])
         cpu.context, cpu.irqs_on = saved
-        self.rearm(cpu)
+        self._next_event(cpu)  # deliver() runs whatever became due meanwhile: no recursion per interrupt
 
     # -- several CPUs --------------------------------------------------------------------------------
     def run(self, tasks: dict[CPU, Callable[[CPU], None]]) -> None:

@@ -148,3 +148,24 @@ def test_two_cpus_refilling_through_the_kernel_contend_on_zone_lock():
     assert k.zones[0].lock.contended > 0
     assert k.zones[0].lock.wait_cycles > 0
     assert k.violations == []
+
+
+def test_back_to_back_interrupts_do_not_recurse():
+    """Handlers that keep finding a new arrival are run in a loop, not by recursion (thousands in a row)."""
+    engine, cpu = one_cpu()
+    # a burst of 20,000 arrivals 100 cycles apart, each handler taking longer than that: thousands of
+    # handlers back to back (far past Python's recursion limit), then the burst ends and the task resumes
+    engine.add_interrupt(cpu, InterruptSource.at("dev", range(100, 2_000_100, 100), lambda c: c.charge(250)))
+    cpu.charge(200)
+    assert len(cpu.irq_latencies) > 2_000
+    assert cpu.clock > 2_000_000
+    assert cpu.context == TASK and cpu.irqs_on
+
+
+def test_an_interrupt_storm_is_a_one_line_error():
+    from benchframe import BenchframeError
+
+    engine, cpu = one_cpu()
+    engine.add_interrupt(cpu, InterruptSource.periodic("dev", 10, lambda c: c.charge(500)))
+    with pytest.raises(BenchframeError, match="interrupt storm on CPU0"):
+        cpu.charge(100)
