@@ -26,7 +26,6 @@ from benchframe.hw.costs import CostModel
 from benchframe.hw.cpu import CPU, HARDIRQ, INF, NMI, SOFTIRQ, TASK
 from benchframe.hw.interrupts import NMI_KIND, InterruptSource
 
-
 STORM_LIMIT = 100_000  # back-to-back handler rounds before a run is declared livelocked
 
 
