@@ -181,31 +181,20 @@ def test_resume_with_a_different_spec_is_refused(tmp_path, capsys):
     assert "different spec" in capsys.readouterr().err
 
 
-# A design plugin whose alloc_bulk raises: the plugin's fault, reported by name with exit 1 (not bad input).
-RAISER = (
-    "from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
-    "class R(BulkAllocator):\n    shape = ARRAY\n"
-    "    def alloc_bulk(self, *a, **k):\n        raise ValueError('broken')\n"
-    "@hookimpl\ndef benchframe_register_designs():\n"
-    "    return [Design(name='raiser', factory=R, description='x')]\n")
-
-
-def test_a_plugin_that_raises_is_a_plugin_error_not_bad_input(tmp_path, capsys):
+def test_a_plugin_that_raises_is_a_plugin_error_not_bad_input(tmp_path, capsys, raiser_plugin):
     """Documented convention: bad input exits 2; a plugin that breaks during a run exits 1 and the other
     designs' results still come out."""
-    plugin = tmp_path / "raiser.py"
-    plugin.write_text(RAISER)
+    plugin = raiser_plugin
     assert main(["run", "--design", "raiser,array", "--workload", "page_bench04", "--param", "pages=64",
                  "--plugin", str(plugin)]) == 1
     err = capsys.readouterr().err
     assert "plugin error" in err and "raiser" in err and "Traceback" not in err
 
 
-def test_a_plugin_that_raises_in_a_sweep(tmp_path, capsys):
+def test_a_plugin_that_raises_in_a_sweep(tmp_path, capsys, raiser_plugin):
     """Same convention in a sweep: exit 1, the plugin named, the other designs' cells saved, the failed cells
     left for --resume to retry."""
-    plugin = tmp_path / "raiser.py"
-    plugin.write_text(RAISER)
+    plugin = raiser_plugin
     spec = tmp_path / "s.toml"
     spec.write_text("[sweep]\ndesigns = ['raiser', 'array']\n[workloads.page_bench04]\nbulk = [1, 8]\n"
                     "pages = [64]\n")

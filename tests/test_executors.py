@@ -11,13 +11,6 @@ from benchframe import BenchframeError
 from benchframe.executors import iter_results, run_specs
 from benchframe.runner import RunSpec
 
-RAISER = (
-    "from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
-    "class R(BulkAllocator):\n    shape = ARRAY\n"
-    "    def alloc_bulk(self, *a, **k):\n        raise ValueError('broken')\n"
-    "@hookimpl\ndef benchframe_register_designs():\n"
-    "    return [Design(name='raiser', factory=R, description='x')]\n")
-
 
 def specs() -> list[RunSpec]:
     """Single-CPU cells plus two-CPU ones (greenlets per CPU inside whatever thread runs the cell), and one
@@ -73,9 +66,8 @@ def test_dask_process_workers_match_serial(serial):
     assert canon(run_specs(specs(), jobs=2, executor="dask")) == canon(serial)
 
 
-def test_a_raising_plugin_is_a_result_not_a_crash(tmp_path):
-    plugin = tmp_path / "raiser.py"
-    plugin.write_text(RAISER)
+def test_a_raising_plugin_is_a_result_not_a_crash(tmp_path, raiser_plugin):
+    plugin = raiser_plugin
     cells = [RunSpec(design=d, workload="page_bench04", params={"pages": 64}, plugins=(str(plugin),))
              for d in ("raiser", "array")]
     for executor in ("serial", "process"):
