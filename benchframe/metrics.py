@@ -1,14 +1,16 @@
-"""Metrics: every figure a run reports, with its unit, which way is better and a one-line definition; and the
-functions that turn the simulation's raw counters into them."""
+"""Metrics: every figure a run reports, with its unit, which way is better and a one-line definition; what
+callers measure (``Measurement``); and the functions that turn the simulation's raw counters into figures."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-if TYPE_CHECKING:
-    from benchframe.runner import RunContext
+from benchframe.hw.cpu import CPU
+from benchframe.hw.costs import CostModel
+from benchframe.mm.page_alloc import Kernel
+from benchframe.records import Design, Workload
 
 LOWER = "lower"
 HIGHER = "higher"
@@ -53,7 +55,25 @@ METRICS: dict[str, Metric] = dict([
 ])
 
 
-def percentile(values: list[int] | list[float], pct: float) -> float | None:
+@dataclass(slots=True)
+class Measurement:
+    """What the callers of a run measured (``benchframe.workloads.context.Caller`` adds to it): the cycles
+    spent in allocation and free calls, the calls and the pages; ``held`` are the pages in callers' hands."""
+
+    alloc_cycles: int = 0
+    free_cycles: int = 0
+    alloc_calls: int = 0
+    pages_allocated: int = 0
+    pages_freed: int = 0
+    held: set[int] = field(default_factory=set)
+
+    def reset(self) -> None:
+        """Forget the counts (after a warm-up); the pages held stay held."""
+        self.alloc_cycles = self.free_cycles = self.alloc_calls = 0
+        self.pages_allocated = self.pages_freed = 0
+
+
+def percentile(values: Sequence[int] | Sequence[float], pct: float) -> float | None:
     """Nearest-rank percentile; ``None`` for no values."""
     if not values:
         return None
@@ -66,21 +86,20 @@ def _per(num: float, den: float) -> float | None:
     return round(num / den, 3) if den else None
 
 
-def standard_metrics(ctx: RunContext) -> dict[str, float | int | None]:
-    """The metrics every run reports, from the context's counters."""
-    k = ctx.kernel
-    cpus = ctx.engine.cpus
+def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
+                     costs: CostModel) -> dict[str, float | int | None]:
+    """The metrics every run reports, from what its callers measured and the machine's and kernel's counters."""
     windows = [w for c in cpus for w in c.irqs_off_windows]
     latencies = [lat for c in cpus for lat in c.irq_latencies]
-    alloc = _per(ctx.alloc_cycles, ctx.pages_allocated)
-    free = _per(ctx.free_cycles, ctx.pages_freed)
+    alloc = _per(m.alloc_cycles, m.pages_allocated)
+    free = _per(m.free_cycles, m.pages_freed)
     both = round(alloc + free, 3) if alloc is not None and free is not None else alloc
-    pages = ctx.pages_allocated
+    pages = m.pages_allocated
     return {
         "alloc_cycles_per_page": alloc,
         "free_cycles_per_page": free,
         "alloc_free_cycles_per_page": both,
-        "ns_per_page": round(ctx.costs.ns(both), 3) if both is not None else None,
+        "ns_per_page": round(costs.ns(both), 3) if both is not None else None,
         "irqs_off_max_cycles": max(windows) if windows else 0,
         "irqs_off_p99_cycles": percentile(windows, 99) or 0,
         "irq_latency_p50_cycles": percentile(latencies, 50),
@@ -96,7 +115,16 @@ def standard_metrics(ctx: RunContext) -> dict[str, float | int | None]:
         "pcp_drains": k.stat.pcp_drains,
         "pages_allocated": pages,
         "rt_sleeping_lock_irqs_off": k.stat.rt_sleeping_lock_irqs_off,
-        "metadata_bytes_per_page": ctx.design.metadata_bytes_per_page,
-        "pcp_link_bytes": ctx.design.pcp_link_bytes,
+        "metadata_bytes_per_page": design.metadata_bytes_per_page,
+        "pcp_link_bytes": design.pcp_link_bytes,
         "invariant_violations": len(k.violations),
     }
+
+
+def metric_better(name: str, workload: Workload | None = None) -> str:
+    """``"lower"`` or ``"higher"`` for a metric name (standard or declared by the workload)."""
+    if name in METRICS:
+        return METRICS[name].better
+    if workload is not None and name in workload.metrics:
+        return workload.metrics[name][1]
+    return LOWER

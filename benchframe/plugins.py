@@ -1,14 +1,14 @@
-"""The plugin manager: built-ins, entry points (group ``"benchframe"``) and ``--plugin MODULE_OR_PATH``.
+"""The plugin manager: entry points (group ``"benchframe"``), ``--plugin MODULE_OR_PATH`` and the shipped
+profiles, gathered on pluggy's own API into a ``Registry`` of designs, workloads and profiles.
 
-``load_registry()`` returns a ``Registry`` of designs, workloads and profiles gathered through the hooks in
-``benchframe.hookspecs``, sorted by name. A plugin that fails to import, implements a hook that does not
-exist, raises in a registration hook, returns something that is not a record, or registers a name another
-plugin already has, is reported in ``Registry.errors`` (one line naming the plugin and the reason) and left
-out; everything else still loads.
+The built-in designs and workloads register through the entry-point group like anyone else's (pytest is made
+of its own plugins). A plugin that fails to import, implements a hook that does not exist, raises in a hook,
+returns something that is not a record, or registers a name another plugin already has, is reported in
+``Registry.errors`` (one line naming the plugin and the reason) and left out; everything else still loads.
 
-Environment (as datasette and pytest do):
-``BENCHFRAME_DISABLE_PLUGINS`` — comma list of entry-point or distribution names not to load, or ``all`` for
-every plugin not shipped with benchframe; ``BENCHFRAME_TRACE_PLUGINS=1`` — print every hook call to stderr.
+Environment (as datasette and pytest do): ``BENCHFRAME_DISABLE_PLUGINS`` — comma list of entry-point or
+distribution names to block (``pm.set_blocked``), or ``all`` for every plugin not shipped with benchframe;
+``BENCHFRAME_TRACE_PLUGINS=1`` — print every hook call, with the plugin that implements it, to stderr.
 """
 
 from __future__ import annotations
@@ -17,22 +17,35 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pluggy
 
-from benchframe import BenchframeError, hookspecs
-from benchframe.api import SHAPES, Design, ProfileSource, Workload
-from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, load_profile_file
+from benchframe import BenchframeError, __version__, hookimpl, hookspecs
+from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, builtin_profile_paths, load_profile_file
 from benchframe.mm.bulk import DesignImpl
+from benchframe.records import SHAPES, Design, ProfileSource, Workload
 
 GROUP = "benchframe"
 CORE_DIST = "benchframe"
-# Core plugins registered directly (the built-in designs come through entry points like anyone else's).
-CORE_PLUGINS = ("benchframe.hw.costs", "benchframe.workloads")
+KINDS = ("designs", "workloads", "profiles")
+
+# The built-in designs in the order of the 2021 thread (baseline first); others alphabetically after them.
+BUILTIN_ORDER = ("single", "list", "array", "twopass", "llist", "locallock")
+
+
+class ShippedProfiles:
+    """The cost profiles in ``benchframe/hw/profiles/``, registered like a plugin's."""
+
+    @hookimpl
+    def benchframe_register_profiles(self) -> list[ProfileSource]:
+        return [ProfileSource(name=name, path=str(path), description=load_profile_file(path).description)
+                for name, path in sorted(builtin_profile_paths().items())]
 
 
 @dataclass
@@ -57,7 +70,6 @@ class Registry:
     errors: list[str]
     plugins: list[PluginInfo]
     pm: pluggy.PluginManager
-    tracing: bool = False
     _costs: dict[str, CostModel] = field(default_factory=dict, repr=False)
 
     def owner(self, kind: str, name: str) -> str:
@@ -67,24 +79,19 @@ class Registry:
                 return info.name
         return "?"
 
-    def call(self, hook: str, errors: list[str] | None = None, **kwargs) -> list:
-        """Call every implementation of ``hook`` (pluggy's order, ``None`` results dropped), naming the plugin
-        when one raises: ``PluginHookError`` with one line, or — when ``errors`` is a list — that line is
-        appended to it and the other implementations still run. Traced like the registration hooks."""
+    def call(self, hook: str, errors: list[str] | None = None, **kwargs: Any) -> list[Any]:
+        """Call ``hook`` on every plugin, in pluggy's order, ``None`` results dropped. A plugin that raises is
+        named: ``PluginHookError`` with one line, or — when ``errors`` is a list — that line is appended to it
+        and the other plugins still run."""
         results = []
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
-            if self.tracing:
-                sys.stderr.write(f"benchframe trace: {impl.plugin_name}: {hook}({', '.join(impl.argnames)})\n")
-            try:
-                res = impl.function(*(kwargs[a] for a in impl.argnames))
-            except Exception as exc:  # noqa: BLE001 - the plugin's fault, reported by name
-                line = f"plugin {impl.plugin_name}: {hook} raised {type(exc).__name__}: {exc}"
+        for name, outcome in _call_each(self.pm, hook, kwargs):
+            if isinstance(outcome, BaseException):
+                line = f"plugin {name}: {hook} raised {type(outcome).__name__}: {outcome}"
                 if errors is None:
-                    raise PluginHookError(line) from exc
+                    raise PluginHookError(line) from outcome
                 errors.append(line)
-                continue
-            if res is not None:
-                results.append(res)
+            elif outcome is not None:
+                results.append(outcome)
         return results
 
     def design(self, name: str) -> Design:
@@ -92,6 +99,28 @@ class Registry:
             return self.designs[name]
         except KeyError:
             raise BenchframeError(f"unknown design {name!r}; known: {', '.join(self.designs)}") from None
+
+    def design_spec(self, spec: str) -> tuple[Design, dict[str, Any]]:
+        """``"name"`` or ``"name:opt=value,opt=value"`` -> (Design, options with defaults filled in)."""
+        name, _, rest = spec.partition(":")
+        design = self.design(name)
+        options = dict(design.options)
+        for item in rest.split(",") if rest else ():
+            key, eq, value = item.partition("=")
+            if not eq or key not in design.options:
+                known = ", ".join(design.options) or "none"
+                raise BenchframeError(f"design {name}: unknown option {item!r} (options: {known})")
+            default = design.options[key]
+            if isinstance(default, bool):
+                options[key] = value.lower() in ("1", "true", "yes")
+            elif isinstance(default, int):
+                try:
+                    options[key] = int(value)
+                except ValueError:
+                    raise BenchframeError(f"design {name}: option {key}={value!r} is not an int") from None
+            else:
+                options[key] = value
+        return design, options
 
     def workload(self, name: str) -> Workload:
         try:
@@ -103,7 +132,7 @@ class Registry:
         """A profile by registered name, or a path to a profile file (each file parsed once per registry)."""
         name_or_path = name_or_path or DEFAULT_PROFILE
         if name_or_path in self.profiles:
-            path = self.profiles[name_or_path].path
+            path: str | None = self.profiles[name_or_path].path
         elif name_or_path.endswith(".toml") or os.sep in name_or_path or Path(name_or_path).exists():
             path = name_or_path
         else:
@@ -116,10 +145,33 @@ class Registry:
                               f"(or give a path to a .toml file)")
 
 
-def _disabled() -> tuple[set[str], bool]:
-    raw = os.environ.get("BENCHFRAME_DISABLE_PLUGINS", "")
-    names = {n.strip() for n in raw.split(",") if n.strip()}
-    return names, "all" in names
+def _call_each(pm: pluggy.PluginManager, hook: str, kwargs: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """``(plugin name, result or the exception it raised)`` for each implementation of ``hook``, in pluggy's
+    call order, each called through pluggy's own hook caller restricted to that one plugin."""
+    caller = getattr(pm.hook, hook)
+    impls = list(reversed(caller.get_hookimpls()))
+    for impl in impls:
+        others = [i.plugin for i in impls if i is not impl]
+        one = pm.subset_hook_caller(hook, remove_plugins=others) if others else caller
+        try:
+            results = one(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - the plugin's fault, reported by name
+            yield impl.plugin_name, exc
+            continue
+        yield impl.plugin_name, results[0] if results else None
+
+
+def _trace(pm: pluggy.PluginManager) -> None:
+    """``BENCHFRAME_TRACE_PLUGINS=1``: one stderr line per hook call, naming the implementing plugin."""
+
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+        for impl in impls:
+            sys.stderr.write(f"benchframe trace: {impl.plugin_name}: {hook_name}({', '.join(impl.argnames)})\n")
+
+    def after(outcome: object, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+        return None
+
+    pm.add_hookcall_monitoring(before, after)
 
 
 def _import_path(spec: str) -> ModuleType:
@@ -129,6 +181,8 @@ def _import_path(spec: str) -> ModuleType:
             raise ImportError(f"no such file {spec}")
         name = f"benchframe_plugin_{path.stem}"
         mspec = importlib.util.spec_from_file_location(name, path)
+        if mspec is None or mspec.loader is None:
+            raise ImportError(f"cannot load {spec} as a Python module")
         module = importlib.util.module_from_spec(mspec)
         sys.modules[name] = module
         mspec.loader.exec_module(module)
@@ -136,121 +190,126 @@ def _import_path(spec: str) -> ModuleType:
     return importlib.import_module(spec)
 
 
-def _check_record(kind: str, rec) -> str | None:
+def _check_record(kind: str, rec: object) -> str | None:
     """Why a registration record breaks the contract, or None."""
     cls = {"designs": Design, "workloads": Workload, "profiles": ProfileSource}[kind]
     if not isinstance(rec, cls):
         return f"returned {type(rec).__name__} from benchframe_register_{kind}, expected {cls.__name__}"
-    if not isinstance(rec.name, str) or not rec.name or any(c in rec.name for c in " ,:=/"):
-        return f"registered a {kind[:-1]} with an invalid name {rec.name!r}"
-    if kind == "designs":
+    name = rec.name
+    if not isinstance(name, str) or not name or any(c in name for c in " ,:=/"):
+        return f"registered a {kind[:-1]} with an invalid name {name!r}"
+    if isinstance(rec, Design):
         factory = rec.factory
         if not (isinstance(factory, type) and issubclass(factory, DesignImpl)):
-            return f"design {rec.name}: factory must be a DesignImpl subclass (see benchframe.mm.bulk)"
+            return f"design {name}: factory must be a DesignImpl subclass (see benchframe.mm.bulk)"
         if factory.shape not in SHAPES:
-            return f"design {rec.name}: shape {factory.shape!r} is not one of {', '.join(SHAPES)}"
-    if kind == "workloads" and not callable(rec.run):
-        return f"workload {rec.name}: run is not callable"
+            return f"design {name}: shape {factory.shape!r} is not one of {', '.join(SHAPES)}"
+    if isinstance(rec, Workload) and not callable(rec.run):
+        return f"workload {name}: run is not callable"
     return None
 
 
-def load_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
-    pm = pluggy.PluginManager("benchframe")
-    pm.add_hookspecs(hookspecs)
-    tracing = os.environ.get("BENCHFRAME_TRACE_PLUGINS", "") not in ("", "0")
-    if tracing:
-        pm.trace.root.setwriter(lambda msg: sys.stderr.write(f"benchframe trace: {msg}"))
-        pm.enable_tracing()
-    errors: list[str] = []
-    infos: dict[str, PluginInfo] = {}
-    disabled, disable_all = _disabled()
+class _Loader:
+    """Builds one registry: registers plugins with the pluggy manager, then gathers their records."""
 
-    def register(obj, name: str, dist: str, version: str) -> None:
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager("benchframe")
+        self.pm.add_hookspecs(hookspecs)
+        self.tracing = os.environ.get("BENCHFRAME_TRACE_PLUGINS", "") not in ("", "0")
+        if self.tracing:
+            _trace(self.pm)
+        self.errors: list[str] = []
+        self.infos: dict[str, PluginInfo] = {}
+
+    def register(self, obj: object, name: str, dist: str, version: str) -> None:
+        pm = self.pm
         try:
             pm.register(obj, name=name)
         except (ValueError, pluggy.PluginValidationError) as exc:
-            errors.append(f"plugin {name}: cannot register: {exc}")
+            self.errors.append(f"plugin {name}: cannot register: {exc}")
             return
         try:
             pm.check_pending()
         except pluggy.PluginValidationError as exc:
             pm.unregister(name=name)
-            errors.append(f"plugin {name}: {str(exc).strip().splitlines()[0]}")
+            self.errors.append(f"plugin {name}: {str(exc).strip().splitlines()[0]}")
             return
         hooks = sorted(h.name for h in pm.get_hookcallers(obj) or ())
-        infos[name] = PluginInfo(name, dist, version, getattr(obj, "__name__", repr(obj)), hooks)
+        self.infos[name] = PluginInfo(name, dist, version, getattr(obj, "__name__", type(obj).__name__), hooks)
 
-    from benchframe import __version__
-    for modname in CORE_PLUGINS:
-        register(importlib.import_module(modname), modname, CORE_DIST, __version__)
-
-    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
-        dist = ep.dist.name if ep.dist else "?"
-        version = ep.dist.version if ep.dist else "?"
-        external = dist != CORE_DIST
-        if ep.name in disabled or dist in disabled or (disable_all and external):
-            if tracing:
-                sys.stderr.write(f"benchframe trace: {ep.name} ({dist}): disabled by BENCHFRAME_DISABLE_PLUGINS\n")
-            continue
-        try:
-            obj = ep.load()
-        except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, reported by name
-            errors.append(f"plugin {ep.name} ({dist}): failed to import: {type(exc).__name__}: {exc}")
-            continue
-        register(obj, ep.name, dist, version)
-
-    for spec in extra_plugins:
-        try:
-            obj = _import_path(spec)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(f"plugin {spec}: failed to import: {type(exc).__name__}: {exc}")
-            continue
-        register(obj, spec, "--plugin", "")
-
-    tables: dict[str, dict] = {"designs": {}, "workloads": {}, "profiles": {}}
-    owners: dict[tuple[str, str], str] = {}
-    for kind, table in tables.items():
-        caller = getattr(pm.hook, f"benchframe_register_{kind}")
-        for impl in caller.get_hookimpls():  # registration order: built-ins, entry points, --plugin
-            pname = impl.plugin_name
-            if tracing:
-                sys.stderr.write(f"benchframe trace: {pname}: benchframe_register_{kind}()\n")
+    def entry_points(self) -> None:
+        raw = os.environ.get("BENCHFRAME_DISABLE_PLUGINS", "")
+        disabled = {n.strip() for n in raw.split(",") if n.strip()}
+        for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+            dist = ep.dist.name if ep.dist else "?"
+            version = ep.dist.version if ep.dist else "?"
+            if ep.name in disabled or dist in disabled or ("all" in disabled and dist != CORE_DIST):
+                self.pm.set_blocked(ep.name)
+                if self.tracing:
+                    sys.stderr.write(f"benchframe trace: {ep.name} ({dist}): disabled by "
+                                     "BENCHFRAME_DISABLE_PLUGINS\n")
+                continue
             try:
-                records = impl.function()
+                obj = ep.load()
+            except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, reported by name
+                self.errors.append(f"plugin {ep.name} ({dist}): failed to import: {type(exc).__name__}: {exc}")
+                continue
+            self.register(obj, ep.name, dist, version)
+
+    def paths(self, extra_plugins: Sequence[str]) -> None:
+        for spec in extra_plugins:
+            try:
+                obj = _import_path(spec)
             except Exception as exc:  # noqa: BLE001
-                errors.append(f"plugin {pname}: benchframe_register_{kind} raised {type(exc).__name__}: {exc}")
+                self.errors.append(f"plugin {spec}: failed to import: {type(exc).__name__}: {exc}")
+                continue
+            self.register(obj, spec, "--plugin", "")
+
+    def gather(self, kind: str) -> dict[str, Any]:
+        """The records of one kind, first registration of a name wins (built-ins, entry points, --plugin)."""
+        table: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        hook = f"benchframe_register_{kind}"
+        for pname, records in reversed(list(_call_each(self.pm, hook, {}))):  # registration order
+            if isinstance(records, BaseException):
+                self.errors.append(f"plugin {pname}: {hook} raised {type(records).__name__}: {records}")
                 continue
             if records is None:
                 continue
             if not isinstance(records, list | tuple):
-                errors.append(f"plugin {pname}: benchframe_register_{kind} must return a list")
+                self.errors.append(f"plugin {pname}: {hook} must return a list")
                 continue
             for rec in records:
                 why = _check_record(kind, rec)
                 if why:
-                    errors.append(f"plugin {pname}: {why}")
+                    self.errors.append(f"plugin {pname}: {why}")
                     continue
                 if rec.name in table:
-                    errors.append(f"plugin {pname}: {kind[:-1]} {rec.name!r} is already registered by plugin "
-                                  f"{owners[(kind, rec.name)]}; ignored")
+                    self.errors.append(f"plugin {pname}: {kind[:-1]} {rec.name!r} is already registered by "
+                                       f"plugin {owners[rec.name]}; ignored")
                     continue
                 table[rec.name] = rec
-                owners[(kind, rec.name)] = pname
-                if pname in infos:
-                    infos[pname].registered.setdefault(kind, []).append(rec.name)
+                owners[rec.name] = pname
+                if pname in self.infos:
+                    self.infos[pname].registered.setdefault(kind, []).append(rec.name)
+        return table
+
+
+def load_registry(extra_plugins: Sequence[str] = ()) -> Registry:
+    """Load every plugin and gather what they register (see the module docstring)."""
+    loader = _Loader()
+    loader.register(ShippedProfiles(), "benchframe.profiles", CORE_DIST, __version__)
+    loader.entry_points()
+    loader.paths(extra_plugins)
+    tables = {kind: loader.gather(kind) for kind in KINDS}
     return Registry(
         designs=dict(sorted(tables["designs"].items(), key=lambda kv: _design_order(kv[0]))),
         workloads=dict(sorted(tables["workloads"].items())),
         profiles=dict(sorted(tables["profiles"].items())),
-        errors=errors,
-        plugins=list(infos.values()),
-        pm=pm,
-        tracing=tracing,
+        errors=loader.errors,
+        plugins=list(loader.infos.values()),
+        pm=loader.pm,
     )
-
-
-# The built-in designs in the order of the 2021 thread (baseline first); others alphabetically after them.
-BUILTIN_ORDER = ("single", "list", "array", "twopass", "llist", "locallock")
 
 
 def _design_order(name: str) -> tuple[int, str]:
@@ -258,11 +317,19 @@ def _design_order(name: str) -> tuple[int, str]:
 
 
 _CACHE: dict[tuple[str, ...], Registry] = {}
+_DEFAULT_PLUGINS: tuple[str, ...] = ()
 
 
-def get_registry(extra_plugins: tuple[str, ...] = ()) -> Registry:
+def set_default_plugins(extra_plugins: Sequence[str]) -> None:
+    """Plugins (paths or modules) every registry of this process loads, before those it is asked for: what
+    the conformance kit's ``--benchframe-plugin`` option does."""
+    global _DEFAULT_PLUGINS
+    _DEFAULT_PLUGINS = tuple(extra_plugins)
+
+
+def get_registry(extra_plugins: Sequence[str] = ()) -> Registry:
     """The registry for this process (built once per set of ``--plugin`` arguments)."""
-    key = tuple(extra_plugins)
+    key = tuple(dict.fromkeys((*_DEFAULT_PLUGINS, *extra_plugins)))
     if key not in _CACHE:
         _CACHE[key] = load_registry(key)
     return _CACHE[key]

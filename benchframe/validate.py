@@ -1,4 +1,4 @@
-"""``benchframe validate``: published or measured results against the simulator's predictions.
+"""Published or measured results against the simulator's predictions (``benchframe validate``).
 
 The CSV has the columns ``workload,design,<param columns>,metric,value,unit`` (any order; ``#`` starts a comment
 line); an optional ``profile`` column names the cost profile of the machine that measured the row (default:
@@ -16,12 +16,11 @@ import csv
 from importlib import resources
 from pathlib import Path
 
-from tabulate import tabulate
-
 from benchframe import BenchframeError
-from benchframe.output import read_text
+from benchframe.io import read_text
 from benchframe.plugins import get_registry
-from benchframe.runner import RunSpec, run_one
+from benchframe.run.runner import run_one
+from benchframe.run.spec import RunSpec
 
 REQUIRED = ("workload", "design", "metric", "value", "unit")
 
@@ -127,16 +126,3 @@ def _baseline(records: list[dict], rec: dict, design: str) -> dict | None:
     if exact:
         return exact[0]
     return same[0] if len({tuple(sorted(_params(r).items())) for r in same}) == 1 else None
-
-
-def cmd_validate(args) -> int:
-    paths = [Path(p) for p in args.measurements] if args.measurements else shipped_measurements()
-    reg = get_registry(tuple(args.plugin))
-    if args.normalize_to and args.normalize_to not in reg.designs:
-        raise BenchframeError(f"--normalize-to: unknown design {args.normalize_to!r}")
-    rows = validate(paths, args.profile, args.normalize_to, args.plugin)
-    headers = ["where", "workload", "design", "params", "profile", "metric", "measured", "predicted", "error"]
-    if args.normalize_to:
-        headers += [f"measured/{args.normalize_to}", f"predicted/{args.normalize_to}", "ratio error"]
-    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
-    return 0

@@ -15,9 +15,15 @@ from typing import Any
 
 try:  # designs and workloads are discovered from the *installed* package
     from benchframe.plugins import get_registry
-    from benchframe.runner import RunSpec, run_one
-except ImportError:  # a build from before the plugin registry and runner existed
-    get_registry = RunSpec = run_one = None  # type: ignore[assignment]
+except ImportError:  # a build from before the plugin registry existed
+    get_registry = None  # type: ignore[assignment]
+try:
+    from benchframe.run import RunSpec, run_one
+except ImportError:
+    try:  # builds before the run/ package (issue #9)
+        from benchframe.runner import RunSpec, run_one  # type: ignore[no-redef]
+    except ImportError:  # a build from before the runner existed
+        RunSpec = run_one = None  # type: ignore[assignment,misc]
 
 SEED = 1
 # Every design the suite tracks: the built-ins (benchframe_plugins) and the example plugin examples/pcpspin

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable
 
 from benchframe.plugins import get_registry
-from benchframe.runner import RunSpec, run_one
+from benchframe.run import RunSpec, run_one
 
 BULK = 64
 

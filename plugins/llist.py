@@ -24,112 +24,9 @@ from __future__ import annotations
 
 from benchframe import hookimpl
 from benchframe.api import LIST, BulkAllocator, Design
+from benchframe.mm.llist import NULL, Llist, PrivateList
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
 from benchframe.mm.pcp import PcpOps
-
-NULL = -1
-
-
-class Llist:
-    """``struct llist_head``; ``next`` is the per-page ``llist_node`` (``MemMap.next``)."""
-
-    __slots__ = ("first", "next", "k", "name", "engine")
-
-    def __init__(self, k, name: str):
-        self.first = NULL
-        self.next = k.mem.next
-        self.k = k
-        self.name = name
-        self.engine = k.engine
-
-    def __iter__(self):
-        seen = 0
-        limit = self.k.mem.nr_pages
-        node = self.first
-        while node != NULL and seen <= limit:
-            yield node
-            node = self.next[node]
-            seen += 1
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __bool__(self) -> bool:
-        return self.first != NULL
-
-    def llist_add(self, cpu, page: int, remote: bool) -> None:
-        """``llist_add()``: ``do { first = head->first; node->next = first; } while (!try_cmpxchg(...))``."""
-        nxt = self.next
-        costs = cpu.costs
-        while True:
-            self.engine.sync(cpu)
-            first = self.first
-            nxt[page] = first
-            cpu.charge(costs.list_add)  # between the read of head->first and the cmpxchg
-            cpu.atomic(costs.atomic_rmw + (costs.struct_page_l3 if remote else 0))
-            if self.first == first:
-                self.first = page
-                return
-
-    def llist_add_batch(self, cpu, pages: list[int]) -> None:
-        """``llist_add_batch()``: link the batch privately, then one cmpxchg loop on the head."""
-        if not pages:
-            return
-        nxt = self.next
-        for a, b in zip(pages, pages[1:]):
-            nxt[a] = b
-        last = pages[-1]
-        while True:
-            self.engine.sync(cpu)
-            first = self.first
-            nxt[last] = first
-            cpu.atomic()
-            if self.first == first:
-                self.first = pages[0]
-                return
-
-    def llist_splice_unsafe(self, cpu, pages: list[int]) -> None:
-        """The unsafe batch free: ``tail->next = head->first; head->first = batch`` without an atomic, so an
-        ``llist_add`` that lands in between is lost."""
-        if not pages:
-            return
-        nxt = self.next
-        for a, b in zip(pages, pages[1:]):
-            nxt[a] = b
-        self.engine.sync(cpu)
-        nxt[pages[-1]] = self.first
-        cpu.charge(cpu.costs.list_add)
-        self.engine.sync(cpu)
-        self.first = pages[0]
-
-    def llist_del_first(self, cpu, cost: int) -> int:
-        """``llist_del_first()``: ``entry = head->first; next = entry->next; cmpxchg(&head->first, entry, next)``.
-        Safe only with a single consumer: another consumer between the read and the cmpxchg can make the
-        cmpxchg succeed with a stale ``next`` (ABA)."""
-        nxt = self.next
-        while True:
-            self.engine.sync(cpu)
-            entry = self.first
-            if entry == NULL:
-                return NULL
-            following = nxt[entry]
-            cpu.charge(cost)  # between reading entry->next and the cmpxchg
-            cpu.atomic()
-            if self.first == entry:
-                self.first = following
-                return entry
-
-    def llist_del_all(self, cpu) -> list[int]:
-        """``llist_del_all()``: ``xchg(&head->first, NULL)``; returns the chain newest first."""
-        self.engine.sync(cpu)
-        cpu.atomic()
-        node, self.first = self.first, NULL
-        out = []
-        limit = self.k.mem.nr_pages
-        while node != NULL and len(out) <= limit:
-            out.append(node)
-            node = self.next[node]
-        return out
 
 
 class LlistPcp(PcpOps):
@@ -153,7 +50,7 @@ class LlistPcp(PcpOps):
         page = lst.llist_del_first(cpu, self.c_take)
         if page == NULL:
             batch: list[int] = []
-            holder = _Batch(batch)
+            holder = PrivateList(batch)
             n = k.rmqueue_bulk(cpu, zone, 0, pcp.batch, holder, mt, alloc_flags)
             if not n:
                 return None
@@ -211,18 +108,6 @@ class LlistPcp(PcpOps):
         cpu.atomic()  # atomic_sub(freed, &pcp->count)
         pcp.count -= freed
         k.stat.pcp_drains += 1
-
-
-class _Batch:
-    """A private list for ``rmqueue_bulk()`` to fill before the batch is published with llist_add_batch."""
-
-    __slots__ = ("pages",)
-
-    def __init__(self, pages: list[int]):
-        self.pages = pages
-
-    def add_tail(self, page: int) -> None:
-        self.pages.append(page)
 
 
 class LlistDesign(BulkAllocator):

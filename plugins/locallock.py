@@ -24,7 +24,7 @@ class LocalLockPcp(PcpOps):
     def __init__(self, k):
         super().__init__(k)
         self.rt = k.config.preempt_rt
-        self.locks = [SpinLock(f"pagesets.lock[cpu{c.id}]", k.engine) for c in k.engine.cpus]
+        self.locks = [SpinLock(f"pagesets.lock[cpu{c.id}]", k.machine) for c in k.machine.cpus]
 
     def lock(self, cpu, pcp=None):
         """``local_lock_irqsave(&pagesets.lock, flags)``."""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchframe.engine import Engine
 from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths, load_profile_file
+from benchframe.hw.machine import Machine
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.page_alloc import Kernel
@@ -16,7 +16,7 @@ COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 def boot_kernel(normal_pages: int = 4096, cpus: int = 1, preempt_rt: bool = False) -> Kernel:
     """A kernel on a UMA machine with one Normal zone of ``normal_pages`` pages and the 5.13 pcp protocol."""
     config = KernelConfig.parse(["PREEMPT_RT"] if preempt_rt else [])
-    return Kernel(Engine(COSTS, preempt_rt=preempt_rt), Topology.uma(cpus=cpus, normal_pages=normal_pages), config)
+    return Kernel(Machine(COSTS, Topology.uma(cpus=cpus, normal_pages=normal_pages), preempt_rt), config)
 
 
 # A design plugin whose alloc_bulk raises: the plugin's fault, reported by name with exit 1 (not bad input).

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchframe.plugins import get_registry
-from benchframe.runner import RunSpec, run_one
+from benchframe.run import RunSpec, run_one
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # asv imports the suite as the package `benchmarks` from the repository root

@@ -6,7 +6,7 @@ import pytest
 
 from benchframe.api import ARRAY, BulkAllocator, Design
 from benchframe.plugins import get_registry
-from benchframe.testing import Harness, conformance_suite
+from benchframe.testing import Kit, conformance_suite
 
 pytest_plugins = ["pytester"]
 
@@ -66,7 +66,7 @@ def test_kit_catches_a_page_handed_out_twice(broken_registry):
 def test_twopass_refuses_a_non_empty_list():
     from benchframe import BenchframeError
 
-    h = Harness("twopass")
+    h = Kit("twopass")
     lst = [h.alloc(2)[1][0]]
     with pytest.raises(BenchframeError, match="must be empty"):
         h.call(4, page_list=lst)
@@ -94,7 +94,10 @@ def test_make_kernel_boots_the_design():
     from benchframe.mm.page import GFP_ATOMIC
     from benchframe.testing import make_kernel
 
-    engine, k, impl = make_kernel("list")
+    h = make_kernel("list")
     lst: list[int] = []
-    assert impl.alloc_bulk(engine.cpus[0], GFP_ATOMIC, 8, page_list=lst) == 8 == len(set(lst))
-    assert k.stat.pages_allocated == 8
+    assert h.impl.alloc_bulk(h.cpus[0], GFP_ATOMIC, 8, page_list=lst) == 8 == len(set(lst))
+    assert h.kernel.stat.pages_allocated == 8
+    assert "8 page(s) lost" in h.invariant_problems()[0]  # allocated behind the harness's back
+    h.held.update(lst)
+    assert h.caller().alloc(GFP_ATOMIC, 4) and h.invariant_problems() == []

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from conftest import COSTS, boot_kernel
 
-from benchframe.engine import Engine
 from benchframe.hw.cpu import HARDIRQ, NMI
-from benchframe.hw.interrupts import NMI_KIND, InterruptSource
+from benchframe.hw.irq import NMI_KIND, InterruptSource
 from benchframe.hw.locks import SpinLock
+from benchframe.hw.machine import Machine
+from benchframe.hw.topology import Topology
 from benchframe.mm.page import GFP_ATOMIC
 
 PERIOD = 1000
 
 
 def one_cpu(preempt_rt: bool = False):
-    engine = Engine(COSTS, preempt_rt=preempt_rt)
-    return engine, engine.add_cpu()
+    machine = Machine(COSTS, Topology.uma(cpus=1), preempt_rt)
+    return machine, machine.cpus[0]
 
 
 def test_periodic_irq_is_deferred_to_local_irq_restore_and_latency_is_the_deferral():
@@ -76,8 +77,8 @@ def test_preempt_rt_defers_an_irq_while_preempt_count_is_raised():
 
 
 def _two_cpu_lock_run():
-    engine = Engine(COSTS)
-    cpu0, cpu1 = engine.add_cpu(), engine.add_cpu()
+    engine = Machine(COSTS, Topology.uma(cpus=2))
+    cpu0, cpu1 = engine.cpus
     lock = SpinLock("zone->lock[test]", engine)
     marks: dict[str, int] = {}
 
@@ -113,8 +114,8 @@ def test_spinlock_waiter_waits_exactly_the_overlap_and_runs_are_deterministic():
 
 
 def test_spinlock_without_overlap_has_no_wait():
-    engine = Engine(COSTS)
-    cpu0, cpu1 = engine.add_cpu(), engine.add_cpu()
+    engine = Machine(COSTS, Topology.uma(cpus=2))
+    cpu0, cpu1 = engine.cpus
     lock = SpinLock("l", engine)
 
     def quick(cpu):
@@ -140,8 +141,8 @@ def _kernel_contention(pages_per_cpu: int = 400):
             assert page is not None
             held[cpu.id].append(page)
 
-    cpus = k.engine.cpus
-    k.engine.run({cpus[0]: task, cpus[1]: task})
+    cpus = k.machine.cpus
+    k.machine.run({cpus[0]: task, cpus[1]: task})
     return k, held
 
 
@@ -152,5 +153,5 @@ def test_two_cpus_refilling_contend_on_zone_lock():
     assert lock.contended > 0 and lock.wait_cycles > 0
     assert not set(held[0]) & set(held[1])
     k2, _ = _kernel_contention()
-    assert (k2.zones[0].lock.wait_cycles, [c.clock for c in k2.engine.cpus]) == \
-        (lock.wait_cycles, [c.clock for c in k.engine.cpus])
+    assert (k2.zones[0].lock.wait_cycles, [c.clock for c in k2.machine.cpus]) == \
+        (lock.wait_cycles, [c.clock for c in k.machine.cpus])

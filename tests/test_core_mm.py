@@ -58,7 +58,7 @@ def _drain_all(k, cpu) -> None:
 def test_random_alloc_free_conserves_pages_and_merges_back(ops, zone_pages):
     k = boot_kernel(zone_pages)
     zone = k.zones[0]
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     held: dict[int, tuple[int, str]] = {}  # head pfn -> (order, "buddy" | "pcp")
     for kind, order, pick in ops:
         if kind in (1, 3) and held:
@@ -120,7 +120,7 @@ def test_a_merged_page_is_a_buddy_tail_so_a_double_free_is_caught():
     unnoticed by ``free_unref_page``'s double-free check."""
     k = boot_kernel(4096)
     zone = k.zones[0]
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     a = k.rmqueue_buddy(cpu, zone, 0, MIGRATE_UNMOVABLE)
     b = k.rmqueue_buddy(cpu, zone, 0, MIGRATE_UNMOVABLE)
     assert {a, b} == {a & ~1, (a & ~1) + 1}, "the second order-0 block is the first one's buddy"
@@ -149,7 +149,7 @@ def test_zone_batchsize_is_the_kernel_formula():
 def test_pcp_refills_exactly_when_empty_with_batch_pages():
     k = boot_kernel(262144)
     zone = k.zones[0]
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     pcp = zone.pcp[0]
     assert pcp.batch == 63 and pcp.count == 0
     free0 = zone.nr_free_pages
@@ -175,7 +175,7 @@ def _held(k) -> list[int]:
 def test_pcp_drains_batch_pages_when_count_reaches_high():
     k = boot_kernel(262144)
     zone = k.zones[0]
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     pcp = zone.pcp[0]
     pages = [k.alloc_pages(cpu, GFP_ATOMIC) for _ in range(pcp.high + pcp.batch)]
     assert None not in pages

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from benchframe.engine import Deadlock, Engine
+from benchframe.engine import Deadlock
 from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths, load_profile_file
 from benchframe.hw.cpu import HARDIRQ, NMI, TASK
-from benchframe.hw.interrupts import NMI_KIND, InterruptSource
+from benchframe.hw.irq import NMI_KIND, InterruptSource
 from benchframe.hw.locks import SpinLock
+from benchframe.hw.machine import Machine
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import GFP_ATOMIC
@@ -18,8 +19,8 @@ COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
 
 def one_cpu(preempt_rt: bool = False):
-    engine = Engine(COSTS, preempt_rt=preempt_rt)
-    return engine, engine.add_cpu()
+    machine = Machine(COSTS, Topology.uma(cpus=1), preempt_rt)
+    return machine, machine.cpus[0]
 
 
 def test_irq_is_deferred_while_irqs_are_off_and_latency_recorded():
@@ -87,8 +88,8 @@ def test_poisson_source_is_seeded():
 
 
 def _contend():
-    engine = Engine(COSTS)
-    cpu0, cpu1 = engine.add_cpu(), engine.add_cpu()
+    engine = Machine(COSTS, Topology.uma(cpus=2))
+    cpu0, cpu1 = engine.cpus
     lock = SpinLock("zone->lock", engine)
     log = []
 
@@ -132,8 +133,8 @@ def test_a_cpu_spinning_on_a_lock_it_holds_deadlocks():
 
 
 def test_two_cpus_refilling_through_the_kernel_contend_on_zone_lock():
-    engine = Engine(COSTS)
-    k = Kernel(engine, Topology.uma(cpus=2, normal_pages=262144), KernelConfig())
+    engine = Machine(COSTS, Topology.uma(cpus=2, normal_pages=262144))
+    k = Kernel(engine, KernelConfig())
 
     def task(cpu):
         pages = []

@@ -30,11 +30,13 @@ def test_llist_second_consumer_in_irq_is_found_unsafe_with_the_interleaving():
     assert "handed out twice" in result.reason
     text = "\n".join(result.steps)
     assert "llist_del_first" in text and "IRQ arrives" in text and "frees" in text
-    # the ABA: the task read entry and entry->next before the IRQ; the handler took both and gave entry back;
-    # the page the task's stale "following" names is the one handed out twice
-    read = next(s for s in result.steps if "IRQ arrives" in s)
-    entry = int(read.split("entry=pfn ")[1].split(",")[0])
-    following = int(read.split("following=pfn ")[1].split(":")[0])
+    # the ABA: the list's head is the same entry after the handler ran, but entry->next is not; the page the
+    # task's stale next names (read before the IRQ) is the one handed out twice
+    changed = next(s for s in result.steps if "what the handler changed" in s)
+    lst = changed.split("pcp[cpu0][Normal][mt0] ")[1]
+    before, after = lst.split(" -> ")
+    entry, following = (int(x) for x in before.strip("[]").replace("pfn ", "").split(", ")[:2])
+    assert after.startswith(f"[pfn {entry}, ") and not after.startswith(f"[pfn {entry}, pfn {following}")
     handler = next(s for s in result.steps if "handler runs" in s)
     assert f"frees [pfn {entry}]" in handler and f"pfn {following}" in handler
     assert f"pfn {following} taken" in result.reason

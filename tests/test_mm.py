@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchframe.engine import Engine
 from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths, load_profile_file
+from benchframe.hw.machine import Machine
 from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.invariants import check_kernel
@@ -18,7 +18,7 @@ COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
 
 def boot(pages: int = 4096, cpus: int = 1) -> Kernel:
-    return Kernel(Engine(COSTS), Topology.uma(cpus=cpus, normal_pages=pages), KernelConfig())
+    return Kernel(Machine(COSTS, Topology.uma(cpus=cpus, normal_pages=pages)), KernelConfig())
 
 
 def test_zone_batchsize_matches_the_kernel_formula():
@@ -44,7 +44,7 @@ def test_buddy_split_merge_conserves_pages(ops):
     and freeing everything merges back to MAX_ORDER-1 blocks."""
     k = boot(4096)
     zone = k.zones[0]
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     held: dict[int, int] = {}
     for order, free, pick in ops:
         if free and held:
@@ -82,7 +82,7 @@ def test_buddy_split_merge_conserves_pages(ops):
 def test_single_page_paths_conserve_pages(ops):
     """alloc_pages()/free_unref_page() sequences: conservation, no page twice, counts match lists."""
     k = boot(8192)
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     held: list[int] = []
     for free, n in ops:
         for _ in range(n):
@@ -99,7 +99,7 @@ def test_single_page_paths_conserve_pages(ops):
 
 def test_pcp_refills_batch_pages_when_empty_and_drains_batch_at_high():
     k = boot(262144)
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     zone = k.zones[0]
     pcp = zone.pcp[0]
     assert (pcp.batch, pcp.high) == (63, 6 * 63)
@@ -122,7 +122,7 @@ def test_pcp_refills_batch_pages_when_empty_and_drains_batch_at_high():
 
 def test_drain_happens_exactly_at_high():
     k = boot(262144)
-    cpu = k.engine.cpus[0]
+    cpu = k.machine.cpus[0]
     pcp = k.zones[0].pcp[0]
     pages = [k.alloc_pages(cpu, GFP_ATOMIC) for _ in range(pcp.high)]
     counts = []

@@ -172,7 +172,7 @@ def test_pcpspin_example_plugin_by_path():
     path = Path(__file__).resolve().parent.parent / "examples" / "pcpspin" / "benchframe_pcpspin" / "__init__.py"
     reg = get_registry() if "pcpspin" in get_registry().designs else load_registry((str(path),))
     assert "pcpspin" in reg.designs
-    from benchframe.runner import RunSpec, run_one
+    from benchframe.run import RunSpec, run_one
 
     r = run_one(RunSpec(design="pcpspin", workload="irq_latency", params={"bulk": 64, "bursts": 60,
                                                                           "irq_interval": 3000}), reg)

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from benchframe.hw.cpu import HARDIRQ
-from benchframe.hw.interrupts import InterruptSource
+from benchframe.hw.irq import InterruptSource
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page import GFP_ATOMIC
 from benchframe.plugins import get_registry, load_registry
-from benchframe.runner import RunSpec, boot, run_one
+from benchframe.run import RunSpec, run_one
+from benchframe.workloads.context import Harness
 
 PCPSPIN = Path(__file__).resolve().parent.parent / "examples" / "pcpspin" / "benchframe_pcpspin" / "__init__.py"
 
@@ -55,8 +56,9 @@ def _irq_allocating(reg, design: str):
     """A task bulk-allocates and frees 64 pages at a time while a device IRQ on the same CPU allocates
     (one page and a bulk of 8) and frees them from its handler."""
     d = reg.designs[design]
-    engine, k, impl = boot(d, dict(d.options), reg.cost_model(None), KernelConfig.parse([]),
-                           Topology.uma(cpus=1, normal_pages=65536))
+    h = Harness(d, dict(d.options), reg.cost_model(None), KernelConfig.parse([]),
+                Topology.uma(cpus=1, normal_pages=65536), reg)
+    engine, k, impl = h.machine, h.kernel, h.impl
     cpu = engine.cpus[0]
     seen = {"handler_runs": 0, "calls": 0, "empty": 0, "short": 0}
 
@@ -105,8 +107,8 @@ def test_pcp_spin_trylock_pins_and_a_holder_cpu_gets_trylock_failure(reg, config
     """pcpu_task_pin(): preempt_disable() on !RT, migrate_disable() on RT; IRQs stay enabled. An interrupt
     handler on the CPU holding the pcp lock gets a trylock failure (SpinLock.trylock), not a deadlock."""
     d = reg.designs["pcpspin"]
-    engine, k, impl = boot(d, {}, reg.cost_model(None), KernelConfig.parse(list(config)), Topology.uma(cpus=1))
-    cpu = engine.cpus[0]
+    h = Harness(d, {}, reg.cost_model(None), KernelConfig.parse(list(config)), Topology.uma(cpus=1))
+    k, cpu = h.kernel, h.cpus[0]
     pcp = k.zones[-1].pcp[0]
     token = k.pcp_ops.lock(cpu, pcp)
     assert token is not None and cpu.irqs_on and getattr(cpu, pin) == 1

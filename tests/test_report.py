@@ -9,7 +9,8 @@ import pytest
 import tabulate as tabulate_module
 
 from benchframe.cli import main
-from benchframe.report import TABLEFMT, compare_table, pct_better, render, significant
+from benchframe.report.stats import pct_better, significant
+from benchframe.report.tables import TABLEFMT, compare_table, render
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -151,7 +152,7 @@ def test_other_formats(tmp_path, fmt, ext, marker):
 
 def test_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, monkeypatch):
     from benchframe import BenchframeError
-    from benchframe.output import write_atomic
+    from benchframe.io import write_atomic
 
     target = tmp_path / "comparison.md"
     target.write_text("old report\n")
@@ -159,7 +160,7 @@ def test_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, monk
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("benchframe.output.os.fsync", broken_fsync)
+    monkeypatch.setattr("benchframe.io.os.fsync", broken_fsync)
     with pytest.raises(BenchframeError, match="comparison.md"):
         write_atomic(target, "new report that must not appear half-written\n" * 1000)
     assert target.read_text() == "old report\n"
@@ -169,7 +170,7 @@ def test_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, monk
 def test_failed_plot_leaves_no_partial_png(tmp_path, monkeypatch):
     import matplotlib.figure
 
-    from benchframe.compare import plot_all
+    from benchframe.report.plots import plot_all
 
     runs = [{"design": d, "workload": "page_bench04", "params": {"bulk": b}, "config": [], "seed": 1,
              "metrics": {"alloc_free_cycles_per_page": float(b), "irqs_off_max_cycles": 1.0}}
@@ -186,7 +187,7 @@ def test_failed_plot_leaves_no_partial_png(tmp_path, monkeypatch):
 
 
 def test_plot_styles_tell_designs_apart_and_name_coinciding_lines():
-    from benchframe.compare import design_styles, legend_labels
+    from benchframe.report.plots import design_styles, legend_labels
 
     designs = ["single", "list", "array", "twopass", "llist", "locallock", "pcpspin"]
     styles = design_styles(designs)
@@ -241,31 +242,31 @@ def test_history_reads_files_written_by_asv_itself(tmp_path, capsys):
 def test_progress_bar_on_a_terminal_only(monkeypatch):
     import io
 
-    from benchframe import compare
+    from benchframe.cli.options import Progress
 
     class Tty(io.StringIO):
         def isatty(self):
             return True
 
     monkeypatch.setattr("sys.stderr", io.StringIO())  # CI: stderr is not a terminal
-    assert compare._progress_bar(10) is None
+    assert Progress(10, "x").update is None
     tty = Tty()
     monkeypatch.setattr("sys.stderr", tty)
-    bar = compare._progress_bar(10)
-    assert bar is not None
-    bar.update(3)
-    bar.refresh()
-    bar.close()
+    with Progress(10, "x") as bar:
+        assert bar.update is not None
+        bar.update(3)
+        bar.bar.refresh()
     assert "3/10" in tty.getvalue()
 
 
 def test_reentrancy_table_reports_explore_verdicts_and_extent():
-    explore = pytest.importorskip("benchframe.explore").explore
-    from benchframe.compare import reentrancy_table
+    from benchframe.cli.compare import verdicts
+    from benchframe.explore import explore
     from benchframe.plugins import get_registry
+    from benchframe.report.document import reentrancy_table
 
     reg = get_registry(())
-    table = reentrancy_table(["single", "llist"], reg)
+    table = reentrancy_table(verdicts(["single", "llist"], reg))
     assert table.headers == ["design", "vs IRQ", "vs NMI"]
     for row in table.rows:
         for context, cell in zip(("irq", "nmi"), row[1:]):
@@ -277,8 +278,8 @@ def test_reentrancy_table_reports_explore_verdicts_and_extent():
 @pytest.mark.parametrize("design, bulk", [("single", 1), ("array", 512), ("llist", 8)])
 def test_bulk_study_pages_give_the_default_per_page_figures(design, bulk):
     """The bulk study runs fewer pages than page_bench04's default to stay fast; its answers must not change."""
-    from benchframe.compare import STUDIES
-    from benchframe.runner import RunSpec, run_one
+    from benchframe.report.studies import STUDIES
+    from benchframe.run import RunSpec, run_one
 
     study = next(s for s in STUDIES if s.key == "bulk")
     short = run_one(RunSpec(design=design, workload="page_bench04", params={**study.params, "bulk": bulk}, seed=1))

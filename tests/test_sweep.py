@@ -132,7 +132,7 @@ def test_sweep_on_a_dask_cluster_writes_the_same_files(tmp_path, spec):
 
 def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
     from benchframe.plugins import get_registry
-    from benchframe.sweep import cell_key, cells, load_spec, load_sweep_results
+    from benchframe.run.sweep import cell_key, cells, load_spec, load_sweep_results
 
     out = tmp_path / "s"
     assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0

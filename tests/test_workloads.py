@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchframe.runner import RunSpec, run_one
+from benchframe.run import RunSpec, run_one
 
 DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock"]
 SMALL = {

@@ -1,20 +1,22 @@
 """The cost model: named primitive costs in cycles plus the clock rate, loaded from a profile file.
 
 A profile is a TOML file with a ``[profile]`` table (``name``, ``description``, ``clock_ghz``) and a ``[costs]``
-table of integer cycle counts. Every cost the model charges is listed in ``COST_NAMES``; a profile must give
-each of them, so a missing or misspelt key is an error rather than a silent zero.
+table of integer cycle counts. Every cost the model charges is a field of ``CostModel`` (its definition in
+``COST_NAMES``); a profile must give each of them, so a missing or misspelt key is an error rather than a
+silent zero. The shipped profiles live in ``benchframe/hw/profiles/``.
 """
 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 
 from benchframe import BenchframeError
+from benchframe.io import read_text
 
-# name -> one-line definition. The model reads these as attributes of CostModel.
+# name -> one-line definition, one per cost field of CostModel (a test keeps the two in step).
 COST_NAMES: dict[str, str] = {
     "spin_lock_unlock": "spin_lock() + spin_unlock() on an uncontended, cache-hot lock",
     "irq_save_restore": "local_irq_save() + local_irq_restore()",
@@ -46,31 +48,62 @@ COST_NAMES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CostModel:
-    """Primitive costs in cycles and the clock rate of one simulated machine.
-
-    Each cost is also an attribute (``costs.spin_lock_unlock``) so the model reads it at attribute speed.
-    """
+    """Primitive costs in cycles and the clock rate of one simulated machine (see ``COST_NAMES``)."""
 
     name: str
     description: str
     clock_ghz: float
-    costs: dict[str, int] = field(repr=False)
+    spin_lock_unlock: int
+    irq_save_restore: int
+    irq_disable_enable: int
+    preempt_disable_enable: int
+    bh_disable_enable: int
+    function_call: int
+    func_ptr_call: int
+    this_cpu_cmpxchg: int
+    atomic_rmw: int
+    struct_page_l3: int
+    cache_miss_local: int
+    cache_miss_remote: int
+    clear_page: int
+    alloc_pages_body: int
+    get_page_from_freelist_body: int
+    rmqueue_pcplist_page: int
+    zone_statistics: int
+    prep_new_page: int
+    free_unref_page_body: int
+    array_store: int
+    list_add: int
+    list_walk_page: int
+    array_scan_slot: int
+    buddy_page: int
+    buddy_split_step: int
+    buddy_merge_step: int
+    irq_entry_exit: int
     source: str = ""
 
-    def __post_init__(self) -> None:
-        for key, value in self.costs.items():
-            object.__setattr__(self, key, value)
+    def cost(self, name: str) -> int:
+        """The cost called ``name`` (one of ``COST_NAMES``)."""
+        value: int = getattr(self, name)
+        return value
+
+    def costs(self) -> dict[str, int]:
+        """Every cost by name, in ``COST_NAMES`` order."""
+        return {name: self.cost(name) for name in COST_NAMES}
 
     def half(self, name: str) -> tuple[int, int]:
         """Split a round-trip cost into (enter, exit) halves that sum to the round trip."""
-        total = self.costs[name]
+        total = self.cost(name)
         return total // 2, total - total // 2
 
     def ns(self, cycles: float) -> float:
         return cycles / self.clock_ghz
 
+
+_META = ("name", "description", "clock_ghz", "source")
+assert [f.name for f in fields(CostModel) if f.name not in _META] == list(COST_NAMES), "COST_NAMES != fields"
 
 
 def parse_profile(text: str, source: str) -> CostModel:
@@ -98,12 +131,11 @@ def parse_profile(text: str, source: str) -> CostModel:
     for key, value in costs.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise BenchframeError(f"profile {source}: cost {key} must be a non-negative integer of cycles")
-    return CostModel(name, str(meta.get("description", "")), float(clock), dict(costs), source)
+    return CostModel(name=name, description=str(meta.get("description", "")), clock_ghz=float(clock),
+                     source=source, **costs)
 
 
 def load_profile_file(path: str | Path) -> CostModel:
-    from benchframe.output import read_text
-
     return parse_profile(read_text(path, "profile"), str(path))
 
 
@@ -114,14 +146,3 @@ def builtin_profile_paths() -> dict[str, Path]:
 
 
 DEFAULT_PROFILE = "e5-1650v4"
-
-
-from benchframe import hookimpl  # noqa: E402  (the built-in profiles register like a plugin's)
-
-
-@hookimpl
-def benchframe_register_profiles():
-    from benchframe.api import ProfileSource
-
-    return [ProfileSource(name=name, path=str(path), description=load_profile_file(path).description)
-            for name, path in sorted(builtin_profile_paths().items())]

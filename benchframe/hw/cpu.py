@@ -1,19 +1,20 @@
 """A simulated CPU: its clock in cycles and the interrupt/preemption state the kernel code manipulates.
 
 Model code *charges* costs to the CPU it runs on. State changes happen between charges, so a charge is where
-a pending interrupt may be delivered: a hardirq only while IRQs are enabled (and, on PREEMPT_RT, where the
-threaded handler may preempt), an NMI always. Delivery runs the handler nested on this CPU, as the kernel
-would (see ``engine.Engine``).
+a pending interrupt may be delivered: the CPU only keeps ``next_event``, the earliest clock at which its
+interrupt controller (``benchframe.hw.irq.Interrupts``) must look at it; a charge that reaches it hands over
+to the controller, and every change of the IRQ or preemption state asks the controller to look again
+(``rearm``). Which interrupt may be delivered where is the controller's policy, not the CPU's.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from benchframe.engine import Engine
     from benchframe.hw.costs import CostModel
+    from benchframe.hw.irq import InterruptSource
 
 # Execution contexts, innermost last (in_task(), in_serving_softirq(), in_hardirq(), in_nmi()).
 TASK = "task"
@@ -25,24 +26,34 @@ CONTEXTS = (TASK, SOFTIRQ, HARDIRQ, NMI)
 INF = math.inf
 
 
+class InterruptController(Protocol):
+    """What a CPU asks of its interrupt controller (``benchframe.hw.irq.Interrupts``)."""
+
+    def charge_interrupted(self, cpu: CPU, cycles: int) -> None: ...
+
+    def rearm(self, cpu: CPU) -> None: ...
+
+
 class CPU:
-    """One CPU. Counters here are raw; ``metrics`` turns them into per-page figures."""
+    """One CPU. Counters here are raw; ``benchframe.metrics`` turns them into per-page figures."""
 
     __slots__ = (
-        "id", "node", "engine", "costs", "clock", "next_event", "irqs_on", "preempt_count",
+        "id", "name", "node", "irq", "costs", "clock", "next_event", "irqs_on", "preempt_count",
         "migrate_disable_count", "context", "irqs_off_since", "irqs_off_windows", "irq_toggles",
         "atomics", "sources", "irq_latencies", "irqs_delivered", "_irq_half", "_preempt_half",
-        "preempt_rt", "waiting_for",
+        "_irq_disable_half", "preempt_rt", "waiting_for",
     )
 
-    def __init__(self, cpu_id: int, node: int, engine: Engine, costs: CostModel, preempt_rt: bool = False):
+    def __init__(self, cpu_id: int, node: int, irq: InterruptController, costs: CostModel,
+                 preempt_rt: bool = False):
         self.id = cpu_id
+        self.name = f"CPU{cpu_id}"
         self.node = node
-        self.engine = engine
+        self.irq = irq
         self.costs = costs
         self.preempt_rt = preempt_rt
         self.clock = 0
-        self.next_event = INF  # earliest clock at which deliver() must look at the interrupt sources
+        self.next_event: float = INF  # earliest clock at which the interrupt controller must look at this CPU
         self.irqs_on = True
         self.preempt_count = 0
         self.migrate_disable_count = 0
@@ -51,12 +62,19 @@ class CPU:
         self.irqs_off_windows: list[int] = []  # cycles of each local_irq_save/disable .. restore/enable
         self.irq_toggles = 0  # IRQ disable transitions (each one pairs with an enable)
         self.atomics = 0
-        self.sources: list = []  # InterruptSource objects targeting this CPU
+        self.sources: list[InterruptSource] = []  # the interrupt lines that target this CPU
         self.irq_latencies: list[int] = []  # arrival -> handler start, cycles, per delivered hardirq
         self.irqs_delivered = 0
         self._irq_half = costs.half("irq_save_restore")
+        self._irq_disable_half = costs.half("irq_disable_enable")
         self._preempt_half = costs.half("preempt_disable_enable")
-        self.waiting_for = None  # the lock this CPU is blocked on, if any
+        self.waiting_for: object = None  # the lock this CPU is blocked on, if any
+
+    def reset_counters(self) -> None:
+        """Forget what was counted so far (after a warm-up): IRQs-off windows, latencies, toggles, atomics."""
+        self.irqs_off_windows.clear()
+        self.irq_latencies.clear()
+        self.irq_toggles = self.atomics = self.irqs_delivered = 0
 
     def __repr__(self) -> str:
         return f"<CPU{self.id} clock={self.clock} {self.context} irqs={'on' if self.irqs_on else 'off'}>"
@@ -69,7 +87,7 @@ class CPU:
         if clock < self.next_event:
             self.clock = clock
         else:
-            self.engine.charge_interrupted(self, cycles)
+            self.irq.charge_interrupted(self, cycles)
 
     def atomic(self, cycles: int | None = None) -> None:
         """Charge one LOCK-prefixed atomic (counted in ``atomics``)."""
@@ -84,13 +102,13 @@ class CPU:
         if clock < self.next_event:
             self.clock = clock
         else:
-            self.engine.charge_interrupted(self, cycles)
+            self.irq.charge_interrupted(self, cycles)
         flags = self.irqs_on
         if flags:
             self.irqs_on = False
             self.irqs_off_since = self.clock
             self.irq_toggles += 1
-            self.engine.rearm(self)
+            self.irq.rearm(self)
         return flags
 
     def local_irq_restore(self, flags: bool) -> None:
@@ -99,28 +117,26 @@ class CPU:
         if clock < self.next_event:
             self.clock = clock
         else:
-            self.engine.charge_interrupted(self, cycles)
+            self.irq.charge_interrupted(self, cycles)
         if flags and not self.irqs_on:
             self.irqs_on = True
             self.irqs_off_windows.append(self.clock - self.irqs_off_since)
-            self.engine.rearm(self)
+            self.irq.rearm(self)
 
     def local_irq_disable(self) -> None:
-        c = self.costs.costs["irq_disable_enable"]
-        self.charge(c // 2)
+        self.charge(self._irq_disable_half[0])
         if self.irqs_on:
             self.irqs_on = False
             self.irqs_off_since = self.clock
             self.irq_toggles += 1
-            self.engine.rearm(self)
+            self.irq.rearm(self)
 
     def local_irq_enable(self) -> None:
-        c = self.costs.costs["irq_disable_enable"]
-        self.charge(c - c // 2)
+        self.charge(self._irq_disable_half[1])
         if not self.irqs_on:
             self.irqs_on = True
             self.irqs_off_windows.append(self.clock - self.irqs_off_since)
-            self.engine.rearm(self)
+            self.irq.rearm(self)
 
     def preempt_disable(self) -> None:
         self.charge(self._preempt_half[0])
@@ -130,7 +146,7 @@ class CPU:
         self.preempt_count -= 1
         self.charge(self._preempt_half[1])
         if self.preempt_count == 0 and self.preempt_rt:
-            self.engine.rearm(self)  # a threaded handler may now preempt
+            self.irq.rearm(self)  # a threaded handler may now preempt
 
     def migrate_disable(self) -> None:
         # migrate_disable() is a per-task counter increment: cheaper than preempt_disable (kf §3.3).

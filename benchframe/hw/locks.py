@@ -1,6 +1,6 @@
 """Simulated spinlocks (``zone->lock``, the 6.0 per-CPU pcp spinlock, PREEMPT_RT sleeping locks).
 
-Acquisition and release are ordered by simulated time through ``Engine.sync``, so two CPUs that reach a
+Acquisition and release are ordered by simulated time through the scheduler (``Engine.sync``), so two CPUs that reach a
 lock at overlapping times really wait for each other: the waiter's clock moves to the release time and the
 difference is recorded as wait time. Waiters are served in arrival order (x86 queued/ticket spinlocks are
 FIFO). A CPU that tries to take a lock it already holds (an interrupt handler re-entering) deadlocks in the
@@ -10,18 +10,24 @@ kernel; here it raises ``Deadlock`` naming the lock.
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
-from benchframe.engine import Deadlock, Engine
+from benchframe.engine import Deadlock
 from benchframe.hw.cpu import CPU
+
+if TYPE_CHECKING:
+    from benchframe.hw.machine import Machine
 
 
 class SpinLock:
+    """A ``spinlock_t`` of ``machine``, its waiters served in arrival order, with wait and hold statistics."""
+
     __slots__ = ("name", "engine", "owner", "acquired_at", "waiters", "acquisitions", "contended",
                  "wait_cycles", "hold_cycles", "max_hold", "_half")
 
-    def __init__(self, name: str, engine: Engine):
+    def __init__(self, name: str, machine: Machine):
         self.name = name
-        self.engine = engine
+        self.engine = machine.engine
         self.owner: CPU | None = None
         self.acquired_at = 0
         self.waiters: deque[CPU] = deque()
@@ -30,10 +36,14 @@ class SpinLock:
         self.wait_cycles = 0
         self.hold_cycles = 0
         self.max_hold = 0
-        self._half = engine.costs.half("spin_lock_unlock")
+        self._half = machine.costs.half("spin_lock_unlock")
 
     def __repr__(self) -> str:
         return self.name
+
+    def reset_stats(self) -> None:
+        """Forget the acquisition, contention, wait and hold statistics (after a warm-up)."""
+        self.acquisitions = self.contended = self.wait_cycles = self.hold_cycles = self.max_hold = 0
 
     def lock(self, cpu: CPU) -> None:
         """``spin_lock()``: take the lock, waiting (in simulated time) while another CPU holds it."""
@@ -42,7 +52,7 @@ class SpinLock:
         if owner is None:
             self.owner = cpu
         elif owner is cpu:
-            raise Deadlock(f"deadlock: CPU{cpu.id} in {cpu.context} context spins on {self.name}, "
+            raise Deadlock(f"deadlock: {cpu.name} in {cpu.context} context spins on {self.name}, "
                            f"which it already holds")
         else:
             self.contended += 1

@@ -8,11 +8,19 @@ min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH), kswapd, cpusets, memcg ac
 
 from __future__ import annotations
 
-from benchframe.engine import Engine
+from dataclasses import dataclass, fields
+
 from benchframe.hw.cpu import CPU
-from benchframe.hw.locks import SpinLock
-from benchframe.hw.topology import MAX_ORDER, PAGEBLOCK_ORDER, Topology
+from benchframe.hw.machine import Machine
+from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.kconfig import KernelConfig
+from benchframe.mm.boot import (
+    SECTION_SHIFT,
+    MemoryLayout,
+    build_zonelists,
+    setup_per_zone_wmarks,
+    setup_zone_pagesets,
+)
 from benchframe.mm.page import (
     __GFP_ATOMIC,
     __GFP_HIGH,
@@ -20,11 +28,10 @@ from benchframe.mm.page import (
     PAGE_ALLOCATED,
     PAGE_PCP,
     STATE_NAMES,
-    MemMap,
     gfp_migratetype,
 )
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
-from benchframe.mm.pcp import PcpOps, PerCpuPages, pcp_high, zone_batchsize
+from benchframe.mm.pcp import PcpList, PcpOps, PerCpuPages
 from benchframe.mm.zone import (
     ALLOC_HARDER,
     ALLOC_HIGH,
@@ -32,85 +39,61 @@ from benchframe.mm.zone import (
     ALLOC_WMARK_MASK,
     ALLOC_WMARK_MIN,
     Zone,
-    min_free_kbytes,
 )
 
-SECTION_SHIFT = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block
 
-
+@dataclass(slots=True)
 class Counters:
-    """Event counters of one run (all CPUs)."""
+    """Event counters of one run (all CPUs), as the kernel's vm events count them."""
 
-    __slots__ = ("pages_allocated", "pages_freed", "bulk_calls", "fallbacks", "partial_returns",
-                 "pcp_refills", "pcp_drains", "refused", "trylock_failures", "remote_frees",
-                 "rt_sleeping_lock_irqs_off")
-
-    def __init__(self):
-        for name in self.__slots__:
-            setattr(self, name, 0)
+    pages_allocated: int = 0
+    pages_freed: int = 0
+    bulk_calls: int = 0
+    fallbacks: int = 0  # bulk calls that took the single-page path
+    partial_returns: int = 0
+    pcp_refills: int = 0
+    pcp_drains: int = 0
+    refused: int = 0  # allocations a design refused (e.g. from NMI context)
+    trylock_failures: int = 0
+    remote_frees: int = 0  # pages freed on a CPU other than the one that allocated them
+    rt_sleeping_lock_irqs_off: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in self.__slots__}
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, 0)
 
 
 class Kernel:
-    """One simulated kernel instance: the machine's zones, their pcp lists and the allocator paths.
+    """One simulated kernel booted on a machine: its zones, their pcp lists and the allocator paths.
 
     ``pcp_ops`` is the design's per-CPU list protocol (see ``benchframe.mm.pcp.PcpOps``); the single-page
     paths use it too, since a design like ``local_lock`` changes them as much as the bulk path.
     """
 
-    def __init__(self, engine: Engine, topology: Topology, config: KernelConfig,
-                 pcp_ops: type[PcpOps] = PcpOps):
-        self.engine = engine
-        self.costs = costs = engine.costs
+    def __init__(self, machine: Machine, config: KernelConfig, pcp_ops: type[PcpOps] = PcpOps):
+        self.machine = machine
+        self.engine = machine.engine
+        self.costs = costs = machine.costs
         self.config = config
-        self.topology = topology
+        self.topology = topology = machine.topology
         self.violations: list[str] = []
         self.stat = Counters()
-        # CPUs, numbered node by node
-        if not engine.cpus:
-            for nid, node in enumerate(topology.nodes):
-                for _ in range(node.cpus):
-                    engine.add_cpu(nid)
-        # zones, laid out in pfn order; each starts on a MAX_ORDER boundary
-        total = 0
-        layout = []
-        for nid, node in enumerate(topology.nodes):
-            for zidx, spec in enumerate(node.zones):
-                layout.append((nid, zidx, spec, total))
-                total += -(-spec.pages // (1 << SECTION_SHIFT)) << SECTION_SHIFT
-        self.mem = MemMap(total)
-        self.zones: list[Zone] = []
-        self.node_zones: list[list[Zone]] = [[] for _ in topology.nodes]
-        self.zone_of_section = bytearray(total >> SECTION_SHIFT)
-        for nid, zidx, spec, start in layout:
-            name = spec.name if len(topology.nodes) == 1 else f"{spec.name}@node{nid}"
-            zone = Zone(name, nid, zidx, start, spec.pages, self.mem,
-                        SpinLock(f"zone->lock[{name}]", engine), costs)
-            for sec in range(start >> SECTION_SHIFT, -(-(start + spec.pages) // (1 << SECTION_SHIFT))):
-                self.zone_of_section[sec] = len(self.zones)
-            zone.init_free()
-            self.zones.append(zone)
-            self.node_zones[nid].append(zone)
-        self._setup_per_zone_wmarks()
-        # zonelists: local zones highest first, then other nodes by distance (build_zonelists)
-        self.zonelists: list[list[Zone]] = []
-        for nid in range(len(topology.nodes)):
-            order = sorted(range(len(topology.nodes)), key=lambda n, nid=nid: (topology.distance[nid][n], n))
-            self.zonelists.append([z for n in order for z in reversed(self.node_zones[n])])
+        layout = MemoryLayout(machine)
+        self.mem = layout.mem
+        self.zones: list[Zone] = layout.zones
+        self.node_zones: list[list[Zone]] = layout.node_zones
+        self.zone_of_section = layout.zone_of_section
+        setup_per_zone_wmarks(self.zones)
+        self.zonelists: list[list[Zone]] = build_zonelists(topology, self.node_zones)
         # remote struct page access penalty per (cpu node, zone node)
         delta = costs.cache_miss_remote - costs.cache_miss_local
         self.remote_extra = [[0 if a == b else delta for b in range(len(topology.nodes))]
                              for a in range(len(topology.nodes))]
-        # per-CPU pagesets
         self.pcp_ops = pcp_ops(self)
-        for zone in self.zones:
-            raw = zone_batchsize(zone.managed_pages)  # 0 for tiny zones; pageset_set_batch() clamps batch
-            batch = max(1, raw)
-            zone.pcp = [PerCpuPages(cpu.id, zone, batch, pcp_high(raw),
-                                    [self.pcp_ops.new_list(cpu.id, zone, mt) for mt in range(MIGRATE_PCPTYPES)])
-                        for cpu in engine.cpus]
+        setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops)
         c = costs
         self._c_alloc_body = c.alloc_pages_body
         self._c_gpff = c.get_page_from_freelist_body
@@ -128,15 +111,8 @@ class Kernel:
     def page_zone(self, pfn: int) -> Zone:
         return self.zones[self.zone_of_section[pfn >> SECTION_SHIFT]]
 
-    def _setup_per_zone_wmarks(self) -> None:
-        """``setup_per_zone_wmarks()``: split ``min_free_kbytes`` over zones by size."""
-        lowmem = sum(z.managed_pages for z in self.zones)
-        min_pages = min_free_kbytes(lowmem * 4) // 4
-        for zone in self.zones:
-            zone.setup_watermarks(min_pages * zone.managed_pages // lowmem)
-
     # -- zone->lock ----------------------------------------------------------------------------------
-    def zone_lock(self, cpu: CPU, zone: Zone):
+    def zone_lock(self, cpu: CPU, zone: Zone) -> bool | None:
         """``spin_lock(&zone->lock)`` when the caller already disabled IRQs (5.13), else
         ``spin_lock_irqsave()`` (6.x); on PREEMPT_RT spinlock_t sleeps and never disables IRQs."""
         flags = None
@@ -148,7 +124,7 @@ class Kernel:
         zone.lock.lock(cpu)
         return flags
 
-    def zone_unlock(self, cpu: CPU, zone: Zone, flags) -> None:
+    def zone_unlock(self, cpu: CPU, zone: Zone, flags: bool | None) -> None:
         zone.lock.unlock(cpu)
         if flags is not None:
             cpu.local_irq_restore(flags)
@@ -157,7 +133,8 @@ class Kernel:
         return self._c_buddy_page + self.remote_extra[cpu.node][zone.node]
 
     # -- buddy <-> pcp -------------------------------------------------------------------------------
-    def rmqueue_bulk(self, cpu: CPU, zone: Zone, order: int, count: int, lst, mt: int, alloc_flags: int) -> int:
+    def rmqueue_bulk(self, cpu: CPU, zone: Zone, order: int, count: int, lst: PcpList, mt: int,
+                     alloc_flags: int) -> int:
         """``rmqueue_bulk()`` (5.13): under ``zone->lock``, move up to ``count`` blocks from the buddy lists to
         the tail of a pcp list; ``NR_FREE_PAGES`` is adjusted once."""
         per_page = self.struct_page_cost(cpu, zone)

@@ -11,19 +11,23 @@ in simulated time; lock waits are simulated, not estimated.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
+from typing import Any
 
 from benchframe.api import Param, Workload
 from benchframe.hw.topology import Topology
+from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import GFP_ATOMIC
+from benchframe.workloads.context import RunContext
 
 
-def _topology(params, config):
+def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     if config.numa:
         return Topology.numa(nodes=2, cpus_per_node=max(1, -(-params["cpus"] // 2)))
     return Topology.uma(cpus=params["cpus"])
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
     cpus = ctx.cpus[:p["cpus"]]
@@ -41,7 +45,7 @@ def run(ctx) -> None:
         for burst in range(p["bursts"]):
             n = caller.alloc_array(GFP_ATOMIC, array, bulk)
             mine = []
-            ctx.engine.sync(cpu)
+            ctx.machine.sync(cpu)
             for i in range(n):
                 if plan[cpu.id][burst][i]:
                     inbox[nxt].append(array[i])
@@ -55,13 +59,13 @@ def run(ctx) -> None:
                 caller.free(page)
             cpu.charge(p["gap_cycles"])
 
-    ctx.engine.run({cpu: task for cpu in cpus})
+    ctx.machine.run({cpu: task for cpu in cpus})
     for cpu in cpus:  # what is left in the inboxes is freed after the measurement
         caller = ctx.caller(cpu)
         for page in inbox[cpu.id]:
             caller.free(page)
     seconds = max(cpu.clock for cpu in cpus) / (ctx.costs.clock_ghz * 1e9)
-    ctx.record("pages_per_sec", round(ctx.pages_allocated / seconds) if seconds > 0 else None)
+    ctx.record("pages_per_sec", round(ctx.measurement.pages_allocated / seconds) if seconds > 0 else None)
     ctx.record("remote_frees", ctx.kernel.stat.remote_frees)
 
 

@@ -10,11 +10,12 @@ that run as soon as the task is preemptible.
 from __future__ import annotations
 
 from benchframe.api import Param, Workload
-from benchframe.hw.interrupts import InterruptSource
+from benchframe.hw.irq import InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
+from benchframe.workloads.context import RunContext
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
     caller = ctx.caller(0)
@@ -31,7 +32,7 @@ def run(ctx) -> None:
 
     for _ in range(p["warmup"]):
         one_burst()
-    ctx.engine.add_interrupt(cpu, InterruptSource.poisson(
+    ctx.machine.add_interrupt(cpu, InterruptSource.poisson(
         "eth0", p["irq_interval"], lambda c: c.charge(work), seed=ctx.seed))
     ctx.reset_measurement()
     for _ in range(p["bursts"]):

@@ -14,11 +14,12 @@ far above a perf sampling rate) or other seeds find the windows sooner.
 from __future__ import annotations
 
 from benchframe.api import LIST, Param, Workload
-from benchframe.hw.interrupts import NMI_KIND, InterruptSource
+from benchframe.hw.irq import NMI_KIND, InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
+from benchframe.workloads.context import RunContext
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
     k = ctx.kernel
@@ -50,7 +51,7 @@ def run(ctx) -> None:
                 impl.free_page(c, page)
 
     array: list = [None] * bulk
-    ctx.engine.add_interrupt(cpu, InterruptSource.poisson("perf-nmi", p["nmi_interval"], nmi_handler,
+    ctx.machine.add_interrupt(cpu, InterruptSource.poisson("perf-nmi", p["nmi_interval"], nmi_handler,
                                                           seed=ctx.seed, kind=NMI_KIND))
     done = 0
     try:

@@ -12,17 +12,22 @@ price of remote memory is visible next to the allocation saving.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from benchframe.api import Param, Workload
 from benchframe.hw.topology import Topology
+from benchframe.kconfig import KernelConfig
 from benchframe.mm.bulk import BulkAllocator
 from benchframe.mm.page import GFP_ATOMIC
+from benchframe.workloads.context import RunContext
 
 
-def _topology(params, config):
+def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     return Topology.numa(nodes=2, cpus_per_node=1, normal_pages=params["node_pages"])
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     k = ctx.kernel
     bulk = p["bulk"]
@@ -61,10 +66,10 @@ def run(ctx) -> None:
         caller.free_pages(pages)
         for i in range(bulk):
             array[i] = None
-    n = max(ctx.pages_allocated, 1)
+    n = max(ctx.measurement.pages_allocated, 1)
     ctx.record("use_cycles_per_page", round(use / n, 3))
     ctx.record("remote_page_share", round(remote / n, 4))
-    ctx.record("alloc_calls_per_page", round(ctx.alloc_calls / n, 4))
+    ctx.record("alloc_calls_per_page", round(ctx.measurement.alloc_calls / n, 4))
 
 
 WORKLOAD = Workload(

@@ -8,10 +8,15 @@ steady state.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from benchframe import BenchframeError
 from benchframe.api import Param, Workload
 from benchframe.hw.topology import Topology
+from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import parse_gfp
+from benchframe.workloads.context import RunContext
 
 PARAMS = (
     Param("bulk", 64, "pages per bulk call", minimum=1),
@@ -24,13 +29,13 @@ PARAMS = (
 )
 
 
-def _topology(params, config):
+def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     if config.numa:
         return Topology.numa(nodes=2, cpus_per_node=1, normal_pages=params["zone_pages"])
     return Topology.uma(cpus=1, normal_pages=params["zone_pages"])
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
     size = p["array_size"] or bulk

@@ -17,22 +17,26 @@ reported.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
+from typing import Any
 
 from benchframe.api import Param, Workload
 from benchframe.hw.cpu import SOFTIRQ
 from benchframe.hw.topology import Topology
+from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import __GFP_NOWARN, GFP_ATOMIC
+from benchframe.workloads.context import RunContext
 
 PP_ALLOC_CACHE_SIZE = 128
 PP_ALLOC_CACHE_REFILL = 64
 IDLE_QUANTUM = 500  # cycles the freeing CPU idles between looks at its queue
 
 
-def _topology(params, config):
+def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     return Topology.uma(cpus=2 if params["remote_free"] > 0 else 1)
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     gfp = GFP_ATOMIC | __GFP_NOWARN
     refill = p["refill"]
@@ -67,7 +71,7 @@ def run(ctx) -> None:
             if len(in_flight) > p["free_delay"]:
                 done = in_flight.popleft()
                 if remote is not None and rng.random() < p["remote_free"]:
-                    ctx.engine.sync(cpu)
+                    ctx.machine.sync(cpu)
                     to_remote.append((cpu.clock, done))
                 else:
                     caller.free(done)
@@ -79,7 +83,7 @@ def run(ctx) -> None:
 
     def tx_completion(cpu) -> None:
         while True:
-            ctx.engine.sync(cpu)
+            ctx.machine.sync(cpu)
             while to_remote and to_remote[0][0] <= cpu.clock:
                 remote.free(to_remote.popleft()[1])
             if state["done"] and not to_remote:
@@ -87,9 +91,9 @@ def run(ctx) -> None:
             cpu.charge(IDLE_QUANTUM)
 
     if remote is None:
-        ctx.engine.run({rx: napi_poll})
+        ctx.machine.run({rx: napi_poll})
     else:
-        ctx.engine.run({rx: napi_poll, ctx.cpus[1]: tx_completion})
+        ctx.machine.run({rx: napi_poll, ctx.cpus[1]: tx_completion})
     for page in cache:  # page_pool_destroy(): return the cached pages
         caller.free(page)
     packets = p["packets"]

@@ -13,12 +13,13 @@ from __future__ import annotations
 from benchframe import BenchframeError
 from benchframe.api import Param, Workload
 from benchframe.mm.page import GFP_KERNEL
+from benchframe.workloads.context import RunContext
 
 STALLS = 16  # iterations without progress before the model gives up (the kernel would wait on)
 SLEEP_MS = 500  # schedule_timeout(msecs_to_jiffies(500))
 
 
-def run(ctx) -> None:
+def run(ctx: RunContext) -> None:
     p = ctx.params
     pages = p["pages"]
     if p["holes"] > pages:

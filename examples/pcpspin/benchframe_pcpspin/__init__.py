@@ -35,7 +35,7 @@ class PcpSpinOps(PcpOps):
         key = (pcp.zone.node, pcp.zone.zone_idx, pcp.cpu)
         lock = self.locks.get(key)
         if lock is None:
-            lock = self.locks[key] = SpinLock(f"pcp->lock[cpu{pcp.cpu}][{pcp.zone.name}]", self.k.engine)
+            lock = self.locks[key] = SpinLock(f"pcp->lock[cpu{pcp.cpu}][{pcp.zone.name}]", self.k.machine)
         return lock
 
     def _pin(self, cpu) -> None:

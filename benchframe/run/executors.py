@@ -15,7 +15,8 @@ import warnings
 from collections.abc import Callable, Iterator
 
 from benchframe import BenchframeError
-from benchframe.runner import PluginRunError, RunSpec, run_one
+from benchframe.run.runner import PluginRunError, run_one
+from benchframe.run.spec import RunSpec
 
 EXECUTORS = ("process", "serial", "dask")
 _SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")

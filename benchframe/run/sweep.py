@@ -1,4 +1,4 @@
-"""``benchframe sweep SPEC.toml``: a large grid described in a file, run on an executor, resumable.
+"""Sweeps: a large grid described in a TOML file, run on an executor into a resumable results directory.
 
 The spec::
 
@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from benchframe import BenchframeError
-from benchframe.executors import check_executor, iter_results
+from benchframe.io import dumps, read_text, write_atomic
 from benchframe.kconfig import KernelConfig
-from benchframe.output import dumps, read_text, write_atomic
-from benchframe.plugins import Registry, get_registry
-from benchframe.runner import RunSpec, parse_design_spec
+from benchframe.plugins import Registry
+from benchframe.run.executors import check_executor, iter_results
+from benchframe.run.spec import RunSpec
 
 MANIFEST = "manifest.json"
 SCALARS = (int, float, str, bool)
@@ -60,7 +60,7 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     if not isinstance(designs, list) or not designs or not all(isinstance(d, str) for d in designs):
         raise BenchframeError(f"{path}: [sweep] designs must be a non-empty list of names")
     for d in designs:
-        parse_design_spec(d, reg)
+        reg.design_spec(d)
     seeds = head.get("seeds", [1])
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
@@ -218,25 +218,3 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
             else:
                 write_atomic(mpath, dumps(manifest))
     return len(todo), len(done), errors
-
-
-def cmd_sweep(args) -> int:
-    import sys
-
-    from benchframe.compare import _progress_bar
-
-    reg = get_registry(tuple(args.plugin))
-    spec = load_spec(Path(args.spec), reg)
-    out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
-    bar = _progress_bar(len(cells(spec)), "benchframe sweep")
-    try:
-        ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
-                                         args.scheduler, tuple(args.plugin), bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
-    print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
-          f"(render with: benchframe report {out})")
-    for e in errors:
-        print(f"benchframe: plugin error: {e}", file=sys.stderr)
-    return 1 if errors else 0

@@ -1,7 +1,7 @@
 """The conformance kit: the contract tests every built-in design passes, for a design author to run on theirs.
 
-It is a pytest plugin (entry point ``pytest11``: loaded automatically once benchframe is installed). In your
-plugin's test file::
+Its pytest plugin (``benchframe.testing.plugin``, entry point ``pytest11``) is loaded automatically once
+benchframe is installed. In your plugin's test file::
 
     from benchframe.testing import conformance_suite
 
@@ -16,8 +16,9 @@ config=("PREEMPT_RT",))`` runs it on a PREEMPT_RT kernel. Or leave the name to t
     pytest --benchframe-design mydesign,mydesign:opt=1 tests/
 
 (every test of such a class runs once per design named; without the option they are skipped). To poke at a
-design by hand, ``make_kernel("mydesign")`` boots the same small machine: ``(engine, kernel, impl)``.
-What is checked:
+design by hand, ``make_kernel("mydesign")`` boots the same small machine on the shared harness
+(``benchframe.workloads.context.Harness``) that runs and ``benchframe explore`` use. What is checked (the
+design's own ``benchframe_check_invariants`` hooks included):
 
 * return values for the design's shape: a list design returns the number of pages it put on the list; an array
   design treats ``nr_pages`` as the array size, fills only NULL slots (holes anywhere), counts populated slots,
@@ -40,49 +41,53 @@ import random
 import pytest
 
 from benchframe import BenchframeError
-from benchframe.api import ARRAY, LIST
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
-from benchframe.mm.invariants import check_kernel
-from benchframe.mm.page import GFP_ATOMIC, PAGE_ALLOCATED
+from benchframe.mm.bulk import ARRAY, LIST
+from benchframe.mm.page import GFP_ATOMIC
 from benchframe.plugins import get_registry
-from benchframe.runner import boot, parse_design_spec
+from benchframe.workloads.context import Harness
 
 SMALL_ZONE = 16384  # pages: fast to check, batch 3 / high 18 so refills and drains happen often
 
 
 def make_kernel(design_spec: str, topology: Topology | None = None, config: tuple[str, ...] = (),
-                plugins: tuple[str, ...] = ()):
-    """Boot a small simulated machine running ``design_spec`` (``"llist:free=splice"``): ``(engine, kernel,
-    impl)``; ``impl.alloc_bulk(engine.cpus[0], GFP_ATOMIC, n, page_list=[])`` calls the design directly."""
+                plugins: tuple[str, ...] = ()) -> Harness:
+    """Boot a small simulated machine running ``design_spec`` (``"llist:free=splice"``) on the shared harness:
+    ``h.impl.alloc_bulk(h.cpus[0], GFP_ATOMIC, n, page_list=[])`` calls the design directly,
+    ``h.caller().alloc(GFP_ATOMIC, n)`` as a caller would, ``h.invariant_problems()`` checks the result."""
     reg = get_registry(plugins)
-    design, options = parse_design_spec(design_spec, reg)
-    return boot(design, options, reg.cost_model(None), KernelConfig.parse(list(config)),
-                topology or Topology.uma(cpus=1, normal_pages=SMALL_ZONE))
+    design, options = reg.design_spec(design_spec)
+    return Harness(design, options, reg.cost_model(None), KernelConfig.parse(list(config)),
+                   topology or Topology.uma(cpus=1, normal_pages=SMALL_ZONE), reg)
 
 
-class Harness:
-    """A small simulated kernel running one design, with helpers that keep track of the pages held."""
+class Kit:
+    """The shared harness with assertions: every call through its ``Caller`` must leave no violation (a wrong
+    count, a page handed out twice or still free, unbalanced IRQ/preempt state), ``check()`` runs every
+    invariant, the design's own ``benchframe_check_invariants`` hooks included."""
 
     def __init__(self, design_spec: str, pages: int = SMALL_ZONE, config: tuple[str, ...] = (),
                  plugins: tuple[str, ...] = ()):
-        reg = get_registry(plugins)
-        self.design, options = parse_design_spec(design_spec, reg)
-        topology = Topology.uma(cpus=1, normal_pages=pages)
-        self.engine, self.k, self.impl = boot(self.design, options, reg.cost_model(None),
-                                              KernelConfig.parse(list(config)), topology)
-        self.cpu = self.engine.cpus[0]
-        self.held: set[int] = set()
+        self.h = make_kernel(design_spec, Topology.uma(cpus=1, normal_pages=pages), config, plugins)
+        self.k = self.h.kernel
+        self.design = self.h.design
         self.shape = self.design.shape
+        self.caller = self.h.caller(0)
+        self.held = self.h.held
 
-    def state(self):
-        c = self.cpu
-        return (c.irqs_on, c.preempt_count, c.migrate_disable_count, c.context)
+    def _clean(self, what: str) -> None:
+        assert not self.k.violations, f"{what}: " + "; ".join(self.k.violations[:5])
 
-    def call(self, nr_pages: int, page_list: list | None = None, page_array: list | None = None) -> int:
-        before = self.state()
-        n = self.impl.alloc_bulk(self.cpu, GFP_ATOMIC, nr_pages, page_list=page_list, page_array=page_array)
-        assert self.state() == before, f"IRQ/preempt state not balanced: {before} -> {self.state()}"
+    def call(self, nr_pages: int, page_list: list[int] | None = None,
+             page_array: list[int | None] | None = None) -> int:
+        """One bulk call with the given list or array, through the caller (no conversion)."""
+        if page_list is not None:
+            n = self.caller.alloc_list(GFP_ATOMIC, nr_pages, page_list)
+        else:
+            assert page_array is not None
+            n = self.caller.alloc_array(GFP_ATOMIC, page_array, nr_pages)
+        self._clean(f"alloc_bulk({nr_pages})")
         assert isinstance(n, int), f"alloc_bulk returned {n!r}, not an int"
         return n
 
@@ -90,34 +95,21 @@ class Harness:
         """One bulk call in the design's own shape; returns (return value, new pages)."""
         if self.shape == LIST:
             lst: list[int] = []
-            n = self.call(nr_pages, page_list=lst)
-            new = lst
-        else:
-            arr: list = [None] * max(nr_pages, 0)
-            n = self.call(nr_pages, page_array=arr)
-            new = [p for p in arr if p is not None]
-        self.take(new)
-        return n, new
-
-    def take(self, pages: list[int]) -> None:
-        for p in pages:
-            assert p not in self.held, f"page handed out twice: pfn {p}"
-            assert self.k.mem.state[p] == PAGE_ALLOCATED, f"pfn {p} returned but not marked allocated"
-            self.held.add(p)
+            return self.call(nr_pages, page_list=lst), lst
+        arr: list[int | None] = [None] * max(nr_pages, 0)
+        n = self.call(nr_pages, page_array=arr)
+        return n, [p for p in arr if p is not None]
 
     def free(self, pages: list[int], bulk: bool = False) -> None:
-        before = self.state()
-        for p in pages:
-            self.held.discard(p)
         if bulk:
-            self.impl.free_bulk(self.cpu, list(pages))
+            self.caller.free_pages(list(pages))
         else:
             for p in pages:
-                self.impl.free_page(self.cpu, p)
-        assert self.state() == before, "IRQ/preempt state not balanced by free"
+                self.caller.free(p)
+        self._clean("free")
 
     def check(self) -> None:
-        problems = list(self.k.violations) + check_kernel(self.k, self.held)
+        problems = list(self.k.violations) + self.h.invariant_problems()
         assert not problems, "\n".join(problems[:5])
 
 
@@ -136,8 +128,8 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
             elif self.spec is None:
                 pytest.skip("no design: conformance_suite() without a name needs --benchframe-design NAME")
 
-        def harness(self, **kw) -> Harness:
-            return Harness(self.spec, config=config, plugins=plugins, **kw)
+        def harness(self, **kw) -> Kit:
+            return Kit(self.spec, config=config, plugins=plugins, **kw)
 
         # -- return values -------------------------------------------------------------------------------
         def test_bulk_returns_what_it_allocated(self):
@@ -163,7 +155,6 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
             # holes in the middle are filled, populated slots kept and counted
             arr: list = [None] * 10
             assert h.call(10, page_array=arr) == 10
-            h.take(list(arr))
             kept = {i: arr[i] for i in (0, 3, 4, 9)}
             holes = [i for i in range(10) if i not in kept]
             h.free([arr[i] for i in holes])
@@ -171,7 +162,6 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
                 arr[i] = None
             assert h.call(10, page_array=arr) == 10
             assert all(arr[i] == p for i, p in kept.items()), "a populated slot was overwritten"
-            h.take([arr[i] for i in holes])
             # a fully populated array returns its size (ff4b2b4014cb), allocating nothing
             allocated = h.k.stat.pages_allocated
             assert h.call(10, page_array=arr) == 10
@@ -180,7 +170,6 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
             big: list = [None] * 8
             assert h.call(5, page_array=big) == 5
             assert big[5:] == [None, None, None]
-            h.take(big[:5])
             h.check()
 
         def test_list_semantics(self):
@@ -189,7 +178,6 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
                 pytest.skip("array-shaped design")
             lst: list[int] = []
             assert h.call(12, page_list=lst) == 12 and len(lst) == 12
-            h.take(lst)
             # a non-empty list: the pages on it stay, new ones are appended and counted — or a clear refusal
             lst = [h.alloc(2)[1][0]]
             before = list(lst)
@@ -200,7 +188,6 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
                 assert lst == before and h.k.nr_free_pages() == free_before, "refused, but allocated anyway"
             else:
                 assert lst[:1] == before and got == len(lst) - 1 == 4, f"non-empty list: returned {got}, {lst}"
-                h.take(lst[1:])
             h.check()
 
         # -- fallbacks and partial success -----------------------------------------------------------------
@@ -213,12 +200,11 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
                 arr = [h.alloc(1)[1][0] for _ in range(3)] + [None]
                 before = h.k.stat.fallbacks
                 assert h.call(4, page_array=arr) == 4
-                h.take([arr[3]])
                 assert h.k.stat.fallbacks == before + 1 or h.design.name == "single"
             h.check()
 
         def test_page_owner_forces_single_pages(self):
-            h = Harness(self.spec, config=tuple(config) + ("PAGE_OWNER",), plugins=plugins)
+            h = Kit(self.spec, config=tuple(config) + ("PAGE_OWNER",), plugins=plugins)
             got, new = h.alloc(8)
             assert got == len(new) >= 1
             assert h.k.stat.fallbacks >= 1 or h.design.name == "single"
@@ -270,7 +256,6 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
                         assert all(arr[s] == p for s, p in zip(slots, pre))
                         new = [arr[i] for i in range(n) if i not in slots and arr[i] is not None]
                         assert got == len(pre) + len(new) or got < n
-                        h.take(new)
                     elif h.held:
                         pages = rng.sample(sorted(h.held), min(len(h.held), max(n, 1)))
                         h.free(pages, bulk=(op == "free_bulk"))
@@ -283,31 +268,3 @@ def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = 
     label = design_spec or "option"
     ConformanceSuite.__name__ = f"Conformance_{label.replace(':', '_').replace('=', '_')}"
     return ConformanceSuite
-
-
-# -- the pytest plugin (entry point pytest11) --------------------------------------------------------------
-def pytest_addoption(parser):
-    group = parser.getgroup("benchframe")
-    group.addoption("--benchframe-design", action="append", default=[], metavar="NAME[,NAME]",
-                    help="design spec(s) that conformance_suite() classes without a name run against")
-    group.addoption("--benchframe-plugin", action="append", default=[], metavar="PATH",
-                    help="load a benchframe plugin module/path before collecting conformance suites")
-
-
-def pytest_configure(config):
-    extra = tuple(config.getoption("--benchframe-plugin") or ())
-    if extra:
-        from benchframe import plugins
-
-        reg = plugins.get_registry(extra)
-        plugins._CACHE[()] = reg  # conformance_suite() without plugins= sees them too
-
-
-def pytest_generate_tests(metafunc):
-    """``conformance_suite()`` without a name: one run of each test per ``--benchframe-design`` spec."""
-    if not getattr(metafunc.cls, "_benchframe_from_option", False):
-        return
-    specs = [s.strip() for opt in metafunc.config.getoption("--benchframe-design") or ()
-             for s in opt.split(",") if s.strip()]
-    if specs:
-        metafunc.parametrize("_benchframe_spec", specs, indirect=True, ids=specs)

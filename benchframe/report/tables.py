@@ -1,4 +1,4 @@
-"""Statistics, comparison tables and plots, in the style of mmtests ``compare-kernels``.
+"""Comparison tables in the style of mmtests ``compare-kernels``, and their rendering in every ``--format``.
 
 Reporters read only flat run records (``RunResult`` or its dict form); they know nothing of the simulator.
 
@@ -13,74 +13,23 @@ over all parameter values.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import statistics
-import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 
-from scipy import stats as scipy_stats
 from tabulate import tabulate
 
 from benchframe.metrics import HIGHER
+from benchframe.report.stats import Stats, pct_better, significant
 
 #: tabulate formats per --format; the golden tests pin "pipe" for Markdown
 TABLEFMT = {"md": "pipe", "github": "github", "plain": "plain", "latex": "latex", "html": "html"}
-SIGNIFICANCE = 0.05
-
-
-@dataclass(frozen=True)
-class Stats:
-    values: tuple[float, ...]
-
-    @property
-    def amean(self) -> float:
-        return statistics.fmean(self.values)
-
-    @property
-    def hmean(self) -> float | None:
-        if any(v <= 0 for v in self.values):
-            return None
-        return statistics.harmonic_mean(self.values)
-
-    @property
-    def stddev(self) -> float:
-        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
-
-    @property
-    def coeffvar(self) -> float:
-        mean = self.amean
-        return 100.0 * self.stddev / mean if mean else 0.0
-
-    @property
-    def min(self) -> float:
-        return min(self.values)
-
-    @property
-    def max(self) -> float:
-        return max(self.values)
-
-
-def pct_better(value: float, base: float, better: str) -> float:
-    """Percentage change against the baseline, positive meaning better for a metric whose ``better`` is
-    ``"lower"`` or ``"higher"``."""
-    if base == 0:
-        return 0.0 if value == 0 else (math.inf if (value > 0) == (better == HIGHER) else -math.inf)
-    change = (value - base) / abs(base) * 100.0
-    return change + 0.0 if better == HIGHER else 0.0 - change  # never "-0.00%"
-
-
-def significant(a: Sequence[float], b: Sequence[float]) -> bool:
-    """Welch's t-test (unequal variances) at p < 0.05; never significant when both samples are constant or a
-    sample has fewer than two values."""
-    if len(a) < 2 or len(b) < 2:
-        return False
-    if statistics.pstdev(a) == 0 and statistics.pstdev(b) == 0:
-        return False
-    with warnings.catch_warnings():  # nearly identical samples: scipy warns, the p-value is still usable
-        warnings.simplefilter("ignore", RuntimeWarning)
-        result = scipy_stats.ttest_ind(a, b, equal_var=False)
-    return bool(result.pvalue < SIGNIFICANCE)
+#: --format -> file extension of the report
+EXTENSIONS = {"md": "md", "github": "md", "plain": "txt", "latex": "tex", "html": "html", "csv": "csv"}
+FORMATS = tuple(EXTENSIONS)
 
 
 def fmt_value(v: float | None) -> str:
@@ -181,16 +130,11 @@ def render(table: Table, fmt: str) -> str:
     if fmt == "latex":
         return f"% {table.title}\n{body}\n" + (f"% {table.note}\n" if table.note else "")
     if fmt == "html":
-        from html import escape
-
         return f"<h3>{escape(table.title)}</h3>\n{body}\n" + (f"<p>{escape(table.note)}</p>\n" if table.note else "")
     return f"{table.title}\n{body}\n" + (f"{table.note}\n" if table.note else "")
 
 
 def render_csv(tables: list[Table]) -> str:
-    import csv
-    import io
-
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["table", "row", "design", "cell"])

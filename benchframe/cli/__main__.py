@@ -1,0 +1,7 @@
+"""``python -m benchframe.cli``: the ``benchframe`` command."""
+
+import sys
+
+from benchframe.cli.main import main
+
+sys.exit(main())

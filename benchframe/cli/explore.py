@@ -1,0 +1,30 @@
+"""``benchframe explore``: systematic re-entrancy exploration of a design (exit 1 if UNSAFE)."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchframe.cli.options import add_plugin_option
+from benchframe.explore import CONTEXTS, explore
+from benchframe.io import dumps, write_atomic
+from benchframe.plugins import get_registry
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explore", help="systematic re-entrancy exploration of a design (exit 1 if UNSAFE)")
+    p.add_argument("--design", required=True, metavar="NAME[:opt=val]")
+    p.add_argument("--context", choices=list(CONTEXTS), help="interrupt context (default: both)")
+    p.add_argument("--config", action="append", metavar="OPTION")
+    p.add_argument("--json", metavar="PATH", help="write the verdicts and interleavings as JSON")
+    add_plugin_option(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    reg = get_registry(tuple(args.plugin))
+    contexts = [args.context] if args.context else list(CONTEXTS)
+    results = [explore(args.design, c, reg, tuple(args.config or ())) for c in contexts]
+    for r in results:
+        print(r.render())
+    if args.json:
+        write_atomic(args.json, dumps([r.__dict__ for r in results]))
+    return 1 if any(r.verdict == "UNSAFE" for r in results) else 0

@@ -1,0 +1,46 @@
+"""``benchframe list designs|workloads|profiles|metrics|configs``."""
+
+from __future__ import annotations
+
+import argparse
+
+from tabulate import tabulate
+
+from benchframe.cli.options import add_plugin_option
+from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
+from benchframe.metrics import METRICS
+from benchframe.plugins import get_registry
+
+WHAT = ("designs", "workloads", "profiles", "metrics", "configs")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics or configs")
+    p.add_argument("what", choices=list(WHAT))
+    add_plugin_option(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    reg = get_registry(tuple(args.plugin))
+    headers: list[str]
+    rows: list[tuple[str, ...]]
+    if args.what == "designs":
+        headers = ["design", "shape", "description"]
+        rows = [(d.name, d.shape, d.description) for d in reg.designs.values()]
+    elif args.what == "workloads":
+        headers = ["workload", "parameters (defaults)", "description"]
+        rows = [(w.name, ", ".join(f"{p.name}={p.default}" for p in w.params), w.description)
+                for w in reg.workloads.values()]
+    elif args.what == "profiles":
+        headers = ["profile", "description", "file"]
+        rows = [(p.name, p.description, p.path) for p in reg.profiles.values()]
+    elif args.what == "metrics":
+        headers = ["metric", "unit", "better", "definition"]
+        rows = [(m.name, m.unit, m.better, m.definition) for m in METRICS.values()]
+        for w in reg.workloads.values():
+            rows += [(n, u, b, f"[{w.name}] {d}") for n, (u, b, d) in w.metrics.items()]
+    else:
+        headers = ["config", "effect"]
+        rows = sorted(KCONFIG_OPTIONS.items())
+    print(tabulate(rows, headers=headers, tablefmt="simple"))
+    return 0

@@ -1,0 +1,91 @@
+"""What several commands share: list options, parameter grids, executor and plugin options, the output
+directory check and the progress bar."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Iterable
+from itertools import product
+from pathlib import Path
+from typing import Any, NoReturn
+
+from benchframe import BenchframeError
+from benchframe.run.executors import EXECUTORS
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a bad argument in one line (and exit status 2) instead of usage + message."""
+
+    def error(self, message: str) -> NoReturn:
+        raise BenchframeError(f"{self.prog}: {message}")
+
+
+def split(values: Iterable[Any] | None) -> list[str]:
+    """Repeated and comma-separated option values, flattened: ``["a,b", "c"]`` -> ``["a", "b", "c"]``."""
+    out: list[str] = []
+    for v in values or ():
+        out.extend(x.strip() for x in str(v).split(",") if x.strip())
+    return out
+
+
+def parse_params(values: list[str] | None) -> dict[str, list[str]]:
+    """``["bulk=1,8,64", "cpus=2"]`` -> ``{"bulk": ["1", "8", "64"], "cpus": ["2"]}``."""
+    params: dict[str, list[str]] = {}
+    for item in values or ():
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key or not value.strip():
+            raise BenchframeError(f"--param {item!r}: expected key=value[,value...]")
+        params.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
+    return params
+
+
+def param_grid(params: dict[str, list[str]]) -> list[dict[str, str]]:
+    keys = list(params)
+    return [dict(zip(keys, combo)) for combo in product(*(params[k] for k in keys))]
+
+
+def add_executor_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    p.add_argument("--executor", choices=list(EXECUTORS), default="process",
+                   help="where cells run: local process pool (default), in-process, or a Dask cluster")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (implies dask)")
+
+
+def add_plugin_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
+                   help="load a plugin module (importable name or .py path); repeatable")
+
+
+def check_output_dir(out_dir: Path) -> None:
+    """Create ``--output`` if needed; one-line errors when it cannot be created or written."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchframeError(f"--output {out_dir}: cannot create directory: {exc.strerror or exc}") from None
+    if not os.access(out_dir, os.W_OK):
+        raise BenchframeError(f"--output {out_dir}: directory is not writable")
+
+
+class Progress:
+    """A tqdm bar on a terminal, nothing in CI (stderr not a TTY); ``update`` is ``None`` without a bar."""
+
+    def __init__(self, total: int, desc: str):
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="run", desc=desc, leave=False)
+
+    @property
+    def update(self) -> Callable[[int], object] | None:
+        return self.bar.update if self.bar is not None else None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

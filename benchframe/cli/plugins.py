@@ -1,0 +1,32 @@
+"""``benchframe plugins``: the loaded plugins, their distribution and version, hooks and registrations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from tabulate import tabulate
+
+from benchframe.cli.options import add_plugin_option
+from benchframe.plugins import get_registry
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plugins", help="the loaded plugins: distribution, version, hooks, what they registered")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_plugin_option(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    reg = get_registry(tuple(args.plugin))
+    if args.json:
+        doc = {"plugins": [{"name": p.name, "distribution": p.dist, "version": p.version, "module": p.module,
+                            "hooks": p.hooks, "registered": p.registered} for p in reg.plugins],
+               "errors": reg.errors}
+        print(json.dumps(doc, indent=1, sort_keys=True))
+        return 0
+    rows = [(p.name, f"{p.dist} {p.version}".strip(), ", ".join(h.removeprefix("benchframe_") for h in p.hooks),
+             "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(p.registered.items())) or "-")
+            for p in reg.plugins]
+    print(tabulate(rows, headers=["plugin", "distribution", "hooks", "registered"], tablefmt="simple"))
+    return 0

@@ -1,0 +1,35 @@
+"""``benchframe sweep SPEC.toml``: a grid described in a file, run on an executor into a resumable results
+directory (see ``benchframe.run.sweep`` for the spec)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from benchframe.cli.options import Progress, add_executor_options, add_plugin_option
+from benchframe.plugins import get_registry
+from benchframe.run.sweep import cells, load_spec, run_sweep
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("sweep", help="run a grid described in a TOML file into a resumable results directory")
+    p.add_argument("spec", metavar="SPEC.toml")
+    p.add_argument("--output", metavar="DIR", help="results directory (default: the spec's, else sweeps/NAME)")
+    p.add_argument("--resume", action="store_true", help="run only the cells missing from the directory")
+    add_executor_options(p)
+    add_plugin_option(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    reg = get_registry(tuple(args.plugin))
+    spec = load_spec(Path(args.spec), reg)
+    out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
+    with Progress(len(cells(spec)), "benchframe sweep") as bar:
+        ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
+                                         args.scheduler, tuple(args.plugin), bar.update)
+    print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
+          f"(render with: benchframe report {out})")
+    for e in errors:
+        print(f"benchframe: plugin error: {e}", file=sys.stderr)
+    return 1 if errors else 0

@@ -1,0 +1,43 @@
+"""The simulated machine: its CPUs (numbered node by node), their interrupt controller, the cost model and
+the scheduler that runs tasks on several CPUs in simulated time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from benchframe.engine import Engine
+from benchframe.hw.costs import CostModel
+from benchframe.hw.cpu import CPU
+from benchframe.hw.irq import InterruptSource, Interrupts
+from benchframe.hw.topology import Topology
+
+
+class Machine:
+    """CPUs of a ``Topology`` with one cost model, an interrupt controller and a scheduler.
+
+    ``irq_class`` is the interrupt delivery policy (``benchframe explore`` passes its own). ``preempt_rt``
+    makes interrupt handlers threads (``CONFIG_PREEMPT_RT``)."""
+
+    def __init__(self, costs: CostModel, topology: Topology, preempt_rt: bool = False,
+                 irq_class: type[Interrupts] = Interrupts):
+        self.costs = costs
+        self.topology = topology
+        self.preempt_rt = preempt_rt
+        self.engine = Engine()
+        self.irq = irq_class(costs, preempt_rt)
+        self.cpus: list[CPU] = []
+        for nid, node in enumerate(topology.nodes):
+            for _ in range(node.cpus):
+                self.cpus.append(CPU(len(self.cpus), nid, self.irq, costs, preempt_rt))
+
+    def add_interrupt(self, cpu: CPU, source: InterruptSource) -> None:
+        """Connect an interrupt source to ``cpu``."""
+        self.irq.add(cpu, source)
+
+    def run(self, tasks: dict[CPU, Callable[[CPU], None]]) -> None:
+        """Run one task per CPU concurrently in simulated time (``Engine.run``)."""
+        self.engine.run(tasks)
+
+    def sync(self, cpu: CPU) -> None:
+        """Before ``cpu`` touches state another CPU shares (``Engine.sync``)."""
+        self.engine.sync(cpu)

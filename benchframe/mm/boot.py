@@ -1,0 +1,74 @@
+"""Boot: the memory map, zones, watermarks, zonelists and per-CPU pagesets of a freshly booted kernel, in the
+order ``mm_init()`` / ``build_all_zonelists()`` / ``setup_per_cpu_pageset()`` set them up (5.13)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from benchframe.hw.locks import SpinLock
+from benchframe.hw.topology import MAX_ORDER, Topology
+from benchframe.mm.page import MIGRATE_PCPTYPES, MemMap
+from benchframe.mm.pcp import PerCpuPages, pcp_high, zone_batchsize
+from benchframe.mm.zone import Zone, min_free_kbytes
+
+if TYPE_CHECKING:
+    from benchframe.hw.cpu import CPU
+    from benchframe.hw.machine import Machine
+    from benchframe.mm.pcp import PcpOps
+
+SECTION_SHIFT = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block
+
+
+class MemoryLayout:
+    """``mem_map`` and the zones laid out in pfn order, each starting on a MAX_ORDER boundary, every page free
+    (``free_area_init()`` + ``memblock_free_all()``)."""
+
+    def __init__(self, machine: Machine):
+        topology = machine.topology
+        total = 0
+        layout = []
+        for nid, node in enumerate(topology.nodes):
+            for zidx, spec in enumerate(node.zones):
+                layout.append((nid, zidx, spec, total))
+                total += -(-spec.pages // (1 << SECTION_SHIFT)) << SECTION_SHIFT
+        self.mem = MemMap(total)
+        self.zones: list[Zone] = []
+        self.node_zones: list[list[Zone]] = [[] for _ in topology.nodes]
+        self.zone_of_section = bytearray(total >> SECTION_SHIFT)
+        for nid, zidx, spec, start in layout:
+            name = spec.name if len(topology.nodes) == 1 else f"{spec.name}@node{nid}"
+            zone = Zone(name, nid, zidx, start, spec.pages, self.mem,
+                        SpinLock(f"zone->lock[{name}]", machine), machine.costs)
+            for sec in range(start >> SECTION_SHIFT, -(-(start + spec.pages) // (1 << SECTION_SHIFT))):
+                self.zone_of_section[sec] = len(self.zones)
+            zone.init_free()
+            self.zones.append(zone)
+            self.node_zones[nid].append(zone)
+
+
+def setup_per_zone_wmarks(zones: list[Zone]) -> None:
+    """``setup_per_zone_wmarks()``: split ``min_free_kbytes`` over zones by size."""
+    lowmem = sum(z.managed_pages for z in zones)
+    min_pages = min_free_kbytes(lowmem * 4) // 4
+    for zone in zones:
+        zone.setup_watermarks(min_pages * zone.managed_pages // lowmem)
+
+
+def build_zonelists(topology: Topology, node_zones: list[list[Zone]]) -> list[list[Zone]]:
+    """``build_zonelists()``: per node, its own zones highest first, then the other nodes' by distance."""
+    zonelists = []
+    nodes = range(len(topology.nodes))
+    for nid in nodes:
+        order = sorted(nodes, key=lambda n, nid=nid: (topology.distance[nid][n], n))
+        zonelists.append([z for n in order for z in reversed(node_zones[n])])
+    return zonelists
+
+
+def setup_zone_pagesets(zones: list[Zone], cpus: list[CPU], pcp_ops: PcpOps) -> None:
+    """``setup_zone_pageset()``: a ``per_cpu_pages`` per zone and CPU, batch and high from the zone size."""
+    for zone in zones:
+        raw = zone_batchsize(zone.managed_pages)  # 0 for tiny zones; pageset_set_batch() clamps batch
+        batch = max(1, raw)
+        zone.pcp = [PerCpuPages(cpu.id, zone, batch, pcp_high(raw),
+                                [pcp_ops.new_list(cpu.id, zone, mt) for mt in range(MIGRATE_PCPTYPES)])
+                    for cpu in cpus]

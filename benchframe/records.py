@@ -1,0 +1,146 @@
+"""The records plugins register and receive: what a design, a workload, a cost profile and a run are.
+
+Plugins return ``Design``, ``Workload`` and ``ProfileSource`` records from the registration hooks in
+``benchframe.hookspecs``; every run produces a ``RunResult``, the flat long-format record (mimalloc-bench
+style) the reporters read without knowing how it was produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from benchframe import BenchframeError
+from benchframe.hw.topology import Topology
+from benchframe.kconfig import KernelConfig
+from benchframe.mm.bulk import ARRAY, LIST, DesignImpl
+
+SHAPES = (LIST, ARRAY)
+LINK_BYTES = {LIST: 16, ARRAY: 8}  # page->lru list_head; a struct page * slot
+
+
+@dataclass(frozen=True)
+class Design:
+    """A bulk page allocation API design.
+
+    ``factory(kernel, **options)`` builds the ``DesignImpl`` for one simulated kernel. ``options`` maps each
+    option the design accepts to its default (``--design llist:free=splice`` overrides one).
+    ``pcp_link_bytes`` is the size of the struct page field that links a page on the per-CPU lists
+    (``list_head lru`` = 16, ``llist_node`` = 8).
+    """
+
+    name: str
+    factory: type[DesignImpl]
+    description: str
+    models: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    pcp_link_bytes: int = 16
+
+    @property
+    def shape(self) -> str:
+        return self.factory.shape
+
+    @property
+    def metadata_bytes_per_page(self) -> int:
+        """Bytes per page of the structure that carries pages to the caller: ``lru`` or an array slot."""
+        return LINK_BYTES[self.shape]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A workload parameter: name, default, type and a one-line help."""
+
+    name: str
+    default: Any
+    help: str
+    type: type = int
+    choices: tuple[Any, ...] | None = None
+    minimum: float | None = None
+
+    def convert(self, raw: Any, workload: str) -> Any:
+        """Convert a command-line or file value; errors name the workload, parameter and value."""
+        try:
+            if self.type is bool and isinstance(raw, str):
+                if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                    raise ValueError
+                value = raw.lower() in ("1", "true", "yes")
+            elif self.type is int and isinstance(raw, float) and not raw.is_integer():
+                raise ValueError
+            elif self.type in (int, float) and isinstance(raw, bool):
+                raise ValueError
+            else:
+                value = self.type(raw)
+        except (TypeError, ValueError):
+            kind = {int: "an integer", float: "a number", bool: "a boolean"}.get(self.type, "a string")
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={raw!r} is not {kind}") from None
+        if self.choices is not None and value not in self.choices:
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be one of "
+                                  f"{', '.join(map(str, self.choices))}")
+        if self.minimum is not None and value < self.minimum:
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be >= {self.minimum}")
+        return value
+
+
+#: ``topology(params, config)``: the machine a workload needs for these parameters
+TopologyFn = Callable[[Mapping[str, Any], KernelConfig], Topology]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A caller of the bulk API modelled on the kernel.
+
+    ``run(ctx)`` drives the simulation through ``ctx``, a ``benchframe.workloads.context.RunContext``;
+    ``topology(params, config)`` gives the machine it needs. ``metrics`` maps the extra metrics it records to
+    ``(unit, better, definition)`` where ``better`` is ``"lower"`` or ``"higher"``.
+    """
+
+    name: str
+    run: Callable[..., None]
+    description: str
+    params: tuple[Param, ...] = ()
+    topology: TopologyFn | None = None
+    metrics: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
+    standard: bool = True  # part of the default `benchframe compare`
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.params) or "none"
+        raise BenchframeError(f"workload {self.name}: unknown parameter {name!r} (known: {known})")
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        values = {p.name: p.default for p in self.params}
+        for key, raw in given.items():
+            values[key] = self.param(key).convert(raw, self.name)
+        return values
+
+
+@dataclass(frozen=True)
+class ProfileSource:
+    """A cost profile file contributed by a plugin (see ``benchframe.hw.costs`` for the format)."""
+
+    name: str
+    path: str
+    description: str = ""
+
+
+@dataclass
+class RunResult:
+    """One run: (design x workload x params x seed) on a profile and kernel config, and what it measured."""
+
+    design: str
+    workload: str
+    params: dict[str, Any]
+    seed: int
+    metrics: dict[str, Any]
+    units: dict[str, str]
+    violations: list[str]
+    profile: str = ""
+    config: list[str] = field(default_factory=list)
+    #: raw per-event samples for distribution plots (e.g. ``irq_latency_cycles``), at most MAX_SAMPLES each
+    samples: dict[str, list[int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

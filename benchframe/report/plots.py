@@ -1,0 +1,138 @@
+"""The report's PNG plots (matplotlib, Agg): cost per page and the longest IRQs-off window vs bulk size, and
+interrupt latency distributions. Each design keeps one colour, line style and marker in every plot; a legend
+entry ``pcpspin (= llist)`` says two curves are identical and drawn over each other. Every PNG is written to a
+temporary file and renamed, so a failed or interrupted save leaves no partial file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+DESIGN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf")
+# Designs often coincide (llist and pcpspin never disable IRQs; several designs share a latency curve), so each
+# design also gets its own line style, marker and width — a later, thinner, dashed line drawn over an earlier,
+# thicker one leaves both visible.
+DESIGN_LINESTYLES = ("-", "--", "-.", ":", (0, (5, 2)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2, 2, 2)))
+DESIGN_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+
+
+def design_styles(designs: list[str]) -> dict[str, dict[str, Any]]:
+    """Matplotlib keyword arguments per design: one colour, line style and marker each, consistent across the
+    report's plots (the order of ``designs``), earlier designs drawn wider and underneath."""
+    styles = {}
+    for i, d in enumerate(designs):
+        styles[d] = {"color": DESIGN_COLORS[i % len(DESIGN_COLORS)],
+                     "linestyle": DESIGN_LINESTYLES[i % len(DESIGN_LINESTYLES)],
+                     "linewidth": max(1.2, 3.0 - 0.3 * i), "zorder": 2 + i}
+    return styles
+
+
+def legend_labels(series: dict[str, Any], designs: list[str]) -> dict[str, str]:
+    """Legend label per design, naming the earlier design whose plotted data it equals exactly
+    (``"pcpspin (= llist)"``): coinciding lines are drawn over each other, the legend says so."""
+    labels = {}
+    for i, d in enumerate(designs):
+        if d not in series:
+            continue
+        same = next((e for e in designs[:i] if e in series and series[e] == series[d]), None)
+        labels[d] = f"{d} (= {same})" if same else d
+    return labels
+
+
+
+def _mean_by(runs: list[dict[str, Any]], workload: str, metric: str, x: str,
+             config_rt: bool = False) -> dict[str, list[tuple[Any, float]]]:
+    acc: dict[str, dict[Any, list[float]]] = {}
+    for r in runs:
+        if r["workload"] != workload or ("PREEMPT_RT" in r.get("config", [])) != config_rt:
+            continue
+        v = r["metrics"].get(metric)
+        if v is None or x not in r["params"]:
+            continue
+        acc.setdefault(r["design"], {}).setdefault(r["params"][x], []).append(float(v))
+    return {d: sorted((k, sum(v) / len(v)) for k, v in pts.items()) for d, pts in acc.items()}
+
+
+def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    styles = design_styles(designs)
+    markers = {d: DESIGN_MARKERS[i % len(DESIGN_MARKERS)] for i, d in enumerate(designs)}
+    written = []
+
+    def save(fig: Any, name: str) -> None:
+        """Render to a temporary file, then rename: a failed or interrupted save leaves no partial PNG."""
+        path = out_dir / name
+        tmp = out_dir / f".{name}.tmp.png"
+        try:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            plt.close(fig)
+        written.append(str(path))
+
+    for metric, name, ylabel, title, logy in (
+        ("alloc_free_cycles_per_page", "cost_per_page_vs_bulk.png", "alloc+free cost per page (cycles)",
+         "page_bench04: cost per page vs bulk size", False),
+        ("irqs_off_max_cycles", "irqs_off_vs_bulk.png", "longest IRQs-off window (cycles, log scale)",
+         "page_bench04: longest IRQs-disabled window vs bulk size", True),
+    ):
+        series = _mean_by(runs, "page_bench04", metric, "bulk")
+        if not series:
+            continue
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        labels = legend_labels(series, designs)
+        for d in designs:
+            if d in series:
+                xs, ys = zip(*series[d])
+                ax.plot(xs, ys, marker=markers[d], markersize=max(4.0, 8.0 - 0.6 * designs.index(d)),
+                        label=labels[d], **styles[d])
+        ax.set_xscale("log", base=2)
+        xs_all = sorted({x for pts in series.values() for x, _ in pts})
+        ax.set_xticks(xs_all, [str(x) for x in xs_all])
+        if logy:
+            ax.set_yscale("symlog", linthresh=10)
+            ax.set_ylim(bottom=0)
+        ax.set_xlabel("bulk (pages per call, log scale)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        save(fig, name)
+    # interrupt latency CDF per design at bulk=64 (irq_latency), both kernels if present
+    for rt, name in ((False, "irq_latency_cdf.png"), (True, "irq_latency_cdf_rt.png")):
+        per: dict[str, list[int]] = {}
+        for r in runs:
+            if r["workload"] != "irq_latency" or r["params"].get("bulk") != 64:
+                continue
+            if ("PREEMPT_RT" in r.get("config", [])) != rt:
+                continue
+            per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
+        if not per:
+            continue
+        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        per = {d: sorted(v) for d, v in per.items() if v}
+        labels = legend_labels(per, designs)
+        for d in designs:
+            vals = per.get(d)
+            if not vals:
+                continue
+            ys = [(i + 1) / len(vals) for i in range(len(vals))]
+            ax.step(vals, ys, where="post", label=labels[d], **styles[d])
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlim(left=0)
+        ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale above 10)")
+        ax.set_ylabel("fraction of interrupts (CDF)")
+        ax.set_title("irq_latency, bulk=64" + (", PREEMPT_RT" if rt else "") + ": interrupt latency CDF")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        save(fig, name)
+    return written

@@ -1,0 +1,111 @@
+"""One run: a (design x workload x params x seed) cell from its ``RunSpec`` to its ``RunResult``.
+
+``run_one(spec)`` boots a simulated machine and kernel with the design (``RunContext``), runs the workload,
+checks the invariants (the kernel's and the design's own) and computes the metrics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from benchframe import BenchframeError
+from benchframe.engine import Deadlock
+from benchframe.hw.topology import Topology
+from benchframe.kconfig import KernelConfig
+from benchframe.metrics import METRICS, standard_metrics
+from benchframe.plugins import PluginHookError, Registry, get_registry
+from benchframe.records import Design, RunResult, Workload
+from benchframe.run.spec import RunSpec
+from benchframe.workloads.context import RunContext
+
+#: raw samples kept per run for distribution plots (evenly spaced order statistics beyond this)
+MAX_SAMPLES = 1000
+
+
+class PluginRunError(BenchframeError):
+    """A design or workload raised during a run: the plugin's fault, not the user's input."""
+
+
+def default_topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
+    cpus = int(params.get("cpus", 1))
+    if config.numa:
+        return Topology.numa(nodes=2, cpus_per_node=max(1, -(-cpus // 2)))
+    return Topology.uma(cpus=cpus)
+
+
+def run_one(spec: RunSpec, registry: Registry | None = None) -> RunResult:
+    """Simulate one cell (see the module docstring)."""
+    registry = registry or get_registry(spec.plugins)
+    design, options = registry.design_spec(spec.design)
+    workload = registry.workload(spec.workload)
+    params = workload.resolve_params(spec.params)
+    config = KernelConfig.parse(list(spec.config))
+    costs = registry.cost_model(spec.profile)
+    topology = (workload.topology or default_topology)(params, config)
+    ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
+    k = ctx.kernel
+    try:
+        workload.run(ctx)
+    except Deadlock as exc:
+        k.violation(str(exc))
+    except BenchframeError:
+        raise
+    except Exception as exc:  # a design or workload plugin broke: report it by name
+        raise PluginRunError(_blame(exc, design, workload, registry)) from exc
+    try:
+        for problem in ctx.invariant_problems():
+            k.violation(problem)
+    except PluginHookError as exc:
+        raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
+    metrics = standard_metrics(ctx.measurement, k, ctx.cpus, design, costs)
+    metrics.update(ctx.extra)
+    units = {name: METRICS[name].unit for name in metrics if name in METRICS}
+    units.update({name: spec_[0] for name, spec_ in workload.metrics.items() if name in metrics})
+    latencies = sorted(lat for cpu in ctx.cpus for lat in cpu.irq_latencies)
+    samples = {"irq_latency_cycles": _downsample(latencies)} if latencies else {}
+    result = RunResult(
+        design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
+        units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list(),
+        samples=samples)
+    try:
+        registry.call("benchframe_run_finished", run=result)
+    except PluginHookError as exc:
+        raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
+    return result
+
+
+def _blame(exc: BaseException, design: Design, workload: Workload, registry: Registry) -> str:
+    """One line naming the plugin whose code raised. The innermost frame in the design's code (its class, the
+    classes it derives from and its ``pcp_ops``) or in the workload's module decides; kernel helpers the
+    design called are skipped over, so their exceptions still name the design."""
+    factory = design.factory
+    design_mods = {c.__module__ for c in (*factory.__mro__, *getattr(factory.pcp_ops, "__mro__", ()))}
+    design_mods.discard("builtins")
+    workload_mod = getattr(workload.run, "__module__", "")
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame.f_globals.get("__name__", ""))
+        tb = tb.tb_next
+    culprit = "design"
+    for mod in reversed(frames):
+        if mod in design_mods:
+            break
+        if mod == workload_mod:
+            culprit = "workload"
+            break
+    what = f"{type(exc).__name__}: {exc}"
+    if culprit == "workload":
+        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} raised {what} "
+                f"(design {design.name})")
+    return (f"plugin {registry.owner('designs', design.name)}: design {design.name} raised {what} "
+            f"(workload {workload.name})")
+
+
+def _downsample(ordered: list[int]) -> list[int]:
+    """Keep a sorted sample list to MAX_SAMPLES evenly spaced order statistics (deterministic)."""
+    n = len(ordered)
+    if n <= MAX_SAMPLES:
+        return ordered
+    return [ordered[(i * (n - 1)) // (MAX_SAMPLES - 1)] for i in range(MAX_SAMPLES)]

@@ -1,0 +1,20 @@
+"""``RunSpec``: everything that determines a run's result, small and picklable so executors can ship it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One cell: a design (with options), a workload and its parameters, a seed, a profile and config."""
+
+    design: str  # name, optionally with options: "llist:free=splice"
+    workload: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 1
+    profile: str | None = None  # registered name or path; None = default
+    config: tuple[str, ...] = ()
+    plugins: tuple[str, ...] = ()

@@ -1,0 +1,32 @@
+"""The conformance kit's pytest plugin (entry point ``pytest11``): ``--benchframe-design`` and
+``--benchframe-plugin``."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchframe import plugins
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("benchframe")
+    group.addoption("--benchframe-design", action="append", default=[], metavar="NAME[,NAME]",
+                    help="design spec(s) that conformance_suite() classes without a name run against")
+    group.addoption("--benchframe-plugin", action="append", default=[], metavar="PATH",
+                    help="load a benchframe plugin module/path before collecting conformance suites")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    extra = tuple(config.getoption("--benchframe-plugin") or ())
+    if extra:
+        plugins.set_default_plugins(extra)  # conformance_suite() without plugins= sees them too
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``conformance_suite()`` without a name: one run of each test per ``--benchframe-design`` spec."""
+    if not getattr(metafunc.cls, "_benchframe_from_option", False):
+        return
+    specs = [s.strip() for opt in metafunc.config.getoption("--benchframe-design") or ()
+             for s in opt.split(",") if s.strip()]
+    if specs:
+        metafunc.parametrize("_benchframe_spec", specs, indirect=True, ids=specs)
