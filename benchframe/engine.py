@@ -13,12 +13,14 @@ Determinism: no wall-clock time, no hashing of objects, ties broken by ``id``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from greenlet import greenlet
 
 from benchframe import BenchframeError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 class Deadlock(BenchframeError):
@@ -64,13 +66,13 @@ class Engine:
                 if not self._runnable:
                     waiting = ", ".join(f"{p.name} on {p.waiting_for}" for _, p in sorted(live.items()))
                     raise Deadlock(f"deadlock: every task is waiting ({waiting})")
-                proc = min(self._runnable, key=_order)
-                g = self._greenlets[proc.id]
+                nxt = min(self._runnable, key=_order)
+                g = self._greenlets[nxt.id]
                 g.switch()
                 if g.dead:
-                    del live[proc.id]
-                    if proc in self._runnable:
-                        self._runnable.remove(proc)
+                    del live[nxt.id]
+                    if nxt in self._runnable:
+                        self._runnable.remove(nxt)
         finally:
             for g in self._greenlets.values():
                 if not g.dead:

@@ -45,7 +45,8 @@ def git_commit() -> str | None:
     return None
 
 
-def result_document(runs: list[dict[str, Any]], profile: str, config: list[str], command: str = "") -> dict:
+def result_document(runs: list[dict[str, Any]], profile: str, config: list[str],
+                    command: str = "") -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "benchframe": __version__,

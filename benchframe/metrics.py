@@ -4,13 +4,16 @@ callers measure (``Measurement``); and the functions that turn the simulation's 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from benchframe.hw.cpu import CPU
-from benchframe.hw.costs import CostModel
-from benchframe.mm.page_alloc import Kernel
-from benchframe.records import Design, Workload
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from benchframe.hw.costs import CostModel
+    from benchframe.hw.cpu import CPU
+    from benchframe.mm.page_alloc import Kernel
+    from benchframe.records import Design, Workload
 
 LOWER = "lower"
 HIGHER = "higher"

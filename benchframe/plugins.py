@@ -17,12 +17,10 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -30,6 +28,10 @@ from benchframe import BenchframeError, __version__, hookimpl, hookspecs
 from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, builtin_profile_paths, load_profile_file
 from benchframe.mm.bulk import DesignImpl
 from benchframe.records import SHAPES, Design, ProfileSource, Workload
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from types import ModuleType
 
 GROUP = "benchframe"
 CORE_DIST = "benchframe"
@@ -164,11 +166,12 @@ def _call_each(pm: pluggy.PluginManager, hook: str, kwargs: dict[str, Any]) -> I
 def _trace(pm: pluggy.PluginManager) -> None:
     """``BENCHFRAME_TRACE_PLUGINS=1``: one stderr line per hook call, naming the implementing plugin."""
 
-    def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
         for impl in impls:
             sys.stderr.write(f"benchframe trace: {impl.plugin_name}: {hook_name}({', '.join(impl.argnames)})\n")
 
-    def after(outcome: object, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: dict[str, Any]) -> None:
+    def after(outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl],
+              kwargs: Mapping[str, Any]) -> None:
         return None
 
     pm.add_hookcall_monitoring(before, after)
@@ -195,16 +198,17 @@ def _check_record(kind: str, rec: object) -> str | None:
     cls = {"designs": Design, "workloads": Workload, "profiles": ProfileSource}[kind]
     if not isinstance(rec, cls):
         return f"returned {type(rec).__name__} from benchframe_register_{kind}, expected {cls.__name__}"
-    name = rec.name
+    name = getattr(rec, "name", None)
     if not isinstance(name, str) or not name or any(c in name for c in " ,:=/"):
         return f"registered a {kind[:-1]} with an invalid name {name!r}"
     if isinstance(rec, Design):
-        factory = rec.factory
+        factory: object = rec.factory  # a plugin may put anything there, whatever the annotation says
         if not (isinstance(factory, type) and issubclass(factory, DesignImpl)):
             return f"design {name}: factory must be a DesignImpl subclass (see benchframe.mm.bulk)"
         if factory.shape not in SHAPES:
             return f"design {name}: shape {factory.shape!r} is not one of {', '.join(SHAPES)}"
-    if isinstance(rec, Workload) and not callable(rec.run):
+    run: object = getattr(rec, "run", None)
+    if isinstance(rec, Workload) and not callable(run):
         return f"workload {name}: run is not callable"
     return None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from benchframe import BenchframeError
 from benchframe.io import read_text
@@ -50,7 +51,7 @@ def read_measurements(path: Path) -> list[dict]:
     for (lineno, _), row in zip(lines[1:], rows[1:]):
         if len(row) != len(header):
             raise BenchframeError(f"{path}:{lineno}: {len(row)} fields, the header has {len(header)}")
-        rec = {h: v.strip() for h, v in zip(header, row)}
+        rec: dict[str, Any] = {h: v.strip() for h, v in zip(header, row)}
         try:
             rec["value"] = float(rec["value"])
         except ValueError:

@@ -10,8 +10,10 @@ benchmark has exactly one value per commit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 try:  # designs and workloads are discovered from the *installed* package
     from benchframe.plugins import get_registry

@@ -17,10 +17,13 @@ import argparse
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from benchframe.plugins import get_registry
 from benchframe.run import RunSpec, run_one
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BULK = 64
 

@@ -114,6 +114,11 @@ class LlistDesign(BulkAllocator):
     shape = LIST
     pcp_ops = LlistPcp
 
+    def __init__(self, k, **options):
+        super().__init__(k, **options)
+        assert isinstance(k.pcp_ops, LlistPcp)  # the kernel was booted with this design's pcp protocol
+        self.llist_ops: LlistPcp = k.pcp_ops
+
     def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None) -> int:
         if cpu.in_nmi():
             self.k.stat.refused += 1
@@ -127,10 +132,10 @@ class LlistDesign(BulkAllocator):
         if mem.state[page] != PAGE_ALLOCATED:
             k.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]}")
             return
-        cpu.charge(k._c_free_prepare)
+        cpu.charge(k.free_prepare_cost)
         zone = k.page_zone(page)
         owner = mem.cpu[page] if mem.cpu[page] >= 0 else cpu.id
-        k.pcp_ops.free_to(cpu, zone, page, mem.pageblock_mt[page >> 9], owner)
+        self.llist_ops.free_to(cpu, zone, page, mem.pageblock_mt[page >> 9], owner)
         k.stat.pages_freed += 1
         if owner != cpu.id:
             k.stat.remote_frees += 1
@@ -145,7 +150,7 @@ class LlistDesign(BulkAllocator):
             if mem.state[page] != PAGE_ALLOCATED:
                 k.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]}")
                 continue
-            cpu.charge(k._c_free_prepare)
+            cpu.charge(k.free_prepare_cost)
             owner = mem.cpu[page] if mem.cpu[page] >= 0 else cpu.id
             zone = k.page_zone(page)
             groups.setdefault((zone.zone_idx, zone.node, owner, mem.pageblock_mt[page >> 9]), []).append(page)

@@ -3,10 +3,10 @@ re-entrancy verdicts, and the comparison report (tables, plots, ``results.json``
 
 from __future__ import annotations
 
-import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_output_dir, split
@@ -18,6 +18,9 @@ from benchframe.report.document import Verdicts, render_report, report_header
 from benchframe.report.studies import build_specs, select_studies
 from benchframe.report.tables import EXTENSIONS, FORMATS
 from benchframe.run.executors import run_specs
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

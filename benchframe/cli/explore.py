@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
 from benchframe.cli.options import add_plugin_option
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import dumps, write_atomic
 from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import add_plugin_option
 from benchframe.report.history import load_asv_history, render_history
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
@@ -10,6 +10,9 @@ from benchframe.cli.options import add_plugin_option
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.metrics import METRICS
 from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    import argparse
 
 WHAT = ("designs", "workloads", "profiles", "metrics", "configs")
 

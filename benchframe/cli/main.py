@@ -7,14 +7,17 @@ Exit status: 0 success; 1 a run found invariant violations or a plugin failed (l
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError, __version__
 from benchframe.cli import compare, explore, history, listing, new_plugin, plugins, report, run, sweep, validate
 from benchframe.cli.options import Parser
 from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0
-    except Exception as exc:  # noqa: BLE001 - a bug in benchframe itself: one line, the traceback on request
+    except Exception as exc:  # a bug in benchframe itself: one line, the traceback on request
         if os.environ.get("BENCHFRAME_DEBUG"):
             raise
         print(f"benchframe: internal error: {type(exc).__name__}: {exc} (set BENCHFRAME_DEBUG=1 for the "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from benchframe.cli.options import add_plugin_option
 from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import add_plugin_option, check_output_dir
@@ -14,6 +14,9 @@ from benchframe.report.document import render_report, report_header
 from benchframe.report.load import load_runs
 from benchframe.report.studies import studies_from_runs
 from benchframe.report.tables import EXTENSIONS, FORMATS
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

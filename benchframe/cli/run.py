@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from itertools import product
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
@@ -17,6 +17,9 @@ from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
 from benchframe.run.executors import run_specs
 from benchframe.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_FAILED = 1
 DEFAULT_TABLE_METRICS = ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "free_cycles_per_page",

@@ -3,13 +3,16 @@ directory (see ``benchframe.run.sweep`` for the spec)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchframe.cli.options import Progress, add_executor_options, add_plugin_option
 from benchframe.plugins import get_registry
 from benchframe.run.sweep import cells, load_spec, run_sweep
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

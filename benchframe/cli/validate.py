@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
@@ -11,6 +11,9 @@ from benchframe import BenchframeError
 from benchframe.cli.options import add_plugin_option
 from benchframe.plugins import get_registry
 from benchframe.validate import shipped_measurements, validate
+
+if TYPE_CHECKING:
+    import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -16,18 +16,20 @@ the simplest handler, the earliest charge point — printed as steps a kernel de
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.explore.scenarios import HANDLERS, OPERATIONS, Operation, Scenario
-from benchframe.explore.trace import changes, model_files, snapshot, where
+from benchframe.explore.trace import Snapshot, changes, model_files, snapshot, where
 from benchframe.hw.cpu import CPU, NMI, TASK
-from benchframe.hw.irq import IRQ, NMI_KIND, InterruptSource, Interrupts
+from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import Registry, get_registry
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CONTEXTS = ("irq", "nmi")
 
@@ -131,7 +133,7 @@ def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Op
     refused_before = s.kernel.stat.refused
     files = model_files(s.design)
     raised = {"clock": 0}
-    before = {}
+    before: Snapshot = {}
 
     def handler_body(cpu: CPU) -> None:
         start = cpu.clock

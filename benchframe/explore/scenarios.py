@@ -5,13 +5,16 @@ the interrupt raised in the middle of them, all driven through the shared harnes
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from benchframe.hw.irq import Interrupts
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.plugins import Registry
 from benchframe.workloads.context import Harness
+
+if TYPE_CHECKING:
+    from benchframe.hw.irq import Interrupts
+    from benchframe.kconfig import KernelConfig
+    from benchframe.plugins import Registry
 
 ZONE_PAGES = 65536  # small enough to check invariants after every interleaving, big enough for batch 15
 
@@ -65,12 +68,27 @@ class Scenario:
 
 Operation = tuple[str, bool, Callable[[Scenario], str]]
 
+
+def _alloc8(s: Scenario) -> str:
+    return f"returned {len(s.alloc(8))} pages"
+
+
+def _free1(s: Scenario) -> str:
+    s.free([s.task_pages[0]])
+    return "freed"
+
+
+def _free_bulk4(s: Scenario) -> str:
+    s.free(s.task_pages[:4], bulk=True)
+    return "freed"
+
+
 # (name, warm pcp list?, what the task does); simplest first
 OPERATIONS: list[Operation] = [
-    ("alloc_bulk(8) from a warm pcp list", True, lambda s: f"returned {len(s.alloc(8))} pages"),
-    ("alloc_bulk(8) that refills the pcp list", False, lambda s: f"returned {len(s.alloc(8))} pages"),
-    ("free one page", True, lambda s: (s.free([s.task_pages[0]]), "freed")[1]),
-    ("free_bulk(4)", True, lambda s: (s.free(s.task_pages[:4], bulk=True), "freed")[1]),
+    ("alloc_bulk(8) from a warm pcp list", True, _alloc8),
+    ("alloc_bulk(8) that refills the pcp list", False, _alloc8),
+    ("free one page", True, _free1),
+    ("free_bulk(4)", True, _free_bulk4),
 ]
 
 

@@ -14,9 +14,12 @@ import inspect
 import traceback
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchframe.mm.page_alloc import Kernel
-from benchframe.records import Design
+
+if TYPE_CHECKING:
+    from benchframe.records import Design
 
 SHOWN_ENTRIES = 2  # head and head->next: what a list_del/llist_del_first has read before it writes
 MM = str(Path(inspect.getsourcefile(Kernel) or "").parent)

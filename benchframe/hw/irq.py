@@ -17,10 +17,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.hw.costs import CostModel
 from benchframe.hw.cpu import CPU, HARDIRQ, INF, NMI, SOFTIRQ, TASK
+
+if TYPE_CHECKING:
+    from benchframe.hw.costs import CostModel
 
 IRQ = "irq"
 NMI_KIND = "nmi"

@@ -13,9 +13,9 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from benchframe.engine import Deadlock
-from benchframe.hw.cpu import CPU
 
 if TYPE_CHECKING:
+    from benchframe.hw.cpu import CPU
     from benchframe.hw.machine import Machine
 
 

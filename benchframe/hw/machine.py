@@ -3,13 +3,17 @@ the scheduler that runs tasks on several CPUs in simulated time."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from benchframe.engine import Engine
-from benchframe.hw.costs import CostModel
 from benchframe.hw.cpu import CPU
-from benchframe.hw.irq import InterruptSource, Interrupts
-from benchframe.hw.topology import Topology
+from benchframe.hw.irq import Interrupts, InterruptSource
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from benchframe.hw.costs import CostModel
+    from benchframe.hw.topology import Topology
 
 
 class Machine:

@@ -59,7 +59,8 @@ def build_zonelists(topology: Topology, node_zones: list[list[Zone]]) -> list[li
     zonelists = []
     nodes = range(len(topology.nodes))
     for nid in nodes:
-        order = sorted(nodes, key=lambda n, nid=nid: (topology.distance[nid][n], n))
+        distance = topology.distance[nid]
+        order = sorted(nodes, key=lambda n: (distance[n], n))
         zonelists.append([z for n in order for z in reversed(node_zones[n])])
     return zonelists
 

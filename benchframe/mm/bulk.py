@@ -14,14 +14,21 @@ can override one at a time (as a kernel patch changes one part of the function).
 
 from __future__ import annotations
 
-from benchframe.hw.cpu import CPU
+from typing import TYPE_CHECKING, Any
+
 from benchframe.mm.page import gfp_migratetype
-from benchframe.mm.page_alloc import Kernel
 from benchframe.mm.pcp import PcpOps
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
 
+if TYPE_CHECKING:
+    from benchframe.hw.cpu import CPU
+    from benchframe.mm.page_alloc import Kernel
+
 LIST = "list"
 ARRAY = "array"
+
+#: a caller's ``struct page **`` array: a pfn or NULL (``None``) per slot
+PageArray = list["int | None"]
 
 
 class DesignImpl:
@@ -34,12 +41,14 @@ class DesignImpl:
     shape = ARRAY
     pcp_ops: type[PcpOps] = PcpOps
 
-    def __init__(self, k: Kernel, **options):
+    def __init__(self, k: Kernel, **options: Any):
         self.k = k
         self.options = options
 
-    def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list | None = None,
-                   page_array: list | None = None) -> int:
+    def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,
+                   page_array: PageArray | None = None) -> int:
+        """Allocate up to ``nr_pages`` onto ``page_list`` (list designs) or into the NULL slots of
+        ``page_array[:nr_pages]`` (array designs); return the pages on the list / the populated slots."""
         raise NotImplementedError
 
     def free_page(self, cpu: CPU, page: int) -> None:
@@ -63,9 +72,11 @@ class BulkAllocator(DesignImpl):
     spill_remote = False  # True: a what-if variant that lets the zone walk continue to other nodes
     account_per_page = True  # False: count once per call and apply after unlock (5.14, 3e23060b2d0b)
 
-    def __init__(self, k: Kernel, **options):
+    def __init__(self, k: Kernel, **options: Any):
         super().__init__(k, **options)
         c = k.costs
+        self._c_alloc_body = c.alloc_pages_body
+        self._c_gpff = c.get_page_from_freelist_body
         self._c_stats = c.zone_statistics
         self._c_scan = c.array_scan_slot
         self._c_store = c.array_store if self.shape == ARRAY else c.list_add
@@ -75,7 +86,7 @@ class BulkAllocator(DesignImpl):
         """The zonelist walk of ``__alloc_pages_bulk()``: the first zone of the preferred node whose
         ``zone_watermark_fast(wmark + nr_pages)`` passes; a zone on another node ends the walk (no spill)."""
         k = self.k
-        cpu.charge(k._c_gpff)
+        cpu.charge(self._c_gpff)
         zonelist = k.zonelists[cpu.node]
         preferred = zonelist[0]
         for zone in zonelist:
@@ -89,7 +100,7 @@ class BulkAllocator(DesignImpl):
     def prep(self, cpu: CPU, page: int, gfp: int) -> None:
         self.k.prep_new_page(cpu, page, 0, gfp)
 
-    def single_page(self, cpu: CPU, gfp: int, page_list: list | None, page_array: list | None,
+    def single_page(self, cpu: CPU, gfp: int, page_list: list[int] | None, page_array: PageArray | None,
                     nr_populated: int) -> int:
         """``failed:`` label: one page through ``__alloc_pages()``, which may try harder than the bulk path."""
         k = self.k
@@ -98,16 +109,17 @@ class BulkAllocator(DesignImpl):
         if page is not None:
             if page_list is not None:
                 page_list.append(page)
-            else:
+            elif page_array is not None:
                 page_array[nr_populated] = page
             cpu.charge(self._c_store)
             nr_populated += 1
         return nr_populated
 
     # -- the function --------------------------------------------------------------------------------
-    def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list | None = None,
-                   page_array: list | None = None) -> int:
-        """``__alloc_pages_bulk(gfp, numa_mem_id(), NULL, nr_pages, page_list, page_array)`` (5.13)."""
+    def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,  # noqa: C901
+                   page_array: PageArray | None = None) -> int:
+        """``__alloc_pages_bulk(gfp, numa_mem_id(), NULL, nr_pages, page_list, page_array)`` (5.13), step by
+        step (the C901 exception: it mirrors that one kernel function)."""
         k = self.k
         k.stat.bulk_calls += 1
         if nr_pages <= 0:
@@ -122,7 +134,7 @@ class BulkAllocator(DesignImpl):
                 return nr_populated
         if nr_pages - nr_populated == 1 or k.config.page_owner:
             return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
-        cpu.charge(k._c_alloc_body)  # gfp_allowed_mask, prepare_alloc_pages()
+        cpu.charge(self._c_alloc_body)  # gfp_allowed_mask, prepare_alloc_pages()
         alloc_flags = ALLOC_WMARK_LOW
         zone = self.choose_zone(cpu, gfp, nr_pages, alloc_flags)
         if zone is None:
@@ -162,7 +174,7 @@ class BulkAllocator(DesignImpl):
                 taken.append(page)
             if page_list is not None:
                 page_list.append(page)
-            else:
+            elif page_array is not None:
                 page_array[nr_populated] = page
             cpu.charge(store)
             nr_populated += 1

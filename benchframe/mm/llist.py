@@ -9,10 +9,11 @@ kernel would: ``llist_add`` retries, ``llist_del_first`` by a second consumer ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from benchframe.hw.cpu import CPU
     from benchframe.mm.page_alloc import Kernel
 
@@ -113,7 +114,7 @@ class Llist:
         self.engine.sync(cpu)
         cpu.atomic()
         node, self.first = self.first, NULL
-        out = []
+        out: list[int] = []
         limit = self.k.mem.nr_pages
         while node != NULL and len(out) <= limit:
             out.append(node)

@@ -9,11 +9,9 @@ min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH), kswapd, cpusets, memcg ac
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from benchframe.hw.cpu import CPU
-from benchframe.hw.machine import Machine
 from benchframe.hw.topology import PAGEBLOCK_ORDER
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.boot import (
     SECTION_SHIFT,
     MemoryLayout,
@@ -31,7 +29,7 @@ from benchframe.mm.page import (
     gfp_migratetype,
 )
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
-from benchframe.mm.pcp import PcpList, PcpOps, PerCpuPages
+from benchframe.mm.pcp import PcpOps, PerCpuPages, TailList
 from benchframe.mm.zone import (
     ALLOC_HARDER,
     ALLOC_HIGH,
@@ -40,6 +38,11 @@ from benchframe.mm.zone import (
     ALLOC_WMARK_MIN,
     Zone,
 )
+
+if TYPE_CHECKING:
+    from benchframe.hw.cpu import CPU
+    from benchframe.hw.machine import Machine
+    from benchframe.kconfig import KernelConfig
 
 
 @dataclass(slots=True)
@@ -100,7 +103,8 @@ class Kernel:
         self._c_stats = c.zone_statistics
         self._c_prep = c.prep_new_page
         self._c_zero = c.clear_page
-        self._c_free_prepare = c.free_unref_page_body - c.rmqueue_pcplist_page
+        #: free_pages_prepare() + get_pfnblock_migratetype(): free_unref_page() before the pcp is protected
+        self.free_prepare_cost = c.free_unref_page_body - c.rmqueue_pcplist_page
         self._c_buddy_page = c.buddy_page
 
     # -- bookkeeping ---------------------------------------------------------------------------------
@@ -133,7 +137,7 @@ class Kernel:
         return self._c_buddy_page + self.remote_extra[cpu.node][zone.node]
 
     # -- buddy <-> pcp -------------------------------------------------------------------------------
-    def rmqueue_bulk(self, cpu: CPU, zone: Zone, order: int, count: int, lst: PcpList, mt: int,
+    def rmqueue_bulk(self, cpu: CPU, zone: Zone, order: int, count: int, lst: TailList, mt: int,
                      alloc_flags: int) -> int:
         """``rmqueue_bulk()`` (5.13): under ``zone->lock``, move up to ``count`` blocks from the buddy lists to
         the tail of a pcp list; ``NR_FREE_PAGES`` is adjusted once."""
@@ -265,7 +269,7 @@ class Kernel:
             self.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]} "
                            f"(CPU{cpu.id}, {cpu.context})")
             return
-        cpu.charge(self._c_free_prepare)
+        cpu.charge(self.free_prepare_cost)
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]  # page_zone(page)
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         ops = self.pcp_ops

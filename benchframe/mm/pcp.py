@@ -9,14 +9,22 @@ are ``list_head``s. A design overrides only what its kernel patch changed.
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
-from benchframe.hw.cpu import CPU
 from benchframe.mm.page import MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from benchframe.hw.cpu import CPU
     from benchframe.mm.page_alloc import Kernel
     from benchframe.mm.zone import Zone
+
+
+class TailList(Protocol):
+    """What ``rmqueue_bulk()`` fills: a list it can add pages to the tail of."""
+
+    def add_tail(self, page: int) -> None: ...
 
 
 def zone_batchsize(managed_pages: int, page_size: int = 4096) -> int:
@@ -53,7 +61,7 @@ class PcpList:
     def __len__(self) -> int:
         return len(self.q)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self.q)
 
     def del_first(self, cpu: CPU, cost: int) -> int:
@@ -102,13 +110,13 @@ class PerCpuPages:
 
     __slots__ = ("cpu", "zone", "count", "high", "batch", "lists")
 
-    def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list):
+    def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list[Any]):
         self.cpu = cpu
         self.zone = zone
         self.count = 0
         self.batch = batch
         self.high = high
-        self.lists = lists
+        self.lists = lists  # one list_class of the design's PcpOps per pcp migrate type (PcpList, Llist, ...)
 
 
 class PcpOps:
@@ -120,7 +128,7 @@ class PcpOps:
     """
 
     name = "irqsave"
-    list_class = PcpList
+    list_class: type[Any] = PcpList  # the list a pcp keeps per migrate type
     #: 6.0+ rmqueue(): when the pcp yields nothing, try the buddy lists directly (5.13 returns NULL)
     fallthrough_to_buddy = False
 
@@ -130,15 +138,15 @@ class PcpOps:
         self.c_take = costs.rmqueue_pcplist_page
         self.c_commit = costs.rmqueue_pcplist_page  # list_add + count++ mirrors list_del + count-- (INFERRED)
 
-    def new_list(self, cpu: int, zone: Zone, mt: int):
+    def new_list(self, cpu: int, zone: Zone, mt: int) -> Any:
         return self.list_class(self.k, f"pcp[cpu{cpu}][{zone.name}][mt{mt}]")
 
     # -- protection ----------------------------------------------------------------------------------
-    def lock(self, cpu: CPU, pcp: PerCpuPages | None = None):
-        """5.13: ``local_irq_save(flags)``."""
+    def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
+        """5.13: ``local_irq_save(flags)``; the token ``unlock`` gets back (``None``: not taken)."""
         return cpu.local_irq_save()
 
-    def unlock(self, cpu: CPU, token, pcp: PerCpuPages | None = None) -> None:
+    def unlock(self, cpu: CPU, token: Any, pcp: PerCpuPages | None = None) -> None:
         cpu.local_irq_restore(token)
 
     # -- taking and returning pages ------------------------------------------------------------------
@@ -152,7 +160,7 @@ class PcpOps:
             pcp.count += got  # C: the call, then one add to pcp->count (not a load held across the call)
             if not lst:
                 return None
-        page = lst.del_first(cpu, self.c_take)
+        page: int = lst.del_first(cpu, self.c_take)
         pcp.count -= 1
         state = k.mem.state
         if state[page] != PAGE_PCP:  # check_new_pcp(): only a corrupted list gets here

@@ -9,9 +9,8 @@ Methods carry the kernel function names without their leading underscores (`rmqu
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from benchframe.hw.cpu import CPU
-from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import MAX_ORDER, PAGEBLOCK_ORDER
 from benchframe.mm.page import (
     FALLBACKS,
@@ -21,6 +20,14 @@ from benchframe.mm.page import (
     PAGE_TAIL,
     MemMap,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from benchframe.hw.costs import CostModel
+    from benchframe.hw.cpu import CPU
+    from benchframe.hw.locks import SpinLock
+    from benchframe.mm.pcp import PerCpuPages
 
 # alloc_flags (mm/internal.h, 5.13)
 ALLOC_WMARK_MIN = 0x00
@@ -37,7 +44,7 @@ class Zone:
     item is the list head (``list_add`` appends, ``list_first_entry`` takes the last)."""
 
     def __init__(self, name: str, node: int, zone_idx: int, start_pfn: int, pages: int, mem: MemMap,
-                 lock: SpinLock, costs):
+                 lock: SpinLock, costs: CostModel):
         self.name = name
         self.node = node
         self.zone_idx = zone_idx
@@ -51,7 +58,7 @@ class Zone:
         self.nr_free = [0] * MAX_ORDER  # free_area[order].nr_free
         self.nr_free_pages = 0  # vm_stat[NR_FREE_PAGES]
         self.watermark = [0, 0, 0]  # _watermark[WMARK_MIN/LOW/HIGH]
-        self.pcp: list = []  # per_cpu_pageset, indexed by CPU id (filled by the kernel)
+        self.pcp: list[PerCpuPages] = []  # per_cpu_pageset, indexed by CPU id (filled at boot)
         self._split = costs.buddy_split_step
         self._merge = costs.buddy_merge_step
         self.fallback_steals = 0
@@ -179,7 +186,7 @@ class Zone:
             return True
         return any(self.nr_free[o] for o in range(order, MAX_ORDER))
 
-    def free_blocks(self):
+    def free_blocks(self) -> Iterator[tuple[int, int, int]]:
         """Every free block as (pfn, order, migratetype) — for invariant checks."""
         for order in range(MAX_ORDER):
             for mt in range(MIGRATE_TYPES):

@@ -10,16 +10,18 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import __version__
-from benchframe.explore import ExploreResult
 from benchframe.io import git_commit
 from benchframe.metrics import METRICS, metric_better
-from benchframe.plugins import Registry
 from benchframe.report.plots import plot_all
-from benchframe.report.studies import Study
 from benchframe.report.tables import Table, compare_table, render, render_csv
+
+if TYPE_CHECKING:
+    from benchframe.explore import ExploreResult
+    from benchframe.plugins import Registry
+    from benchframe.report.studies import Study
 
 
 def report_header(profile: str, config: list[str], seeds: list[int], command: str) -> list[tuple[str, str]]:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from itertools import product
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from benchframe import BenchframeError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Series = dict[str, list[tuple[str, int, float | None]]]
 

@@ -6,8 +6,10 @@ temporary file and renamed, so a failed or interrupted save leaves no partial fi
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DESIGN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf")
@@ -56,29 +58,11 @@ def _mean_by(runs: list[dict[str, Any]], workload: str, metric: str, x: str,
 
 
 def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> list[str]:
+    """Every plot the runs have data for, written into ``out_dir``; the paths written."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    styles = design_styles(designs)
-    markers = {d: DESIGN_MARKERS[i % len(DESIGN_MARKERS)] for i, d in enumerate(designs)}
-    written = []
-
-    def save(fig: Any, name: str) -> None:
-        """Render to a temporary file, then rename: a failed or interrupted save leaves no partial PNG."""
-        path = out_dir / name
-        tmp = out_dir / f".{name}.tmp.png"
-        try:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        finally:
-            plt.close(fig)
-        written.append(str(path))
-
+    plotter = _Plotter(designs, out_dir)
     for metric, name, ylabel, title, logy in (
         ("alloc_free_cycles_per_page", "cost_per_page_vs_bulk.png", "alloc+free cost per page (cycles)",
          "page_bench04: cost per page vs bulk size", False),
@@ -86,15 +70,59 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> l
          "page_bench04: longest IRQs-disabled window vs bulk size", True),
     ):
         series = _mean_by(runs, "page_bench04", metric, "bulk")
-        if not series:
-            continue
-        fig, ax = plt.subplots(figsize=(7.5, 4.5))
+        if series:
+            plotter.vs_bulk(series, name, ylabel, title, logy)
+    # interrupt latency CDF per design at bulk=64 (irq_latency), both kernels if present
+    for rt, name in ((False, "irq_latency_cdf.png"), (True, "irq_latency_cdf_rt.png")):
+        per: dict[str, list[int]] = {}
+        for r in runs:
+            if r["workload"] != "irq_latency" or r["params"].get("bulk") != 64:
+                continue
+            if ("PREEMPT_RT" in r.get("config", [])) != rt:
+                continue
+            per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
+        if per:
+            plotter.latency_cdf({d: sorted(v) for d, v in per.items() if v}, name, rt)
+    return plotter.written
+
+
+class _Plotter:
+    """The plots of one report: each design's style, and where they were written."""
+
+    def __init__(self, designs: list[str], out_dir: Path):
+        import matplotlib.pyplot as plt
+
+        self.plt = plt
+        self.designs = designs
+        self.out_dir = out_dir
+        self.styles = design_styles(designs)
+        self.markers = {d: DESIGN_MARKERS[i % len(DESIGN_MARKERS)] for i, d in enumerate(designs)}
+        self.written: list[str] = []
+
+    def save(self, fig: Any, name: str) -> None:
+        """Render to a temporary file, then rename: a failed or interrupted save leaves no partial PNG."""
+        path = self.out_dir / name
+        tmp = self.out_dir / f".{name}.tmp.png"
+        try:
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            self.plt.close(fig)
+        self.written.append(str(path))
+
+    def vs_bulk(self, series: dict[str, list[tuple[Any, float]]], name: str, ylabel: str, title: str,
+                logy: bool) -> None:
+        designs = self.designs
+        fig, ax = self.plt.subplots(figsize=(7.5, 4.5))
         labels = legend_labels(series, designs)
         for d in designs:
             if d in series:
                 xs, ys = zip(*series[d])
-                ax.plot(xs, ys, marker=markers[d], markersize=max(4.0, 8.0 - 0.6 * designs.index(d)),
-                        label=labels[d], **styles[d])
+                ax.plot(xs, ys, marker=self.markers[d], markersize=max(4.0, 8.0 - 0.6 * designs.index(d)),
+                        label=labels[d], **self.styles[d])
         ax.set_xscale("log", base=2)
         xs_all = sorted({x for pts in series.values() for x, _ in pts})
         ax.set_xticks(xs_all, [str(x) for x in xs_all])
@@ -106,27 +134,17 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> l
         ax.set_title(title)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        save(fig, name)
-    # interrupt latency CDF per design at bulk=64 (irq_latency), both kernels if present
-    for rt, name in ((False, "irq_latency_cdf.png"), (True, "irq_latency_cdf_rt.png")):
-        per: dict[str, list[int]] = {}
-        for r in runs:
-            if r["workload"] != "irq_latency" or r["params"].get("bulk") != 64:
-                continue
-            if ("PREEMPT_RT" in r.get("config", [])) != rt:
-                continue
-            per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
-        if not per:
-            continue
-        fig, ax = plt.subplots(figsize=(7.5, 4.5))
-        per = {d: sorted(v) for d, v in per.items() if v}
-        labels = legend_labels(per, designs)
-        for d in designs:
+        self.save(fig, name)
+
+    def latency_cdf(self, per: dict[str, list[int]], name: str, rt: bool) -> None:
+        fig, ax = self.plt.subplots(figsize=(7.5, 4.5))
+        labels = legend_labels(per, self.designs)
+        for d in self.designs:
             vals = per.get(d)
             if not vals:
                 continue
             ys = [(i + 1) / len(vals) for i in range(len(vals))]
-            ax.step(vals, ys, where="post", label=labels[d], **styles[d])
+            ax.step(vals, ys, where="post", label=labels[d], **self.styles[d])
         ax.set_xscale("symlog", linthresh=10)
         ax.set_xlim(left=0)
         ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale above 10)")
@@ -134,5 +152,4 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> l
         ax.set_title("irq_latency, bulk=64" + (", PREEMPT_RT" if rt else "") + ": interrupt latency CDF")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        save(fig, name)
-    return written
+        self.save(fig, name)

@@ -6,12 +6,15 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scipy import stats as scipy_stats
 
 from benchframe.metrics import HIGHER
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SIGNIFICANCE = 0.05
 

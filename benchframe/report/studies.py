@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from benchframe.plugins import Registry
 from benchframe.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from benchframe.plugins import Registry
 
 BULKS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
@@ -77,8 +79,7 @@ def select_studies(reg: Registry, workloads: list[str] | None) -> tuple[list[Stu
         if study.workload not in reg.workloads:
             notes.append(f"study {study.key} skipped: workload {study.workload} is not registered")
             continue
-        w = reg.workloads[study.workload]
-        if not w.standard and not workloads:
+        if not reg.workloads[study.workload].standard and not workloads:
             continue
         chosen.append(study)
     if workloads:  # a workload without a built-in study is run at its defaults

@@ -12,11 +12,15 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.run.runner import PluginRunError, run_one
-from benchframe.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from benchframe.run.spec import RunSpec
 
 EXECUTORS = ("process", "serial", "dask")
 _SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")
@@ -133,7 +137,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
 
 
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
-              scheduler: str | None = None, progress: Callable[[int], None] | None = None,
+              scheduler: str | None = None, progress: Callable[[int], object] | None = None,
               on_result: Callable[[int, dict | str], None] | None = None) -> list[dict | str]:
     """Run every cell; results in spec order whatever the executor.
 

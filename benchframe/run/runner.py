@@ -6,8 +6,7 @@ checks the invariants (the kernel's and the design's own) and computes the metri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
@@ -16,8 +15,12 @@ from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
 from benchframe.plugins import PluginHookError, Registry, get_registry
 from benchframe.records import Design, RunResult, Workload
-from benchframe.run.spec import RunSpec
 from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.run.spec import RunSpec
 
 #: raw samples kept per run for distribution plots (evenly spaced order statistics beyond this)
 MAX_SAMPLES = 1000

@@ -26,14 +26,18 @@ import json
 import tomllib
 from itertools import product
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.io import dumps, read_text, write_atomic
 from benchframe.kconfig import KernelConfig
-from benchframe.plugins import Registry
 from benchframe.run.executors import check_executor, iter_results
 from benchframe.run.spec import RunSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from benchframe.plugins import Registry
 
 MANIFEST = "manifest.json"
 SCALARS = (int, float, str, bool)
@@ -56,6 +60,17 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     bad_keys = set(head) - {"designs", "seeds", "profile", "config", "output", "name"}
     if bad_keys:
         raise BenchframeError(f"{path}: unknown key(s) in [sweep]: {', '.join(sorted(bad_keys))}")
+    spec = _sweep_table(path, head, reg)
+    spec["workloads"] = _grids(path, data.get("workloads"), reg)
+    output = head.get("output")
+    if output is not None and not isinstance(output, str):
+        raise BenchframeError(f"{path}: [sweep] output must be a string")
+    spec["output"] = output
+    return spec
+
+
+def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, Any]:
+    """``[sweep]``: designs, seeds, profile and config, checked against the registry."""
     designs = head.get("designs", list(reg.designs))
     if not isinstance(designs, list) or not designs or not all(isinstance(d, str) for d in designs):
         raise BenchframeError(f"{path}: [sweep] designs must be a non-empty list of names")
@@ -76,16 +91,19 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     config = head.get("config", [])
     if not isinstance(config, list) or not all(isinstance(c, str) for c in config):
         raise BenchframeError(f"{path}: [sweep] config must be a list of strings")
-    config = KernelConfig.parse(config).as_list()
-    workloads = data.get("workloads")
+    return {"designs": designs, "seeds": seeds, "profile": profile, "config": KernelConfig.parse(config).as_list()}
+
+
+def _grids(path: Path, workloads: object, reg: Registry) -> dict[str, dict[str, list[Any]]]:
+    """``[workloads.NAME]`` tables: parameter -> values, each value checked by the workload."""
     if not isinstance(workloads, dict) or not workloads:
         raise BenchframeError(f"{path}: needs at least one [workloads.NAME] table")
-    grids: dict[str, dict[str, list]] = {}
+    grids: dict[str, dict[str, list[Any]]] = {}
     for name, grid in workloads.items():
         w = reg.workload(name)
         if not isinstance(grid, dict):
             raise BenchframeError(f"{path}: [workloads.{name}] must be a table of parameter = [values]")
-        clean: dict[str, list] = {}
+        clean: dict[str, list[Any]] = {}
         for key, values in grid.items():
             if isinstance(values, SCALARS):
                 values = [values]
@@ -95,11 +113,7 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
                 w.resolve_params({key: v})
             clean[key] = values
         grids[name] = clean
-    output = head.get("output")
-    if output is not None and not isinstance(output, str):
-        raise BenchframeError(f"{path}: [sweep] output must be a string")
-    return {"designs": designs, "seeds": seeds, "profile": profile, "config": config, "workloads": grids,
-            "output": output}
+    return grids
 
 
 def cells(spec: dict[str, Any], plugins: tuple[str, ...] = ()) -> list[RunSpec]:
@@ -124,7 +138,7 @@ def cell_key(cell: RunSpec) -> str:
 
 def existing_cells(out: Path) -> set[str]:
     """Keys of finished cells; a corrupted cell file is an error (delete it to re-run that cell)."""
-    done = set()
+    done: set[str] = set()
     folder = out / "cells"
     if not folder.is_dir():
         return done
@@ -165,10 +179,8 @@ def load_sweep_results(out: str | Path) -> list[dict[str, Any]]:
     return [doc for _, _, doc in sorted(runs, key=lambda t: (t[0], t[1]))]
 
 
-def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, executor: str,
-              scheduler: str | None, plugins: tuple[str, ...] = (), progress=None) -> tuple[int, int, list[str]]:
-    """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors)."""
-    manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
+def _check_manifest(out: Path, manifest: dict[str, Any], resume: bool) -> None:
+    """``out`` may receive this sweep: empty or new, or (with ``resume``) the same sweep's directory."""
     mpath = out / MANIFEST
     if mpath.exists():
         try:
@@ -181,6 +193,15 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
             raise BenchframeError(f"{out}: the sweep there was started from a different spec; refusing to mix")
     elif resume and out.exists() and any(p.name != "cells" or any(p.iterdir()) for p in out.iterdir()):
         raise BenchframeError(f"{out}: no {MANIFEST}; not a sweep directory")
+
+
+def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, executor: str,
+              scheduler: str | None, plugins: tuple[str, ...] = (),
+              progress: Callable[[int], object] | None = None) -> tuple[int, int, list[str]]:
+    """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors)."""
+    manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
+    mpath = out / MANIFEST
+    _check_manifest(out, manifest, resume)
     check_executor(jobs, executor, scheduler)
     created = [d for d in (out, out / "cells") if not d.exists()]
     try:

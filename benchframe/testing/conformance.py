@@ -113,158 +113,167 @@ class Kit:
         assert not problems, "\n".join(problems[:5])
 
 
-def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = (), plugins: tuple[str, ...] = ()):
-    """A pytest test class running the benchframe design contract against ``design_spec`` (``None``: against
-    each design named by ``--benchframe-design``)."""
+class ConformanceSuite:
+    """The design contract as pytest tests; ``conformance_suite()`` makes a subclass per design."""
 
-    class ConformanceSuite:
-        spec = design_spec
-        _benchframe_from_option = design_spec is None
+    spec: str | None = None
+    kernel_config: tuple[str, ...] = ()
+    extra_plugins: tuple[str, ...] = ()
+    _benchframe_from_option = False
 
-        @pytest.fixture(autouse=True)
-        def _benchframe_spec(self, request):
-            if hasattr(request, "param"):
-                self.spec = request.param
-            elif self.spec is None:
-                pytest.skip("no design: conformance_suite() without a name needs --benchframe-design NAME")
+    @pytest.fixture(autouse=True)
+    def _benchframe_spec(self, request: pytest.FixtureRequest) -> None:
+        if hasattr(request, "param"):
+            self.spec = request.param
+        elif self.spec is None:
+            pytest.skip("no design: conformance_suite() without a name needs --benchframe-design NAME")
 
-        def harness(self, **kw) -> Kit:
-            return Kit(self.spec, config=config, plugins=plugins, **kw)
+    def harness(self, **kw: int) -> Kit:
+        assert self.spec is not None
+        return Kit(self.spec, config=self.kernel_config, plugins=self.extra_plugins, **kw)
 
-        # -- return values -------------------------------------------------------------------------------
-        def test_bulk_returns_what_it_allocated(self):
+    # -- return values -------------------------------------------------------------------------------
+    def test_bulk_returns_what_it_allocated(self):
+        h = self.harness()
+        for n in (2, 3, 8, 17, 64):
+            got, new = h.alloc(n)
+            assert got == n == len(new), f"asked {n}, returned {got}, got {len(new)} pages"
+        h.check()
+
+    def test_zero_and_negative_requests_allocate_nothing(self):
+        h = self.harness()
+        free_before = h.k.nr_free_pages()
+        for n in (0, -1, -64):
+            got, new = h.alloc(n)
+            assert got == 0 and new == []
+        assert h.k.nr_free_pages() == free_before and h.k.stat.pages_allocated == 0
+        h.check()
+
+    def test_array_semantics(self):
+        h = self.harness()
+        if h.shape != ARRAY:
+            pytest.skip("list-shaped design")
+        # holes in the middle are filled, populated slots kept and counted
+        arr: list = [None] * 10
+        assert h.call(10, page_array=arr) == 10
+        kept = {i: arr[i] for i in (0, 3, 4, 9)}
+        holes = [i for i in range(10) if i not in kept]
+        h.free([arr[i] for i in holes])
+        for i in holes:
+            arr[i] = None
+        assert h.call(10, page_array=arr) == 10
+        assert all(arr[i] == p for i, p in kept.items()), "a populated slot was overwritten"
+        # a fully populated array returns its size (ff4b2b4014cb), allocating nothing
+        allocated = h.k.stat.pages_allocated
+        assert h.call(10, page_array=arr) == 10
+        assert h.k.stat.pages_allocated == allocated
+        # nr_pages is the array size: slots past it are never touched
+        big: list = [None] * 8
+        assert h.call(5, page_array=big) == 5
+        assert big[5:] == [None, None, None]
+        h.check()
+
+    def test_list_semantics(self):
+        h = self.harness()
+        if h.shape != LIST:
+            pytest.skip("array-shaped design")
+        lst: list[int] = []
+        assert h.call(12, page_list=lst) == 12 and len(lst) == 12
+        # a non-empty list: the pages on it stay, new ones are appended and counted — or a clear refusal
+        lst = [h.alloc(2)[1][0]]
+        before = list(lst)
+        free_before = h.k.nr_free_pages()
+        try:
+            got = h.call(4, page_list=lst)
+        except BenchframeError:
+            assert lst == before and h.k.nr_free_pages() == free_before, "refused, but allocated anyway"
+        else:
+            assert lst[:1] == before and got == len(lst) - 1 == 4, f"non-empty list: returned {got}, {lst}"
+        h.check()
+
+    # -- fallbacks and partial success -----------------------------------------------------------------
+    def test_one_page_takes_the_single_page_path(self):
+        h = self.harness()
+        got, _ = h.alloc(1)
+        assert got == 1 and h.k.stat.fallbacks >= 1 or h.design.name == "single"
+        if h.shape == ARRAY:
+            # only the *leading* populated slots are counted before the "one page left" test (5.13)
+            arr = [h.alloc(1)[1][0] for _ in range(3)] + [None]
+            before = h.k.stat.fallbacks
+            assert h.call(4, page_array=arr) == 4
+            assert h.k.stat.fallbacks == before + 1 or h.design.name == "single"
+        h.check()
+
+    def test_page_owner_forces_single_pages(self):
+        assert self.spec is not None
+        h = Kit(self.spec, config=(*self.kernel_config, "PAGE_OWNER"), plugins=self.extra_plugins)
+        got, new = h.alloc(8)
+        assert got == len(new) >= 1
+        assert h.k.stat.fallbacks >= 1 or h.design.name == "single"
+        h.check()
+
+    def test_partial_success_near_exhaustion(self):
+        h = self.harness(pages=1024)
+        total = []
+        for _ in range(200):
+            got, new = h.alloc(64)
+            assert got == len(new)
+            total += new
+            if got < 64:
+                assert got > 0 or h.k.nr_free_pages() == 0, "pages left, but a bulk call returned none"
+                break
+        else:
+            raise AssertionError("1024 pages never ran out")
+        assert 0 < len(total) <= 1024
+        while True:  # keep asking: a page that can be had must be returned
+            got, new = h.alloc(64)
+            if not got:
+                break
+            total += new
+        assert h.k.nr_free_pages() <= max(z.watermark[0] for z in h.k.zones) + 64
+        h.check()
+
+    # -- random sequences --------------------------------------------------------------------------------
+    def test_random_sequences_conserve_pages(self):
+        from hypothesis import given, settings
+        from hypothesis import strategies as st
+
+        @settings(max_examples=25, deadline=None, derandomize=True)
+        @given(st.lists(st.tuples(st.sampled_from(["alloc", "free", "free_bulk", "holes"]),
+                                  st.integers(0, 80), st.integers(0, 10_000)), min_size=1, max_size=25))
+        def run(ops):
             h = self.harness()
-            for n in (2, 3, 8, 17, 64):
-                got, new = h.alloc(n)
-                assert got == n == len(new), f"asked {n}, returned {got}, got {len(new)} pages"
-            h.check()
-
-        def test_zero_and_negative_requests_allocate_nothing(self):
-            h = self.harness()
-            free_before = h.k.nr_free_pages()
-            for n in (0, -1, -64):
-                got, new = h.alloc(n)
-                assert got == 0 and new == []
-            assert h.k.nr_free_pages() == free_before and h.k.stat.pages_allocated == 0
-            h.check()
-
-        def test_array_semantics(self):
-            h = self.harness()
-            if h.shape != ARRAY:
-                pytest.skip("list-shaped design")
-            # holes in the middle are filled, populated slots kept and counted
-            arr: list = [None] * 10
-            assert h.call(10, page_array=arr) == 10
-            kept = {i: arr[i] for i in (0, 3, 4, 9)}
-            holes = [i for i in range(10) if i not in kept]
-            h.free([arr[i] for i in holes])
-            for i in holes:
-                arr[i] = None
-            assert h.call(10, page_array=arr) == 10
-            assert all(arr[i] == p for i, p in kept.items()), "a populated slot was overwritten"
-            # a fully populated array returns its size (ff4b2b4014cb), allocating nothing
-            allocated = h.k.stat.pages_allocated
-            assert h.call(10, page_array=arr) == 10
-            assert h.k.stat.pages_allocated == allocated
-            # nr_pages is the array size: slots past it are never touched
-            big: list = [None] * 8
-            assert h.call(5, page_array=big) == 5
-            assert big[5:] == [None, None, None]
-            h.check()
-
-        def test_list_semantics(self):
-            h = self.harness()
-            if h.shape != LIST:
-                pytest.skip("array-shaped design")
-            lst: list[int] = []
-            assert h.call(12, page_list=lst) == 12 and len(lst) == 12
-            # a non-empty list: the pages on it stay, new ones are appended and counted — or a clear refusal
-            lst = [h.alloc(2)[1][0]]
-            before = list(lst)
-            free_before = h.k.nr_free_pages()
-            try:
-                got = h.call(4, page_list=lst)
-            except BenchframeError:
-                assert lst == before and h.k.nr_free_pages() == free_before, "refused, but allocated anyway"
-            else:
-                assert lst[:1] == before and got == len(lst) - 1 == 4, f"non-empty list: returned {got}, {lst}"
-            h.check()
-
-        # -- fallbacks and partial success -----------------------------------------------------------------
-        def test_one_page_takes_the_single_page_path(self):
-            h = self.harness()
-            got, _ = h.alloc(1)
-            assert got == 1 and h.k.stat.fallbacks >= 1 or h.design.name == "single"
-            if h.shape == ARRAY:
-                # only the *leading* populated slots are counted before the "one page left" test (5.13)
-                arr = [h.alloc(1)[1][0] for _ in range(3)] + [None]
-                before = h.k.stat.fallbacks
-                assert h.call(4, page_array=arr) == 4
-                assert h.k.stat.fallbacks == before + 1 or h.design.name == "single"
-            h.check()
-
-        def test_page_owner_forces_single_pages(self):
-            h = Kit(self.spec, config=tuple(config) + ("PAGE_OWNER",), plugins=plugins)
-            got, new = h.alloc(8)
-            assert got == len(new) >= 1
-            assert h.k.stat.fallbacks >= 1 or h.design.name == "single"
-            h.check()
-
-        def test_partial_success_near_exhaustion(self):
-            h = self.harness(pages=1024)
-            total = []
-            for _ in range(200):
-                got, new = h.alloc(64)
-                assert got == len(new)
-                total += new
-                if got < 64:
-                    assert got > 0 or h.k.nr_free_pages() == 0, "pages left, but a bulk call returned none"
-                    break
-            else:
-                raise AssertionError("1024 pages never ran out")
-            assert 0 < len(total) <= 1024
-            while True:  # keep asking: a page that can be had must be returned
-                got, new = h.alloc(64)
-                if not got:
-                    break
-                total += new
-            assert h.k.nr_free_pages() <= max(z.watermark[0] for z in h.k.zones) + 64
-            h.check()
-
-        # -- random sequences --------------------------------------------------------------------------------
-        def test_random_sequences_conserve_pages(self):
-            from hypothesis import given, settings
-            from hypothesis import strategies as st
-
-            @settings(max_examples=25, deadline=None, derandomize=True)
-            @given(st.lists(st.tuples(st.sampled_from(["alloc", "free", "free_bulk", "holes"]),
-                                      st.integers(0, 80), st.integers(0, 10_000)), min_size=1, max_size=25))
-            def run(ops):
-                h = self.harness()
-                for op, n, seed in ops:
-                    rng = random.Random(seed)
-                    if op == "alloc":
-                        got, new = h.alloc(n)
-                        assert got == len(new) <= max(n, 0)
-                    elif op == "holes" and h.shape == ARRAY and n:
-                        arr: list = [None] * n
-                        pre = [p for p in rng.sample(sorted(h.held), min(len(h.held), n // 2))]
-                        slots = rng.sample(range(n), len(pre))
-                        for slot, page in zip(slots, pre):
-                            arr[slot] = page
-                        got = h.call(n, page_array=arr)
-                        assert all(arr[s] == p for s, p in zip(slots, pre))
-                        new = [arr[i] for i in range(n) if i not in slots and arr[i] is not None]
-                        assert got == len(pre) + len(new) or got < n
-                    elif h.held:
-                        pages = rng.sample(sorted(h.held), min(len(h.held), max(n, 1)))
-                        h.free(pages, bulk=(op == "free_bulk"))
-                    h.check()
-                h.free(sorted(h.held))
+            for op, n, seed in ops:
+                rng = random.Random(seed)
+                if op == "alloc":
+                    got, new = h.alloc(n)
+                    assert got == len(new) <= max(n, 0)
+                elif op == "holes" and h.shape == ARRAY and n:
+                    arr: list = [None] * n
+                    pre = [p for p in rng.sample(sorted(h.held), min(len(h.held), n // 2))]
+                    slots = rng.sample(range(n), len(pre))
+                    for slot, page in zip(slots, pre):
+                        arr[slot] = page
+                    got = h.call(n, page_array=arr)
+                    assert all(arr[s] == p for s, p in zip(slots, pre))
+                    new = [arr[i] for i in range(n) if i not in slots and arr[i] is not None]
+                    assert got == len(pre) + len(new) or got < n
+                elif h.held:
+                    pages = rng.sample(sorted(h.held), min(len(h.held), max(n, 1)))
+                    h.free(pages, bulk=(op == "free_bulk"))
                 h.check()
+            h.free(sorted(h.held))
+            h.check()
 
-            run()
+        run()
 
+
+def conformance_suite(design_spec: str | None = None, config: tuple[str, ...] = (),
+                      plugins: tuple[str, ...] = ()) -> type[ConformanceSuite]:
+    """A pytest test class running the benchframe design contract against ``design_spec`` (``None``: against
+    each design named by ``--benchframe-design``) on a kernel with ``config``."""
     label = design_spec or "option"
-    ConformanceSuite.__name__ = f"Conformance_{label.replace(':', '_').replace('=', '_')}"
-    return ConformanceSuite
+    name = f"Conformance_{label.replace(':', '_').replace('=', '_')}"
+    return type(name, (ConformanceSuite,), {"spec": design_spec, "kernel_config": tuple(config),
+                                            "extra_plugins": tuple(plugins),
+                                            "_benchframe_from_option": design_spec is None})

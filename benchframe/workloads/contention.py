@@ -11,14 +11,17 @@ in simulated time; lock waits are simulated, not estimated.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe.api import Param, Workload
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.kconfig import KernelConfig
+    from benchframe.workloads.context import RunContext
 
 
 def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:

@@ -15,23 +15,26 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.hw.costs import CostModel
-from benchframe.hw.cpu import CPU
 from benchframe.hw.irq import Interrupts
 from benchframe.hw.machine import Machine
-from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, Measurement
 from benchframe.mm.bulk import ARRAY, LIST
 from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page import PAGE_ALLOCATED
 from benchframe.mm.page_alloc import Kernel
-from benchframe.plugins import Registry
-from benchframe.records import Design, Workload
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.hw.costs import CostModel
+    from benchframe.hw.cpu import CPU
+    from benchframe.hw.topology import Topology
+    from benchframe.kconfig import KernelConfig
+    from benchframe.plugins import Registry
+    from benchframe.records import Design, Workload
 
 
 class Harness:

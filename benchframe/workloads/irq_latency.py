@@ -9,10 +9,14 @@ that run as soon as the task is preemptible.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from benchframe.api import Param, Workload
 from benchframe.hw.irq import InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from benchframe.workloads.context import RunContext
 
 
 def run(ctx: RunContext) -> None:

@@ -13,10 +13,14 @@ far above a perf sampling rate) or other seeds find the windows sooner.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from benchframe.api import LIST, Param, Workload
 from benchframe.hw.irq import NMI_KIND, InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from benchframe.workloads.context import RunContext
 
 
 def run(ctx: RunContext) -> None:

@@ -12,15 +12,18 @@ price of remote memory is visible next to the allocation saving.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe.api import Param, Workload
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.bulk import BulkAllocator
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.kconfig import KernelConfig
+    from benchframe.workloads.context import RunContext
 
 
 def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:

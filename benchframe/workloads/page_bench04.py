@@ -8,15 +8,18 @@ steady state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.api import Param, Workload
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import parse_gfp
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.kconfig import KernelConfig
+    from benchframe.workloads.context import RunContext
 
 PARAMS = (
     Param("bulk", 64, "pages per bulk call", minimum=1),

@@ -17,18 +17,22 @@ reported.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe.api import Param, Workload
-from benchframe.hw.cpu import SOFTIRQ
+from benchframe.hw.cpu import CPU, SOFTIRQ
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.page import __GFP_NOWARN, GFP_ATOMIC
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.kconfig import KernelConfig
+    from benchframe.workloads.context import RunContext
 
 PP_ALLOC_CACHE_SIZE = 128
 PP_ALLOC_CACHE_REFILL = 64
+PP_GFP = GFP_ATOMIC | __GFP_NOWARN  # drivers' NAPI refill gfp (kernel-facts §7: UNCONFIRMED, typical)
 IDLE_QUANTUM = 500  # cycles the freeing CPU idles between looks at its queue
 
 
@@ -36,68 +40,87 @@ def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     return Topology.uma(cpus=2 if params["remote_free"] > 0 else 1)
 
 
-def run(ctx: RunContext) -> None:
-    p = ctx.params
-    gfp = GFP_ATOMIC | __GFP_NOWARN
-    refill = p["refill"]
-    rx = ctx.cpus[0]
-    caller = ctx.caller(rx)
-    remote = ctx.caller(ctx.cpus[1]) if len(ctx.cpus) > 1 else None
-    cache: list[int] = []  # pool->alloc.cache[0 .. count)
-    slots: list = [None] * refill
-    in_flight: deque[int] = deque()  # pages redirected, not yet freed
-    to_remote: deque[tuple[float, int]] = deque()  # (time handed over, page)
-    rng = ctx.rng
-    state = {"done": False, "alloc": 0}
+class PagePool:
+    """One page_pool: its ``alloc.cache`` filled by the NAPI poll on ``rx``, pages redirected and freed
+    ``free_delay`` packets later, a ``remote_free`` share of them on the TX-completion CPU."""
 
-    def napi_poll(cpu) -> None:
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        p = self.p = ctx.params
+        self.rx = ctx.cpus[0]
+        self.caller = ctx.caller(self.rx)
+        self.remote = ctx.caller(ctx.cpus[1]) if len(ctx.cpus) > 1 else None
+        self.cache: list[int] = []  # pool->alloc.cache[0 .. count)
+        self.slots: list[int | None] = [None] * p["refill"]
+        self.in_flight: deque[int] = deque()  # pages redirected, not yet freed
+        self.to_remote: deque[tuple[float, int]] = deque()  # (time handed over, page)
+        self.done = False
+        self.alloc_cycles = 0
+
+    def alloc_pages_slow(self, cpu: CPU) -> None:
+        """``__page_pool_alloc_pages_slow()`` (5.13): NULL the first ``refill`` slots, bulk-allocate into
+        them, keep what came back (the last page is returned first)."""
+        t0 = cpu.clock
+        refill = self.p["refill"]
+        slots = self.slots
+        for i in range(refill):  # memset(&pool->alloc.cache, 0, sizeof(void *) * bulk)
+            slots[i] = None
+        n = self.caller.alloc_array(PP_GFP, slots, refill)
+        self.cache.extend(reversed([pg for pg in slots[:n] if pg is not None]))
+        self.alloc_cycles += cpu.clock - t0
+
+    def redirect(self, cpu: CPU, page: int) -> None:
+        """The packet's page goes out; the one sent ``free_delay`` packets ago completes and is freed."""
+        self.in_flight.append(page)
+        if len(self.in_flight) > self.p["free_delay"]:
+            done = self.in_flight.popleft()
+            if self.remote is not None and self.ctx.rng.random() < self.p["remote_free"]:
+                self.ctx.machine.sync(cpu)
+                self.to_remote.append((cpu.clock, done))
+            else:
+                self.caller.free(done)
+
+    def napi_poll(self, cpu: CPU) -> None:
+        p = self.p
         saved = cpu.context
         cpu.context = SOFTIRQ
         for packet in range(p["warmup"] + p["packets"]):
             if packet == p["warmup"]:
-                ctx.reset_measurement()
-                state["alloc"] = 0
-            if not cache:
-                t0 = cpu.clock
-                for i in range(refill):  # memset(&pool->alloc.cache, 0, sizeof(void *) * bulk)
-                    slots[i] = None
-                n = caller.alloc_array(gfp, slots, refill)
-                cache.extend(reversed([pg for pg in slots[:n] if pg is not None]))
-                state["alloc"] += cpu.clock - t0
-                if not cache:
+                self.ctx.reset_measurement()
+                self.alloc_cycles = 0
+            if not self.cache:
+                self.alloc_pages_slow(cpu)
+                if not self.cache:
                     continue  # allocation failure: drop the packet
-            page = cache.pop()  # pool->alloc.cache[--pool->alloc.count]
-            in_flight.append(page)
-            if len(in_flight) > p["free_delay"]:
-                done = in_flight.popleft()
-                if remote is not None and rng.random() < p["remote_free"]:
-                    ctx.machine.sync(cpu)
-                    to_remote.append((cpu.clock, done))
-                else:
-                    caller.free(done)
+            self.redirect(cpu, self.cache.pop())  # pool->alloc.cache[--pool->alloc.count]
         cpu.context = saved
-        for page in in_flight:
-            caller.free(page)
-        in_flight.clear()
-        state["done"] = True
+        for page in self.in_flight:
+            self.caller.free(page)
+        self.in_flight.clear()
+        self.done = True
 
-    def tx_completion(cpu) -> None:
+    def tx_completion(self, cpu: CPU) -> None:
+        remote = self.remote
+        assert remote is not None
         while True:
-            ctx.machine.sync(cpu)
-            while to_remote and to_remote[0][0] <= cpu.clock:
-                remote.free(to_remote.popleft()[1])
-            if state["done"] and not to_remote:
+            self.ctx.machine.sync(cpu)
+            while self.to_remote and self.to_remote[0][0] <= cpu.clock:
+                remote.free(self.to_remote.popleft()[1])
+            if self.done and not self.to_remote:
                 return
             cpu.charge(IDLE_QUANTUM)
 
-    if remote is None:
-        ctx.machine.run({rx: napi_poll})
+
+def run(ctx: RunContext) -> None:
+    p = ctx.params
+    pool = PagePool(ctx)
+    if pool.remote is None:
+        ctx.machine.run({pool.rx: pool.napi_poll})
     else:
-        ctx.machine.run({rx: napi_poll, ctx.cpus[1]: tx_completion})
-    for page in cache:  # page_pool_destroy(): return the cached pages
-        caller.free(page)
-    packets = p["packets"]
-    per_packet = state["alloc"] / packets
+        ctx.machine.run({pool.rx: pool.napi_poll, ctx.cpus[1]: pool.tx_completion})
+    for page in pool.cache:  # page_pool_destroy(): return the cached pages
+        pool.caller.free(page)
+    per_packet = pool.alloc_cycles / p["packets"]
     ctx.record("alloc_cycles_per_packet", round(per_packet, 3))
     ctx.record("packets_per_sec", round(ctx.costs.clock_ghz * 1e9 / (p["other_cycles"] + per_packet)))
     ctx.record("alloc_share_of_budget_pct", round(100.0 * per_packet / p["budget_cycles"], 3))

@@ -10,10 +10,16 @@ slots as before 5.13. The freeing of the consumed pages happens elsewhere and is
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from benchframe import BenchframeError
 from benchframe.api import Param, Workload
 from benchframe.mm.page import GFP_KERNEL
-from benchframe.workloads.context import RunContext
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from benchframe.workloads.context import RunContext
 
 STALLS = 16  # iterations without progress before the model gives up (the kernel would wait on)
 SLEEP_MS = 500  # schedule_timeout(msecs_to_jiffies(500))
@@ -57,6 +63,7 @@ def run(ctx: RunContext) -> None:
     retries = sleeps = 0
     total = 0
     for _ in range(p["calls"]):
+        released: Sequence[int]
         if p["pattern"] == "contiguous":
             start = rng.randrange(pages - p["holes"] + 1)
             released = range(start, start + p["holes"])
