@@ -13,7 +13,7 @@ from benchframe.cli.options import Progress, add_executor_options, add_plugin_op
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import dumps, result_document, write_atomic
 from benchframe.kconfig import KernelConfig
-from benchframe.plugins import Registry, get_registry
+from benchframe.plugins import get_registry
 from benchframe.report.document import Verdicts, render_report, report_header
 from benchframe.report.studies import build_specs, select_studies
 from benchframe.report.tables import EXTENSIONS, FORMATS
@@ -21,6 +21,8 @@ from benchframe.run.executors import run_specs
 
 if TYPE_CHECKING:
     import argparse
+
+    from benchframe.registry import Registry
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -26,10 +26,12 @@ from benchframe.explore.trace import Snapshot, changes, model_files, snapshot, w
 from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.kconfig import KernelConfig
-from benchframe.plugins import Registry, get_registry
+from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from benchframe.registry import Registry
 
 CONTEXTS = ("irq", "nmi")
 
@@ -117,27 +119,35 @@ class Interleaving:
     steps: list[str]
 
 
-def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Operation,
-                     handler: tuple[str, Callable[[Scenario], str]], context: str,
-                     inject_at: float) -> Interleaving:
-    """Run ``op`` on a fresh scenario, raising an interrupt running ``handler`` at charge point
-    ``inject_at`` (``math.inf``: never, to count the charge points)."""
-    name, warm_pcp, fn = op
-    hname, hfn = handler
-    s = Scenario(registry, spec, config, ExploreInterrupts)
-    s.warm(warm_pcp)
-    s.task_pages = s.alloc(4) if name.startswith("free") else []
-    steps = [f"task on CPU0: {name} ({s.design.shape} interface; {s.pcp_pages()} pages on the pcp list)"]
-    kind = NMI_KIND if context == "nmi" else IRQ
-    label = "NMI" if kind == NMI_KIND else "IRQ"
-    refused_before = s.kernel.stat.refused
-    files = model_files(s.design)
-    raised = {"clock": 0}
-    before: Snapshot = {}
+class _Injection:
+    """The interrupt raised into one run: where it lands, what its handler does, the steps it adds."""
 
-    def handler_body(cpu: CPU) -> None:
+    def __init__(self, s: Scenario, context: str, handler: tuple[str, Callable[[Scenario], str]],
+                 steps: list[str]):
+        self.s = s
+        self.context = context
+        self.kind = NMI_KIND if context == "nmi" else IRQ
+        self.hname, self.hfn = handler
+        self.steps = steps
+        self.files = model_files(s.design)
+        self.raised_at = 0
+        self.before: Snapshot = {}
+
+    def inject(self, cpu: CPU, point: int) -> None:
+        """At the chosen charge point: note where and what the task may have read, raise the interrupt."""
+        self.raised_at = cpu.clock
+        self.before = snapshot(self.s.kernel)
+        state = "IRQs on" if cpu.irqs_on else "IRQs off"
+        label = "NMI" if self.kind == NMI_KIND else "IRQ"
+        self.steps.append(f"charge point {point} (clock {cpu.clock}, {state}) in {where(self.files)}: "
+                          f"an {label} arrives")
+        self.s.machine.add_interrupt(cpu, InterruptSource.at(f"explore-{self.context}", [cpu.clock],
+                                                             self.handler, self.kind))
+
+    def handler(self, cpu: CPU) -> None:
+        s = self.s
         start = cpu.clock
-        late = start - raised["clock"] - s.costs.half("irq_entry_exit")[0]
+        late = start - self.raised_at - s.costs.half("irq_entry_exit")[0]
         who = "NMI" if cpu.context == NMI else "IRQ"
         if late <= 0:
             when = f"at once (clock {start})"
@@ -146,20 +156,25 @@ def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Op
                     f"runs when the task releases it (clock {start})")
         else:
             when = f"{late} cycles later, when IRQs are enabled again (clock {start})"
-        steps.append(f"{who} handler runs {when}: {hname}")  # what it tried, should it never return
-        steps[-1] = f"{who} handler runs {when}: {hfn(s)}"
-        changed = changes(before, snapshot(s.kernel))
+        self.steps.append(f"{who} handler runs {when}: {self.hname}")  # what it tried, should it never return
+        self.steps[-1] = f"{who} handler runs {when}: {self.hfn(s)}"
+        changed = changes(self.before, snapshot(s.kernel))
         if changed:
-            steps.append(f"what the handler changed under the interrupted task: {changed}")
+            self.steps.append(f"what the handler changed under the interrupted task: {changed}")
 
-    def inject(cpu: CPU, point: int) -> None:
-        raised["clock"] = cpu.clock
-        before.update(snapshot(s.kernel))
-        state = "IRQs on" if cpu.irqs_on else "IRQs off"
-        steps.append(f"charge point {point} (clock {cpu.clock}, {state}) in {where(files)}: an {label} arrives")
-        s.machine.add_interrupt(cpu, InterruptSource.at(f"explore-{context}", [cpu.clock], handler_body, kind))
 
-    injector = Injector(s.machine.irq, inject_at, inject)
+def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Operation,
+                     handler: tuple[str, Callable[[Scenario], str]], context: str,
+                     inject_at: float) -> Interleaving:
+    """Run ``op`` on a fresh scenario, raising an interrupt running ``handler`` at charge point
+    ``inject_at`` (``math.inf``: never, to count the charge points)."""
+    name, warm_pcp, fn = op
+    s = Scenario(registry, spec, config, ExploreInterrupts)
+    s.warm(warm_pcp)
+    s.task_pages = s.alloc(4) if name.startswith("free") else []
+    steps = [f"task on CPU0: {name} ({s.design.shape} interface; {s.pcp_pages()} pages on the pcp list)"]
+    refused_before = s.kernel.stat.refused
+    injector = Injector(s.machine.irq, inject_at, _Injection(s, context, handler, steps).inject)
     injector.start(s.cpu)
     failure = ""
     try:
@@ -178,7 +193,7 @@ def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Op
     s.machine.irq.charge_point = None
     problems = [failure] if failure else _most_telling(s.problems())
     if problems:
-        steps.insert(1, f"(handler script: {hname})")
+        steps.insert(1, f"(handler script: {handler[0]})")
         steps.append("invariant violated: " + problems[0])
     return Interleaving(s, injector.points, s.kernel.stat.refused - refused_before, problems, steps)
 

@@ -14,7 +14,7 @@ from benchframe.workloads.context import Harness
 if TYPE_CHECKING:
     from benchframe.hw.irq import Interrupts
     from benchframe.kconfig import KernelConfig
-    from benchframe.plugins import Registry
+    from benchframe.registry import Registry
 
 ZONE_PAGES = 65536  # small enough to check invariants after every interleaving, big enough for batch 15
 

@@ -20,7 +20,7 @@ from benchframe.report.tables import Table, compare_table, render, render_csv
 
 if TYPE_CHECKING:
     from benchframe.explore import ExploreResult
-    from benchframe.plugins import Registry
+    from benchframe.registry import Registry
     from benchframe.report.studies import Study
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe.run.spec import RunSpec
 
 if TYPE_CHECKING:
-    from benchframe.plugins import Registry
+    from benchframe.registry import Registry
 
 BULKS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 

@@ -13,8 +13,9 @@ from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
-from benchframe.plugins import PluginHookError, Registry, get_registry
+from benchframe.plugins import get_registry
 from benchframe.records import Design, RunResult, Workload
+from benchframe.registry import PluginHookError, Registry
 from benchframe.workloads.context import RunContext
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ from benchframe.run.spec import RunSpec
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from benchframe.plugins import Registry
+    from benchframe.registry import Registry
 
 MANIFEST = "manifest.json"
 SCALARS = (int, float, str, bool)

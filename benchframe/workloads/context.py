@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
     from benchframe.hw.topology import Topology
     from benchframe.kconfig import KernelConfig
-    from benchframe.plugins import Registry
     from benchframe.records import Design, Workload
+    from benchframe.registry import Registry
 
 
 class Harness:
