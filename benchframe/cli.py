@@ -17,6 +17,7 @@ from benchframe.metrics import METRICS
 from benchframe.output import dumps, result_document, write_atomic
 from benchframe.plugins import get_registry
 from benchframe.runner import RunSpec, parse_design_spec
+from benchframe.trace import cli as trace_cli
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -144,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--factor", type=float, default=1.1, help="flag changes beyond this factor (default 1.1)")
     p.add_argument("--benchmark", metavar="SUBSTRING", help="only benchmarks whose name contains this")
     _common(p)
+    trace_cli.add_parser(sub)
     return parser
 
 
@@ -289,7 +291,7 @@ def cmd_sweep(args) -> int:
 COMMANDS = {
     "compare": cmd_compare, "report": cmd_report, "history": cmd_history, "run": cmd_run, "list": cmd_list,
     "sweep": cmd_sweep, "explore": cmd_explore, "validate": cmd_validate, "plugins": cmd_plugins,
-    "new-plugin": cmd_new_plugin,
+    "new-plugin": cmd_new_plugin, "trace": trace_cli.run,
 }
 
 
