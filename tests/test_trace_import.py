@@ -309,6 +309,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
         "wrong format": (b"time,cpu,event\n1,2,alloc\n", "not perf script or ftrace text"),
         "truncated xz": (xz[: len(xz) // 2], "corrupt or truncated xz data"),
         "perf.data": (b"PERFILE2" + bytes(100), "perf script -i"),
+        "ftrace header only": (b"# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n", "no events"),
         "other events only": (b"bash 1 [000] 1.000001: sched:sched_switch: prev_comm=bash\n", "no page-allocation"),
         "bad first line": (b"hello\n" + text, "line 1: not a perf script event line"),
     }
@@ -334,6 +335,8 @@ def test_bad_trace_files_are_one_line_errors_exit_2_and_write_nothing(tmp_path, 
         assert list(out_dir.iterdir()) == [], name  # not even a temporary file
     assert main(["trace", "import", str(tmp_path / "missing.txt"), "-o", str(out_dir / "t")]) == 2
     assert "cannot read" in capsys.readouterr().err
+    assert main(["trace", "import", str(src), "-o", str(out_dir / "t")]) == 2
+    assert "is a directory" in capsys.readouterr().err
     assert main(["trace", "import", str(DATA / "handmade.perf.txt"), "-o", str(tmp_path / "no" / "t")]) == 2
     assert "does not exist" in capsys.readouterr().err
 

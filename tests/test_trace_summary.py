@@ -242,6 +242,19 @@ def test_summary_bad_arguments_and_files_are_one_line_errors(imported, tmp_path,
         assert main(["trace", "summary", str(path)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "not a trace imported by 'benchframe trace import'" in err
+    np.save(tmp_path / "lone.npy", np.arange(3))
+    assert main(["trace", "summary", str(tmp_path / "lone.npy")]) == 2
+    assert "not an .npz archive" in capsys.readouterr().err
     assert main(["trace", "summary", str(tmp_path / "missing.npz")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert not (tmp_path / "no").exists()
+
+
+def test_summary_of_a_trace_without_allocations(tmp_path, capsys):
+    text = tmp_path / "frees.txt"
+    text.write_text("bash 1 [000] 1.000001: kmem:mm_page_free: page=0x1 pfn=0x1 order=0\n")
+    assert main(["trace", "import", str(text), "-o", str(tmp_path / "f.npz")]) == 0
+    assert main(["trace", "summary", str(tmp_path / "f.npz"), "--plot", str(tmp_path / "f.png")]) == 0
+    out = capsys.readouterr().out
+    assert "no successful mm_page_alloc event" in out and "Order-0 runs of 2" not in out
+    assert (tmp_path / "f.png").is_file()

@@ -38,9 +38,10 @@ def sniff(lines: Iterator[tuple[int, str]]) -> tuple[str, Iterator[tuple[int, st
             return "ftrace", itertools.chain(seen, lines)
         if len(seen) >= SNIFF_LINES:
             break
-    if not any(line.strip() for _, line in seen):
-        raise BenchframeError("empty: no trace in it")
-    first = next((n, line) for n, line in seen if line.strip() and not line.startswith("#"))
+    content = [(n, line) for n, line in seen if line.strip() and not line.startswith("#")]
+    if not content:  # an empty file, or an ftrace header with no events under it
+        raise BenchframeError("empty: no events in it" if seen else "empty file")
+    first = content[0]
     raise BenchframeError(f"line {first[0]}: not perf script or ftrace text (no event line such as "
                           f"'comm pid [cpu] time: kmem:mm_page_alloc: ...' in the first {len(seen)} lines): "
                           f"{_excerpt(first[1])}")

@@ -1,4 +1,4 @@
-"""A trace file as a stream of numbered text lines: plain, gzip or xz, never read whole into memory.
+"""A trace file as a stream of numbered text lines: plain, gzip, xz (or bzip2), never read whole into memory.
 
 Compression is told from the file's magic bytes, not its name, so a ``.txt`` that is really xz still reads.
 Everything that can go wrong with the file itself (missing, binary, a ``perf.data`` not yet converted, corrupt

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 from array import array
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -95,7 +96,7 @@ class TraceEvents:
 
 
 class EventBuilder:
-    """Collects parsed events into growing typed arrays (about 40 bytes an event), interning strings."""
+    """Collects parsed events into growing typed arrays (about 45 bytes an event), interning strings."""
 
     def __init__(self, call_sites: CallSites | None = None) -> None:
         self.call_sites = call_sites or CallSites()
@@ -195,7 +196,7 @@ def default_output(source: str | Path) -> Path:
 
 
 def _blob(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    encoded = [s.encode("utf-8", "surrogateescape") for s in strings]
+    encoded = [s.encode("utf-8") for s in strings]
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(b) for b in encoded], dtype=np.int64)
     return np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets
@@ -233,13 +234,16 @@ def load_events(path: str | Path) -> TraceEvents:
     path = Path(path)
     hint = "not a trace imported by 'benchframe trace import'"
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise ValueError("not an .npz archive")
+        with loaded as npz:
             arrays = {name: npz[name] for name in npz.files}
     except FileNotFoundError:
         raise BenchframeError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BenchframeError(f"{path}: is a directory, not an imported trace") from None
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error) as exc:
         raise BenchframeError(f"{path}: {hint} ({exc})") from None
     try:
         meta_dict = json.loads(arrays["meta.json"].tobytes())

@@ -126,11 +126,15 @@ def statements(s: TraceSummary) -> list[str]:
     elif high_allocs:
         out.append(f"{_pct(high_pages, pages)} of the pages allocated ({_pct(high_allocs, allocs)} of the "
                    "allocations) are order > 0, which the bulk API (order-0 only) does not serve.")
+    if not allocs:
+        out.append("The trace has no successful mm_page_alloc event: nothing a bulk call could serve.")
     in_runs = s.runs.length[s.runs.length >= 2]
     zero = orders.get(0, 0)
-    out.append(f"Order-0 runs of 2 or more pages hold {_n(int(in_runs.sum()))} pages in {_n(len(in_runs))} runs: "
-               f"{_pct(int(in_runs.sum()), zero)} of the order-0 pages, {_pct(int(in_runs.sum()), pages)} of all "
-               "pages allocated. That is the part one bulk call per run could serve.")
+    if zero:
+        out.append(f"Order-0 runs of 2 or more pages hold {_n(int(in_runs.sum()))} pages in {_n(len(in_runs))} "
+                   "runs: "
+                   f"{_pct(int(in_runs.sum()), zero)} of the order-0 pages, {_pct(int(in_runs.sum()), pages)} of "
+                   "all pages allocated. That is the part one bulk call per run could serve.")
     if not ev.has_callchains:
         out.append("This trace has no call chains: call sites are unknown, so allocations can only be grouped by "
                    "CPU and time (a run is consecutive order-0 allocations on one CPU, whoever made them), and the "
