@@ -12,7 +12,19 @@ import sys
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError, __version__
-from benchframe.cli import compare, explore, history, listing, new_plugin, plugins, report, run, sweep, validate
+from benchframe.cli import (
+    compare,
+    explore,
+    history,
+    listing,
+    new_plugin,
+    plugins,
+    report,
+    run,
+    sweep,
+    trace,
+    validate,
+)
 from benchframe.cli.options import Parser
 from benchframe.plugins import get_registry
 
@@ -24,7 +36,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 # in the order `benchframe --help` lists them
-COMMANDS = (listing, run, sweep, plugins, new_plugin, compare, explore, validate, report, history)
+COMMANDS = (listing, run, sweep, plugins, new_plugin, compare, explore, validate, report, history, trace)
 DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allocation API on a simulated "
                "machine")
 

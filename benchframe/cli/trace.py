@@ -1,0 +1,99 @@
+"""``benchframe trace import|summary``: real page-allocation traces (``benchframe.trace``); the heavy modules
+(numpy, matplotlib) are imported only when a sub-command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchframe import BenchframeError
+
+if TYPE_CHECKING:
+    import argparse
+
+DEFAULT_GAP_US = 20.0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``trace`` with its sub-commands ``import`` and ``summary`` to the main parser's ``subparsers``."""
+    trace = subparsers.add_parser(
+        "trace", help="import a perf/ftrace page-allocation trace; summarise it per call site",
+        description="Real page-allocation traces: 'import' turns perf script or ftrace text into an events file, "
+                    "'summary' shows per call site what the bulk API could serve.")
+    sub = trace.add_subparsers(dest="trace_command", required=True, metavar="{import,summary}")
+
+    p = sub.add_parser(
+        "import", help="read perf script or ftrace text (plain, .gz, .xz) into a compact events file",
+        description="Read a trace of the kmem page tracepoints (mm_page_alloc, mm_page_free, mm_page_free_batched, "
+                    "mm_page_alloc_zone_locked, mm_page_pcpu_drain) from 'perf script' output, with or without "
+                    "call chains, or from ftrace's trace/trace_pipe, streaming, into a columnar events file.")
+    p.add_argument("file", metavar="FILE", help="the trace text: perf script or ftrace output, plain, .gz or .xz")
+    p.add_argument("--output", "-o", metavar="T",
+                   help="events file to write (default: ./NAME.events.npz, NAME being FILE's name without .xz/.gz)")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="skip malformed lines and report how many, instead of stopping at the first")
+    p.add_argument("--allocator-frame", action="append", default=[], metavar="SYMBOL",
+                   help="treat SYMBOL as a page-allocator frame too, when finding call sites (repeatable); "
+                        "for a kernel whose allocator functions have names benchframe does not know")
+
+    p = sub.add_parser(
+        "summary", help="per call site: allocations by order and gfp flags, contexts, order-0 runs",
+        description="Per call site (the first frame outside the page allocator): allocations by order and gfp "
+                    "flags, contexts, and the runs of order-0 allocations one bulk call could serve.")
+    p.add_argument("events", metavar="T", help="an events file written by 'benchframe trace import'")
+    p.add_argument("--format", choices=["md", "plain", "csv"], default="md",
+                   help="md (default): Markdown tables; plain: text tables; csv: one row per table cell")
+    p.add_argument("--plot", metavar="FILE.png", help="also write a plot of the run-length distribution here")
+    p.add_argument("--gap-us", type=float, default=DEFAULT_GAP_US, metavar="N",
+                   help="longest gap in microseconds between two allocations of one run (default: "
+                        f"{DEFAULT_GAP_US:g}, a few times what a traced allocation with its call chain costs)")
+    p.add_argument("--top", type=int, default=20, metavar="N",
+                   help="call sites to list, most pages first (default: 20; 0 for all)")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.trace_command == "import":
+        return _import(args)
+    return _summary(args)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from benchframe.trace.importer import import_report, read_trace
+    from benchframe.trace.store import default_output, write_events
+
+    source = Path(args.file)
+    output = Path(args.output) if args.output else default_output(source)
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():  # before reading a large trace, not after
+        raise BenchframeError(f"--output {output}: directory {folder} does not exist")
+    if output.exists() and source.exists() and output.resolve() == source.resolve():
+        raise BenchframeError(f"--output {output}: is the input trace itself")
+    if output.is_dir():
+        raise BenchframeError(f"--output {output}: is a directory")
+    events = read_trace(source, skip_bad=args.skip_bad, allocator_frames=args.allocator_frame)
+    write_events(output, events)
+    print(import_report(events, output))
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from benchframe.trace.store import load_events
+    from benchframe.trace.summary import render_summary, summarise
+
+    if args.gap_us < 0:
+        raise BenchframeError(f"--gap-us {args.gap_us:g}: must be 0 or more")
+    if args.top < 0:
+        raise BenchframeError(f"--top {args.top}: must be 0 or more")
+    if args.plot:
+        plot = Path(args.plot)
+        folder = plot.parent if str(plot.parent) else Path(".")
+        if not folder.is_dir():
+            raise BenchframeError(f"--plot {plot}: directory {folder} does not exist")
+    events = load_events(args.events)
+    summary = summarise(events, gap_ns=round(args.gap_us * 1000))
+    print(render_summary(summary, args.format, top=args.top), end="")
+    if args.plot:
+        from benchframe.trace.plot import plot_runs
+
+        plot_runs(summary, args.plot)
+    return 0

@@ -1,0 +1,130 @@
+"""``benchframe trace import``: a perf script or ftrace text trace, streamed line by line into ``TraceEvents``.
+
+The format is told from the first event line (perf: ``comm pid [cpu] time: kmem:event:``; ftrace:
+``comm-pid [cpu] flags time: event:``), so a trace needs no particular name. A malformed line stops the import
+with its number, unless ``skip_bad`` counts it instead; events of other tracepoints are counted and ignored.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from benchframe import BenchframeError
+from benchframe.trace import ftrace, perf
+from benchframe.trace.callsite import CallSites
+from benchframe.trace.events import CONTEXTS, EVENTS, BadLine, LostEvents, OtherEvent, PageEvent, StackTrace
+from benchframe.trace.source import compression_of, trace_lines
+from benchframe.trace.store import EventBuilder, TraceEvents, TraceMeta
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+SNIFF_LINES = 1000  # non-blank lines to look through for the first event line
+PARSERS = {"perf": perf.parse, "ftrace": ftrace.parse}
+
+
+def sniff(lines: Iterator[tuple[int, str]]) -> tuple[str, Iterator[tuple[int, str]]]:
+    """The trace's format and the lines again (those read to tell it are replayed first)."""
+    seen: list[tuple[int, str]] = []
+    for number, line in lines:
+        seen.append((number, line))
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line[0] != "\t" and perf.HEADER.match(line):
+            return "perf", itertools.chain(seen, lines)
+        if ftrace.HEADER.match(line):
+            return "ftrace", itertools.chain(seen, lines)
+        if len(seen) >= SNIFF_LINES:
+            break
+    content = [(n, line) for n, line in seen if line.strip() and not line.startswith("#")]
+    if not content:  # an empty file, or an ftrace header with no events under it
+        raise BenchframeError("empty: no events in it" if seen else "empty file")
+    first = content[0]
+    raise BenchframeError(f"line {first[0]}: not perf script or ftrace text (no event line such as "
+                          f"'comm pid [cpu] time: kmem:mm_page_alloc: ...' in the first {len(seen)} lines): "
+                          f"{_excerpt(first[1])}")
+
+
+def _excerpt(line: str) -> str:
+    return repr(line if len(line) <= 60 else line[:57] + "...")
+
+
+def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Iterable[str] = ()) -> TraceEvents:
+    """Parse the trace at ``path`` (plain, .gz or .xz) into columns, streaming."""
+    path = Path(path)
+    call_sites = CallSites(allocator_frames)
+    builder = EventBuilder(call_sites)
+    counts: Counter[str] = Counter()
+    other: Counter[str] = Counter()
+    bad = lost = 0
+    last_line = [0]
+
+    def counted(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        for item in lines:
+            last_line[0] = item[0]
+            yield item
+
+    with trace_lines(path) as numbered:
+        try:
+            fmt, lines = sniff(counted(numbered))
+        except BenchframeError as exc:
+            raise BenchframeError(f"{path}: {exc}") from None
+        for record in PARSERS[fmt](lines):
+            if isinstance(record, PageEvent):
+                builder.add(record)
+                counts[EVENTS[record.event]] += 1
+            elif isinstance(record, StackTrace):
+                builder.attach(record)
+            elif isinstance(record, OtherEvent):
+                other[record.name] += 1
+            elif isinstance(record, BadLine):
+                if not skip_bad:
+                    raise BenchframeError(f"{path}: line {record.line}: {record.reason}: {_excerpt(record.text)} "
+                                          "(--skip-bad to skip such lines)")
+                bad += 1
+            elif isinstance(record, LostEvents):
+                lost += record.count
+    if not len(builder):
+        what = f"; {sum(other.values())} events of other tracepoints ({_top(other)})" if other else ""
+        skipped = f"; {bad} malformed lines skipped" if bad else ""
+        raise BenchframeError(f"{path}: no page-allocation events (kmem:{'/'.join(EVENTS)}){what}{skipped}")
+    meta = TraceMeta(source=path.name, source_format=fmt, compression=compression_of(path), lines=last_line[0],
+                     counts={name: counts[name] for name in EVENTS}, other_events=dict(sorted(other.items())),
+                     bad_lines=bad, lost_events=lost, with_callchain=0, allocator_frames=list(call_sites.extra))
+    return builder.build(meta)
+
+
+def import_report(events: TraceEvents, output: Path) -> str:
+    """What ``trace import`` prints: what was read, kept, ignored and written."""
+    meta = events.meta
+    n = len(events)
+    how = f"{meta.source_format}{', ' + meta.compression if meta.compression else ''}, {meta.lines:,} lines"
+    lines = [f"read {meta.source} ({how}): {n:,} page events",
+             "  " + ", ".join(f"{name} {count:,}" for name, count in meta.counts.items())]
+    contexts = np.bincount(events.context, minlength=len(CONTEXTS))
+    told = ", ".join(f"{name} {int(contexts[code]):,}" for code, name in enumerate(CONTEXTS) if contexts[code])
+    lines.append(f"  call chains on {meta.with_callchain:,} of {n:,} events; contexts: {told}")
+    if meta.with_callchain == 0:
+        lines.append("  no call chains (record with perf -g, or ftrace's stacktrace option): call sites are "
+                     "unknown, so a summary can only group by CPU and time")
+    if meta.other_events:
+        lines.append(f"  ignored {sum(meta.other_events.values()):,} events of other tracepoints: "
+                     f"{_top(Counter(meta.other_events), 5)}")
+    if meta.bad_lines:
+        lines.append(f"  skipped {meta.bad_lines:,} malformed lines (--skip-bad)")
+    if meta.lost_events:
+        lines.append(f"  the trace says {meta.lost_events:,} events were lost (ring buffer full): runs across "
+                     "those gaps are not complete")
+    size = output.stat().st_size if output.exists() else 0
+    lines.append(f"wrote {output} ({size / 1024:,.0f} KiB)")
+    return "\n".join(lines)
+
+
+def _top(counter: Counter[str], n: int = 3) -> str:
+    return ", ".join(f"{name} {count}" for name, count in counter.most_common(n)) + (", ..." if len(counter) > n
+                                                                                     else "")
