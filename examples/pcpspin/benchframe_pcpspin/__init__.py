@@ -14,10 +14,7 @@ Everything else is the 5.13 bulk allocator building block with the array interfa
 
 from __future__ import annotations
 
-from benchframe import hookimpl
-from benchframe.api import ARRAY, BulkAllocator, Design
-from benchframe.hw.locks import SpinLock
-from benchframe.mm.pcp import PcpOps
+from benchframe.api import ARRAY, BulkAllocator, Design, PcpOps, SpinLock, hookimpl
 
 
 class PcpSpinOps(PcpOps):
