@@ -1,9 +1,9 @@
-"""Issue 2 acceptance, allocator model: buddy split/merge and page conservation under random operation
-sequences, ``zone_batchsize()``, pcp refill exactly when empty and drain exactly at ``high``."""
+"""The allocator's paths (``mm/page_alloc.py``) as a whole: page conservation under random sequences of buddy and
+pcp allocations and frees, the single-page paths down to exhaustion, and two CPUs refilling and draining
+through ``zone->lock`` in simulated time."""
 
 from __future__ import annotations
 
-from conftest import boot_kernel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +18,6 @@ from benchframe.mm.page import (
     PAGE_TAIL,
     STATE_NAMES,
 )
-from benchframe.mm.pcp import zone_batchsize
 
 # One operation: (kind, order, pick). kind 0: rmqueue_buddy(order); 1: free a held buddy block;
 # 2: alloc_pages(order 0, through the pcp); 3: free_unref_page a held order-0 page.
@@ -55,7 +54,10 @@ def _drain_all(k, cpu) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(ops=OPS, zone_pages=st.sampled_from([4096, 16384]))
-def test_random_alloc_free_conserves_pages_and_merges_back(ops, zone_pages):
+def test_random_alloc_free_conserves_pages_and_merges_back(boot_kernel, ops, zone_pages):
+    """Random buddy allocations of orders 0-5 and pcp allocations, freed in random order: no page handed out
+    twice, every page in exactly one state, conservation; freeing everything and draining the pcp merges the
+    buddy lists back to what boot left."""
     k = boot_kernel(zone_pages)
     zone = k.zones[0]
     cpu = k.machine.cpus[0]
@@ -114,83 +116,60 @@ def test_random_alloc_free_conserves_pages_and_merges_back(ops, zone_pages):
     assert sum(zone.nr_free[:MAX_ORDER - 1]) == 0
 
 
-def test_a_merged_page_is_a_buddy_tail_so_a_double_free_is_caught():
-    """Regression: ``Zone.free_one_page`` left the freed page's state as it was (allocated) when it merged
-    into a lower buddy, so the page looked allocated while inside a free block and freeing it again went
-    unnoticed by ``free_unref_page``'s double-free check."""
-    k = boot_kernel(4096)
-    zone = k.zones[0]
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(1, 200)), min_size=1, max_size=40))
+def test_single_page_paths_conserve_pages(boot_kernel, ops):
+    """alloc_pages()/free_unref_page() runs of up to 200 pages on an 8192-page zone (down to its watermark):
+    conservation, no page twice, counts match lists."""
+    k = boot_kernel(8192)
     cpu = k.machine.cpus[0]
-    a = k.rmqueue_buddy(cpu, zone, 0, MIGRATE_UNMOVABLE)
-    b = k.rmqueue_buddy(cpu, zone, 0, MIGRATE_UNMOVABLE)
-    assert {a, b} == {a & ~1, (a & ~1) + 1}, "the second order-0 block is the first one's buddy"
-    upper = max(a, b)
-    k.free_one_page(cpu, zone, min(a, b), MIGRATE_UNMOVABLE)
-    k.free_one_page(cpu, zone, upper, MIGRATE_UNMOVABLE)  # merges into the lower buddy
-    assert k.mem.state[upper] == PAGE_TAIL
-    assert check_kernel(k) == []
-    k.free_unref_page(cpu, upper)
-    assert len(k.violations) == 1 and "double free" in k.violations[0]
+    held: list[int] = []
+    for free, n in ops:
+        for _ in range(n):
+            if free and held:
+                k.free_unref_page(cpu, held.pop())
+            elif not free:
+                page = k.alloc_pages(cpu, GFP_ATOMIC)
+                if page is not None:
+                    assert page not in held
+                    held.append(page)
+        assert check_kernel(k, held) == []
+    assert k.violations == []
 
 
-def test_zone_batchsize_is_the_kernel_formula():
-    # 5.13 zone_batchsize(): batch = min(pages / 1024, 1 MiB / PAGE_SIZE) / 4, then
-    # rounddown_pow_of_two(batch + batch / 2) - 1.
-    def kernel(pages: int) -> int:
-        batch = min(pages // 1024, (1 << 20) // 4096) // 4 or 1
-        b = batch + batch // 2
-        return (1 << (b.bit_length() - 1)) - 1
+def _two_cpus_alloc_then_free(boot_kernel, pages_per_cpu: int = 400):
+    """Two CPUs each allocate ``pages_per_cpu`` pages at once (refills under zone->lock), then free them all
+    (drains under zone->lock). Returns the kernel, the pages each CPU held, and the zone->lock wait and the CPU
+    clocks after the allocation phase."""
+    k = boot_kernel(262144, cpus=2)
+    held: dict[int, list[int]] = {0: [], 1: []}
 
-    assert zone_batchsize(262144) == 63
-    for pages in (4096, 16384, 65536, 131072, 262144, 1 << 20, 1 << 24):
-        assert zone_batchsize(pages) == kernel(pages)
+    def alloc(cpu):
+        for _ in range(pages_per_cpu):
+            page = k.alloc_pages(cpu, GFP_ATOMIC)
+            assert page is not None
+            held[cpu.id].append(page)
 
+    def free(cpu):
+        for page in held[cpu.id]:
+            k.free_unref_page(cpu, page)
 
-def test_pcp_refills_exactly_when_empty_with_batch_pages():
-    k = boot_kernel(262144)
-    zone = k.zones[0]
-    cpu = k.machine.cpus[0]
-    pcp = zone.pcp[0]
-    assert pcp.batch == 63 and pcp.count == 0
-    free0 = zone.nr_free_pages
-    first = k.alloc_pages(cpu, GFP_ATOMIC)
-    assert first is not None
-    assert k.stat.pcp_refills == 1
-    assert pcp.count == pcp.batch - 1
-    assert zone.nr_free_pages == free0 - pcp.batch
-    # the remaining batch-1 pages come off the list without another refill
-    for i in range(pcp.batch - 1):
-        assert k.alloc_pages(cpu, GFP_ATOMIC) is not None
-        assert k.stat.pcp_refills == 1, f"refilled early, after {i + 2} pages"
-    assert pcp.count == 0
-    k.alloc_pages(cpu, GFP_ATOMIC)  # empty list: now it refills
-    assert k.stat.pcp_refills == 2 and pcp.count == pcp.batch - 1
-    assert check_kernel(k, held=_held(k)) == []
+    cpus = k.machine.cpus
+    k.machine.run({cpus[0]: alloc, cpus[1]: alloc})
+    after_alloc = (k.stat.pcp_refills, k.zones[0].lock.contended, k.zones[0].lock.wait_cycles,
+                   [c.clock for c in cpus])
+    k.machine.run({cpus[0]: free, cpus[1]: free})
+    return k, held, after_alloc
 
 
-def _held(k) -> list[int]:
-    return [p for p in range(k.mem.nr_pages) if k.mem.state[p] == PAGE_ALLOCATED]
-
-
-def test_pcp_drains_batch_pages_when_count_reaches_high():
-    k = boot_kernel(262144)
-    zone = k.zones[0]
-    cpu = k.machine.cpus[0]
-    pcp = zone.pcp[0]
-    pages = [k.alloc_pages(cpu, GFP_ATOMIC) for _ in range(pcp.high + pcp.batch)]
-    assert None not in pages
-    refills = k.stat.pcp_refills
-    drained_at = None
-    for i, page in enumerate(pages):
-        before = pcp.count
-        k.free_unref_page(cpu, page)
-        if k.stat.pcp_drains:
-            drained_at = (i, before)
-            break
-        assert pcp.count == before + 1
-    assert drained_at is not None, "no drain happened"
-    _, before = drained_at
-    assert before + 1 == pcp.high, "the drain came when the count reached high, not before or after"
-    assert pcp.count == pcp.high - pcp.batch
-    assert k.stat.pcp_refills == refills
-    assert check_kernel(k, held=_held(k)) == []
+def test_two_cpus_refilling_and_draining_contend_on_zone_lock(boot_kernel):
+    k, held, (refills, contended, wait, clocks) = _two_cpus_alloc_then_free(boot_kernel)
+    assert refills >= 2 * (400 // 63)
+    assert contended > 0 and wait > 0
+    assert not set(held[0]) & set(held[1])
+    assert k.stat.pcp_drains > 0
+    assert k.violations == [] and check_kernel(k) == []
+    k2, _, after_alloc2 = _two_cpus_alloc_then_free(boot_kernel)
+    assert after_alloc2 == (refills, contended, wait, clocks)  # deterministic
+    assert (k2.zones[0].lock.wait_cycles, [c.clock for c in k2.machine.cpus]) == \
+        (k.zones[0].lock.wait_cycles, [c.clock for c in k.machine.cpus])
