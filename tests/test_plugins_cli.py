@@ -1,4 +1,4 @@
-"""`benchframe plugins`, `new-plugin`, the environment switches and plugin errors during runs."""
+"""`benchframe plugins`, `new-plugin` and plugin errors during runs."""
 
 from __future__ import annotations
 
@@ -37,39 +37,6 @@ def test_plugins_json_lists_builtins_with_their_distribution(capsys):
     assert "page_bench04" in by_name["benchframe.workloads"]["registered"]["workloads"]
 
 
-def test_trace_env_prints_hook_calls():
-    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "run", "--design", "array", "--workload",
-                           "page_bench04", "--param", "pages=128", "--executor", "serial"], capture_output=True,
-                          text=True, env={**_env(), "BENCHFRAME_TRACE_PLUGINS": "1"})
-    assert proc.returncode == 0, proc.stderr
-    trace = [ln for ln in proc.stderr.splitlines() if ln.startswith("benchframe trace: ")]
-    assert "benchframe trace: array: benchframe_register_designs()" in trace
-    assert "benchframe trace: benchframe.workloads: benchframe_register_workloads()" in trace
-    quiet = subprocess.run([sys.executable, "-m", "benchframe.cli", "list", "designs"], capture_output=True,
-                           text=True, env=_env())
-    assert quiet.returncode == 0 and "trace" not in quiet.stderr
-
-
-def test_trace_shows_run_hooks_with_the_plugin_that_implements_them(tmp_path):
-    observer = tmp_path / "observer.py"
-    observer.write_text(OBSERVER)
-    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "run", "--design", "array", "--workload",
-                           "page_bench04", "--param", "pages=128", "--executor", "serial", "--plugin",
-                           str(observer)], capture_output=True, text=True,
-                          env={**_env(), "BENCHFRAME_TRACE_PLUGINS": "1"})
-    assert proc.returncode == 0, proc.stderr
-    assert f"benchframe trace: {observer}: benchframe_check_invariants(kernel, design)" in proc.stderr
-    assert f"benchframe trace: {observer}: benchframe_run_finished(run)" in proc.stderr
-
-
-def _env(**extra: str) -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHFRAME_")}
-    env.update(extra)
-    return env
-
-
 OBSERVER = '''
 from benchframe import hookimpl
 
@@ -86,33 +53,6 @@ def benchframe_run_finished(run):
 def benchframe_report_sections(runs, baseline):
     raise KeyError("no section today")
 '''
-
-
-def _fake_distribution(root) -> None:
-    """An installed distribution ``benchframe-fake`` 0.3 with entry point ``fakey`` (found on PYTHONPATH)."""
-    info = root / "benchframe_fake-0.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: benchframe-fake\nVersion: 0.3\n")
-    (info / "entry_points.txt").write_text("[benchframe]\nfakey = fakey_mod\n")
-    (root / "fakey_mod.py").write_text(RAISING.replace('"boom"', '"fakey"'))
-
-
-@pytest.mark.parametrize("disable, loaded", [
-    ("", True), ("all", False), ("fakey", False), ("benchframe-fake", False), ("llist, fakey", False),
-    ("somethingelse", True),
-])
-def test_disable_env_skips_external_plugins_by_name_distribution_or_all(tmp_path, disable, loaded):
-    _fake_distribution(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", "plugins", "--json"], capture_output=True,
-                          text=True, env=_env(PYTHONPATH=str(tmp_path), BENCHFRAME_DISABLE_PLUGINS=disable))
-    assert proc.returncode == 0, proc.stderr
-    by_name = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
-    assert ("fakey" in by_name) is loaded
-    if loaded:
-        assert by_name["fakey"]["distribution"] == "benchframe-fake" and by_name["fakey"]["version"] == "0.3"
-        assert by_name["fakey"]["registered"] == {"designs": ["fakey"]}
-    assert {"single", "array", "locallock"} <= set(by_name)  # built-ins are never switched off by "all"
-    assert ("llist" in by_name) is ("llist" not in disable)
 
 
 def test_a_design_that_raises_is_reported_and_others_still_run(tmp_path, capsys):
@@ -229,13 +169,13 @@ def test_a_scaffolded_plugin_loaded_by_path_runs_like_its_base(tmp_path, capsys)
     assert runs["mine:free=splice"]["pcp_link_bytes"] == 8  # the base's record fields were carried over
 
 
-def test_the_scaffolded_conformance_test_passes(tmp_path):
+def test_the_scaffolded_conformance_test_passes(tmp_path, clean_env):
     assert main(["new-plugin", "kit", "--from", "array", "--dir", str(tmp_path)]) == 0
     pkg = tmp_path / "kit"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchframe-plugin",
                            str(pkg / "benchframe_kit" / "__init__.py"), str(pkg / "tests"),
                            "-k", "returns or zero or array_semantics"],
-                          capture_output=True, text=True, cwd=pkg, env=_env())
+                          capture_output=True, text=True, cwd=pkg, env=clean_env())
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert " passed" in proc.stdout and "Conformance" in (pkg / "tests" / "test_conformance.py").read_text()
 

@@ -1,4 +1,5 @@
-"""docs/plugins.md documents every hook in hookspecs.py with its exact signature (as datasette does)."""
+"""`hookspecs.py` is documented: docs/plugins.md has every hook with its exact signature and an example implementing
+it, as datasette does; every hookspec docstring says when it is called and has an example."""
 
 from __future__ import annotations
 
