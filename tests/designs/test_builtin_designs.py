@@ -3,7 +3,11 @@ second pass shortens the IRQs-off window, llist uses atomics instead; twopass re
 
 from __future__ import annotations
 
+import pytest
+
+from benchframe import BenchframeError
 from benchframe.run import RunSpec, run_one
+from benchframe.testing import Kit
 
 DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock"]
 
@@ -16,3 +20,9 @@ def test_bulk_designs_amortise_the_irq_cost():
     assert per["llist"]["irqs_off_max_cycles"] == 0 and per["llist"]["atomics_per_page"] > 0
     assert all(m["invariant_violations"] == 0 for m in per.values())
 
+
+def test_twopass_refuses_a_non_empty_list():
+    h = Kit("twopass")
+    lst = [h.alloc(2)[1][0]]
+    with pytest.raises(BenchframeError, match="must be empty"):
+        h.call(4, page_list=lst)

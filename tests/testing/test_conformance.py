@@ -1,4 +1,6 @@
-"""Every built-in design passes the conformance kit, and the kit catches a design that breaks the contract."""
+"""The conformance kit (``testing/``): it catches a design that breaks the contract, runs unnamed suites per
+``--benchframe-design``, and ``make_kernel`` boots a design on the shared harness. (The built-in designs
+passing it: ``tests/designs/test_builtin_conformance.py``.)"""
 
 from __future__ import annotations
 
@@ -6,18 +8,9 @@ import pytest
 
 from benchframe.api import ARRAY, BulkAllocator, Design
 from benchframe.plugins import get_registry
-from benchframe.testing import Kit, conformance_suite
+from benchframe.testing import conformance_suite
 
 pytest_plugins = ["pytester"]
-
-TestSingle = conformance_suite("single")
-TestList = conformance_suite("list")
-TestArray = conformance_suite("array")
-TestTwopass = conformance_suite("twopass")
-TestLlist = conformance_suite("llist")
-TestLlistSplice = conformance_suite("llist:free=splice")
-TestLocallock = conformance_suite("locallock")
-TestLocallockRT = conformance_suite("locallock", config=("PREEMPT_RT",))
 
 
 class ReturnsZeroWhenFull(BulkAllocator):
@@ -62,14 +55,6 @@ def test_kit_catches_a_page_handed_out_twice(broken_registry):
     with pytest.raises(AssertionError, match="twice"):
         suite.test_bulk_returns_what_it_allocated()
 
-
-def test_twopass_refuses_a_non_empty_list():
-    from benchframe import BenchframeError
-
-    h = Kit("twopass")
-    lst = [h.alloc(2)[1][0]]
-    with pytest.raises(BenchframeError, match="must be empty"):
-        h.call(4, page_list=lst)
 
 MINE = "from benchframe.testing import conformance_suite\n\nTestMine = conformance_suite()\n"
 
