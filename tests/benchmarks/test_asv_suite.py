@@ -1,4 +1,4 @@
-"""The asv suite (benchmarks/) covers every registered design and skips what an older build lacks."""
+"""The asv suite (`benchmarks/`) covers every registered design and skips what an older build lacks."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from benchframe.plugins import get_registry
 from benchframe.run import RunSpec, run_one
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # asv imports the suite as the package `benchmarks` from the repository root
     sys.path.insert(0, str(ROOT))
 # Distributions this repository ships: the core with its built-in designs, and the example plugin.

@@ -1,4 +1,5 @@
-"""Sweeps: executors give identical results, interrupted sweeps resume to the same files."""
+"""Sweeps (``run/sweep.py``): executors give identical files, interrupted sweeps resume to the same files, a
+sweep directory is a result source for ``report`` and ``load_sweep_results``."""
 
 from __future__ import annotations
 
@@ -73,19 +74,6 @@ def test_report_reads_a_sweep_directory(tmp_path, spec, capsys):
     assert main(["report", str(out)]) == 0
     text = capsys.readouterr().out
     assert "page_bench04" in text and "irq_latency" in text and "Amean bulk=64" in text
-
-
-def test_report_keeps_a_second_varied_parameter_apart(tmp_path, capsys):
-    spec = tmp_path / "two.toml"
-    spec.write_text("[sweep]\ndesigns = ['single', 'array']\n[workloads.page_bench04]\nbulk = [8, 64]\n"
-                    "pages = [128, 512]\n")
-    out = tmp_path / "two"
-    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
-    capsys.readouterr()
-    assert main(["report", str(out)]) == 0
-    text = capsys.readouterr().out
-    for label in ("bulk=8, pages=128", "bulk=8, pages=512", "bulk=64, pages=128", "bulk=64, pages=512"):
-        assert f"Amean {label} |" in text
 
 
 KILL_SPEC = """
