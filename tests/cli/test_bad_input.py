@@ -168,13 +168,14 @@ def test_bad_input(argv, needle, tmp_path, capsys, design_plugin):
         argv += ["--json", str(sentinel)]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1, err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
     assert err.startswith("benchframe: error:") and needle in err, err
     assert "Traceback" not in err
     assert sentinel.read_text() == '{"runs": []}\n'  # existing results untouched
     assert not [p for p in tmp_path.rglob(".*.tmp")]  # nothing half-written
-    assert _tree(tmp_path) == before  # nor anything else: no file, and no directory (a failed sweep leaves no
-    # results directory, a refused new-plugin no package directory)
+    # nor anything else: no file and no directory (a failed sweep leaves no results directory behind, a refused
+    # new-plugin no package directory)
+    assert _tree(tmp_path) == before
 
 
 def _tree(root: Path) -> dict[Path, bytes | None]:
