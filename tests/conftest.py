@@ -1,10 +1,19 @@
-"""Shared helpers for the core tests: the default cost model and small simulated kernels."""
+"""Fixtures every test folder shares: the default cost model, small simulated kernels, design plugins written
+to files, and a clean environment for subprocesses.
+
+Test modules are imported with ``--import-mode=importlib`` and cannot import each other (nor this file):
+what they share is here, as fixtures.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
-from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths, load_profile_file
+from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, builtin_profile_paths, load_profile_file
 from benchframe.hw.machine import Machine
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
@@ -13,24 +22,62 @@ from benchframe.mm.page_alloc import Kernel
 COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
 
-def boot_kernel(normal_pages: int = 4096, cpus: int = 1, preempt_rt: bool = False) -> Kernel:
-    """A kernel on a UMA machine with one Normal zone of ``normal_pages`` pages and the 5.13 pcp protocol."""
+@pytest.fixture(scope="session")
+def costs() -> CostModel:
+    """The default profile's cost model (do not modify it: it is shared)."""
+    return COSTS
+
+
+def _boot_kernel(normal_pages: int = 4096, cpus: int = 1, preempt_rt: bool = False) -> Kernel:
     config = KernelConfig.parse(["PREEMPT_RT"] if preempt_rt else [])
     return Kernel(Machine(COSTS, Topology.uma(cpus=cpus, normal_pages=normal_pages), preempt_rt), config)
 
 
-# A design plugin whose alloc_bulk raises: the plugin's fault, reported by name with exit 1 (not bad input).
-RAISER = (
-    "from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
-    "class R(BulkAllocator):\n    shape = ARRAY\n"
-    "    def alloc_bulk(self, *a, **k):\n        raise ValueError('broken')\n"
-    "@hookimpl\ndef benchframe_register_designs():\n"
-    "    return [Design(name='raiser', factory=R, description='x')]\n")
+@pytest.fixture(scope="session")
+def boot_kernel() -> Callable[..., Kernel]:
+    """``boot_kernel(normal_pages=4096, cpus=1, preempt_rt=False)``: a kernel on a UMA machine with one Normal
+    zone of ``normal_pages`` pages and the 5.13 pcp protocol."""
+    return _boot_kernel
+
+
+def design_plugin_source(name: str, body: str) -> str:
+    """A plugin module registering one array-shaped design ``name`` whose ``alloc_bulk`` runs ``body``."""
+    return ("from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
+            "class R(BulkAllocator):\n    shape = ARRAY\n"
+            "    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None):\n"
+            f"        {body}\n"
+            "@hookimpl\ndef benchframe_register_designs():\n"
+            f"    return [Design(name={name!r}, factory=R, description='x')]\n")
 
 
 @pytest.fixture
-def raiser_plugin(tmp_path):
-    """Path of a plugin file registering design ``raiser``, whose alloc_bulk raises ValueError('broken')."""
-    path = tmp_path / "raiser.py"
-    path.write_text(RAISER)
-    return path
+def design_plugin(tmp_path) -> Callable[..., Path]:
+    """``design_plugin(name, body="raise ValueError('broken')", path=None)``: write a plugin file registering
+    design ``name`` (see ``design_plugin_source``) and return its path (default ``tmp_path/<name>.py``)."""
+
+    def write(name: str, body: str = "raise ValueError('broken')", path: Path | None = None) -> Path:
+        path = path or tmp_path / f"{name}.py"
+        path.write_text(design_plugin_source(name, body))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def raiser_plugin(design_plugin) -> Path:
+    """Path of a plugin file registering design ``raiser``, whose alloc_bulk raises ValueError('broken'): the
+    plugin's fault, reported by name with exit 1 (not bad input)."""
+    return design_plugin("raiser")
+
+
+@pytest.fixture
+def clean_env() -> Callable[..., dict[str, str]]:
+    """``clean_env(**extra)``: this process's environment without any ``BENCHFRAME_*`` switch, plus ``extra``,
+    for a subprocess that must not inherit the switches of the shell running the tests."""
+
+    def env(**extra: str) -> dict[str, str]:
+        out = {k: v for k, v in os.environ.items() if not k.startswith("BENCHFRAME_")}
+        out.update(extra)
+        return out
+
+    return env

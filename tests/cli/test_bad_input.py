@@ -1,0 +1,223 @@
+"""The bad-input catalogue, for every command: each gives a one-line error naming the problem, exit 2, no
+traceback, and leaves existing results (and everything else in the directory) untouched."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchframe.cli import main
+from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths
+
+PROFILE = builtin_profile_paths()[DEFAULT_PROFILE].read_text()
+RUN = ["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=64"]
+
+
+def files(tmp: Path) -> dict[str, str]:
+    """Files the case needs, written before the command runs."""
+    return {
+        "bad.toml": "[profile\nname = 'x'",
+        "typed.toml": PROFILE.replace("irq_save_restore = 27", 'irq_save_restore = "fast"'),
+        "missing.toml": PROFILE.replace("\nclear_page = 128", ""),
+        "negative.toml": PROFILE.replace("irq_save_restore = 27", "irq_save_restore = -5"),
+        "noclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = 0"),
+        "sweep_bad.toml": "[sweep\n",
+        "sweep_typed.toml": "[sweep]\ndesigns = 5\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_unknown.toml": "[sweep]\ndesigns = ['array']\n[workloads.nosuch]\nbulk = [1]\n",
+        "sweep_param.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = ['x']\n",
+        "sweep_empty.toml": "[sweep]\ndesigns = ['array']\n",
+        "sweep_seeds.toml": "[sweep]\nseeds = -1\n[workloads.page_bench04]\nbulk = [1]\n",
+        "bad.csv": "workload,design,metric,value,unit\npage_bench04,array,alloc_cycles_per_page,fast,c\n",
+        "short.csv": "workload,design,metric\n",
+        "csv_fields.csv": "workload,design,bulk,metric,value,unit\n"
+                          "page_bench04,single,1,alloc_free_cycles_per_page,1\n",
+        "csv_workload.csv": "workload,design,metric,value,unit\nnosuch,single,x,1,c\n",
+        "csv_design.csv": "workload,design,metric,value,unit\npage_bench04,nosuch,x,1,c\n",
+        "csv_metric.csv": "workload,design,metric,value,unit\npage_bench04,single,nosuch_metric,1,c\n",
+        "csv_bulk.csv": "workload,design,bulk,metric,value,unit\npage_bench04,single,x,alloc_cycles_per_page,1,c\n",
+        "csv_noheader.csv": "# only comments\n",
+        "csv_empty.csv": "workload,design,metric,value,unit\n",
+        "bad.json": '{"runs": [',
+        "list.json": "[1, 2, 3]",
+        "norun.json": '{"runs": [{"design": "array"}]}',
+        "binary.json": "\udcff",
+        "afile": "not a directory",
+        "sweep_ok.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [1, 8]\npages = [64]\n",
+        "sweep_key.toml": "[sweep]\ndesign = ['array']\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_profile.toml": "[sweep]\nprofile = 'nosuch'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_zero.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [8, 0]\n",
+        "sweep_grid.toml": "[sweep]\ndesigns = ['array']\n[workloads]\npage_bench04 = 5\n",
+        "sweep_seedtype.toml": "[sweep]\nseeds = 'three'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_option.toml": "[sweep]\ndesigns = ['llist:colour=red']\n[workloads.page_bench04]\nbulk = [1]\n",
+        # an existing sweep directory whose manifest was damaged, and a directory that is not a sweep
+        "swdir/manifest.json": '{"schema": 1, "spec": {',
+        "swdir/cells/0123.json": '{"design": "array", "metrics": {}}',
+        "notsweep/results.json": '{"runs": []}',
+        # new-plugin: a directory that is taken (loose.py, a plugin file that is not installed, is written by
+        # the test with the design_plugin fixture)
+        "taken/keep": "",
+    }
+
+
+CASES = [
+    # unknown names
+    (RUN[:2] + ["nosuch"] + RUN[3:], "unknown design 'nosuch'"),
+    (["run", "--design", "array", "--workload", "nosuch"], "unknown workload 'nosuch'"),
+    (RUN + ["--param", "nosuch=1"], "unknown parameter 'nosuch'"),
+    (RUN + ["--profile", "nosuch"], "unknown profile 'nosuch'"),
+    (RUN + ["--config", "NOPE"], "unknown kernel config 'NOPE'"),
+    (["run", "--design", "llist:colour=red", "--workload", "page_bench04"], "unknown option"),
+    # malformed and wrong-typed values
+    (RUN + ["--param", "bulk=x"], "bulk='x' is not an integer"),
+    (RUN + ["--param", "bulk=1.5"], "is not an integer"),
+    (RUN + ["--param", "bulk"], "expected key=value"),
+    (RUN + ["--param", "=5"], "--param '=5': expected key=value"),
+    (["run", "--workload", "page_bench04"], "the following arguments are required: --design"),
+    (RUN + ["--seed", "one"], "--seed 'one' is not an integer"),
+    (["run", "--design", "array", "--workload", "page_bench04", "--param", "gfp=GFP_MAGIC"], "unknown gfp flag"),
+    (["run", "--design", "array", "--workload", "sunrpc", "--param", "pattern=diagonal"], "must be one of"),
+    # negative and zero sizes
+    (RUN + ["--param", "bulk=0"], "bulk=0 must be >= 1"),
+    (RUN + ["--param", "pages=-1"], "pages=-1 must be >= 1"),
+    (["run", "--design", "array", "--workload", "contention", "--param", "cpus=0"], "cpus=0 must be >= 1"),
+    (["compare", "--seeds", "0", "--output", "{tmp}/rep"], "--seeds must be at least 1"),
+    (RUN + ["--jobs", "-2"], "--jobs must be at least 1"),
+    # impossible requests
+    (RUN + ["--param", "bulk=256", "--param", "array_size=128"], "larger than the array"),
+    (RUN + ["--param", "zone_pages=1024", "--param", "bulk=1000"], "cannot be met by a zone of 1024 pages"),
+    (["run", "--design", "array", "--workload", "sunrpc", "--param", "holes=300"], "larger than the array"),
+    # profiles: missing, malformed, wrong-typed
+    (RUN + ["--profile", "{tmp}/none.toml"], "profile {tmp}/none.toml: cannot read"),
+    (RUN + ["--profile", "{tmp}/bad.toml"], "not valid TOML"),
+    (RUN + ["--profile", "{tmp}/typed.toml"], "irq_save_restore must be a non-negative integer"),
+    (RUN + ["--profile", "{tmp}/missing.toml"], "missing cost(s): clear_page"),
+    (RUN + ["--profile", "{tmp}/negative.toml"], "must be a non-negative integer"),
+    (RUN + ["--profile", "{tmp}/noclock.toml"], "clock_ghz must be a positive number"),
+    # output locations
+    (RUN + ["--json", "{tmp}/nodir/r.json"], "directory does not exist"),
+    (RUN + ["--json", "{tmp}/afile/r.json"], "directory does not exist"),
+    (["compare", "--designs", "array", "--workloads", "page_bench04", "--output", "{tmp}/afile/sub"],
+     "cannot create directory"),
+    (["compare", "--designs", "array,list", "--baseline", "llist", "--output", "{tmp}/rep"], "--baseline"),
+    # sweep specs
+    (["sweep", "{tmp}/sweep_bad.toml", "--output", "{tmp}/sw"], "not valid TOML"),
+    (["sweep", "{tmp}/sweep_typed.toml", "--output", "{tmp}/sw"], "designs must be a non-empty list"),
+    (["sweep", "{tmp}/sweep_unknown.toml", "--output", "{tmp}/sw"], "unknown workload 'nosuch'"),
+    (["sweep", "{tmp}/sweep_param.toml", "--output", "{tmp}/sw"], "is not an integer"),
+    (["sweep", "{tmp}/sweep_empty.toml", "--output", "{tmp}/sw"], "needs at least one [workloads.NAME]"),
+    (["sweep", "{tmp}/sweep_seeds.toml", "--output", "{tmp}/sw"], "seeds must be at least 1"),
+    (["sweep", "{tmp}/none.toml"], "cannot read"),
+    (["sweep", "{tmp}/sweep_key.toml", "--output", "{tmp}/sw"], "unknown key(s) in [sweep]: design"),
+    (["sweep", "{tmp}/sweep_profile.toml", "--output", "{tmp}/sw"], "unknown profile 'nosuch'"),
+    (["sweep", "{tmp}/sweep_zero.toml", "--output", "{tmp}/sw"], "bulk=0 must be >= 1"),
+    (["sweep", "{tmp}/sweep_grid.toml", "--output", "{tmp}/sw"], "[workloads.page_bench04] must be a table"),
+    (["sweep", "{tmp}/sweep_seedtype.toml", "--output", "{tmp}/sw"], "seeds must be a count or a list"),
+    (["sweep", "{tmp}/sweep_option.toml", "--output", "{tmp}/sw"], "unknown option 'colour=red'"),
+    # sweep results directories and executors
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/afile/sw"], "cannot create directory"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/swdir", "--resume"], "corrupted manifest"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/notsweep", "--resume"], "not a sweep directory"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--scheduler", "notaurl"],
+     "not a scheduler address"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--jobs", "-1"], "--jobs must be at least 1"),
+    (RUN + ["--scheduler", "tcp://127.0.0.1:notaport"], "not a scheduler address"),
+    (RUN + ["--executor", "cloud"], "invalid choice: 'cloud'"),
+    # measurement CSVs and result JSON
+    (["validate", "--measurements", "{tmp}/bad.csv"], "value 'fast' is not a number"),
+    (["validate", "--measurements", "{tmp}/short.csv"], "short.csv:1: header lacks column(s) value, unit"),
+    (["validate", "--measurements", "{tmp}/csv_fields.csv"], "csv_fields.csv:2: 5 fields, the header has 6"),
+    (["validate", "--measurements", "{tmp}/csv_workload.csv"], "unknown workload 'nosuch'"),
+    (["validate", "--measurements", "{tmp}/csv_design.csv"], "unknown design 'nosuch'"),
+    (["validate", "--measurements", "{tmp}/csv_metric.csv"], "workload page_bench04 has no metric 'nosuch_metric'"),
+    (["validate", "--measurements", "{tmp}/csv_bulk.csv"], "parameter bulk='x' is not an integer"),
+    (["validate", "--measurements", "{tmp}/csv_noheader.csv"], "csv_noheader.csv: no header line"),
+    (["validate", "--measurements", "{tmp}/csv_empty.csv"], "no measurements after the header"),
+    (["report", "{tmp}/bad.json"], "not a valid JSON result file"),
+    (["report", "{tmp}/list.json"], "not a benchframe result document"),
+    (["report", "{tmp}/norun.json"], "lacks design/workload/params/metrics"),
+    (["report", "{tmp}/none.json"], "cannot read"),
+    (["report", "{tmp}/swdir"], "0123.json: run 0 lacks design/workload/params/metrics"),
+    (["history", "--results", "{tmp}/noresults"], "no such directory"),
+    # commands and plugins
+    (["explore", "--design", "nosuch"], "unknown design"),
+    (["explore", "--design", "array", "--context", "softirq"], "invalid choice"),
+    (["new-plugin", "Not-Valid", "--dir", "{tmp}"], "plugin name 'Not-Valid' must be a lower-case Python identifier"),
+    (["new-plugin", "array", "--dir", "{tmp}"], "a design named 'array' is already registered"),
+    (["new-plugin", "fine", "--from", "nosuch", "--dir", "{tmp}"], "unknown design 'nosuch'"),
+    (["new-plugin", "taken", "--dir", "{tmp}"], "already exists"),
+    (["new-plugin", "child", "--from", "loose", "--plugin", "{tmp}/loose.py", "--dir", "{tmp}"], "not importable"),
+    (["frobnicate"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize("argv, needle", CASES, ids=[f"{i:02d}-{c[1][:30]}" for i, c in enumerate(CASES)])
+def test_bad_input(argv, needle, tmp_path, capsys, design_plugin):
+    for name, text in files(tmp_path).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, errors="surrogateescape")
+    design_plugin("loose", path=tmp_path / "loose.py")
+    sentinel = tmp_path / "results.json"
+    sentinel.write_text('{"runs": []}\n')
+    before = _tree(tmp_path)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    needle = needle.replace("{tmp}", str(tmp_path))
+    if "--json" not in argv and argv[0] == "run":
+        argv += ["--json", str(sentinel)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert err.startswith("benchframe: error:") and needle in err, err
+    assert "Traceback" not in err
+    assert sentinel.read_text() == '{"runs": []}\n'  # existing results untouched
+    assert not [p for p in tmp_path.rglob(".*.tmp")]  # nothing half-written
+    # nor anything else: no file and no directory (a failed sweep leaves no results directory behind, a refused
+    # new-plugin no package directory)
+    assert _tree(tmp_path) == before
+
+
+def _tree(root: Path) -> dict[Path, bytes | None]:
+    """Every file (with its bytes) and directory (None) under ``root``."""
+    return {p: p.read_bytes() if p.is_file() else None for p in root.rglob("*")}
+
+
+def test_catalogue_size():
+    assert len(CASES) >= 25
+
+
+def test_corrupted_sweep_cell_on_resume(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [1, 8]\npages = [64]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    cell = sorted((out / "cells").glob("*.json"))[0]
+    cell.write_text('{"design": "arr')
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--output", str(out), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "corrupted results file" in err and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_resume_with_a_different_spec_is_refused(tmp_path, capsys):
+    a = tmp_path / "a.toml"
+    a.write_text("[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [1]\npages = [64]\n")
+    b = tmp_path / "b.toml"
+    b.write_text("[sweep]\ndesigns = ['list']\n[workloads.page_bench04]\nbulk = [1]\npages = [64]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(a), "--output", str(out), "--executor", "serial"]) == 0
+    assert main(["sweep", str(b), "--output", str(out), "--resume"]) == 2
+    assert "different spec" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--design", "nosuch", "--workload", "page_bench04"],
+    ["sweep", "/nonexistent/spec.toml"],
+    ["report", "/nonexistent/r.json"],
+])
+def test_no_traceback_in_a_real_process(argv):
+    proc = subprocess.run([sys.executable, "-m", "benchframe.cli", *argv], capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr

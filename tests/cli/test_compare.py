@@ -1,0 +1,53 @@
+"""``benchframe compare``, the main job: the report with its header and plots written atomically, every output
+format, and the same report whatever the number of workers. (Bad arguments are in the bad-input catalogue,
+``test_bad_input.py``.)"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchframe.cli import main
+
+
+def test_compare_writes_report_and_plots_atomically(tmp_path):
+    out = tmp_path / "rep"
+    assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04,irq_latency",
+                 "--seeds", "2", "--output", str(out), "--jobs", "1"]) == 0
+    text = (out / "comparison.md").read_text()
+    assert "git commit" in text and "reproduce with" in text and "cost profile" in text
+    assert "![cost_per_page_vs_bulk](cost_per_page_vs_bulk.png)" in text
+    for png in ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_cdf.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+@pytest.mark.parametrize("fmt, ext, marker", [("latex", "tex", "\\begin{tabular}"), ("html", "html", "<table>"),
+                                              ("csv", "csv", "table,row,design,cell"), ("plain", "txt", "Amean")])
+def test_other_formats(tmp_path, fmt, ext, marker):
+    out = tmp_path / fmt
+    assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04", "--seeds", "1",
+                 "--format", fmt, "--output", str(out), "--executor", "serial"]) == 0
+    text = (out / f"comparison.{ext}").read_text()
+    assert marker in text
+    if fmt == "latex":  # everything outside the tables is a TeX comment
+        outside = [ln for ln in text.splitlines() if ln and not ln.startswith("%") and "&" not in ln
+                   and not ln.startswith("\\") and not ln.rstrip().endswith("\\\\")]
+        assert outside == []
+
+
+def test_compare_output_does_not_depend_on_the_number_of_workers(tmp_path):
+    common = ["compare", "--designs", "single,llist", "--workloads", "irq_latency", "--seeds", "2"]
+    assert main(common + ["--output", str(tmp_path / "serial"), "--jobs", "1"]) == 0
+    assert main(common + ["--output", str(tmp_path / "pool"), "--jobs", "2"]) == 0
+
+    def body(name: str) -> str:  # everything after the header, whose command line names --jobs/--output
+        text = (tmp_path / name / "comparison.md").read_text()
+        return text[text.index("Baseline:"):]
+
+    assert body("serial") == body("pool")
+    runs = [json.loads((tmp_path / n / "results.json").read_text())["runs"] for n in ("serial", "pool")]
+    assert runs[0] == runs[1] and len(runs[0]) == 2 * 2 * 6  # designs x seeds x (3 bulks x 2 kernels)
+    for png in ("irq_latency_cdf.png", "irq_latency_cdf_rt.png"):
+        assert (tmp_path / "serial" / png).read_bytes() == (tmp_path / "pool" / png).read_bytes()

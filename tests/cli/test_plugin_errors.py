@@ -1,0 +1,101 @@
+"""Plugin errors are not bad input: a plugin that fails to import, or raises in a design or a hook during
+``run``, ``sweep`` or ``report``, is named in one line, the exit status is 1, and everything else still runs
+(the other designs' results, the other rows, the report)."""
+
+from __future__ import annotations
+
+import json
+
+from benchframe.cli import main
+
+OBSERVER = '''
+from benchframe import hookimpl
+
+@hookimpl
+def benchframe_check_invariants(kernel, design):
+    return []
+
+@hookimpl
+def benchframe_run_finished(run):
+    if run.params["bulk"] == 8:
+        raise ValueError("observer broke")
+
+@hookimpl
+def benchframe_report_sections(runs, baseline):
+    raise KeyError("no section today")
+'''
+
+
+def test_a_design_that_raises_is_named_and_the_other_designs_still_run(tmp_path, capsys, raiser_plugin):
+    """Documented convention: bad input exits 2; a plugin that breaks during a run exits 1 and the other
+    designs' results still come out."""
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "raiser,array", "--workload", "page_bench04", "--param", "pages=64",
+                 "--plugin", str(raiser_plugin), "--json", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert [ln for ln in err.splitlines() if "broken" in ln] == [
+        f"benchframe: plugin error: plugin {raiser_plugin}: design raiser raised ValueError: broken "
+        "(workload page_bench04)"]
+    assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]
+
+
+def test_a_design_that_raises_in_a_sweep(tmp_path, capsys, raiser_plugin):
+    """Same convention in a sweep: exit 1, the plugin named, the other designs' cells saved, the failed cells
+    left for --resume to retry."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['raiser', 'array']\n[workloads.page_bench04]\nbulk = [1, 8]\n"
+                    "pages = [64]\n")
+    out = tmp_path / "out"
+    argv = ["sweep", str(spec), "--output", str(out), "--plugin", str(raiser_plugin), "--jobs", "2"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "plugin error" in err and "raiser" in err and "Traceback" not in err
+    assert len(list((out / "cells").glob("*.json"))) == 2  # array's two cells
+    assert main(argv + ["--resume"]) == 1
+    assert "0 already done" not in capsys.readouterr().out
+
+
+def test_a_design_raising_in_a_kernel_helper_is_blamed_on_the_design(capsys, design_plugin):
+    plugin = design_plugin("hboom", body="return self.k.rmqueue(cpu, None, 0, gfp, 0)")
+    status = main(["run", "--design", "hboom", "--workload", "page_bench04", "--param", "pages=128",
+                   "--plugin", str(plugin), "--executor", "serial"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"plugin {plugin}: design hboom raised AttributeError" in err and "(workload page_bench04)" in err
+
+
+def test_a_raising_observer_hook_is_reported_by_plugin_and_other_rows_still_print(tmp_path, capsys):
+    observer = tmp_path / "observer.py"
+    observer.write_text(OBSERVER)
+    out = tmp_path / "r.json"
+    status = main(["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=128",
+                   "--param", "bulk=1,8", "--plugin", str(observer), "--executor", "serial", "--json", str(out)])
+    captured = capsys.readouterr()
+    assert status == 1
+    errors = [ln for ln in captured.err.splitlines() if "observer broke" in ln]
+    assert errors == [f"benchframe: plugin error: plugin {observer}: benchframe_run_finished raised ValueError: "
+                      "observer broke (design array, workload page_bench04)"]
+    assert [r["params"]["bulk"] for r in json.loads(out.read_text())["runs"]] == [1]
+
+
+def test_a_raising_report_section_still_writes_the_report(tmp_path, capsys):
+    observer = tmp_path / "observer.py"
+    observer.write_text(OBSERVER.replace("bulk\"] == 8", "bulk\"] == -1"))
+    results = tmp_path / "r.json"
+    assert main(["run", "--design", "array,single", "--workload", "page_bench04", "--param", "pages=128",
+                 "--executor", "serial", "--json", str(results)]) == 0
+    capsys.readouterr()
+    status = main(["report", str(results), "--plugin", str(observer), "--output", str(tmp_path / "rep")])
+    err = capsys.readouterr().err
+    assert status == 1 and "benchframe_report_sections raised KeyError" in err and str(observer) in err
+    assert (tmp_path / "rep" / "report.md").stat().st_size > 0
+
+
+def test_a_plugin_that_fails_to_import_makes_the_exit_status_say_so(tmp_path, capsys):
+    bad = tmp_path / "bad_plugin.py"
+    bad.write_text("raise ImportError('missing dependency')\n")
+    assert main(["list", "designs", "--plugin", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert "array" in captured.out
+    assert "failed to import" in captured.err and "missing dependency" in captured.err

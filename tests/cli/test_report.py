@@ -1,0 +1,32 @@
+"""``benchframe report``: the comparison tables from saved results (a result file or a sweep directory), without
+re-running. (Bad arguments are in the bad-input catalogue, ``test_bad_input.py``.)"""
+
+from __future__ import annotations
+
+from benchframe.cli import main
+
+
+def test_report_renders_saved_run_results(tmp_path, capsys):
+    result = tmp_path / "r.json"
+    assert main(["run", "--design", "single,array", "--workload", "page_bench04", "--param", "bulk=1,8",
+                 "--param", "pages=512", "--json", str(result)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(result)]) == 0
+    out = capsys.readouterr().out
+    assert "alloc_free_cycles_per_page" in out
+    header = next(ln for ln in out.splitlines() if "single" in ln and "array" in ln and ln.startswith("|"))
+    assert header.index("single") < header.index("array")  # baseline first
+    assert "Amean bulk=8" in out
+
+
+def test_report_keeps_a_second_varied_parameter_apart(tmp_path, capsys):
+    spec = tmp_path / "two.toml"
+    spec.write_text("[sweep]\ndesigns = ['single', 'array']\n[workloads.page_bench04]\nbulk = [8, 64]\n"
+                    "pages = [128, 512]\n")
+    out = tmp_path / "two"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 0
+    text = capsys.readouterr().out
+    for label in ("bulk=8, pages=128", "bulk=8, pages=512", "bulk=64, pages=128", "bulk=64, pages=512"):
+        assert f"Amean {label} |" in text

@@ -1,0 +1,62 @@
+"""``benchframe run``: one JSON document of every run, byte-identical for the same inputs; the single-page
+baseline lands on the published figure and moves with a primitive cost of a ``--profile`` file. (Bad
+arguments are in the bad-input catalogue, ``test_bad_input.py``.)"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchframe.cli import main
+from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths
+
+# kernel-facts §2.1/§6.1: order-0 alloc+free on the E5-1650 v4, three 2021 trees: 207, 199, 194 cycles.
+PUBLISHED_SINGLE_PAGE = (194, 207)
+
+
+def run_json(tmp_path: Path, name: str, *args: str) -> dict:
+    out = tmp_path / name
+    assert main(["run", *args, "--json", str(out)]) == 0
+    return json.loads(out.read_text())
+
+
+def test_run_writes_three_runs_and_is_byte_identical(tmp_path):
+    args = ["--design", "single", "--workload", "page_bench04", "--param", "bulk=1,8,64"]
+    a = tmp_path / "a.json"
+    b = tmp_path / "b.json"
+    assert main(["run", *args, "--json", str(a)]) == 0
+    assert main(["run", *args, "--json", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+    doc = json.loads(a.read_text())
+    assert doc["schema"] == 1 and doc["profile"] == DEFAULT_PROFILE
+    assert [r["params"]["bulk"] for r in doc["runs"]] == [1, 8, 64]
+    assert all(r["metrics"]["invariant_violations"] == 0 for r in doc["runs"])
+    assert all(r["metrics"]["pages_allocated"] > 0 for r in doc["runs"])
+    assert all(r["units"]["alloc_free_cycles_per_page"] == "cycles" for r in doc["runs"])
+
+
+def _single_cycles(tmp_path: Path, name: str, *extra: str) -> dict[int, float]:
+    """single's alloc+free cycles per page by bulk (1 and 8), page_bench04's default pages."""
+    doc = run_json(tmp_path, name, "--design", "single", "--workload", "page_bench04", "--param", "bulk=1,8",
+                   *extra)
+    assert all(r["metrics"]["invariant_violations"] == 0 for r in doc["runs"])
+    return {r["params"]["bulk"]: r["metrics"]["alloc_free_cycles_per_page"] for r in doc["runs"]}
+
+
+def test_single_is_calibrated_and_moves_with_a_primitive_cost(tmp_path):
+    base = _single_cycles(tmp_path, "base.json")
+    lo, hi = PUBLISHED_SINGLE_PAGE
+    assert lo <= base[1] <= hi
+    text = builtin_profile_paths()[DEFAULT_PROFILE].read_text()
+    assert "\nirq_save_restore = 27\n" in text
+    for change in (+13, -9, +20):
+        changed = text.replace("\nirq_save_restore = 27\n", f"\nirq_save_restore = {27 + change}\n")
+        changed = changed.replace(f'name = "{DEFAULT_PROFILE}"', 'name = "edited"')
+        profile = tmp_path / f"p{change}.toml"
+        profile.write_text(changed)
+        moved = _single_cycles(tmp_path, f"r{change}.json", "--profile", str(profile))
+        # single pays one local_irq_save/restore pair on alloc and one on free, per page, whatever the bulk
+        for bulk in (1, 8):
+            assert moved[bulk] - base[bulk] == pytest.approx(2 * change), (change, bulk)

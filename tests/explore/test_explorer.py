@@ -1,0 +1,73 @@
+"""Re-entrancy exploration (``explore/``): the verdicts come out of the exploration, not from flags on the
+designs, and an UNSAFE verdict comes with the interleaving that breaks the design."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchframe.explore import explore
+
+
+@pytest.mark.parametrize("design", ["single", "list", "array", "twopass", "locallock"])
+def test_irq_disabling_designs_are_safe_against_irqs(design):
+    result = explore(design, "irq")
+    assert result.verdict == "SAFE", result.render()
+    assert result.explored_points > 100  # every charge point of every operation was tried
+
+
+@pytest.mark.parametrize("design", ["single", "list", "array", "locallock"])
+def test_pcp_manipulated_from_nmi_is_unsafe(design):
+    result = explore(design, "nmi")
+    assert result.verdict == "UNSAFE"
+    assert "corruption" in result.reason or "twice" in result.reason or "deadlock" in result.reason
+
+
+def test_llist_second_consumer_in_irq_is_found_unsafe_with_the_interleaving():
+    result = explore("llist", "irq")
+    assert result.verdict == "UNSAFE"
+    assert "handed out twice" in result.reason
+    text = "\n".join(result.steps)
+    assert "llist_del_first" in text and "IRQ arrives" in text and "frees" in text
+    # the ABA: the list's head is the same entry after the handler ran, but entry->next is not; the page the
+    # task's stale next names (read before the IRQ) is the one handed out twice
+    changed = next(s for s in result.steps if "what the handler changed" in s)
+    lst = changed.split("pcp[cpu0][Normal][mt0] ")[1]
+    before, after = lst.split(" -> ")
+    entry, following = (int(x) for x in before.strip("[]").replace("pfn ", "").split(", ")[:2])
+    assert after.startswith(f"[pfn {entry}, ") and not after.startswith(f"[pfn {entry}, pfn {following}")
+    handler = next(s for s in result.steps if "handler runs" in s)
+    assert f"frees [pfn {entry}]" in handler and f"pfn {following}" in handler
+    assert f"pfn {following} taken" in result.reason
+    assert result.findings[0]["handler"] == "alloc 2, free the first"  # alloc 1 alone cannot break it
+
+
+def test_llist_refuses_nmi_allocation_cleanly():
+    result = explore("llist", "nmi")
+    assert result.verdict == "SAFE" and result.refused > 0
+    assert "refuses allocation in NMI context" in result.reason
+
+
+def test_unsafe_splice_is_found_against_irqs_too():
+    result = explore("llist:free=splice", "irq")
+    assert result.verdict == "UNSAFE"
+    splice = [f for f in result.findings if f["operation"].startswith("free_bulk")]
+    assert splice, result.render()  # besides the llist_del_first ABA every llist shares
+    assert all(any("llist_splice_unsafe" in s for s in f["steps"]) for f in splice)
+    by_handler = {f["handler"]: f["reason"] for f in splice}
+    assert "lost" in by_handler["free 1"]  # an llist_add between the tail update and the head store is lost
+    # a per-page llist free is not broken by the same scripts
+    assert not [f for f in explore("llist", "irq").findings if f["operation"].startswith("free")]
+
+
+def test_unsafe_splice_is_found():
+    result = explore("llist:free=splice", "nmi")  # NMI allocations are refused, so only the splice remains
+    assert result.verdict == "UNSAFE"
+    assert any("llist_splice_unsafe" in s for s in result.steps)
+
+
+def test_locallock_on_preempt_rt():
+    # the handler is a thread: it blocks on the sleeping pagesets.lock the task holds instead of spinning
+    assert explore("locallock", "irq", config=("PREEMPT_RT",)).verdict == "SAFE"
+    nmi = explore("locallock", "nmi", config=("PREEMPT_RT",))  # an NMI cannot sleep: it spins on the lock
+    assert nmi.verdict == "UNSAFE" and "deadlock" in nmi.reason and "pagesets.lock" in nmi.reason
+    assert "NMI handler runs at once" in nmi.steps[-2]

@@ -1,0 +1,134 @@
+"""Sweeps (``run/sweep.py``): executors give identical files, interrupted sweeps resume to the same files, a
+sweep directory is a result source for ``report`` and ``load_sweep_results``."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchframe.cli import main
+
+SPEC = """
+[sweep]
+designs = ["single", "array", "llist"]
+seeds = [1, 2]
+
+[workloads.page_bench04]
+bulk = [1, 64]
+pages = [256]
+
+[workloads.irq_latency]
+bulk = [8]
+bursts = [10]
+"""
+
+
+def tree(path: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def spec(tmp_path):
+    f = tmp_path / "small.toml"
+    f.write_text(SPEC)
+    return f
+
+
+def test_process_pool_and_serial_give_identical_files(tmp_path, spec):
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "a"), "--jobs", "2"]) == 0
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "b"), "--executor", "serial"]) == 0
+    a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
+    assert len([k for k in a if k.startswith("cells/")]) == 3 * 2 * 3  # designs x seeds x (2 + 1) points
+    assert a == b
+
+
+def test_interrupted_sweep_resumes_to_the_same_results(tmp_path, spec):
+    full, part = tmp_path / "full", tmp_path / "part"
+    assert main(["sweep", str(spec), "--output", str(full), "--executor", "serial"]) == 0
+    shutil.copytree(full, part)
+    cells = sorted((part / "cells").glob("*.json"))
+    for f in cells[::2]:  # the cells that were in flight when the sweep was killed
+        f.unlink()
+    (part / "cells" / ".x.json.123.tmp").write_text("{half")  # a write kill -9 interrupted
+    assert main(["sweep", str(spec), "--output", str(part), "--resume"]) == 0
+    assert tree(full) == tree(part)
+    assert not filecmp.dircmp(full, part).diff_files
+
+
+def test_rerun_without_resume_is_refused(tmp_path, spec, capsys):
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    before = tree(out)
+    assert main(["sweep", str(spec), "--output", str(out)]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert tree(out) == before
+
+
+def test_report_reads_a_sweep_directory(tmp_path, spec, capsys):
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "page_bench04" in text and "irq_latency" in text and "Amean bulk=64" in text
+
+
+KILL_SPEC = """
+[sweep]
+designs = ["single", "list", "array", "twopass", "llist", "locallock"]
+seeds = 2
+
+[workloads.page_bench04]
+bulk = [1, 8, 64, 512]
+pages = [1024]
+"""
+
+
+def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
+    """The acceptance test in small: SIGKILL a real sweep process mid-way, --resume, compare the trees."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tmp_path / "kill.toml"
+    spec.write_text(KILL_SPEC)
+    killed, full = tmp_path / "killed", tmp_path / "full"
+    proc = subprocess.Popen([sys.executable, "-m", "benchframe.cli", "sweep", str(spec), "--output", str(killed),
+                             "--executor", "serial"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list((killed / "cells").glob("*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.002)
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+    left = len(list((killed / "cells").glob("*.json")))
+    assert 3 <= left < 6 * 2 * 4  # killed in the middle
+    assert main(["sweep", str(spec), "--output", str(killed), "--resume", "--jobs", "2"]) == 0
+    assert main(["sweep", str(spec), "--output", str(full), "--executor", "serial"]) == 0
+    assert tree(killed) == tree(full) and len(tree(full)) == 6 * 2 * 4 + 1
+
+
+def test_sweep_on_a_dask_cluster_writes_the_same_files(tmp_path, spec):
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "d"), "--executor", "dask", "--jobs", "2"]) == 0
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "s"), "--executor", "serial"]) == 0
+    assert tree(tmp_path / "d") == tree(tmp_path / "s")
+
+
+def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
+    from benchframe.plugins import get_registry
+    from benchframe.run.sweep import cell_key, cells, load_spec, load_sweep_results
+
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    order = cells(load_spec(spec, get_registry()))
+    order.sort(key=lambda c: c.workload)  # the manifest stores workloads by name
+    runs = load_sweep_results(out)
+    assert len(runs) == len(order) == 18
+    assert [(r["design"], r["workload"], r["seed"], r["params"]["bulk"]) for r in runs] == \
+        [(c.design, c.workload, c.seed, c.params["bulk"]) for c in order]
+    (out / "cells" / f"{cell_key(order[0])}.json").unlink()  # an interrupted sweep: what is there
+    assert load_sweep_results(out) == runs[1:]

@@ -1,0 +1,26 @@
+"""``sunrpc``: ``svc_alloc_arg()`` filling the holes of a 259-slot array."""
+
+from __future__ import annotations
+
+
+def test_sunrpc_full_array_needs_no_allocation(run):
+    r = run("array", "sunrpc", holes=0)
+    assert r.metrics["pages_allocated"] == 0
+    assert r.metrics["alloc_cycles_per_call"] > 0  # the array is still scanned
+
+
+def test_sunrpc_array_beats_single_and_list_pays_for_holes(run):
+    single, lst, arr = (run(d, "sunrpc", holes=64, pattern="scattered") for d in ("single", "list", "array"))
+    assert arr.metrics["alloc_cycles_per_call"] < lst.metrics["alloc_cycles_per_call"] < \
+        single.metrics["alloc_cycles_per_call"]
+
+
+def test_sunrpc_under_page_owner_fills_every_hole_and_counts_the_sleeps(run, small):
+    # PAGE_OWNER forces one page per bulk call (kf §1.3): 5.13's svc_alloc_arg sleeps once per short iteration
+    r = run("array", "sunrpc", config=("PAGE_OWNER",), holes=40)
+    assert r.metrics["invariant_violations"] == 0, r.violations
+    assert r.metrics["pages_allocated"] == 40 * small["sunrpc"]["calls"]
+    assert r.metrics["sleeps_per_call"] >= 39
+    later = run("array", "sunrpc", config=("PAGE_OWNER",), holes=40, loop="progress")
+    assert later.metrics["sleeps_per_call"] == 0
+    assert run("array", "sunrpc", holes=8).metrics["sleeps_per_call"] == 0
