@@ -23,8 +23,8 @@ from benchframe.trace.gfp import decode_gfp
 from benchframe.trace.importer import read_trace
 from benchframe.trace.store import TraceEvents, default_output, encode_events, load_events, write_events
 
-DATA = Path(__file__).parent / "data" / "traces"
-REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parents[1] / "data" / "traces"
+REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "traces"
 
 # ../shared/traces/README.md: mm_page_alloc, mm_page_free, free_batched, alloc_zone_locked, orders of mm_page_alloc

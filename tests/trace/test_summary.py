@@ -19,8 +19,8 @@ from benchframe.trace.runs import find_runs, histogram, nearest_rank
 from benchframe.trace.store import EventBuilder, TraceMeta
 from benchframe.trace.summary import render_summary, summarise
 
-DATA = Path(__file__).parent / "data" / "traces"
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "traces"
+DATA = Path(__file__).resolve().parents[1] / "data" / "traces"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "traces"
 GAP_US = 20  # the default of --gap-us
 
 # ---- the independent count ---------------------------------------------------------------------------------------
