@@ -46,8 +46,9 @@ def git_commit() -> str | None:
 
 
 def result_document(runs: list[dict[str, Any]], profile: str, config: list[str],
-                    command: str = "") -> dict[str, Any]:
+                    command: str = "", kernel: str = "5.13") -> dict[str, Any]:
     return {
+        "kernel": kernel,
         "schema": SCHEMA,
         "benchframe": __version__,
         "git_commit": git_commit(),

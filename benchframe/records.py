@@ -141,6 +141,7 @@ class RunResult:
     config: list[str] = field(default_factory=list)
     #: raw per-event samples for distribution plots (e.g. ``irq_latency_cycles``), at most MAX_SAMPLES each
     samples: dict[str, list[int]] = field(default_factory=dict)
+    kernel: str = "5.13"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_output_dir, split
+from benchframe.cli.options import (
+    Progress,
+    add_executor_options,
+    add_kernel_option,
+    add_plugin_option,
+    check_output_dir,
+    split,
+)
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import dumps, result_document, write_atomic
 from benchframe.kconfig import KernelConfig
@@ -33,20 +40,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
     p.add_argument("--profile", metavar="NAME_OR_FILE")
     p.add_argument("--config", action="append", metavar="OPTION")
+    add_kernel_option(p)
     p.add_argument("--format", choices=list(FORMATS), default="md")
     p.add_argument("--output", default="reports", metavar="DIR", help="output directory (default: reports/)")
     add_executor_options(p)
     add_plugin_option(p)
 
 
-def verdicts(designs: list[str], reg: Registry) -> Verdicts:
+def verdicts(designs: list[str], reg: Registry, kernel: str | None = None) -> Verdicts:
     """Every design's ``explore`` verdicts against an IRQ and an NMI (an error is kept as its line)."""
     out: Verdicts = {}
     for name in designs:
         row: list = []
         for context in CONTEXTS:
             try:
-                row.append(explore(name, context, registry=reg))
+                row.append(explore(name, context, registry=reg, kernel=kernel))
             except BenchframeError as exc:
                 row.append(str(exc))
         out[name] = row
@@ -67,13 +75,15 @@ def main(args: argparse.Namespace) -> int:
             raise BenchframeError(f"--baseline {baseline!r} is not among the designs ({', '.join(designs)})")
     if args.seeds < 1:
         raise BenchframeError(f"--seeds must be at least 1, not {args.seeds}")
-    config = KernelConfig.parse(args.config).as_list()
+    kconfig = KernelConfig.parse(args.config, args.kernel)
+    config = kconfig.as_list()
+    kernel = kconfig.version.name
     costs = reg.cost_model(args.profile)
     out_dir = Path(args.output)
     check_output_dir(out_dir)
     studies, notes = select_studies(reg, split(args.workloads))
     seeds = list(range(1, args.seeds + 1))
-    cells = build_specs(studies, designs, seeds, args.profile, config, plugins)
+    cells = build_specs(studies, designs, seeds, args.profile, config, plugins, kernel)
     for study in studies:  # bad parameter values fail before anything runs
         for params in study.points():
             reg.workload(study.workload).resolve_params(params)
@@ -83,11 +93,11 @@ def main(args: argparse.Namespace) -> int:
     errors = [r for r in results if isinstance(r, str)]
     runs = [r for r in results if not isinstance(r, str)]
     command = "benchframe " + " ".join(shlex.quote(a) for a in (args.argv or []))
-    header = report_header(costs.name, config, seeds, command)
+    header = report_header(costs.name, config, seeds, command, kernel)
     text, pngs = render_report(runs, studies, designs, baseline, args.format, out_dir, header, reg,
-                               notes + [f"run failed: {e}" for e in errors], verdicts(designs, reg))
+                               notes + [f"run failed: {e}" for e in errors], verdicts(designs, reg, kernel))
     ext = EXTENSIONS[args.format]
-    write_atomic(out_dir / "results.json", dumps(result_document(runs, costs.name, config, command)))
+    write_atomic(out_dir / "results.json", dumps(result_document(runs, costs.name, config, command, kernel)))
     write_atomic(out_dir / f"comparison.{ext}", text)
     print(f"benchframe: wrote {out_dir / f'comparison.{ext}'} ({len(runs)} runs, {len(pngs)} plots)")
     for e in errors:

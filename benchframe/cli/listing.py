@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from benchframe.cli.options import add_plugin_option
+from benchframe.kconfig import KERNELS
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.metrics import METRICS
 from benchframe.plugins import get_registry
@@ -14,11 +15,11 @@ from benchframe.plugins import get_registry
 if TYPE_CHECKING:
     import argparse
 
-WHAT = ("designs", "workloads", "profiles", "metrics", "configs")
+WHAT = ("designs", "workloads", "profiles", "metrics", "configs", "kernels")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics or configs")
+    p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics, configs or kernels")
     p.add_argument("what", choices=list(WHAT))
     add_plugin_option(p)
 
@@ -42,6 +43,9 @@ def main(args: argparse.Namespace) -> int:
         rows = [(m.name, m.unit, m.better, m.definition) for m in METRICS.values()]
         for w in reg.workloads.values():
             rows += [(n, u, b, f"[{w.name}] {d}") for n, (u, b, d) in w.metrics.items()]
+    elif args.what == "kernels":
+        headers = ["kernel", "what the allocator follows"]
+        rows = [(k.name, k.description) for k in KERNELS.values()]
     else:
         headers = ["config", "effect"]
         rows = sorted(KCONFIG_OPTIONS.items())

@@ -10,6 +10,7 @@ from itertools import product
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchframe import BenchframeError
+from benchframe.kconfig import DEFAULT_KERNEL, KERNELS
 from benchframe.run.executors import EXECUTORS
 
 if TYPE_CHECKING:
@@ -54,6 +55,11 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (implies dask)")
+
+
+def add_kernel_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kernel", default=DEFAULT_KERNEL, metavar="VERSION",
+                   help=f"kernel version the allocator follows: {', '.join(KERNELS)} (default {DEFAULT_KERNEL})")
 
 
 def add_plugin_option(p: argparse.ArgumentParser) -> None:

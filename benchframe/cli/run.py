@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from benchframe import BenchframeError
-from benchframe.cli.options import add_executor_options, add_plugin_option, param_grid, parse_params, split
+from benchframe.cli.options import (
+    add_executor_options,
+    add_kernel_option,
+    add_plugin_option,
+    param_grid,
+    parse_params,
+    split,
+)
 from benchframe.io import dumps, result_document, write_atomic
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.kconfig import KernelConfig
@@ -36,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", action="append", metavar="N", help="seed(s); default 1")
     p.add_argument("--profile", metavar="NAME_OR_FILE", help="cost profile (default e5-1650v4)")
     p.add_argument("--config", action="append", metavar="OPTION", help=f"kernel config: {', '.join(KCONFIG_OPTIONS)}")
+    add_kernel_option(p)
     p.add_argument("--json", metavar="PATH", help="write the result document here")
     p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list)")
     add_executor_options(p)
@@ -58,12 +66,12 @@ def main(args: argparse.Namespace) -> int:
             seeds.append(int(s))
         except ValueError:
             raise BenchframeError(f"--seed {s!r} is not an integer") from None
-    config = KernelConfig.parse(args.config)
+    config = KernelConfig.parse(args.config, args.kernel)
     costs = reg.cost_model(args.profile)
     if args.json and not Path(args.json).parent.resolve().is_dir():
         raise BenchframeError(f"--json {args.json}: directory does not exist")
     specs = [RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
-                     config=tuple(config.as_list()), plugins=plugins)
+                     config=tuple(config.as_list()), plugins=plugins, kernel=config.version.name)
              for design, point, seed in product(designs, grid, seeds)]
     results = run_specs(specs, args.jobs or None, args.executor, args.scheduler)
     runs = [r for r in results if isinstance(r, dict)]
@@ -84,5 +92,5 @@ def main(args: argparse.Namespace) -> int:
         for v in r["violations"][:3]:
             print(f"benchframe: violation: {r['design']}/{r['workload']} {r['params']}: {v}", file=sys.stderr)
     if args.json:
-        write_atomic(args.json, dumps(result_document(runs, costs.name, config.as_list())))
+        write_atomic(args.json, dumps(result_document(runs, costs.name, config.as_list(), kernel=config.version.name)))
     return EXIT_FAILED if bad else 0

@@ -199,12 +199,12 @@ def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Op
 
 
 def explore(design_spec: str, context: str = "irq", registry: Registry | None = None,
-            config: tuple[str, ...] = ()) -> ExploreResult:
+            config: tuple[str, ...] = (), kernel: str | None = None) -> ExploreResult:
     """Explore ``design_spec`` against interrupts of ``context`` (see the module docstring)."""
     if context not in CONTEXTS:
         raise BenchframeError(f"--context must be one of {', '.join(CONTEXTS)}, not {context!r}")
     registry = registry or get_registry()
-    kconfig = KernelConfig.parse(list(config))
+    kconfig = KernelConfig.parse(list(config), kernel)
     registry.design_spec(design_spec)  # unknown design: one-line error before any work
     explored = 0
     refused = 0

@@ -24,11 +24,13 @@ if TYPE_CHECKING:
     from benchframe.report.studies import Study
 
 
-def report_header(profile: str, config: list[str], seeds: list[int], command: str) -> list[tuple[str, str]]:
+def report_header(profile: str, config: list[str], seeds: list[int], command: str,
+                  kernel: str = "5.13") -> list[tuple[str, str]]:
     return [
         ("benchframe", __version__),
         ("git commit", git_commit() or "unknown (not a git checkout)"),
         ("cost profile", profile),
+        ("kernel", kernel),
         ("kernel config", ", ".join(config) or "default (!PREEMPT_RT)"),
         ("seeds", ", ".join(map(str, seeds))),
         ("reproduce with", f"`{command}`"),

@@ -91,7 +91,7 @@ def select_studies(reg: Registry, workloads: list[str] | None) -> tuple[list[Stu
 
 
 def build_specs(studies: list[Study], designs: list[str], seeds: list[int], profile: str | None,
-                config: list[str], plugins: tuple[str, ...]) -> list[tuple[Study, RunSpec]]:
+                config: list[str], plugins: tuple[str, ...], kernel: str = "5.13") -> list[tuple[Study, RunSpec]]:
     out = []
     for study in studies:
         cfg = tuple(sorted(set(config) | set(study.config)))
@@ -99,7 +99,7 @@ def build_specs(studies: list[Study], designs: list[str], seeds: list[int], prof
             for design in designs:
                 for seed in seeds:
                     out.append((study, RunSpec(design=design, workload=study.workload, params=params, seed=seed,
-                                               profile=profile, config=cfg, plugins=plugins)))
+                                               profile=profile, config=cfg, plugins=plugins, kernel=kernel)))
     return out
 
 

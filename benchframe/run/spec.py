@@ -20,3 +20,4 @@ class RunSpec:
     profile: str | None = None  # registered name or path; None = default
     config: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
+    kernel: str = "5.13"  # the kernel version (benchframe.kconfig.KERNELS)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.io import dumps, read_text, write_atomic
-from benchframe.kconfig import KernelConfig
+from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
 from benchframe.run.executors import check_executor, iter_results
 from benchframe.run.spec import RunSpec
 
@@ -57,7 +57,7 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     head = data.get("sweep", {})
     if not isinstance(head, dict):
         raise BenchframeError(f"{path}: [sweep] must be a table")
-    bad_keys = set(head) - {"designs", "seeds", "profile", "config", "output", "name"}
+    bad_keys = set(head) - {"designs", "seeds", "profile", "config", "kernel", "output", "name"}
     if bad_keys:
         raise BenchframeError(f"{path}: unknown key(s) in [sweep]: {', '.join(sorted(bad_keys))}")
     spec = _sweep_table(path, head, reg)
@@ -91,7 +91,14 @@ def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, A
     config = head.get("config", [])
     if not isinstance(config, list) or not all(isinstance(c, str) for c in config):
         raise BenchframeError(f"{path}: [sweep] config must be a list of strings")
-    return {"designs": designs, "seeds": seeds, "profile": profile, "config": KernelConfig.parse(config).as_list()}
+    kernel = head.get("kernel", DEFAULT_KERNEL)
+    if not isinstance(kernel, str):
+        raise BenchframeError(f"{path}: [sweep] kernel must be a string")
+    kconfig = KernelConfig.parse(config, kernel)
+    spec = {"designs": designs, "seeds": seeds, "profile": profile, "config": kconfig.as_list()}
+    if kconfig.version.name != DEFAULT_KERNEL:  # the manifests of sweeps on the default kernel stay as they were
+        spec["kernel"] = kconfig.version.name
+    return spec
 
 
 def _grids(path: Path, workloads: object, reg: Registry) -> dict[str, dict[str, list[Any]]]:
@@ -125,14 +132,17 @@ def cells(spec: dict[str, Any], plugins: tuple[str, ...] = ()) -> list[RunSpec]:
             for design in spec["designs"]:
                 for seed in spec["seeds"]:
                     out.append(RunSpec(design=design, workload=workload, params=params, seed=seed,
-                                       profile=spec["profile"], config=tuple(spec["config"]), plugins=plugins))
+                                       profile=spec["profile"], config=tuple(spec["config"]), plugins=plugins,
+                                       kernel=spec.get("kernel", DEFAULT_KERNEL)))
     return out
 
 
 def cell_key(cell: RunSpec) -> str:
-    canon = json.dumps({"design": cell.design, "workload": cell.workload, "params": dict(cell.params),
-                        "seed": cell.seed, "profile": cell.profile, "config": list(cell.config)},
-                       sort_keys=True)
+    key = {"design": cell.design, "workload": cell.workload, "params": dict(cell.params), "seed": cell.seed,
+           "profile": cell.profile, "config": list(cell.config)}
+    if cell.kernel != DEFAULT_KERNEL:  # keys of cells on the default kernel stay as they were
+        key["kernel"] = cell.kernel
+    canon = json.dumps(key, sort_keys=True)
     return hashlib.sha256(canon.encode()).hexdigest()[:20]
 
 
