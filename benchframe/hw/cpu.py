@@ -13,6 +13,8 @@ import math
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from benchframe.hw.costs import CostModel
     from benchframe.hw.irq import InterruptSource
 
@@ -28,6 +30,8 @@ INF = math.inf
 
 class InterruptController(Protocol):
     """What a CPU asks of its interrupt controller (``benchframe.hw.irq.Interrupts``)."""
+
+    charge_point: Callable[[CPU], None] | None
 
     def charge_interrupted(self, cpu: CPU, cycles: int) -> None: ...
 
@@ -108,7 +112,8 @@ class CPU:
             self.irqs_on = False
             self.irqs_off_since = self.clock
             self.irq_toggles += 1
-            self.irq.rearm(self)
+            if self.sources or self.irq.charge_point is not None:  # nothing else to look at (the hot case)
+                self.irq.rearm(self)
         return flags
 
     def local_irq_restore(self, flags: bool) -> None:
@@ -121,7 +126,8 @@ class CPU:
         if flags and not self.irqs_on:
             self.irqs_on = True
             self.irqs_off_windows.append(self.clock - self.irqs_off_since)
-            self.irq.rearm(self)
+            if self.sources or self.irq.charge_point is not None:
+                self.irq.rearm(self)
 
     def local_irq_disable(self) -> None:
         self.charge(self._irq_disable_half[0])
