@@ -1,11 +1,13 @@
-"""The simulated machine: its CPUs (numbered node by node), their interrupt controller, the cost model and
-the scheduler that runs tasks on several CPUs in simulated time."""
+"""The simulated machine: its CPUs (numbered node by node), their interrupt controller, the cost model, the
+cache state of the memory the kernel lays out, and the scheduler that runs tasks on several CPUs in simulated
+time."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from benchframe.engine import Engine
+from benchframe.hw.cache import CacheModel
 from benchframe.hw.cpu import CPU
 from benchframe.hw.irq import Interrupts, InterruptSource
 
@@ -33,6 +35,12 @@ class Machine:
         for nid, node in enumerate(topology.nodes):
             for _ in range(node.cpus):
                 self.cpus.append(CPU(len(self.cpus), nid, self.irq, costs, preempt_rt))
+        self.cache: CacheModel | None = None
+
+    def attach_memory(self, nr_pages: int, node_of_page: bytearray) -> CacheModel:
+        """The memory map is laid out (``nr_pages`` struct pages, each page's node): its cache model."""
+        self.cache = CacheModel(self.costs, nr_pages, node_of_page, [cpu.node for cpu in self.cpus])
+        return self.cache
 
     def add_interrupt(self, cpu: CPU, source: InterruptSource) -> None:
         """Connect an interrupt source to ``cpu``."""
