@@ -35,6 +35,10 @@ class LlistPcp(PcpOps):
     name = "llist"
     list_class = Llist
 
+    def __init__(self, k):
+        super().__init__(k)
+        self.c_take = k.prices.llist_del_first  # llist_del_first() instead of __rmqueue_pcplist()'s list_del
+
     def lock(self, cpu, pcp=None):
         if cpu.in_nmi():  # a second llist_del_first consumer: refuse
             self.k.stat.refused += 1
@@ -76,7 +80,7 @@ class LlistPcp(PcpOps):
         k = self.k
         pcp = zone.pcp[owner]
         k.mem.state[page] = PAGE_PCP
-        pcp.lists[mt].llist_add(cpu, page, remote=owner != cpu.id)
+        pcp.lists[mt].llist_add(cpu, page)
         cpu.atomic()  # atomic_inc(&pcp->count)
         pcp.count += 1
         if owner == cpu.id and pcp.count >= pcp.high:
@@ -88,7 +92,8 @@ class LlistPcp(PcpOps):
         mem = k.mem
         budget = pcp.batch
         flags = k.zone_lock(cpu, zone)
-        per_page = k.struct_page_cost(cpu, zone)
+        per_page = k.prices.free_one_page
+        touch = k.cache.touch
         freed = 0
         keep = []
         for lst in pcp.lists:
@@ -97,7 +102,7 @@ class LlistPcp(PcpOps):
             if take:
                 rest = chain[:len(chain) - len(take)]
             for page in take:  # the oldest pages (tail of the chain)
-                cpu.charge(per_page)
+                cpu.charge(per_page + touch(cpu, page))
                 zone.free_one_page(cpu, page, 0, mem.pageblock_mt[page >> 9])
             freed += len(take)
             keep.append((lst, rest))
@@ -119,11 +124,12 @@ class LlistDesign(BulkAllocator):
         assert isinstance(k.pcp_ops, LlistPcp)  # the kernel was booted with this design's pcp protocol
         self.llist_ops: LlistPcp = k.pcp_ops
 
-    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None) -> int:
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None, preferred_nid=None) -> int:
         if cpu.in_nmi():
             self.k.stat.refused += 1
             return 0
-        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array)
+        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array,
+                                  preferred_nid=preferred_nid)
 
     def free_page(self, cpu, page: int) -> None:
         """``free_unref_page()`` with llist: free_pages_prepare, then ``llist_add()`` to the owner's list."""

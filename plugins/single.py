@@ -14,18 +14,21 @@ from benchframe.api import ARRAY, Design, DesignImpl
 class Single(DesignImpl):
     shape = ARRAY
 
-    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None) -> int:
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None, preferred_nid=None) -> int:
+        """``for (i = 0; i < nr_pages; i++) if (!page_array[i]) page_array[i] = alloc_page(gfp);`` -- or
+        ``alloc_pages_node(preferred_nid, gfp, 0)``, which skips the NUMA policy lookup."""
         k = self.k
         k.stat.bulk_calls += 1
-        store = k.costs.array_store
-        scan = k.costs.array_scan_slot
+        store = k.prices.array_store
+        scan = k.prices.array_scan
+        mempolicy = preferred_nid is None
         populated = 0
         for i in range(max(nr_pages, 0)):
             cpu.charge(scan)
             if page_array[i] is not None:
                 populated += 1
                 continue
-            page = k.alloc_pages(cpu, gfp, 0)
+            page = k.alloc_pages(cpu, gfp, 0, preferred_nid, mempolicy=mempolicy)
             if page is None:
                 k.stat.partial_returns += 1
                 break

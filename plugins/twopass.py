@@ -16,16 +16,19 @@ class TwoPass(BulkAllocator):
     shape = LIST
     prep_in_loop = False
 
-    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None) -> int:
+    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None, preferred_nid=None) -> int:
         if page_list:
             raise BenchframeError(
                 f"twopass: the caller's list must be empty on entry (it holds {len(page_list)} pages); the "
                 "second pass preps every page on it")
-        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array)
+        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array,
+                                  preferred_nid=preferred_nid)
 
     def prep(self, cpu, page, gfp) -> None:
-        """Second pass: ``list_for_each_entry(page, page_list, lru) prep_new_page(page, 0, gfp, 0);``"""
-        cpu.charge(self.k.costs.list_walk_page)
+        """Second pass: ``list_for_each_entry(page, page_list, lru) prep_new_page(page, 0, gfp, 0);`` -- each
+        step a dependent load of the next struct page, which the first pass touched before."""
+        k = self.k
+        cpu.charge(k.prices.list_next + k.cache.touch(cpu, page))
         super().prep(cpu, page, gfp)
 
 

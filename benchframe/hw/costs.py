@@ -9,48 +9,56 @@ silent zero. The shipped profiles live in ``benchframe/hw/profiles/``.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from benchframe import BenchframeError
 from benchframe.io import read_text
 
-# name -> one-line definition, one per cost field of CostModel (a test keeps the two in step).
+# name -> one-line definition, one per cost field of CostModel (a check below keeps the two in step).
 COST_NAMES: dict[str, str] = {
-    "spin_lock_unlock": "spin_lock() + spin_unlock() on an uncontended, cache-hot lock",
-    "irq_save_restore": "local_irq_save() + local_irq_restore()",
-    "irq_disable_enable": "local_irq_disable() + local_irq_enable()",
-    "preempt_disable_enable": "preempt_disable() + preempt_enable()",
-    "bh_disable_enable": "local_bh_disable() + local_bh_enable()",
-    "function_call": "a direct function call and return",
-    "func_ptr_call": "an indirect (function pointer) call and return",
-    "this_cpu_cmpxchg": "this_cpu_cmpxchg() on a per-CPU word",
-    "atomic_rmw": "a LOCK-prefixed cmpxchg/xchg/inc on a line in this CPU's cache",
-    "struct_page_l3": "touching a struct page that is in L3 but not L1/L2",
-    "cache_miss_local": "a cache miss served by local DRAM",
-    "cache_miss_remote": "a cache miss served by a remote NUMA node",
-    "clear_page": "zeroing one 4 KiB page (__GFP_ZERO)",
-    "alloc_pages_body": "__alloc_pages() itself: gfp checks, prepare_alloc_pages()",
-    "get_page_from_freelist_body": "get_page_from_freelist(): zonelist walk and zone_watermark_fast()",
-    "rmqueue_pcplist_page": "__rmqueue_pcplist() taking one page: list_first_entry, list_del, count--",
-    "zone_statistics": "__count_zid_vm_events(PGALLOC) + zone_statistics() for one update",
-    "prep_new_page": "prep_new_page() for an order-0 page without __GFP_ZERO",
-    "free_unref_page_body": "free_unref_page() body: free_pages_prepare, migratetype lookup, pcp list_add",
-    "array_store": "storing a page pointer into a caller's array slot",
-    "list_add": "list_add() of page->lru onto a caller's list",
-    "list_walk_page": "taking one page off a returned list (list_first_entry + list_del)",
-    "array_scan_slot": "testing one array slot for NULL",
-    "buddy_page": "moving one page between a buddy free list and a pcp list (zone->lock held)",
-    "buddy_split_step": "one expand() step splitting a buddy block",
-    "buddy_merge_step": "one __free_one_page() step merging with a buddy",
-    "irq_entry_exit": "hardware interrupt (or NMI) entry and exit",
+    # primitives, measured with time_bench
+    "spin_lock_unlock": "cycles: spin_lock() + spin_unlock() on an uncontended, cache-hot lock",
+    "irq_save_restore": "cycles: local_irq_save() + local_irq_restore()",
+    "irq_disable_enable": "cycles: local_irq_disable() + local_irq_enable()",
+    "preempt_disable_enable": "cycles: preempt_disable() + preempt_enable()",
+    "bh_disable_enable": "cycles: local_bh_disable() + local_bh_enable()",
+    "function_call": "cycles: a direct function call and return",
+    "func_ptr_call": "cycles: an indirect (function pointer) call and return",
+    "this_cpu_cmpxchg": "cycles: this_cpu_cmpxchg() on a per-CPU word",
+    "atomic_rmw": "cycles: a LOCK-prefixed cmpxchg/xchg/inc/dec on a line in this CPU's cache",
+    # the prices of body work (benchframe.mm.work), fitted by `benchframe calibrate`
+    "page_access": "cycles (fractional): one load or store of a struct page field in a function body, the line "
+                   "in L1 (misses come on top, from the cache model)",
+    "data_access": "cycles (fractional): one load or store of other kernel data (per-CPU pageset, zone, "
+                   "zonelist, task, vmstat) in a function body",
+    # the memory hierarchy (benchframe.hw.cache)
+    "l1_hit": "cycles: load-to-use latency of an L1 hit (what a miss saves nothing of)",
+    "l2_hit": "cycles: latency of a load served by this core's L2",
+    "l3_hit": "cycles: latency of a load served by the shared L3",
+    "cache_transfer": "cycles: latency of a load of a line another core holds modified",
+    "dram_local": "cycles: latency of a load served by local DRAM",
+    "dram_remote": "cycles: latency of a load served by a remote NUMA node's DRAM",
+    "l1_lines": "lines: L1 data cache capacity (64-byte lines)",
+    "l2_lines": "lines: L2 capacity per core",
+    "l3_lines": "lines: L3 capacity (shared by the cores)",
+    "fill_buffers": "count: cache misses one core keeps in flight when their addresses are independent",
+    # other work
+    "clear_page": "cycles: zeroing one 4 KiB page (__GFP_ZERO)",
+    "irq_entry_exit": "cycles: hardware interrupt (or NMI) entry and exit",
+    "kasan_check": "cycles: one KASAN shadow check of an instrumented access (CONFIG_KASAN)",
+    "kasan_page": "cycles: poisoning or unpoisoning one 4 KiB page's shadow (CONFIG_KASAN)",
 }
+#: the costs that are prices (fractional cycles); every other cost is a whole number
+FRACTIONAL = ("page_access", "data_access")
 
 
 @dataclass(frozen=True, slots=True)
 class CostModel:
-    """Primitive costs in cycles and the clock rate of one simulated machine (see ``COST_NAMES``)."""
+    """Primitive costs in cycles, the prices of body work, the memory hierarchy and the clock rate of one
+    simulated machine (see ``COST_NAMES``)."""
 
     name: str
     description: str
@@ -64,42 +72,44 @@ class CostModel:
     func_ptr_call: int
     this_cpu_cmpxchg: int
     atomic_rmw: int
-    struct_page_l3: int
-    cache_miss_local: int
-    cache_miss_remote: int
+    page_access: float
+    data_access: float
+    l1_hit: int
+    l2_hit: int
+    l3_hit: int
+    cache_transfer: int
+    dram_local: int
+    dram_remote: int
+    l1_lines: int
+    l2_lines: int
+    l3_lines: int
+    fill_buffers: int
     clear_page: int
-    alloc_pages_body: int
-    get_page_from_freelist_body: int
-    rmqueue_pcplist_page: int
-    zone_statistics: int
-    prep_new_page: int
-    free_unref_page_body: int
-    array_store: int
-    list_add: int
-    list_walk_page: int
-    array_scan_slot: int
-    buddy_page: int
-    buddy_split_step: int
-    buddy_merge_step: int
     irq_entry_exit: int
+    kasan_check: int
+    kasan_page: int
     source: str = ""
 
-    def cost(self, name: str) -> int:
+    def cost(self, name: str) -> float:
         """The cost called ``name`` (one of ``COST_NAMES``)."""
-        value: int = getattr(self, name)
+        value: float = getattr(self, name)
         return value
 
-    def costs(self) -> dict[str, int]:
+    def costs(self) -> dict[str, float]:
         """Every cost by name, in ``COST_NAMES`` order."""
         return {name: self.cost(name) for name in COST_NAMES}
 
     def half(self, name: str) -> tuple[int, int]:
         """Split a round-trip cost into (enter, exit) halves that sum to the round trip."""
-        total = self.cost(name)
+        total = int(self.cost(name))
         return total // 2, total - total // 2
 
     def ns(self, cycles: float) -> float:
         return cycles / self.clock_ghz
+
+    def with_costs(self, **changes: Any) -> CostModel:
+        """This model with some costs replaced (what a fit tries)."""
+        return replace(self, **changes)
 
 
 _META = ("name", "description", "clock_ghz", "source")
@@ -129,8 +139,10 @@ def parse_profile(text: str, source: str) -> CostModel:
     if unknown:
         raise BenchframeError(f"profile {source}: unknown cost(s): {', '.join(unknown)}")
     for key, value in costs.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise BenchframeError(f"profile {source}: cost {key} must be a non-negative integer of cycles")
+        kind = (int, float) if key in FRACTIONAL else (int,)
+        if isinstance(value, bool) or not isinstance(value, kind) or not value >= 0 or value == float("inf"):
+            what = "a non-negative number" if key in FRACTIONAL else "a non-negative integer"
+            raise BenchframeError(f"profile {source}: cost {key} must be {what} ({COST_NAMES[key]})")
     return CostModel(name=name, description=str(meta.get("description", "")), clock_ghz=float(clock),
                      source=source, **costs)
 

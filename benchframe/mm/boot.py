@@ -8,22 +8,23 @@ from typing import TYPE_CHECKING
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.mm.page import MIGRATE_PCPTYPES, MemMap
-from benchframe.mm.pcp import PerCpuPages, pcp_high, zone_batchsize
+from benchframe.mm.pcp import PerCpuPages, zone_batchsize
 from benchframe.mm.zone import Zone, min_free_kbytes
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
     from benchframe.hw.machine import Machine
     from benchframe.mm.pcp import PcpOps
+    from benchframe.mm.work import Prices
 
 SECTION_SHIFT = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block
 
 
 class MemoryLayout:
     """``mem_map`` and the zones laid out in pfn order, each starting on a MAX_ORDER boundary, every page free
-    (``free_area_init()`` + ``memblock_free_all()``)."""
+    (``free_area_init()`` + ``memblock_free_all()``); the machine's cache model gets the struct page lines."""
 
-    def __init__(self, machine: Machine):
+    def __init__(self, machine: Machine, prices: Prices):
         topology = machine.topology
         total = 0
         layout = []
@@ -32,13 +33,17 @@ class MemoryLayout:
                 layout.append((nid, zidx, spec, total))
                 total += -(-spec.pages // (1 << SECTION_SHIFT)) << SECTION_SHIFT
         self.mem = MemMap(total)
+        node_of_page = bytearray(total)
+        for nid, _zidx, spec, start in layout:
+            node_of_page[start:start + spec.pages] = bytes([nid]) * spec.pages
+        self.cache = cache = machine.attach_memory(total, node_of_page)
         self.zones: list[Zone] = []
         self.node_zones: list[list[Zone]] = [[] for _ in topology.nodes]
         self.zone_of_section = bytearray(total >> SECTION_SHIFT)
         for nid, zidx, spec, start in layout:
             name = spec.name if len(topology.nodes) == 1 else f"{spec.name}@node{nid}"
-            zone = Zone(name, nid, zidx, start, spec.pages, self.mem,
-                        SpinLock(f"zone->lock[{name}]", machine), machine.costs)
+            zone = Zone(name, nid, zidx, start, spec.pages, self.mem, SpinLock(f"zone->lock[{name}]", machine),
+                        cache, prices.expand_step, prices.merge_step)
             for sec in range(start >> SECTION_SHIFT, -(-(start + spec.pages) // (1 << SECTION_SHIFT))):
                 self.zone_of_section[sec] = len(self.zones)
             zone.init_free()
@@ -65,11 +70,13 @@ def build_zonelists(topology: Topology, node_zones: list[list[Zone]]) -> list[li
     return zonelists
 
 
-def setup_zone_pagesets(zones: list[Zone], cpus: list[CPU], pcp_ops: PcpOps) -> None:
+def setup_zone_pagesets(zones: list[Zone], cpus: list[CPU], pcp_ops: PcpOps, batch_cap_bytes: int) -> None:
     """``setup_zone_pageset()``: a ``per_cpu_pages`` per zone and CPU, batch and high from the zone size."""
     for zone in zones:
-        raw = zone_batchsize(zone.managed_pages)  # 0 for tiny zones; pageset_set_batch() clamps batch
+        raw = zone_batchsize(zone.managed_pages, cap_bytes=batch_cap_bytes)  # 0 for tiny zones: clamped
         batch = max(1, raw)
-        zone.pcp = [PerCpuPages(cpu.id, zone, batch, pcp_high(raw),
+        local = sum(1 for cpu in cpus if cpu.node == zone.node)
+        high = pcp_ops.pcp_high(zone, raw, local)
+        zone.pcp = [PerCpuPages(cpu.id, zone, batch, high,
                                 [pcp_ops.new_list(cpu.id, zone, mt) for mt in range(MIGRATE_PCPTYPES)])
                     for cpu in cpus]

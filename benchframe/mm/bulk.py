@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
 from benchframe.mm.pcp import PcpOps
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
@@ -46,13 +47,14 @@ class DesignImpl:
         self.options = options
 
     def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,
-                   page_array: PageArray | None = None) -> int:
+                   page_array: PageArray | None = None, preferred_nid: int | None = None) -> int:
         """Allocate up to ``nr_pages`` onto ``page_list`` (list designs) or into the NULL slots of
-        ``page_array[:nr_pages]`` (array designs); return the pages on the list / the populated slots."""
+        ``page_array[:nr_pages]`` (array designs); return the pages on the list / the populated slots.
+        ``preferred_nid``: the ``_node`` variant's node (``None``: ``numa_mem_id()``)."""
         raise NotImplementedError
 
     def free_page(self, cpu: CPU, page: int) -> None:
-        """Free one page (``__free_page()`` -> ``free_unref_page()``)."""
+        """Free one page whose refcount dropped to zero: ``free_unref_page()``."""
         self.k.free_unref_page(cpu, page)
 
     def free_bulk(self, cpu: CPU, pages: list[int]) -> None:
@@ -65,33 +67,45 @@ class DesignImpl:
 
 
 class BulkAllocator(DesignImpl):
-    """``__alloc_pages_bulk()`` as merged in 5.13 (387ba26fb1cb + 0f87d9d30f21 + fixes), in overridable steps."""
+    """``__alloc_pages_bulk()`` as merged in 5.13 (387ba26fb1cb + 0f87d9d30f21 + fixes), in overridable steps;
+    on the ``4.10-prototype`` kernel the January 2017 prototype's control flow (no one-page fallback,
+    statistics once per call; kernel-facts §2.4)."""
 
     shape = ARRAY
     prep_in_loop = True  # False: prep_new_page() in a second pass after the pcp is unlocked (v3-v5)
     spill_remote = False  # True: a what-if variant that lets the zone walk continue to other nodes
-    account_per_page = True  # False: count once per call and apply after unlock (5.14, 3e23060b2d0b)
+    #: True/False: PGALLOC/zone_statistics per page with IRQs off / once per call after unlock (5.14,
+    #: 3e23060b2d0b); None: what the kernel version does
+    account_per_page: bool | None = None
+    #: PAGE_OWNER forces one page at a time: the fix for the pagesets.lock recursion of 5.14's local_lock
+    #: (Jul 2021, Fixes dbbee9d5cd83), so only designs built on 5.14+ have it
+    page_owner_fallback = False
 
     def __init__(self, k: Kernel, **options: Any):
         super().__init__(k, **options)
-        c = k.costs
-        self._c_alloc_body = c.alloc_pages_body
-        self._c_gpff = c.get_page_from_freelist_body
-        self._c_stats = c.zone_statistics
-        self._c_scan = c.array_scan_slot
-        self._c_store = c.array_store if self.shape == ARRAY else c.list_add
+        prices = k.prices
+        version = k.config.version
+        self.one_page_fallback = version.bulk_one_page_fallback
+        if self.account_per_page is None:
+            self.account_per_page = version.bulk_stats_per_page
+        self._c_call = prices.bulk_call_2017 if version.bulk_2017 else prices.bulk_call
+        self._c_slot = prices.bulk_slot if self.shape == ARRAY else 0
+        self._c_scan = prices.array_scan
+        self._c_store = prices.array_store if self.shape == ARRAY else prices.list_add
 
     # -- steps ---------------------------------------------------------------------------------------
-    def choose_zone(self, cpu: CPU, gfp: int, nr_pages: int, alloc_flags: int) -> Zone | None:
+    def choose_zone(self, cpu: CPU, gfp: int, nr_pages: int, alloc_flags: int,
+                    preferred_nid: int | None = None) -> Zone | None:
         """The zonelist walk of ``__alloc_pages_bulk()``: the first zone of the preferred node whose
-        ``zone_watermark_fast(wmark + nr_pages)`` passes; a zone on another node ends the walk (no spill)."""
+        ``zone_watermark_fast(wmark + nr_pages)`` passes (a read of its shared NR_FREE_PAGES line); a zone on
+        another node ends the walk (no spill)."""
         k = self.k
-        cpu.charge(self._c_gpff)
-        zonelist = k.zonelists[cpu.node]
+        zonelist = k.zonelists[cpu.node if preferred_nid is None else preferred_nid]
         preferred = zonelist[0]
         for zone in zonelist:
             if len(k.node_zones) > 1 and zone.node != preferred.node and not self.spill_remote:
                 return None
+            cpu.charge(k.cache.read_shared(cpu, zone.vmstat_line))
             mark = zone.watermark[alloc_flags & ALLOC_WMARK_MASK] + nr_pages
             if zone.zone_watermark_fast(0, mark, alloc_flags):
                 return zone
@@ -101,11 +115,11 @@ class BulkAllocator(DesignImpl):
         self.k.prep_new_page(cpu, page, 0, gfp)
 
     def single_page(self, cpu: CPU, gfp: int, page_list: list[int] | None, page_array: PageArray | None,
-                    nr_populated: int) -> int:
+                    nr_populated: int, preferred_nid: int | None = None) -> int:
         """``failed:`` label: one page through ``__alloc_pages()``, which may try harder than the bulk path."""
         k = self.k
         k.stat.fallbacks += 1
-        page = k.alloc_pages(cpu, gfp, 0)
+        page = k.alloc_pages(cpu, gfp, 0, preferred_nid)
         if page is not None:
             if page_list is not None:
                 page_list.append(page)
@@ -117,7 +131,7 @@ class BulkAllocator(DesignImpl):
 
     # -- the function --------------------------------------------------------------------------------
     def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,  # noqa: C901
-                   page_array: PageArray | None = None) -> int:
+                   page_array: PageArray | None = None, preferred_nid: int | None = None) -> int:
         """``__alloc_pages_bulk(gfp, numa_mem_id(), NULL, nr_pages, page_list, page_array)`` (5.13), step by
         step (the C901 exception: it mirrors that one kernel function)."""
         k = self.k
@@ -132,55 +146,60 @@ class BulkAllocator(DesignImpl):
                 cpu.charge(scan)
             if nr_populated == nr_pages:
                 return nr_populated
-        if nr_pages - nr_populated == 1 or k.config.page_owner:
-            return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
-        cpu.charge(self._c_alloc_body)  # gfp_allowed_mask, prepare_alloc_pages()
+        if (self.one_page_fallback and nr_pages - nr_populated == 1) or \
+                (self.page_owner_fallback and k.config.page_owner):
+            return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
+        cpu.charge(self._c_call)  # gfp_allowed_mask, prepare_alloc_pages(), the zone walk, the pcp pointer
         alloc_flags = ALLOC_WMARK_LOW
-        zone = self.choose_zone(cpu, gfp, nr_pages, alloc_flags)
+        zone = self.choose_zone(cpu, gfp, nr_pages, alloc_flags, preferred_nid)
         if zone is None:
-            return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+            return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
 
         ops = k.pcp_ops
         pcp = zone.pcp[cpu.id]
         mt = gfp_migratetype(gfp)
         token = ops.lock(cpu, pcp)
-        if token is None:  # a trylock design could not take the pcp
-            return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+        if token is None:  # the pcp could not be taken (a trylock design, an IRQ caller bypassing it)
+            return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
         take = ops.rmqueue_pcplist
-        stats = self._c_stats if self.account_per_page else 0
+        stats = ops.c_stats if self.account_per_page else 0
         prep_now = self.prep_in_loop
+        # prep_new_page() of an order-0 page without __GFP_ZERO is charged with the rest of the page's work
+        # when the design keeps the 5.13 step (the hot path: one charge per page); otherwise the design's prep()
+        inline_prep = prep_now and type(self).prep is BulkAllocator.prep and not gfp & GFP_ZERO
         store = self._c_store
+        slot = self._c_slot
+        # per page after __rmqueue_pcplist(): statistics (5.13), prep_new_page(), the store into list or array
+        per_page = stats + (k.prices.prep if inline_prep else 0) + store + slot
         taken = []  # pages still to prep after unlock (second-pass designs)
         owner = k.mem.cpu
         nr_account = 0
         while nr_populated < nr_pages:
             if page_array is not None and page_array[nr_populated] is not None:
                 nr_populated += 1  # skip already-populated slots
-                cpu.charge(scan)
+                cpu.charge(slot)
                 continue
             page = take(cpu, zone, mt, alloc_flags, pcp)
             if page is None:
                 if not nr_populated:  # nothing at all: try the single-page path (which may reclaim)
                     ops.unlock(cpu, token, pcp)
-                    return self.single_page(cpu, gfp, page_list, page_array, nr_populated)
+                    return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
                 break
             nr_account += 1
             owner[page] = cpu.id
-            if stats:
-                cpu.charge(stats)
-            if prep_now:
-                self.prep(cpu, page, gfp)
-            else:
+            if not prep_now:
                 taken.append(page)
+            elif not inline_prep:
+                self.prep(cpu, page, gfp)
             if page_list is not None:
                 page_list.append(page)
             elif page_array is not None:
                 page_array[nr_populated] = page
-            cpu.charge(store)
+            cpu.charge(per_page)
             nr_populated += 1
         ops.unlock(cpu, token, pcp)
         if not self.account_per_page and nr_account:
-            cpu.charge(self._c_stats)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
+            cpu.charge(ops.c_stats)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
         for page in taken:
             self.prep(cpu, page, gfp)
         k.stat.pages_allocated += nr_account
@@ -189,4 +208,4 @@ class BulkAllocator(DesignImpl):
         return nr_populated
 
 
-__all__ = ["BulkAllocator", "DesignImpl", "LIST", "ARRAY"]
+__all__ = ["BulkAllocator", "DesignImpl", "LIST", "ARRAY", "PageArray"]

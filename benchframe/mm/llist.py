@@ -47,16 +47,17 @@ class Llist:
     def __bool__(self) -> bool:
         return self.first != NULL
 
-    def llist_add(self, cpu: CPU, page: int, remote: bool) -> None:
-        """``llist_add()``: ``do { first = head->first; node->next = first; } while (!try_cmpxchg(...))``."""
+    def llist_add(self, cpu: CPU, page: int) -> None:
+        """``llist_add()``: ``do { first = head->first; node->next = first; } while (!try_cmpxchg(...))``; the
+        page's line is written (a transfer when another CPU had it), the head's cmpxchg is an atomic."""
         nxt = self.next
-        costs = cpu.costs
+        k = self.k
         while True:
             self.engine.sync(cpu)
             first = self.first
             nxt[page] = first
-            cpu.charge(costs.list_add)  # between the read of head->first and the cmpxchg
-            cpu.atomic(costs.atomic_rmw + (costs.struct_page_l3 if remote else 0))
+            cpu.charge(k.prices.llist_add + k.cache.touch(cpu, page))  # between reading the head and the cmpxchg
+            cpu.atomic()
             if self.first == first:
                 self.first = page
                 return
@@ -88,7 +89,7 @@ class Llist:
             nxt[a] = b
         self.engine.sync(cpu)
         nxt[pages[-1]] = self.first
-        cpu.charge(cpu.costs.list_add)
+        cpu.charge(self.k.prices.llist_add)
         self.engine.sync(cpu)
         self.first = pages[0]
 
@@ -103,7 +104,7 @@ class Llist:
             if entry == NULL:
                 return NULL
             following = nxt[entry]
-            cpu.charge(cost)  # between reading entry->next and the cmpxchg
+            cpu.charge(cost + self.k.cache.touch(cpu, entry))  # between reading entry->next and the cmpxchg
             cpu.atomic()
             if self.first == entry:
                 self.first = following

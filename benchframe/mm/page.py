@@ -78,7 +78,8 @@ class MemMap:
         self.nr_pages = nr_pages
         self.state = bytearray(nr_pages)  # PAGE_* above
         self.order = bytearray(nr_pages)  # buddy order of a PAGE_BUDDY head
-        self.free_mt = bytearray(nr_pages)  # which free_area[order][mt] list a PAGE_BUDDY head is on
+        # page->index: which free_area[order][mt] list a PAGE_BUDDY head is on; on a pcp list its migrate type
+        self.free_mt = bytearray(nr_pages)
         self.pageblock_mt = bytearray(MIGRATE_MOVABLE for _ in range((nr_pages >> PAGEBLOCK_ORDER) + 1))
         self.cpu = array("h", [-1]) * nr_pages  # CPU that allocated the page last (for remote-free designs)
         self.next = array("l", [-1]) * nr_pages  # page->pcp_llist.next for llist designs (-1 = NULL)

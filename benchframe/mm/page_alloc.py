@@ -30,6 +30,7 @@ from benchframe.mm.page import (
 )
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
 from benchframe.mm.pcp import PcpOps, PerCpuPages, TailList
+from benchframe.mm.work import Prices
 from benchframe.mm.zone import (
     ALLOC_HARDER,
     ALLOC_HIGH,
@@ -57,7 +58,7 @@ class Counters:
     pcp_refills: int = 0
     pcp_drains: int = 0
     refused: int = 0  # allocations a design refused (e.g. from NMI context)
-    trylock_failures: int = 0
+    pcp_bypassed: int = 0  # pcp not taken: a trylock failed, or an IRQ caller bypassed it (2017)
     remote_frees: int = 0  # pages freed on a CPU other than the one that allocated them
     rt_sleeping_lock_irqs_off: int = 0
 
@@ -73,39 +74,34 @@ class Kernel:
     """One simulated kernel booted on a machine: its zones, their pcp lists and the allocator paths.
 
     ``pcp_ops`` is the design's per-CPU list protocol (see ``benchframe.mm.pcp.PcpOps``); the single-page
-    paths use it too, since a design like ``local_lock`` changes them as much as the bulk path.
+    paths use it too, since a design like ``local_lock`` changes them as much as the bulk path. ``prices``
+    (``benchframe.mm.work``) are the cycles of each function body; ``cache`` the cost of the struct page lines
+    they touch.
     """
 
     def __init__(self, machine: Machine, config: KernelConfig, pcp_ops: type[PcpOps] = PcpOps):
         self.machine = machine
         self.engine = machine.engine
-        self.costs = costs = machine.costs
+        self.costs = machine.costs
         self.config = config
         self.topology = topology = machine.topology
         self.violations: list[str] = []
         self.stat = Counters()
-        layout = MemoryLayout(machine)
+        self.prices = prices = Prices(self.costs, config)
+        layout = MemoryLayout(machine, prices)
         self.mem = layout.mem
+        self.cache = layout.cache
         self.zones: list[Zone] = layout.zones
         self.node_zones: list[list[Zone]] = layout.node_zones
         self.zone_of_section = layout.zone_of_section
         setup_per_zone_wmarks(self.zones)
         self.zonelists: list[list[Zone]] = build_zonelists(topology, self.node_zones)
-        # remote struct page access penalty per (cpu node, zone node)
-        delta = costs.cache_miss_remote - costs.cache_miss_local
-        self.remote_extra = [[0 if a == b else delta for b in range(len(topology.nodes))]
-                             for a in range(len(topology.nodes))]
         self.pcp_ops = pcp_ops(self)
-        setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops)
-        c = costs
-        self._c_alloc_body = c.alloc_pages_body
-        self._c_gpff = c.get_page_from_freelist_body
-        self._c_stats = c.zone_statistics
-        self._c_prep = c.prep_new_page
-        self._c_zero = c.clear_page
+        setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops, config.version.pcp_batch_cap_bytes)
         #: free_pages_prepare() + get_pfnblock_migratetype(): free_unref_page() before the pcp is protected
-        self.free_prepare_cost = c.free_unref_page_body - c.rmqueue_pcplist_page
-        self._c_buddy_page = c.buddy_page
+        self.free_prepare_cost = prices.free_prepare
+        # the design keeps 5.13's local_irq_save() around the pcp: the free path calls it directly (speed)
+        self._irqsave = type(self.pcp_ops).lock is PcpOps.lock and type(self.pcp_ops).unlock is PcpOps.unlock
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def violation(self, message: str) -> None:
@@ -133,64 +129,90 @@ class Kernel:
         if flags is not None:
             cpu.local_irq_restore(flags)
 
-    def struct_page_cost(self, cpu: CPU, zone: Zone) -> int:
-        return self._c_buddy_page + self.remote_extra[cpu.node][zone.node]
-
     # -- buddy <-> pcp -------------------------------------------------------------------------------
     def rmqueue_bulk(self, cpu: CPU, zone: Zone, order: int, count: int, lst: TailList, mt: int,
                      alloc_flags: int) -> int:
         """``rmqueue_bulk()`` (5.13): under ``zone->lock``, move up to ``count`` blocks from the buddy lists to
-        the tail of a pcp list; ``NR_FREE_PAGES`` is adjusted once."""
-        per_page = self.struct_page_cost(cpu, zone)
-        state = self.mem.state
+        the tail of a pcp list; each page's struct page is touched (and checked: ``check_pcp_refill()``);
+        ``NR_FREE_PAGES`` is adjusted once."""
+        prices = self.prices
+        per_page = prices.refill_page
+        touch = self.cache.touch
+        mem = self.mem
+        state = mem.state
         flags = self.zone_lock(cpu, zone)
+        cpu.charge(prices.refill)
         alloced = 0
         for _ in range(count):
             page = zone.rmqueue(cpu, order, mt)
             if page is None:
                 break
-            cpu.charge(per_page)
+            cpu.charge(per_page + touch(cpu, page))
             state[page] = PAGE_PCP  # check_pcp_refill() passed
+            mem.free_mt[page] = mt  # set_pcppage_migratetype()
             lst.add_tail(page)
             alloced += 1
         zone.nr_free_pages -= alloced << order
+        cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))  # __mod_zone_page_state(NR_FREE_PAGES)
         self.zone_unlock(cpu, zone, flags)
         self.stat.pcp_refills += 1
         return alloced
 
     def free_pcppages_bulk(self, cpu: CPU, zone: Zone, count: int, pcp: PerCpuPages) -> None:
-        """``free_pcppages_bulk()`` (5.13): take ``count`` pages off the tails of the pcp lists round-robin
-        (the coldest first) and free them to the buddy allocator under ``zone->lock``."""
+        """``free_pcppages_bulk()`` (5.13): with IRQs off but without ``zone->lock``, take ``count`` pages off
+        the tails of the pcp lists (the coldest), ``batch_free`` at a time round-robin over the migrate types,
+        onto a private list, prefetching each page's buddy; then under ``zone->lock`` hand each to
+        ``__free_one_page()`` with the migrate type cached in the page (``get_pcppage_migratetype()``)."""
         count = min(count, pcp.count)
         if count <= 0:
             return
+        prices = self.prices
+        cache = self.cache
         mem = self.mem
-        per_page = self.struct_page_cost(cpu, zone)
-        flags = self.zone_lock(cpu, zone)
         lists = pcp.lists
+        cpu.charge(prices.drain)
+        private: list[int] = []
         mt = 0
-        freed = 0
-        while freed < count:
-            for _ in range(MIGRATE_PCPTYPES):
+        batch_free = 0
+        while count:
+            for _ in range(MIGRATE_PCPTYPES):  # round-robin to the next non-empty list
+                batch_free += 1
                 mt = (mt + 1) % MIGRATE_PCPTYPES
                 if len(lists[mt]):
                     break
             else:
                 break  # lists shorter than pcp->count: a corrupted count (the invariant check reports it)
-            page = lists[mt].del_last()
-            cpu.charge(per_page)
-            zone.free_one_page(cpu, page, 0, mem.pageblock_mt[page >> 9])
-            freed += 1
-        pcp.count -= freed
-        zone.nr_free_pages += freed
+            if batch_free == MIGRATE_PCPTYPES:  # this is the only non-empty list: free them all
+                batch_free = count
+            lst = lists[mt]
+            while True:
+                page = lst.del_last()
+                pcp.count -= 1
+                prefetch = cache.touch(cpu, page ^ 1) // cache.fill_buffers  # prefetch_buddy()
+                cpu.charge(prices.drain_page + cache.touch(cpu, page) + prefetch)
+                private.append(page)
+                count -= 1
+                batch_free -= 1
+                if not count or not batch_free or not len(lst):
+                    break
+        flags = self.zone_lock(cpu, zone)
+        for page in private:
+            cpu.charge(prices.free_one_page)
+            zone.free_one_page(cpu, page, 0, mem.free_mt[page])  # get_pcppage_migratetype()
+        zone.nr_free_pages += len(private)
+        cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
         self.zone_unlock(cpu, zone, flags)
         self.stat.pcp_drains += 1
 
     # -- allocation ----------------------------------------------------------------------------------
-    def alloc_pages(self, cpu: CPU, gfp: int, order: int = 0, preferred_nid: int | None = None) -> int | None:
+    def alloc_pages(self, cpu: CPU, gfp: int, order: int = 0, preferred_nid: int | None = None,
+                    mempolicy: bool = False) -> int | None:
         """``__alloc_pages()`` (5.13): the fast path at the low watermark, then a slow path that retries at
-        the min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH (no reclaim or compaction is modelled)."""
-        cpu.charge(self._c_alloc_body)
+        the min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH (no reclaim or compaction is modelled).
+        ``mempolicy``: entered through ``alloc_pages()``, which looks up the task's NUMA policy first (what
+        ``alloc_page()`` does; ``alloc_pages_node()`` and the bulk allocator's fallback do not)."""
+        prices = self.prices
+        cpu.charge(prices.alloc_pages + (prices.mempolicy if mempolicy else 0))
         nid = cpu.node if preferred_nid is None else preferred_nid
         page = self.get_page_from_freelist(cpu, gfp, order, ALLOC_WMARK_LOW, nid)
         if page is None:
@@ -201,10 +223,13 @@ class Kernel:
         return page
 
     def get_page_from_freelist(self, cpu: CPU, gfp: int, order: int, alloc_flags: int, nid: int) -> int | None:
-        """``get_page_from_freelist()``: the first zone in the zonelist that passes ``zone_watermark_fast()``."""
-        cpu.charge(self._c_gpff)
+        """``get_page_from_freelist()``: the first zone in the zonelist that passes ``zone_watermark_fast()``,
+        which reads the zone's shared ``NR_FREE_PAGES`` line."""
+        cpu.charge(self.prices.get_page_from_freelist)
+        read_shared = self.cache.read_shared
         for zone in self.zonelists[nid]:
             mark = zone.watermark[alloc_flags & ALLOC_WMARK_MASK]
+            cpu.charge(read_shared(cpu, zone.vmstat_line))
             # zone_watermark_fast(); its order-0 test is repeated here so the common case makes no call
             if (order or zone.nr_free_pages <= mark) and not zone.zone_watermark_fast(order, mark, alloc_flags):
                 continue
@@ -218,6 +243,7 @@ class Kernel:
         """``rmqueue()``: order-0 pages come from the pcp lists, higher orders from the buddy lists under
         ``zone->lock``. From 6.0 a failed pcp attempt (e.g. trylock) falls through to the buddy lists; the
         design's ``PcpOps.fallthrough_to_buddy`` says which behaviour it models."""
+        cpu.charge(self.prices.rmqueue)
         mt = gfp_migratetype(gfp)
         if order == 0:
             page = self.rmqueue_pcplist(cpu, zone, gfp, mt, alloc_flags)
@@ -230,12 +256,13 @@ class Kernel:
         ops = self.pcp_ops
         pcp = zone.pcp[cpu.id]
         token = ops.lock(cpu, pcp)
-        if token is None:  # a trylock design could not take the pcp: fall through to the buddy lists
-            self.stat.trylock_failures += 1
+        if token is None:  # the pcp could not be taken (a trylock, or an IRQ caller bypassing it)
+            self.stat.pcp_bypassed += 1
             return None
+        ops.rmqueue_pcplist_prepare(pcp)
         page = ops.rmqueue_pcplist(cpu, zone, mt, alloc_flags, pcp)
         if page is not None:
-            cpu.charge(self._c_stats)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
+            cpu.charge(ops.c_stats)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
         ops.unlock(cpu, token, pcp)
         return page
 
@@ -244,43 +271,52 @@ class Kernel:
         flags = self.zone_lock(cpu, zone)
         page = zone.rmqueue(cpu, order, mt)
         if page is not None:
-            cpu.charge(self.struct_page_cost(cpu, zone))
+            cpu.charge(self.prices.refill_page + self.cache.touch(cpu, page))
             zone.nr_free_pages -= 1 << order
+            cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))
             self.mem.state[page] = PAGE_ALLOCATED
             self.mem.order[page] = order
         self.zone_unlock(cpu, zone, flags)
         if page is not None:
-            cpu.charge(self._c_stats)
+            cpu.charge(self.pcp_ops.c_stats)
         return page
 
     def prep_new_page(self, cpu: CPU, page: int, order: int, gfp: int) -> None:
-        """``prep_new_page()``: post_alloc_hook, refcount; zeroing with ``__GFP_ZERO`` (clear_page per page)."""
-        cost = self._c_prep
+        """``prep_new_page()``: post_alloc_hook (private, refcount, pfmemalloc), KASAN unpoisoning; zeroing with
+        ``__GFP_ZERO`` (clear_page per page). The page's line is the one taking it off its list just touched;
+        a second pass that comes back to it later (``twopass``) charges that touch itself."""
+        cost = self.prices.prep
         if gfp & GFP_ZERO_FLAG:
-            cost += self._c_zero << order
+            cost += self.prices.clear_page << order
         cpu.charge(cost)
 
     # -- freeing -------------------------------------------------------------------------------------
     def free_unref_page(self, cpu: CPU, page: int) -> None:
-        """``free_unref_page()`` (5.13): free_pages_prepare, then with the pcp protected
-        ``free_unref_page_commit()`` onto *this* CPU's list."""
+        """``free_unref_page()`` (5.13): free_pages_prepare (and with DEBUG_VM its checks, with KASAN the
+        page's poisoning), the pageblock's migrate type, then with the pcp protected
+        ``free_unref_page_commit()`` onto *this* CPU's list. The page's refcount was just dropped to zero
+        on its struct page line (``put_page()``/``__free_pages()``): whoever did that charged the line's
+        touch (``benchframe.workloads.context.Caller``)."""
         mem = self.mem
         if mem.state[page] != PAGE_ALLOCATED:
             self.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]} "
                            f"(CPU{cpu.id}, {cpu.context})")
             return
-        cpu.charge(self.free_prepare_cost)
+        cpu.charge(self.free_prepare_cost)  # the line: put_page_testzero() touched it just before (the caller's)
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]  # page_zone(page)
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         ops = self.pcp_ops
         pcp = zone.pcp[cpu.id]
-        token = ops.lock(cpu, pcp)
-        if token is None:  # trylock failed: free_one_page() straight to the buddy lists
-            self.stat.trylock_failures += 1
+        token = cpu.local_irq_save() if self._irqsave else ops.lock(cpu, pcp)
+        if token is None:  # the pcp could not be taken: free_one_page() straight to the buddy lists
+            self.stat.pcp_bypassed += 1
             self.free_one_page(cpu, zone, page, mt)
         else:
             ops.free_commit(cpu, zone, page, mt)
-            ops.unlock(cpu, token, pcp)
+            if self._irqsave:
+                cpu.local_irq_restore(token)
+            else:
+                ops.unlock(cpu, token, pcp)
         self.stat.pages_freed += 1
         if mem.cpu[page] != cpu.id:
             self.stat.remote_frees += 1
@@ -288,9 +324,10 @@ class Kernel:
     def free_one_page(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
         """``free_one_page()``: one page straight to the buddy lists under ``zone->lock``."""
         flags = self.zone_lock(cpu, zone)
-        cpu.charge(self.struct_page_cost(cpu, zone))
+        cpu.charge(self.prices.free_one_page)
         zone.free_one_page(cpu, page, 0, mt)
         zone.nr_free_pages += 1
+        cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))
         self.zone_unlock(cpu, zone, flags)
 
     def nr_free_pages(self) -> int:

@@ -27,12 +27,13 @@ class TailList(Protocol):
     def add_tail(self, page: int) -> None: ...
 
 
-def zone_batchsize(managed_pages: int, page_size: int = 4096) -> int:
-    """``zone_batchsize()`` (5.13): about a quarter of a MiB-sized chunk of the zone, kept below 2^n - 1 to
-    avoid cache aliasing. 63 for zones of 1 GiB or more with 4 KiB pages."""
+def zone_batchsize(managed_pages: int, page_size: int = 4096, cap_bytes: int = 1024 * 1024) -> int:
+    """``zone_batchsize()``: about a quarter of a ``cap_bytes``-sized chunk of the zone (1 MiB in 5.13, 512 KiB
+    in 4.10), kept below 2^n - 1 to avoid cache aliasing. 63 for zones of 1 GiB or more with 4 KiB pages on
+    5.13, 31 on 4.10 (kernel-facts §1.2, §2.4)."""
     batch = managed_pages // 1024
-    if batch * page_size > 1024 * 1024:
-        batch = (1024 * 1024) // page_size
+    if batch * page_size > cap_bytes:
+        batch = cap_bytes // page_size
     batch //= 4
     if batch < 1:
         batch = 1
@@ -65,10 +66,12 @@ class PcpList:
         return iter(self.q)
 
     def del_first(self, cpu: CPU, cost: int) -> int:
-        """``page = list_first_entry(list); list_del(&page->lru)``; ``cost`` is spent between the two."""
+        """``page = list_first_entry(list); list_del(&page->lru)``; ``cost`` is spent between the two, with the
+        struct pages list_del() writes: the page and the next one (``next->prev``)."""
         q = self.q
         page = q[0]
-        cpu.charge(cost)
+        cache = self.k.cache
+        cpu.charge(cost + (cache.touch2(cpu, page, q[1]) if len(q) > 1 else cache.touch(cpu, page)))
         if q and q[0] == page:
             q.popleft()
         elif page in q:
@@ -79,10 +82,11 @@ class PcpList:
         return page
 
     def add_head(self, cpu: CPU, page: int, cost: int) -> None:
-        """``list_add(&page->lru, list)``; reads ``head->next``, spends ``cost``, then writes the links."""
+        """``list_add(&page->lru, list)``; reads ``head->next``, spends ``cost`` (with the old first page's
+        ``lru.prev`` it writes; the page's own line the caller has just touched), then writes the links."""
         q = self.q
         first = q[0] if q else None
-        cpu.charge(cost)
+        cpu.charge(cost + (self.k.cache.touch(cpu, first) if first is not None else 0))
         now = q[0] if q else None
         if now != first:
             if first is None or first in q:
@@ -108,7 +112,7 @@ class PcpList:
 class PerCpuPages:
     """``struct per_cpu_pages``: ``count``, ``high``, ``batch`` and one list per pcp migrate type."""
 
-    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists")
+    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists", "free_factor")
 
     def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list[Any]):
         self.cpu = cpu
@@ -117,6 +121,7 @@ class PerCpuPages:
         self.batch = batch
         self.high = high
         self.lists = lists  # one list_class of the design's PcpOps per pcp migrate type (PcpList, Llist, ...)
+        self.free_factor = 0  # 5.14: doubles the drain batch on consecutive frees (nr_pcp_free())
 
 
 class PcpOps:
@@ -134,12 +139,21 @@ class PcpOps:
 
     def __init__(self, k: Kernel):
         self.k = k
-        costs = k.costs
-        self.c_take = costs.rmqueue_pcplist_page
-        self.c_commit = costs.rmqueue_pcplist_page  # list_add + count++ mirrors list_del + count-- (INFERRED)
+        prices = k.prices
+        self.c_take = prices.take  # __rmqueue_pcplist() taking one page
+        self.c_commit = prices.free_commit  # free_unref_page_commit()
+        self.c_stats = prices.stats  # PGALLOC + zone_statistics() for one update (5.13)
 
     def new_list(self, cpu: int, zone: Zone, mt: int) -> Any:
         return self.list_class(self.k, f"pcp[cpu{cpu}][{zone.name}][mt{mt}]")
+
+    def pcp_high(self, zone: Zone, batch: int, local_cpus: int) -> int:
+        """``pcp->high`` of a zone's pagesets: 5.13's ``pageset_set_batch()``, six batches (``batch`` is
+        ``zone_batchsize()`` before clamping)."""
+        return pcp_high(batch)
+
+    def rmqueue_pcplist_prepare(self, pcp: PerCpuPages) -> None:
+        """What ``rmqueue_pcplist()`` does to the pcp before taking a page (nothing in 5.13)."""
 
     # -- protection ----------------------------------------------------------------------------------
     def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
@@ -175,6 +189,7 @@ class PcpOps:
         k = self.k
         pcp = zone.pcp[cpu.id]
         k.mem.state[page] = PAGE_PCP
+        k.mem.free_mt[page] = mt  # set_pcppage_migratetype(): what free_pcppages_bulk() uses
         pcp.lists[mt].add_head(cpu, page, self.c_commit)
         pcp.count += 1
         if pcp.count >= pcp.high:

@@ -24,7 +24,7 @@ from benchframe.mm.page import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from benchframe.hw.costs import CostModel
+    from benchframe.hw.cache import CacheModel
     from benchframe.hw.cpu import CPU
     from benchframe.hw.locks import SpinLock
     from benchframe.mm.pcp import PerCpuPages
@@ -44,7 +44,7 @@ class Zone:
     item is the list head (``list_add`` appends, ``list_first_entry`` takes the last)."""
 
     def __init__(self, name: str, node: int, zone_idx: int, start_pfn: int, pages: int, mem: MemMap,
-                 lock: SpinLock, costs: CostModel):
+                 lock: SpinLock, cache: CacheModel, expand_cost: int, merge_cost: int):
         self.name = name
         self.node = node
         self.zone_idx = zone_idx
@@ -59,9 +59,11 @@ class Zone:
         self.nr_free_pages = 0  # vm_stat[NR_FREE_PAGES]
         self.watermark = [0, 0, 0]  # _watermark[WMARK_MIN/LOW/HIGH]
         self.pcp: list[PerCpuPages] = []  # per_cpu_pageset, indexed by CPU id (filled at boot)
-        self._split = costs.buddy_split_step
-        self._merge = costs.buddy_merge_step
+        self.cache = cache
+        self._split = expand_cost  # one expand() step (mm.work.EXPAND_STEP)
+        self._merge = merge_cost  # one __free_one_page() merge step (mm.work.MERGE_STEP)
         self.fallback_steals = 0
+        self.vmstat_line = cache.shared_line()  # vm_stat[NR_FREE_PAGES]: read by every watermark check
 
     def __repr__(self) -> str:
         return f"<zone {self.name} node{self.node} pfn {self.start_pfn}-{self.end_pfn}>"
@@ -104,11 +106,12 @@ class Zone:
     def expand(self, cpu: CPU, pfn: int, low: int, high: int, mt: int) -> None:
         """``expand()``: give back the upper halves of a block split from order ``high`` down to ``low``."""
         size = 1 << high
+        touch = self.cache.touch
         while high > low:
             high -= 1
             size >>= 1
             self._add_free(pfn + size, high, mt)
-            cpu.charge(self._split)
+            cpu.charge(self._split + touch(cpu, pfn + size))  # set_buddy_order(), add_to_free_list()
 
     def rmqueue_smallest(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue_smallest()``: the smallest free block of ``mt`` that fits, split down to ``order``."""
@@ -152,13 +155,17 @@ class Zone:
         state = mem.state
         morder = mem.order
         state[pfn] = PAGE_TAIL  # inside a free block from now on; _add_free() marks the final head PageBuddy
+        touch = self.cache.touch
         while order < MAX_ORDER - 1:
             buddy = pfn ^ (1 << order)
-            if not (self.start_pfn <= buddy < self.end_pfn) or state[buddy] != PAGE_BUDDY \
-                    or morder[buddy] != order:
+            if not (self.start_pfn <= buddy < self.end_pfn):
+                break
+            extra = touch(cpu, buddy)  # page_is_buddy(): the buddy's flags and private
+            if state[buddy] != PAGE_BUDDY or morder[buddy] != order:
+                cpu.charge(extra)
                 break
             self._del_free(buddy, order, mem.free_mt[buddy])
-            cpu.charge(self._merge)
+            cpu.charge(self._merge + extra)
             pfn &= buddy
             order += 1
         self._add_free(pfn, order, mt)

@@ -64,9 +64,10 @@ class Harness:
         """The pages in callers' hands."""
         return self.measurement.held
 
-    def caller(self, cpu: CPU | int = 0) -> Caller:
-        """A caller of the design on ``cpu`` (a CPU or its id)."""
-        return Caller(self, self.machine.cpus[cpu] if isinstance(cpu, int) else cpu)
+    def caller(self, cpu: CPU | int = 0, preferred_nid: int | None = None) -> Caller:
+        """A caller of the design on ``cpu`` (a CPU or its id); ``preferred_nid``: it uses the ``_node`` API
+        variants (``alloc_pages_node()``, ``alloc_pages_bulk_array_node()``) for that node."""
+        return Caller(self, self.machine.cpus[cpu] if isinstance(cpu, int) else cpu, preferred_nid)
 
     def invariant_problems(self, hook_errors: list[str] | None = None) -> list[str]:
         """The DESIGN §7 invariants of the kernel and the pages held, then the design's own checks. A raising
@@ -92,7 +93,7 @@ class Harness:
 class Caller:
     """One kernel caller of the bulk API on one CPU (see the module docstring)."""
 
-    def __init__(self, harness: Harness, cpu: CPU):
+    def __init__(self, harness: Harness, cpu: CPU, preferred_nid: int | None = None):
         self.harness = harness
         self.cpu = cpu
         self.impl = harness.impl
@@ -100,11 +101,17 @@ class Caller:
         self.design = harness.design
         self.shape = harness.design.shape
         self.measurement = harness.measurement
-        costs = harness.costs
-        self._c_walk = costs.list_walk_page
-        self._c_store = costs.array_store
-        self._c_link = costs.list_add
-        self._c_scan = costs.array_scan_slot
+        self.preferred_nid = preferred_nid  # the caller uses the _node API variants (alloc_pages_node & co.)
+        self.cache = harness.kernel.cache
+        prices = harness.kernel.prices
+        self._c_next = prices.list_next
+        self._c_store = prices.array_store
+        self._c_link = prices.list_add
+        self._c_unlink = prices.list_del
+        self._c_scan = prices.array_scan
+        self._c_put_page = harness.costs.atomic_rmw + prices.put_page
+        self._c_free_pages = harness.costs.atomic_rmw + prices.free_pages
+        self._bulk_kwargs: dict[str, Any] = {} if preferred_nid is None else {"preferred_nid": preferred_nid}
 
     # -- allocation ----------------------------------------------------------------------------------
     def alloc(self, gfp: int, nr_pages: int) -> list[int]:
@@ -117,8 +124,17 @@ class Caller:
         self.alloc_array(gfp, arr, nr_pages)
         return [p for p in arr if p is not None]
 
+    def alloc_page(self, gfp: int) -> int | None:
+        """``alloc_page(gfp)`` (or ``alloc_pages_node()``): one page through the single-page path."""
+        cpu = self.cpu
+        before = self._enter()
+        page = self.kernel.alloc_pages(cpu, gfp, 0, self.preferred_nid, mempolicy=self.preferred_nid is None)
+        self._leave(before, [page] if page is not None else [])
+        return page
+
     def alloc_array(self, gfp: int, array: list[int | None], nr_pages: int | None = None) -> int:
-        """Fill the NULL slots among ``array[:nr_pages]``; returns the number of populated slots."""
+        """Fill the NULL slots among ``array[:nr_pages]``; returns the number of populated slots. A list design
+        is called for as many pages as there are holes, and the caller moves its list into the holes."""
         cpu = self.cpu
         size = len(array) if nr_pages is None else nr_pages
         if size > len(array):
@@ -127,41 +143,42 @@ class Caller:
         holes = [i for i in range(size) if array[i] is None]
         new: list[int]
         if self.shape == ARRAY:
-            n = self.impl.alloc_bulk(cpu, gfp, size, page_array=array)
+            n = self.impl.alloc_bulk(cpu, gfp, size, page_array=array, **self._bulk_kwargs)
             self._check_count(n, max(size, 0), "alloc_bulk(array)")
             new = [p for p in (array[i] for i in holes) if p is not None]
         else:
             cpu.charge(self._c_scan * size)  # the caller looks for the NULL slots itself
             lst: list[int] = []
-            got = self.impl.alloc_bulk(cpu, gfp, len(holes), page_list=lst) if holes else 0
+            got = self.impl.alloc_bulk(cpu, gfp, len(holes), page_list=lst, **self._bulk_kwargs) if holes else 0
             self._check_count(got, len(holes), "alloc_bulk(list)")
             if got != len(lst):
                 self.kernel.violation(f"{self.design.name}: returned {got} but put {len(lst)} pages on the list")
-            per_page = self._c_walk + self._c_store
+            # list_for_each_entry_safe(page, next, &list, lru) { list_del(&page->lru); array[i] = page; }
+            cpu.charge(len(lst) * (self._c_next + self._c_unlink + self._c_store) +
+                       self.cache.walk(cpu, lst, dependent=True))
             for i, page in zip(holes, lst):
                 array[i] = page
-                cpu.charge(per_page)
             new = lst
             n = size - len(holes) + len(lst)
         self._leave(before, new)
         return n
 
     def alloc_list(self, gfp: int, nr_pages: int, page_list: list[int]) -> int:
-        """Allocate ``nr_pages`` onto ``page_list``; returns the number allocated."""
+        """Allocate ``nr_pages`` onto ``page_list``; returns the number allocated. An array design fills a
+        NULLed array, and the caller links its pages onto the list."""
         cpu = self.cpu
         before = self._enter()
         start = len(page_list)
         if self.shape == LIST:
-            n = self.impl.alloc_bulk(cpu, gfp, nr_pages, page_list=page_list)
+            n = self.impl.alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, **self._bulk_kwargs)
             new = page_list[start:]
         else:
             array: list[int | None] = [None] * max(nr_pages, 0)
-            n = self.impl.alloc_bulk(cpu, gfp, nr_pages, page_array=array)
+            n = self.impl.alloc_bulk(cpu, gfp, nr_pages, page_array=array, **self._bulk_kwargs)
             new = [p for p in array if p is not None]
-            link = self._c_walk + self._c_link  # read the slot, list_add(&page->lru)
-            for page in new:
-                page_list.append(page)
-                cpu.charge(link)
+            # for (i = 0; i < n; i++) list_add(&array[i]->lru, list): independent struct pages
+            cpu.charge(len(new) * (self._c_scan + self._c_link) + self.cache.walk(cpu, new, dependent=False))
+            page_list.extend(new)
         self._check_count(n, max(nr_pages, 0), "alloc_bulk")
         if n != len(new):
             self.kernel.violation(f"{self.design.name}: returned {n} but allocated {len(new)} pages")
@@ -170,32 +187,58 @@ class Caller:
 
     # -- freeing -------------------------------------------------------------------------------------
     def free(self, page: int) -> None:
-        """``__free_page()`` of a page this caller holds."""
+        """``put_page()`` of a page this caller holds: the refcount drop (a LOCK'd decrement of the struct
+        page), ``__put_page()``, then the design frees it."""
         m = self.measurement
         cpu = self.cpu
-        if page not in m.held:
-            self.kernel.violation(f"caller frees pfn {page} it does not hold")
+        if not self._release([page]):
             return
-        m.held.discard(page)
         t0 = cpu.clock
+        cpu.atomics += 1
+        cpu.charge(self._c_put_page + self.cache.touch(cpu, page))
         self.impl.free_page(cpu, page)
         m.free_cycles += cpu.clock - t0
         m.pages_freed += 1
 
     def free_pages(self, pages: list[int]) -> None:
-        """Free pages this caller holds in one go (the design's ``free_bulk``)."""
+        """``put_page()`` of each page of an array this caller holds (independent struct pages, whose misses
+        overlap), the design freeing them in one go (``free_bulk``)."""
+        self._put_and_free(pages, self._c_put_page, dependent=False)
+
+    def free_list(self, pages: list[int]) -> None:
+        """``list_for_each_entry_safe(page, next, list, lru) { list_del(&page->lru); __free_pages(page, 0); }``:
+        each step a dependent load of the next struct page."""
+        self._put_and_free(pages, self._c_next + self._c_unlink + self._c_free_pages, dependent=True)
+
+    def free_pages_bulk(self, pages: list[int]) -> None:
+        """The 2017 prototype's ``free_pages_bulk(list)``: one call walking the list, per page
+        ``put_page_testzero()`` and ``list_del()`` before the page is freed."""
+        costs = self.harness.costs
+        self._put_and_free(pages, self._c_next + self._c_unlink + costs.atomic_rmw, dependent=True,
+                           once=costs.function_call)
+
+    def _put_and_free(self, pages: list[int], per_page: int, dependent: bool, once: int = 0) -> None:
         m = self.measurement
         cpu = self.cpu
-        held = m.held
-        for page in pages:
-            if page not in held:
-                self.kernel.violation(f"caller frees pfn {page} it does not hold")
-                return
-            held.discard(page)
+        if not self._release(pages):
+            return
         t0 = cpu.clock
+        cpu.atomics += len(pages)
+        cpu.charge(once + per_page * len(pages) + self.cache.walk(cpu, pages, dependent))
         self.impl.free_bulk(cpu, pages)
         m.free_cycles += cpu.clock - t0
         m.pages_freed += len(pages)
+
+    def _release(self, pages: list[int]) -> bool:
+        """Take ``pages`` out of this caller's hands; a page it does not hold is a violation (and nothing is
+        freed)."""
+        held = self.measurement.held
+        for page in pages:
+            if page not in held:
+                self.kernel.violation(f"caller frees pfn {page} it does not hold")
+                return False
+        held.difference_update(pages)
+        return True
 
     # -- checks --------------------------------------------------------------------------------------
     def _enter(self) -> tuple[int, bool, int, int, str]:

@@ -5,7 +5,7 @@ spills to another node: here the local zone fails that test, so every bulk call 
 through ``__alloc_pages()`` (which may use the remote node once the local zone is below low). The caller (a
 refill loop that wants ``bulk`` pages) keeps calling until it has them. With ``spill=true`` the same design
 runs with the no-spill rule removed (``BulkAllocator.spill_remote``): the bulk path takes the remote zone,
-at the remote-access cost the profile gives (``cache_miss_remote`` for each struct page the buddy allocator
+at the remote-access cost the profile gives (``dram_remote`` for each struct page the buddy allocator
 touches). ``touch_lines`` cache lines of every page are then written by the caller, local or remote, so the
 price of remote memory is visible next to the allocation saving.
 """
@@ -64,7 +64,7 @@ def run(ctx: RunContext) -> None:
             far = k.page_zone(page).node != cpu.node
             remote += far
             t0 = cpu.clock
-            cpu.charge(p["touch_lines"] * (costs.cache_miss_remote if far else costs.cache_miss_local))
+            cpu.charge(p["touch_lines"] * (costs.dram_remote if far else costs.dram_local))  # the page's data
             use += cpu.clock - t0
         caller.free_pages(pages)
         for i in range(bulk):

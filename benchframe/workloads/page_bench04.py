@@ -1,9 +1,20 @@
-"""``page_bench04``: the prototype-kernel microbenchmark ``page_bench04_bulk`` (kernel-facts §2.1).
+"""``page_bench04``: the prototype-kernel microbenchmark ``page_bench04_bulk`` (kernel-facts §2.1, §2.2).
 
-Each loop allocates ``bulk`` order-0 pages with ``GFP_ATOMIC | __GFP_NORETRY`` into a NULLed array (one bulk
-call; ``bulk=1`` is the single-page path) and frees them one by one, open-coded. The figure of merit is
-alloc+free cycles per page. ``warmup`` loops run first and are not counted, as the kernel module times a
-steady state.
+The module runs one of three tests, each the loop it times (``loops`` divided by ``bulk`` so each runs about
+as long; "per elem" is alloc+free cycles per page):
+
+* ``single`` (``single_page_alloc_put``): ``alloc_page(gfp)`` then ``put_page(page)``, one page at a time;
+* ``list``: ``INIT_LIST_HEAD(&list)``, ``alloc_pages_bulk_list(gfp, bulk, &list)``, then
+  ``list_for_each_entry_safe(...) { list_del(&page->lru); __free_pages(page, 0); }`` -- on the 2017 prototype
+  kernel ``free_pages_bulk(&list)``;
+* ``array``: ``alloc_pages_bulk_array(gfp, bulk, array)`` into an array NULLed once before timing, then for
+  each page ``put_page(array[j]); array[j] = NULL``.
+
+``test=auto`` runs the test of the design's shape (a list design the list test, an array design the array
+test); a design whose API does not match the test pays the conversion a real caller would. ``bulk=1`` calls
+the bulk API with one page, which 5.13 serves through its single-page path. ``gfp`` is the module's
+``GFP_ATOMIC | __GFP_NORETRY``; ``warmup`` loops run first and are not counted, as the module times a steady
+state.
 """
 
 from __future__ import annotations
@@ -11,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import Param, Workload
+from benchframe.api import LIST, Param, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import parse_gfp
 
@@ -19,13 +30,17 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from benchframe.kconfig import KernelConfig
-    from benchframe.workloads.context import RunContext
+    from benchframe.workloads.context import Caller, RunContext
 
+TESTS = ("auto", "single", "list", "array")
 PARAMS = (
-    Param("bulk", 64, "pages per bulk call", minimum=1),
+    Param("bulk", 64, "pages per bulk call (the single test ignores it)", minimum=1),
     Param("pages", 16384, "pages allocated (and freed) in the measured loops, rounded up to whole loops",
           minimum=1),
-    Param("array_size", 0, "array length (0: same as bulk; the kernel module uses 128)", minimum=0),
+    Param("test", "auto", "the module's test: single, list or array (auto: the design's shape)", type=str,
+          choices=TESTS),
+    Param("array_size", 0, "array length of the array test (0: same as bulk; the module's ARRAY_SZ is 128)",
+          minimum=0),
     Param("warmup", 2, "loops run before measuring", minimum=0),
     Param("gfp", "GFP_ATOMIC|__GFP_NORETRY", "gfp flags, '|'-separated", type=str),
     Param("zone_pages", 262144, "size of the Normal zone in 4 KiB pages (1 GiB)", minimum=1024),
@@ -38,11 +53,37 @@ def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     return Topology.uma(cpus=1, normal_pages=params["zone_pages"])
 
 
+def _single(caller: Caller, gfp: int, pages: int) -> None:
+    """``single_page_alloc_put``: alternately one ``alloc_page()`` and one ``put_page()``."""
+    for _ in range(pages):
+        page = caller.alloc_page(gfp)
+        if page is not None:
+            caller.free(page)
+
+
+def _list(caller: Caller, gfp: int, bulk: int, free_pages_bulk: bool) -> None:
+    lst: list[int] = []
+    caller.alloc_list(gfp, bulk, lst)
+    if free_pages_bulk:
+        caller.free_pages_bulk(lst)
+    else:
+        caller.free_list(lst)
+
+
+def _array(caller: Caller, gfp: int, bulk: int, array: list[int | None]) -> None:
+    n = caller.alloc_array(gfp, array, bulk)
+    caller.free_pages([page for page in array[:n] if page is not None])
+    caller.cpu.charge(caller.kernel.prices.array_store * n)  # array[j] = NULL
+    for i in range(n):
+        array[i] = None
+
+
 def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
+    test = p["test"] if p["test"] != "auto" else ("list" if ctx.design.shape == LIST else "array")
     size = p["array_size"] or bulk
-    if bulk > size:
+    if test == "array" and bulk > size:
         raise BenchframeError(f"page_bench04: bulk={bulk} is larger than the array (array_size={size})")
     try:
         gfp = parse_gfp(p["gfp"])
@@ -54,16 +95,20 @@ def run(ctx: RunContext) -> None:
         raise BenchframeError(f"page_bench04: bulk={bulk} cannot be met by a zone of {zone.managed_pages} pages "
                               f"({usable} above the min watermark)")
     caller = ctx.caller(0)
-    array: list = [None] * size
-    loops = -(-p["pages"] // bulk)
+    array: list[int | None] = [None] * size
+    free_pages_bulk = ctx.config.version.free_pages_bulk
+    per_loop = 1 if test == "single" else bulk
+    loops = -(-p["pages"] // per_loop)
 
     def one_loop() -> None:
-        n = caller.alloc_array(gfp, array, bulk)
-        caller.free_pages([page for page in array[:n] if page is not None])
-        for i in range(n):
-            array[i] = None
+        if test == "single":
+            _single(caller, gfp, 1)
+        elif test == "list":
+            _list(caller, gfp, bulk, free_pages_bulk)
+        else:
+            _array(caller, gfp, bulk, array)
 
-    for _ in range(p["warmup"]):
+    for _ in range(p["warmup"] * (bulk if test == "single" else 1)):
         one_loop()
     ctx.reset_measurement()
     for _ in range(loops):
@@ -73,7 +118,7 @@ def run(ctx: RunContext) -> None:
 WORKLOAD = Workload(
     name="page_bench04",
     run=run,
-    description="page_bench04_bulk: allocate `bulk` pages in one call, free them one by one",
+    description="page_bench04_bulk: the module's single, list or array test (alloc, then free as it does)",
     params=PARAMS,
     topology=_topology,
 )

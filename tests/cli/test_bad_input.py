@@ -3,6 +3,7 @@ traceback, and leaves existing results (and everything else in the directory) un
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,13 @@ from benchframe.cli import main
 from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths
 
 PROFILE = builtin_profile_paths()[DEFAULT_PROFILE].read_text()
+
+
+def _cost(value: str, name: str = "irq_save_restore") -> str:
+    """The default profile with one cost's line replaced."""
+    return re.sub(rf"^{name} = .*$", f"{name} = {value}", PROFILE, count=1, flags=re.MULTILINE)
+
+
 RUN = ["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=64"]
 
 
@@ -20,9 +28,10 @@ def files(tmp: Path) -> dict[str, str]:
     """Files the case needs, written before the command runs."""
     return {
         "bad.toml": "[profile\nname = 'x'",
-        "typed.toml": PROFILE.replace("irq_save_restore = 27", 'irq_save_restore = "fast"'),
+        "typed.toml": _cost('"fast"'),
+        "price.toml": _cost("nan", "page_access"),
         "missing.toml": PROFILE.replace("\nclear_page = 128", ""),
-        "negative.toml": PROFILE.replace("irq_save_restore = 27", "irq_save_restore = -5"),
+        "negative.toml": _cost("-5"),
         "noclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = 0"),
         "sweep_bad.toml": "[sweep\n",
         "sweep_typed.toml": "[sweep]\ndesigns = 5\n[workloads.page_bench04]\nbulk = [1]\n",
@@ -96,6 +105,8 @@ CASES = [
     (RUN + ["--profile", "{tmp}/missing.toml"], "missing cost(s): clear_page"),
     (RUN + ["--profile", "{tmp}/negative.toml"], "must be a non-negative integer"),
     (RUN + ["--profile", "{tmp}/noclock.toml"], "clock_ghz must be a positive number"),
+    (RUN + ["--profile", "{tmp}/price.toml"], "page_access must be a non-negative number"),
+    (RUN + ["--kernel", "2.6"], "unknown kernel '2.6'"),
     # output locations
     (RUN + ["--json", "{tmp}/nodir/r.json"], "directory does not exist"),
     (RUN + ["--json", "{tmp}/afile/r.json"], "directory does not exist"),

@@ -15,14 +15,17 @@ def test_nmi_llist_refuses_and_irq_disabling_designs_are_caught(run):
 def test_nmi_counters_survive_a_deadlock(run):
     # seed 1: the first NMI lands while the task refills the pcp under zone->lock
     r = run("list", "nmi", bursts=60, seed=1)
-    assert any("deadlock" in v for v in r.violations)
+    # the deadlock alone: the half-done rmqueue_bulk() it interrupted is not reported as lost pages
+    assert len(r.violations) == 1 and "deadlock" in r.violations[0]
     assert r.metrics["nmi_alloc_attempts"] >= 1
     assert r.metrics["bursts_completed"] < 60
 
 
 def test_nmi_holding_its_page_corrupts_an_irq_disabling_pcp_but_not_llist(run):
-    # hold=true: the NMI's free no longer undoes its alloc, so an NMI inside the task's pcp section shows up
-    found = [run("locallock", "nmi", bursts=200, seed=2, hold=True).violations]
-    assert any("corruption" in v or "handed out twice" in v for v in found[0])
+    # hold=true: the NMI's free no longer undoes its alloc, so an NMI inside the task's pcp section shows up;
+    # where the NMIs land is up to the seed, so look across a few seeds of the IRQ-disabling designs
+    found = [v for d in ("list", "locallock") for s in (1, 2, 3, 4)
+             for v in run(d, "nmi", bursts=200, seed=s, hold=True).violations]
+    assert any("corruption" in v or "handed out twice" in v for v in found)
     llist = run("llist", "nmi", bursts=100, seed=2, hold=True)
     assert llist.metrics["invariant_violations"] == 0 and llist.metrics["nmi_refused"] > 0

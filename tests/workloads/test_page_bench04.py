@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 
-def test_page_owner_forces_single_pages(run):
-    r = run("array", "page_bench04", config=("PAGE_OWNER",), bulk=16)
+def test_page_owner_forces_single_pages_on_5_14_designs_only(run):
+    """The PAGE_OWNER fallback came with 5.14's local_lock (Jul 2021, Fixes dbbee9d5cd83): 5.13's array design
+    keeps the bulk path, 5.14's locallock takes one page per call."""
+    r = run("locallock", "page_bench04", config=("PAGE_OWNER",), bulk=16)
     assert r.metrics["fallbacks"] > 0
     assert r.config == ["PAGE_OWNER"]
+    assert run("array", "page_bench04", config=("PAGE_OWNER",), bulk=16).metrics["fallbacks"] == 0
 
 
 def test_preempt_rt_flags_sleeping_zone_lock_taken_with_irqs_off(run):

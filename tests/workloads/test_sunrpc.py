@@ -16,11 +16,12 @@ def test_sunrpc_array_beats_single_and_list_pays_for_holes(run):
 
 
 def test_sunrpc_under_page_owner_fills_every_hole_and_counts_the_sleeps(run, small):
-    # PAGE_OWNER forces one page per bulk call (kf §1.3): 5.13's svc_alloc_arg sleeps once per short iteration
-    r = run("array", "sunrpc", config=("PAGE_OWNER",), holes=40)
+    # PAGE_OWNER forces one page per bulk call on 5.14+ (kf §1.3): 5.13's svc_alloc_arg loop sleeps once per short
+    # iteration
+    r = run("locallock", "sunrpc", config=("PAGE_OWNER",), holes=40)
     assert r.metrics["invariant_violations"] == 0, r.violations
     assert r.metrics["pages_allocated"] == 40 * small["sunrpc"]["calls"]
     assert r.metrics["sleeps_per_call"] >= 39
-    later = run("array", "sunrpc", config=("PAGE_OWNER",), holes=40, loop="progress")
+    later = run("locallock", "sunrpc", config=("PAGE_OWNER",), holes=40, loop="progress")
     assert later.metrics["sleeps_per_call"] == 0
     assert run("array", "sunrpc", holes=8).metrics["sleeps_per_call"] == 0
