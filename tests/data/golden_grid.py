@@ -2,7 +2,8 @@
 plugin ``pcpspin``, loaded by path) on every workload, under each kernel config, through ``benchframe run``.
 
 The fixture was written by this script before the structure move of issue #11 (at 1350e93) so that the move
-can be shown not to change one simulated number; a change to the model regenerates it on purpose:
+can be shown not to change one simulated number; a change to the model regenerates it on purpose (issue #12's
+fidelity model did, and added the ``preempt`` design and the ``4.10-prototype`` kernel row):
 
     python tests/data/golden_grid.py > tests/data/golden_runs.json
 """
@@ -19,32 +20,31 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PCPSPIN = str(ROOT / "examples" / "pcpspin" / "benchframe_pcpspin" / "__init__.py")
-DESIGNS = "single,list,array,twopass,llist,llist:free=splice,locallock,pcpspin"
+DESIGNS = "single,list,array,twopass,llist,llist:free=splice,locallock,preempt,pcpspin"
 
-# (workload, [--param ...], [--config ...])
+# (workload, [--param ...], [other options: --config, --kernel])
 GRID: list[tuple[str, list[str], list[str]]] = [
     ("page_bench04", ["bulk=1,2,8,64,256", "pages=1024"], []),
-    ("page_bench04", ["bulk=1,64", "pages=1024"], ["PREEMPT_RT"]),
-    ("page_bench04", ["bulk=8", "pages=512"], ["PAGE_OWNER"]),
-    ("page_bench04", ["bulk=8,64", "pages=512", "gfp=GFP_KERNEL|__GFP_ZERO"], ["NUMA"]),
+    ("page_bench04", ["bulk=1,64", "pages=1024"], ["--config", "PREEMPT_RT"]),
+    ("page_bench04", ["bulk=8", "pages=512"], ["--config", "PAGE_OWNER"]),
+    ("page_bench04", ["bulk=1,64", "pages=512"], ["--kernel", "4.10-prototype"]),
+    ("page_bench04", ["bulk=8,64", "pages=512", "gfp=GFP_KERNEL|__GFP_ZERO"], ["--config", "NUMA"]),
     ("page_pool", ["packets=1024", "warmup=64", "remote_free=0,0.5"], []),
     ("sunrpc", ["calls=20", "pattern=contiguous,scattered", "loop=5.13,progress"], []),
     ("irq_latency", ["bulk=8,64", "bursts=30"], []),
-    ("irq_latency", ["bulk=64", "bursts=30"], ["PREEMPT_RT"]),
+    ("irq_latency", ["bulk=64", "bursts=30"], ["--config", "PREEMPT_RT"]),
     ("contention", ["cpus=1,4", "bursts=20"], []),
     ("numa", ["spill=false,true", "calls=10"], []),
     ("nmi", ["bursts=30", "hold=false,true"], []),
 ]
 
 
-def argv(workload: str, params: list[str], config: list[str], out: str) -> list[str]:
+def argv(workload: str, params: list[str], options: list[str], out: str) -> list[str]:
     args = ["run", "--design", DESIGNS, "--workload", workload, "--seed", "1,2", "--executor", "serial",
             "--plugin", PCPSPIN, "--json", out]
     for p in params:
         args += ["--param", p]
-    for c in config:
-        args += ["--config", c]
-    return args
+    return args + options
 
 
 def _digest(samples: dict[str, list[int]]) -> dict[str, list]:
@@ -66,9 +66,9 @@ def produce() -> dict:
     runs = []
     verdicts = []
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (workload, params, config) in enumerate(GRID):
+        for i, (workload, params, options) in enumerate(GRID):
             out = str(Path(tmp) / f"{i}.json")
-            _quiet(argv(workload, params, config, out))
+            _quiet(argv(workload, params, options, out))
             for run in json.loads(Path(out).read_text())["runs"]:
                 run["samples"] = _digest(run.get("samples", {}))
                 del run["units"]  # the same for every run of a workload; not a simulated number
