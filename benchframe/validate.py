@@ -1,29 +1,83 @@
-"""Published or measured results against the simulator's predictions (``benchframe validate``).
+"""Published or measured results against the simulator's predictions (``benchframe validate``), and the
+measurement files ``benchframe calibrate`` fits to.
 
-The CSV has the columns ``workload,design,<param columns>,metric,value,unit`` (any order; ``#`` starts a comment
-line); an optional ``profile`` column names the cost profile of the machine that measured the row (default:
-``--profile``). Each row is simulated at the same point and the table shows measured vs predicted with the
-relative error. With ``--normalize-to DESIGN`` every value is also divided by that design's value at the same
-workload, profile and parameters in the same file (or, if that point was not measured, its only measurement
-for the workload and profile there), so clock-rate and fixed-overhead differences between the measuring
-machine and the profile cancel.
-Nothing is tuned to these numbers: the gaps are the model's, and are reported as they are.
+A measurement file is CSV (``#`` starts a comment line) of one of two kinds:
+
+* **runs**: ``workload,design,<param columns>,metric,value,unit`` (any order) with the optional columns
+  ``profile`` (the cost profile of the machine that measured the row; default ``--profile``), ``kernel`` (the
+  kernel version, ``benchframe list kernels``) and ``config`` (``|``-separated CONFIG_ options). Each row is
+  simulated at the same point.
+* **perf self-time shares**: ``symbol,self_share,profile``: the share of a profile's cycles in each function
+  of the single-page allocation path, which the model's counted work gives too (``benchframe.mm.work``);
+  shares are compared normalised over the symbols of the file.
+
+With ``--normalize-to DESIGN`` every run value is also divided by that design's value at the same workload,
+profile and parameters in the same file (or, if that point was not measured, its only measurement for the
+workload and profile there), so clock-rate and fixed-overhead differences cancel. Nothing is tuned to these
+numbers by ``validate``: the gaps are the model's, reported as they are.
 """
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.io import read_text
-from benchframe.plugins import get_registry
+from benchframe.kconfig import DEFAULT_KERNEL, kernel_version
+from benchframe.mm.work import PERF_SELF, self_cycles
 from benchframe.run.runner import run_one
 from benchframe.run.spec import RunSpec
 
-REQUIRED = ("workload", "design", "metric", "value", "unit")
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from benchframe.hw.costs import CostModel
+    from benchframe.registry import Registry
+
+RUN_COLUMNS = ("workload", "design", "metric", "value", "unit")
+SHARE_COLUMNS = ("symbol", "self_share")
+RESERVED = {"workload", "design", "metric", "value", "unit", "profile", "kernel", "config", "symbol", "self_share"}
+
+
+@dataclass
+class Row:
+    """One measurement: a run's metric, or a function's perf self-time share."""
+
+    where: str  # file name:line, for people
+    value: float
+    unit: str
+    profile: str | None
+    workload: str = ""
+    design: str = ""
+    metric: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    kernel: str = DEFAULT_KERNEL
+    config: tuple[str, ...] = ()
+    symbol: str = ""  # a perf share row
+    path: str = ""  # the file's full path: rows of two files of the same name are not of one file
+
+    @property
+    def file(self) -> str:
+        return self.path or self.where.rsplit(":", 1)[0]
+
+    def point(self) -> tuple[Any, ...]:
+        """What identifies the measured point: rows with the same one measured the same thing."""
+        return (self.file, self.workload, self.design, tuple(sorted(self.params.items())), self.kernel,
+                self.config, self.profile, self.metric, self.symbol)
+
+    def spec(self, profile: str | None) -> RunSpec:
+        return RunSpec(design=self.design, workload=self.workload, params=self.params, profile=profile,
+                       config=self.config, kernel=self.kernel)
+
+    def label(self) -> str:
+        if self.symbol:
+            return f"perf self share of {self.symbol}"
+        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.workload} {self.design}" + (f" ({params})" if params else "")
 
 
 def shipped_measurements() -> list[Path]:
@@ -31,8 +85,8 @@ def shipped_measurements() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".csv"))
 
 
-def read_measurements(path: Path) -> list[dict]:
-    """Rows as dicts with ``line``; every problem is a one-line error naming ``file:line``."""
+def read_measurements(path: Path) -> list[Row]:
+    """The rows of a measurement file; every problem is a one-line error naming ``file:line``."""
     text = read_text(path)
     lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
@@ -42,7 +96,8 @@ def read_measurements(path: Path) -> list[dict]:
     except csv.Error as exc:
         raise BenchframeError(f"{path}: malformed CSV: {exc}") from None
     header = [h.strip() for h in rows[0]]
-    missing = [c for c in REQUIRED if c not in header]
+    shares = "symbol" in header
+    missing = [c for c in (SHARE_COLUMNS if shares else RUN_COLUMNS) if c not in header]
     if missing:
         raise BenchframeError(f"{path}:{lines[0][0]}: header lacks column(s) {', '.join(missing)}")
     if len(set(header)) != len(header):
@@ -51,79 +106,147 @@ def read_measurements(path: Path) -> list[dict]:
     for (lineno, _), row in zip(lines[1:], rows[1:]):
         if len(row) != len(header):
             raise BenchframeError(f"{path}:{lineno}: {len(row)} fields, the header has {len(header)}")
-        rec: dict[str, Any] = {h: v.strip() for h, v in zip(header, row)}
-        try:
-            rec["value"] = float(rec["value"])
-        except ValueError:
-            raise BenchframeError(f"{path}:{lineno}: value {rec['value']!r} is not a number") from None
-        rec["line"] = f"{path.name}:{lineno}"
+        rec = _row(f"{path.name}:{lineno}", dict(zip(header, (v.strip() for v in row))), shares)
+        rec.path = str(path.resolve())
         out.append(rec)
     if not out:
         raise BenchframeError(f"{path}: no measurements after the header")
     return out
 
 
-def _params(rec: dict) -> dict[str, str]:
-    skip = set(REQUIRED) | {"profile", "line", "predicted", "params_resolved", "profile_used"}
-    return {k: v for k, v in rec.items() if k not in skip and v != ""}
+def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
+    value_text = rec["self_share" if shares else "value"]
+    try:
+        value = float(value_text)
+    except ValueError:
+        raise BenchframeError(f"{where}: value {value_text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise BenchframeError(f"{where}: value {value_text!r} must be a positive finite number")
+    profile = rec.get("profile") or None
+    if shares:
+        if rec["symbol"] not in PERF_SELF:
+            raise BenchframeError(f"{where}: unknown symbol {rec['symbol']!r}; the model knows "
+                                  f"{', '.join(PERF_SELF)}")
+        return Row(where, value, "%", profile, symbol=rec["symbol"])
+    kernel = rec.get("kernel") or DEFAULT_KERNEL
+    try:
+        kernel_version(kernel)
+    except BenchframeError as exc:
+        raise BenchframeError(f"{where}: {exc}") from None
+    params = {k: v for k, v in rec.items() if k not in RESERVED and v != ""}
+    config = tuple(c for c in rec.get("config", "").split("|") if c)
+    return Row(where, value, rec["unit"], profile, rec["workload"], rec["design"], rec["metric"], params, kernel,
+               config)
 
 
-def validate(paths: list[Path], profile: str | None, normalize_to: str | None, plugins=()) -> list[list]:
-    reg = get_registry(tuple(plugins))
-    records = [r for p in paths for r in read_measurements(p)]
-    cache: dict[tuple, dict] = {}
-    for rec in records:
-        workload = reg.workload(rec["workload"]) if rec["workload"] in reg.workloads else None
-        if workload is None:
-            raise BenchframeError(f"{rec['line']}: unknown workload {rec['workload']!r}")
-        if rec["design"] not in reg.designs:
-            raise BenchframeError(f"{rec['line']}: unknown design {rec['design']!r}")
+def check_rows(rows: list[Row], reg: Registry) -> None:
+    """Every run row names a known workload, design and parameters: a one-line error before any simulation."""
+    for row in rows:
+        if row.symbol:
+            continue
+        if row.workload not in reg.workloads:
+            raise BenchframeError(f"{row.where}: unknown workload {row.workload!r}")
+        if row.design not in reg.designs:
+            raise BenchframeError(f"{row.where}: unknown design {row.design!r}")
         try:
-            params = workload.resolve_params(_params(rec))
+            reg.workload(row.workload).resolve_params(row.params)
         except BenchframeError as exc:
-            raise BenchframeError(f"{rec['line']}: {exc}") from None
-        prof = rec.get("profile") or profile
-        key = (rec["workload"], rec["design"], tuple(sorted(_params(rec).items())), prof)
+            raise BenchframeError(f"{row.where}: {exc}") from None
+
+
+def predict(rows: list[Row], reg: Registry, costs_of: Callable[[str | None], CostModel],
+            default_profile: str | None = None) -> list[float | None]:
+    """The model's value for each row: run rows simulated (each point once), share rows from the counted
+    work, normalised over the share rows of the same file and profile."""
+    cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out: list[float | None] = []
+    for row in rows:
+        profile = row.profile or default_profile
+        costs = costs_of(profile)
+        if row.symbol:
+            group = [r for r in rows if r.symbol and r.file == row.file and (r.profile or default_profile) == profile]
+            total_measured = sum(r.value for r in group)
+            total_model = sum(self_cycles(r.symbol, costs) for r in group)
+            out.append(self_cycles(row.symbol, costs) / total_model * total_measured if total_model else None)
+            continue
+        key = (row.workload, row.design, tuple(sorted(row.params.items())), row.kernel, row.config, costs)
         if key not in cache:
-            cache[key] = run_one(RunSpec(design=rec["design"], workload=rec["workload"], params=_params(rec),
-                                         profile=prof), reg).metrics
+            cache[key] = run_one(row.spec(profile), reg, costs).metrics
         metrics = cache[key]
-        if rec["metric"] not in metrics:
-            raise BenchframeError(f"{rec['line']}: workload {rec['workload']} has no metric {rec['metric']!r}")
-        rec["predicted"] = metrics[rec["metric"]]
-        rec["params_resolved"] = params
-        rec["profile_used"] = reg.cost_model(prof).name
-    rows = []
-    for rec in records:
-        pred = rec["predicted"]
-        err = (pred - rec["value"]) / rec["value"] * 100.0 if pred is not None and rec["value"] else None
-        row = [rec["line"], rec["workload"], rec["design"],
-               ", ".join(f"{k}={v}" for k, v in _params(rec).items()) or "-", rec["profile_used"], rec["metric"],
-               f"{rec['value']:g} {rec['unit']}", "-" if pred is None else f"{pred:g}",
-               "-" if err is None else f"{err:+.1f}%"]
+        if row.metric not in metrics:
+            raise BenchframeError(f"{row.where}: workload {row.workload} has no metric {row.metric!r}")
+        value = metrics[row.metric]
+        out.append(None if value is None else float(value))
+    return out
+
+
+def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to: str | None) -> list[list[str]]:
+    """The validate table: one row per measurement, measured against predicted; where several rows measured
+    the same point (three kernel trees, say), also the prediction against their range."""
+    rows = [r for p in paths for r in read_measurements(p)]
+    ranges: dict[tuple[Any, ...], list[float]] = {}
+    for row in rows:
+        ranges.setdefault(row.point(), []).append(row.value)
+    check_rows(rows, reg)
+    for row in rows:
+        reg.cost_model(row.profile or profile)  # an unknown profile: one line, before any simulation
+    predicted = predict(rows, reg, reg.cost_model, profile)
+    table = []
+    for row, pred in zip(rows, predicted):
+        err = (pred - row.value) / row.value * 100.0 if pred is not None else None
+        where = row.label() if row.symbol else row.workload
+        line = [row.where, where, row.design or "-",
+                ", ".join(f"{k}={v}" for k, v in row.params.items()) or "-",
+                row.kernel if not row.symbol else "-", reg.cost_model(row.profile or profile).name,
+                row.metric or "self share", f"{row.value:g} {row.unit}", "-" if pred is None else f"{pred:.4g}",
+                "-" if err is None else f"{err:+.1f}%", _vs_range(pred, ranges[row.point()])]
         if normalize_to:
-            base = _baseline(records, rec, normalize_to)
-            if base is None or not base["value"] or not base["predicted"] or pred is None:
-                row += ["-", "-", "-"]
-            else:
-                m = rec["value"] / base["value"]
-                p = pred / base["predicted"]
-                row += [f"{m:.3f}", f"{p:.3f}", f"{(p - m) / m * 100.0:+.1f}%"]
-        rows.append(row)
-    return rows
+            line += _normalised(rows, predicted, row, pred, normalize_to)
+        table.append(line)
+    return table
 
 
-def _baseline(records: list[dict], rec: dict, design: str) -> dict | None:
-    """The baseline row for ``rec``: itself when it is a baseline-design row (several measurements of the
+def range_error(pred: float | None, values: list[float]) -> float | None:
+    """How far a prediction lies outside the range of repeated measurements of one point (0 inside it),
+    relative to the nearer end; ``None`` for a point measured once or nothing predicted."""
+    if pred is None or len(values) < 2:
+        return None
+    lo, hi = min(values), max(values)
+    if lo <= pred <= hi:
+        return 0.0
+    return (pred - hi) / hi if pred > hi else (pred - lo) / lo
+
+
+def _vs_range(pred: float | None, values: list[float]) -> str:
+    err = range_error(pred, values)
+    if err is None:
+        return "-"
+    span = f"{min(values):g}-{max(values):g}"
+    return f"in {span}" if err == 0 else f"{err * 100:+.1f}% beyond {span}"
+
+
+def _normalised(rows: list[Row], predicted: list[float | None], row: Row, pred: float | None,
+                design: str) -> list[str]:
+    base = _baseline(rows, row, design)
+    if base is None or row.symbol:
+        return ["-", "-", "-"]
+    base_pred = predicted[rows.index(base)]
+    if not base.value or not base_pred or pred is None:
+        return ["-", "-", "-"]
+    m = row.value / base.value
+    p = pred / base_pred
+    return [f"{m:.3f}", f"{p:.3f}", f"{(p - m) / m * 100.0:+.1f}%"]
+
+
+def _baseline(rows: list[Row], row: Row, design: str) -> Row | None:
+    """The baseline row for ``row``: itself when it is a baseline-design row (several measurements of the
     same point, e.g. three kernel trees, each normalise to 1, not to whichever came first), else the same
     point measured for ``design`` in the same file, else that design's only point there."""
-    if rec["design"] == design:
-        return rec
-    where = rec["line"].rsplit(":", 1)[0]
-    same = [r for r in records if r["design"] == design and r["workload"] == rec["workload"]
-            and r["metric"] == rec["metric"] and r["profile_used"] == rec["profile_used"]
-            and r["line"].rsplit(":", 1)[0] == where]
-    exact = [r for r in same if _params(r) == _params(rec)]
+    if row.design == design:
+        return row
+    same = [r for r in rows if r.design == design and r.workload == row.workload and r.metric == row.metric
+            and r.profile == row.profile and r.kernel == row.kernel and r.file == row.file]
+    exact = [r for r in same if r.params == row.params]
     if exact:
         return exact[0]
-    return same[0] if len({tuple(sorted(_params(r).items())) for r in same}) == 1 else None
+    return same[0] if len({tuple(sorted(r.params.items())) for r in same}) == 1 else None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError, __version__
 from benchframe.cli import (
+    calibrate,
     compare,
     explore,
     history,
@@ -36,7 +37,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 # in the order `benchframe --help` lists them
-COMMANDS = (listing, run, sweep, plugins, new_plugin, compare, explore, validate, report, history, trace)
+COMMANDS = (listing, run, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report, history,
+            trace)
 DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allocation API on a simulated "
                "machine")
 

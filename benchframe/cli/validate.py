@@ -30,8 +30,9 @@ def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     if args.normalize_to and args.normalize_to not in reg.designs:
         raise BenchframeError(f"--normalize-to: unknown design {args.normalize_to!r}")
-    rows = validate(paths, args.profile, args.normalize_to, args.plugin)
-    headers = ["where", "workload", "design", "params", "profile", "metric", "measured", "predicted", "error"]
+    rows = validate(paths, reg, args.profile, args.normalize_to)
+    headers = ["where", "workload", "design", "params", "kernel", "profile", "metric", "measured", "predicted",
+               "error", "vs range"]
     if args.normalize_to:
         headers += [f"measured/{args.normalize_to}", f"predicted/{args.normalize_to}", "ratio error"]
     print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))

@@ -1,30 +1,39 @@
-"""`benchframe validate`: measured vs predicted, ratios. (Malformed files are in the bad-input catalogue,
+"""`benchframe validate`: measured vs predicted, ranges, ratios. (Malformed files are in the bad-input catalogue,
 ``test_bad_input.py``.)"""
 
 from __future__ import annotations
 
 from benchframe.cli import main
+from benchframe.run import RunSpec, run_one
 
 
-def test_shipped_measurements_table(capsys):
+def _line(out: str, start: str) -> str:
+    return next(ln for ln in out.splitlines() if ln.startswith(start))
+
+
+def test_shipped_measurements_table_prints_every_row(capsys):
     assert main(["validate", "--normalize-to", "single"]) == 0
     out = capsys.readouterr().out
-    assert "published.csv" in out and "page_bench04-2017-prototype.csv" in out
-    row = next(ln for ln in out.splitlines() if ln.startswith("published.csv:8 "))
-    assert "207 cycles" in row and "%" in row
+    for name in ("published.csv", "page_bench04-2017-prototype.csv", "perf-shares-page_pool.csv"):
+        assert name in out
+    rows = [ln for ln in out.splitlines() if ".csv:" in ln]
+    assert len(rows) == 24  # 9 published, 11 of the 2017 curve, 4 perf shares
+    row = next(ln for ln in rows if " 207 cycles " in ln)
+    assert "in 194-207" in row  # the three 2021 trees: the prediction lies within their range
 
 
 def test_prediction_and_error_come_from_the_simulation(tmp_path, capsys):
     f = tmp_path / "m.csv"
-    f.write_text("# a comment\nworkload,design,bulk,metric,value,unit\n"
-                 "page_bench04,single,1,alloc_free_cycles_per_page,100,cycles\n"
-                 "page_bench04,array,64,alloc_free_cycles_per_page,50,cycles\n")
+    f.write_text("# a comment\nworkload,design,test,metric,value,unit\n"
+                 "page_bench04,single,single,alloc_free_cycles_per_page,100,cycles\n"
+                 "page_bench04,array,array,alloc_free_cycles_per_page,50,cycles\n")
     assert main(["validate", "--measurements", str(f), "--normalize-to", "single"]) == 0
     out = capsys.readouterr().out
-    single = next(ln for ln in out.splitlines() if ln.startswith("m.csv:3"))
-    assert " 203 " in single and "+103.0%" in single  # the E5 model predicts 203 cycles
-    array = next(ln for ln in out.splitlines() if ln.startswith("m.csv:4"))
-    assert "0.500" in array  # measured ratio 50 / 100
+    single = run_one(RunSpec(design="single", workload="page_bench04", params={"test": "single"}))
+    predicted = single.metrics["alloc_free_cycles_per_page"]
+    row = _line(out, "m.csv:3")
+    assert f" {predicted:.4g} " in row and f"{predicted - 100:+.1f}%" in row
+    assert "0.500" in _line(out, "m.csv:4")  # measured ratio 50 / 100
 
 
 def test_each_baseline_row_normalises_to_itself(tmp_path, capsys):
@@ -34,5 +43,34 @@ def test_each_baseline_row_normalises_to_itself(tmp_path, capsys):
                  "page_bench04,single,1,alloc_free_cycles_per_page,100,cycles\n")
     assert main(["validate", "--measurements", str(f), "--normalize-to", "single"]) == 0
     out = capsys.readouterr().out
-    second = next(ln for ln in out.splitlines() if ln.startswith("m.csv:3"))
+    second = _line(out, "m.csv:3")
     assert second.split()[-3:] == ["1.000", "1.000", "+0.0%"]
+
+
+def test_files_of_the_same_name_in_two_folders_are_two_files(tmp_path, capsys):
+    """A baseline is looked up in the row's own file, by its path, not its name."""
+    for folder, single, array in (("a", 100, 50), ("b", 400, 100)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "m.csv").write_text(
+            "workload,design,bulk,metric,value,unit\n"
+            f"page_bench04,single,64,alloc_free_cycles_per_page,{single},cycles\n"
+            f"page_bench04,array,64,alloc_free_cycles_per_page,{array},cycles\n")
+    assert main(["validate", "--measurements", str(tmp_path / "a" / "m.csv"), "--measurements",
+                 str(tmp_path / "b" / "m.csv"), "--normalize-to", "single"]) == 0
+    arrays = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("m.csv:3")]
+    assert "0.500" in arrays[0] and "0.250" in arrays[1]
+
+
+def test_the_2017_curve_is_compared_under_its_own_kernel_within_5_percent(capsys):
+    assert main(["validate", "--measurements", _shipped("page_bench04-2017-prototype.csv")]) == 0
+    rows = [ln for ln in capsys.readouterr().out.splitlines() if ".csv:" in ln]
+    assert len(rows) == 11 and all("4.10-prototype" in r and " preempt " in r for r in rows)
+    for row in rows:
+        error = float(row.split()[-2].rstrip("%"))
+        assert abs(error) <= 5.0, row
+
+
+def _shipped(name: str) -> str:
+    from benchframe.validate import shipped_measurements
+
+    return str(next(p for p in shipped_measurements() if p.name == name))

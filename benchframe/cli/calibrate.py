@@ -1,0 +1,96 @@
+"""``benchframe calibrate``: fit a profile's unknown costs to measurements and write the fitted profile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tabulate import tabulate
+
+from benchframe import BenchframeError
+from benchframe.calibrate import check_names, fit_costs, fit_spec, write_profile
+from benchframe.cli.options import add_plugin_option, split
+from benchframe.hw.costs import DEFAULT_PROFILE, FRACTIONAL, parse_profile
+from benchframe.io import read_text, write_atomic
+from benchframe.plugins import get_registry
+from benchframe.validate import read_measurements, shipped_measurements
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("calibrate", help="fit a profile's unknown costs to measurements (bounded least squares)",
+                       description="Fit the named costs of a profile (the prices of body work, primitives a "
+                                   "machine has no figure for) to measurement rows, and write the fitted profile.")
+    p.add_argument("--measurements", action="append", metavar="CSV",
+                   help="measurement files (validate's format); default: the files the profile's [fit] table "
+                        "names, from benchframe's shipped measurements")
+    p.add_argument("--profile", default=DEFAULT_PROFILE, metavar="BASE",
+                   help=f"the profile to start from: a registered name or a .toml path (default {DEFAULT_PROFILE})")
+    p.add_argument("--fit", default="auto", metavar="NAME[,NAME]|auto",
+                   help="the costs to fit; auto: the profile's [fit] costs, else the prices of body work")
+    p.add_argument("--output", required=True, metavar="NEW.toml", help="where to write the fitted profile")
+    p.add_argument("--name", metavar="NAME",
+                   help="the new profile's name (default: the output file's stem, e.g. my-machine for "
+                        "my-machine.toml); results and reports record it")
+    add_plugin_option(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    reg = get_registry(tuple(args.plugin))
+    base = reg.cost_model(args.profile)
+    text = read_text(base.source, "profile")
+    parse_profile(text, base.source)  # the base must itself be a valid profile
+    spec = fit_spec(text)
+    spec_costs, spec_files = spec.costs, spec.measurements
+    machine = spec.machine or base.name  # the rows measured on this machine
+    names = (spec_costs or list(FRACTIONAL)) if args.fit == "auto" else split([args.fit])
+    check_names(names)
+    output = Path(args.output)
+    if not (output.parent if str(output.parent) else Path(".")).is_dir():
+        raise BenchframeError(f"--output {output}: directory {output.parent} does not exist")
+    name = args.name if args.name is not None else output.stem
+    if not name.strip():
+        raise BenchframeError("--name: a profile needs a non-empty name")
+    shipped = {p.name: p for p in shipped_measurements()}
+    if args.measurements:
+        paths = [Path(p) for p in args.measurements]
+    else:
+        here = Path(base.source).parent
+        paths = [shipped[f] if f in shipped else here / f for f in spec_files]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing or not spec_files:
+            raise BenchframeError(f"profile {base.name}: no measurement files to fit to; give --measurements "
+                                  f"({'not found: ' + ', '.join(missing) if missing else 'its [fit] names none'})")
+    rows = [r for p in paths for r in read_measurements(p) if (r.profile or machine) == machine]
+    result = fit_costs(base, names, rows, reg)
+    print(tabulate([[n, _shown(n, result.values[n]), "-" if result.sigmas[n] is None else f"{result.sigmas[n]:.3g}",
+                     _shown(n, base.cost(n))] for n in names],
+                   headers=["cost", "fitted", "std. error", "base"], tablefmt="simple", disable_numparse=True))
+    print()
+    print(tabulate([[r.where, r.label(), r.metric or "self share", f"{r.value:g}", f"{p:.4g}", f"{e * 100:+.1f}%",
+                     "-" if loo is None else f"{loo * 100:+.1f}%"]
+                    for r, p, e, loo in zip(result.rows, result.predicted, result.residuals, result.loo)],
+                   headers=["row", "measurement", "metric", "measured", "fitted model", "residual",
+                            "left out"], tablefmt="simple", disable_numparse=True))
+    for line in result.warnings:
+        print(f"benchframe: calibrate: {line}")
+    files = [p.name if shipped.get(p.name) == p else os.path.relpath(p.resolve(), output.parent.resolve())
+             for p in paths]
+    new = write_profile(
+        text, result,
+        name=None if name == base.name else name,
+        description=None if name == base.name else
+        f"{base.name} recalibrated by benchframe calibrate: {', '.join(names)} fitted to {', '.join(files)}",
+        measurements=None if (names, files, name) == (spec_costs, spec_files, base.name) else files,
+        machine="" if machine == name else machine)
+    parse_profile(new, str(output))  # what is written must load as a profile
+    write_atomic(output, new)
+    print(f"benchframe: wrote {output} ({len(names)} cost(s) fitted to {len(rows)} row(s))")
+    return 0
+
+
+def _shown(name: str, value: float) -> str:
+    return f"{value:.3f}" if name in FRACTIONAL else f"{value:g}"
