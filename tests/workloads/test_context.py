@@ -1,6 +1,6 @@
 """The harness's ``Caller`` for blocks of order > 0 (``alloc_pages(gfp, order)``, ``__free_pages(page, order)``):
-the single-page path of every design (``design`` is parametrised by ``conftest.py``), measured apart from order-0 pages, and held blocks counted whole by the
-invariant checks."""
+the single-page path of every design (``design`` is parametrised by ``conftest.py``), measured apart from
+order-0 pages, and held blocks counted whole by the invariant checks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page import GFP_KERNEL
 from benchframe.plugins import get_registry
 from benchframe.workloads.context import Harness
+
 
 def _harness(design: str, cpus: int = 2) -> Harness:
     reg = get_registry(())
