@@ -38,16 +38,16 @@ DEFAULT_PAGES = 262144  # 1 GiB, Topology.uma's default
 
 
 def _plan(params: Mapping[str, Any]) -> ReplayPlan:
-    if not params["file"]:
-        raise BenchframeError("workload trace: parameter file is required (--param file=T: an events file of "
-                              "'benchframe trace import', or perf script / ftrace text)")
+    _check_file(params["file"])
     return replay_plan(params["file"], params["batch"], round(params["gap_us"] * 1000))
 
 
 def _check_file(value: str) -> None:
     """A bad trace fails before anything runs: load it (kept for the runs) and count its CPUs."""
-    if value:
-        trace_events(value)
+    if not value:
+        raise BenchframeError("workload trace: parameter file is required (--param file=T, or --workloads trace:T "
+                              "in compare: an events file of 'benchframe trace import', or perf/ftrace text)")
+    trace_events(value)
 
 
 def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
