@@ -58,13 +58,14 @@ TRACE = Path(__file__).resolve().parents[1] / "data" / "traces" / "loopback-tcp.
 
 
 def test_compare_replays_a_trace_on_every_design(tmp_path):
-    """``--workloads trace:FILE``: every design, batch=none and batch=runs, deterministic, no violation."""
+    """``--workloads trace:FILE``: the designs, batch=none and batch=runs, deterministic (across seeds, runs and
+    workers), no violation. Every design replays traces in tests/workloads/test_trace.py; three keep this fast."""
     out = tmp_path / "rep"
-    designs = "single,list,array,twopass,llist,locallock,preempt"
+    designs = "single,array,llist"
     assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "2",
                  "--output", str(out)]) == 0
     runs = json.loads((out / "results.json").read_text())["runs"]
-    assert len(runs) == 7 * 2 * 2  # designs x batch x seeds
+    assert len(runs) == 3 * 2 * 2  # designs x batch x seeds
     assert {r["params"]["file"] for r in runs} == {str(TRACE)}
     assert all(r["metrics"]["invariant_violations"] == 0 for r in runs)
     for r in runs:  # the seed changes nothing in a replay
@@ -77,7 +78,7 @@ def test_compare_replays_a_trace_on_every_design(tmp_path):
     assert "Amean batch=none" in text and "Amean batch=runs" in text
     again = tmp_path / "again"
     assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "2",
-                 "--output", str(again)]) == 0
+                 "--output", str(again), "--jobs", "1"]) == 0
     def runs_of(folder):  # the header's command names the output folder
         return json.loads((folder / "results.json").read_text())["runs"]
 
