@@ -6,10 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchframe import BenchframeError
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
+from benchframe.run import RunSpec, run_one
 from benchframe.trace.events import EVENT_CODE, MM_PAGE_ALLOC, PageEvent
 from benchframe.trace.importer import read_trace
 from benchframe.trace.replay import build_plan, parse_batch
@@ -117,3 +120,38 @@ def test_every_design_replays_the_shared_traces_without_a_violation(run, name, t
         r = run(design, "trace", file=str(path), batch="runs")
         assert r.metrics["invariant_violations"] == 0, (design, r.violations)
         assert (r.metrics["pages_allocated"], r.metrics["high_order_pages"]) == (zero, high), design
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 2), st.sampled_from(["alloc", "free", "batch"]),
+                                st.integers(0, 10_000), st.sampled_from([0, 0, 0, 1, 3])), min_size=1, max_size=60),
+       batch=st.sampled_from(["none", "runs", "window:2"]))
+def test_random_traces_on_three_cpus_replay_without_deadlock_or_violation(steps, batch, tmp_path_factory):
+    """Allocations on any CPU, frees (single or batched) of any live page on any CPU, idle gaps or none: the
+    CPUs' waits for each other never deadlock, every page is allocated, and what the trace left allocated is
+    exactly what stays held."""
+    rows, live, t, pfn = [], [], 0, 1 << 12
+    for dt, cpu, what, pick, order in steps:
+        t += dt
+        if what == "alloc" or not live:
+            pfn += 1 << 4
+            rows.append((t, cpu, "mm_page_alloc", pfn, order))
+            live.append((pfn, order))
+            continue
+        page, order = live.pop(pick % len(live))
+        rows.append((t, cpu, "mm_page_free", page, order))
+        if what == "batch" and order == 0:
+            rows.append((t, cpu, "mm_page_free_batched", page, 0))
+    b = EventBuilder()
+    for i, (t, cpu, event, page, order) in enumerate(rows):
+        alloc = event == "mm_page_alloc"
+        b.add(PageEvent(i + 1, t * 1000, cpu, 10 + cpu, "x", EVENT_CODE[event], page, order, 0 if alloc else -1,
+                        "GFP_KERNEL" if alloc else "", frames=("__alloc_pages", "site")))
+    path = tmp_path_factory.mktemp("random") / "t.events.npz"
+    write_events(path, b.build(TraceMeta("made", "perf", "", len(rows), {}, {}, 0, 0, 0)))
+    r = run_one(RunSpec(design="array", workload="trace", params={"file": str(path), "batch": batch}))
+    assert r.metrics["invariant_violations"] == 0, r.violations
+    allocated = [(p, o) for _, _, e, p, o in rows if e == "mm_page_alloc"]
+    assert r.metrics["pages_allocated"] == sum(1 for _, o in allocated if o == 0)
+    assert r.metrics["high_order_pages"] == sum(1 << o for _, o in allocated if o)
+    assert r.metrics["held_at_end"] == sum(1 << o for _, o in live)
