@@ -69,11 +69,20 @@ class Measurement:
     pages_allocated: int = 0
     pages_freed: int = 0
     held: set[int] = field(default_factory=set)
+    #: blocks of order > 0 (``alloc_pages(gfp, order)``): counted apart, as the bulk API (order-0 only) never
+    #: serves them; their pages count 1 << order each; ``held_order`` maps each such block in ``held`` to its order
+    high_order_alloc_cycles: int = 0
+    high_order_free_cycles: int = 0
+    high_order_pages_allocated: int = 0
+    high_order_pages_freed: int = 0
+    held_order: dict[int, int] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget the counts (after a warm-up); the pages held stay held."""
         self.alloc_cycles = self.free_cycles = self.alloc_calls = 0
         self.pages_allocated = self.pages_freed = 0
+        self.high_order_alloc_cycles = self.high_order_free_cycles = 0
+        self.high_order_pages_allocated = self.high_order_pages_freed = 0
 
 
 def percentile(values: Sequence[int] | Sequence[float], pct: float) -> float | None:

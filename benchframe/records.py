@@ -57,6 +57,10 @@ class Param:
     type: type = int
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
+    #: ``check(value)`` after conversion: raises ``BenchframeError`` (one line) for a value of the right type
+    #: that is still unusable, e.g. a file that is not there; runs before anything is simulated (its result is
+    #: ignored)
+    check: Callable[[Any], object] | None = None
 
     def convert(self, raw: Any, workload: str) -> Any:
         """Convert a command-line or file value; errors name the workload, parameter and value."""
@@ -79,6 +83,8 @@ class Param:
                                   f"{', '.join(map(str, self.choices))}")
         if self.minimum is not None and value < self.minimum:
             raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be >= {self.minimum}")
+        if self.check is not None:
+            self.check(value)
         return value
 
 

@@ -79,14 +79,14 @@ def main(args: argparse.Namespace) -> int:
     config = kconfig.as_list()
     kernel = kconfig.version.name
     costs = reg.cost_model(args.profile)
-    out_dir = Path(args.output)
-    check_output_dir(out_dir)
     studies, notes = select_studies(reg, split(args.workloads))
     seeds = list(range(1, args.seeds + 1))
     cells = build_specs(studies, designs, seeds, args.profile, config, plugins, kernel)
-    for study in studies:  # bad parameter values fail before anything runs
+    for study in studies:  # bad parameter values (a trace file too) fail before anything runs or is written
         for params in study.points():
             reg.workload(study.workload).resolve_params(params)
+    out_dir = Path(args.output)
+    check_output_dir(out_dir)
     with Progress(len(cells), "benchframe compare") as bar:
         results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
                             bar.update)

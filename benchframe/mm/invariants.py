@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_BUDDY, PAGE_PCP, STATE_NAMES
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from benchframe.mm.page_alloc import Kernel
     from benchframe.mm.pcp import PerCpuPages
@@ -70,11 +70,12 @@ class _Census:
             self.problems.append(f"{zone.name} pcp of CPU{pcp.cpu}: count is {pcp.count} but {listed} pages are "
                                  "listed")
 
-    def held(self, held: set[int]) -> None:
+    def held(self, held: set[int], orders: Mapping[int, int]) -> None:
         for pfn in sorted(held):
             if self.state[pfn] != PAGE_ALLOCATED:
                 self.problems.append(f"pfn {pfn} is in a caller's hands but marked {STATE_NAMES[self.state[pfn]]}")
-            self.claim(pfn, PAGE_ALLOCATED, "a caller's hands")
+            for p in range(pfn, pfn + (1 << orders.get(pfn, 0))):
+                self.claim(p, PAGE_ALLOCATED, "a caller's hands")
 
     def lost(self) -> None:
         """Pages of a zone that are nowhere: neither free nor held."""
@@ -89,13 +90,14 @@ class _Census:
             self.problems.append(f"{lost} page(s) lost: neither free nor held (first pfn {first})")
 
 
-def check_kernel(k: Kernel, held: Iterable[int] = ()) -> list[str]:
-    """Every DESIGN §7 invariant of ``k`` with ``held`` the pages in callers' hands."""
+def check_kernel(k: Kernel, held: Iterable[int] = (), orders: Mapping[int, int] | None = None) -> list[str]:
+    """Every DESIGN §7 invariant of ``k`` with ``held`` the pages in callers' hands; ``orders`` gives the order of
+    the blocks among them that are larger than one page (head pfn -> order)."""
     census = _Census(k)
     for zone in k.zones:
         census.buddy(zone)
         for pcp in zone.pcp:
             census.pcp(zone, pcp)
-    census.held(set(held))
+    census.held(set(held), orders or {})
     census.lost()
     return census.problems

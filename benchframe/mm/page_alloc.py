@@ -279,6 +279,9 @@ class Kernel:
         self.zone_unlock(cpu, zone, flags)
         if page is not None:
             cpu.charge(self.pcp_ops.c_stats)
+            if order:  # check_new_pages(): every subpage of the block
+                tails = list(range(page + 1, page + (1 << order)))
+                cpu.charge(self.prices.alloc_tail * len(tails) + self.cache.walk(cpu, tails, dependent=False))
         return page
 
     def prep_new_page(self, cpu: CPU, page: int, order: int, gfp: int) -> None:
@@ -321,12 +324,34 @@ class Kernel:
         if mem.cpu[page] != cpu.id:
             self.stat.remote_frees += 1
 
-    def free_one_page(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
-        """``free_one_page()``: one page straight to the buddy lists under ``zone->lock``."""
+    def free_pages_ok(self, cpu: CPU, page: int, order: int) -> None:
+        """``__free_pages(page, order)`` of an order > 0 block, ``__free_pages_ok()`` (5.13): free_pages_prepare()
+        checks the head and every tail page, then with IRQs off ``free_one_page()`` merges the block into the
+        buddy lists under ``zone->lock`` (orders above 0 never go to the 5.13 pcp lists). The caller charged the
+        head's refcount drop (``put_page_testzero()``)."""
+        mem = self.mem
+        if mem.state[page] != PAGE_ALLOCATED:
+            self.violation(f"double free: pfn {page} (order {order}) freed while {STATE_NAMES[mem.state[page]]} "
+                           f"(CPU{cpu.id}, {cpu.context})")
+            return
+        tails = list(range(page + 1, page + (1 << order)))
+        cpu.charge(self.free_prepare_cost + self.prices.free_tail * len(tails)
+                   + self.cache.walk(cpu, tails, dependent=False))
+        zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]
+        mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
+        irq = cpu.local_irq_save()
+        self.free_one_page(cpu, zone, page, mt, order)
+        cpu.local_irq_restore(irq)
+        self.stat.pages_freed += 1 << order
+        if mem.cpu[page] != cpu.id:
+            self.stat.remote_frees += 1 << order
+
+    def free_one_page(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int = 0) -> None:
+        """``free_one_page()``: one page (or block of ``order``) straight to the buddy lists under ``zone->lock``."""
         flags = self.zone_lock(cpu, zone)
         cpu.charge(self.prices.free_one_page)
-        zone.free_one_page(cpu, page, 0, mt)
-        zone.nr_free_pages += 1
+        zone.free_one_page(cpu, page, order, mt)
+        zone.nr_free_pages += 1 << order
         cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))
         self.zone_unlock(cpu, zone, flags)
 

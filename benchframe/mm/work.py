@@ -194,6 +194,10 @@ class Prices:
         self.in_interrupt = self(IN_INTERRUPT)
         self.refill = self(RMQUEUE_BULK)
         self.refill_page = self(RMQUEUE_BULK_PAGE + (NONE if debug_vm else CHECK_NEW_PAGE))
+        #: each tail page of an order > 0 block: check_new_pages() on allocation, free_pages_prepare()'s
+        #: check_free_page() and flags store on free (5.13 checks every subpage, not only the head)
+        self.alloc_tail = self(CHECK_NEW_PAGE)
+        self.free_tail = self(FREE_PAGES_CHECK)
         self.expand_step = self(EXPAND_STEP)
         self.drain = self(FREE_PCPPAGES_BULK)
         self.drain_page = self(FREE_PCPPAGES_BULK_PAGE + (NONE if debug_vm else FREE_PAGES_CHECK))

@@ -4,9 +4,10 @@ workload parameter, and names the metrics that answer it."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from benchframe import BenchframeError
 from benchframe.run.spec import RunSpec
 
 if TYPE_CHECKING:
@@ -64,14 +65,36 @@ STUDIES: tuple[Study, ...] = (
           "spill", (False, True)),
     Study("nmi", "Allocation attempted from NMI context (violations are the finding here)", "nmi",
           ("nmi_refused", "nmi_allocs", "invariant_violations")),
+    Study("trace", "A recorded workload replayed (--workloads trace:FILE): its order-0 allocations one by one "
+          "(batch=none, the single-page baseline) or one bulk call per run (batch=runs); order > 0 blocks take "
+          "the single-page path either way", "trace",
+          ("allocator_cycles_total", "allocator_cycles_per_page", "alloc_cycles_per_page", "bulk_share_pct",
+           "high_order_cycles_per_page", "irqs_off_max_cycles", "zone_lock_wait_cycles", "fallbacks"),
+          "batch", ("none", "runs"), params={"file": ""}),  # --workloads trace:FILE names the file
 )
+
+
+def workload_args(reg: Registry, given: list[str] | None) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """``--workloads`` names, where ``NAME:VALUE`` sets the workload's first parameter (``trace:FILE`` its
+    ``file``): the names, and per name the parameters so set."""
+    names: list[str] = []
+    args: dict[str, dict[str, Any]] = {}
+    for entry in given or []:
+        name, sep, value = entry.partition(":")
+        w = reg.workload(name)
+        if sep:
+            if not w.params:
+                raise BenchframeError(f"--workloads {entry}: workload {name} has no parameter to set")
+            first = w.params[0].name
+            w.resolve_params({first: value})
+            args[name] = {first: value}
+        names.append(name)
+    return names, args
 
 
 def select_studies(reg: Registry, workloads: list[str] | None) -> tuple[list[Study], list[str]]:
     notes = []
-    if workloads:
-        for w in workloads:
-            reg.workload(w)
+    workloads, args = workload_args(reg, workloads)
     chosen = []
     for study in STUDIES:
         if workloads and study.workload not in workloads:
@@ -81,12 +104,13 @@ def select_studies(reg: Registry, workloads: list[str] | None) -> tuple[list[Stu
             continue
         if not reg.workloads[study.workload].standard and not workloads:
             continue
-        chosen.append(study)
+        chosen.append(replace(study, params={**study.params, **args[study.workload]})
+                      if study.workload in args else study)
     if workloads:  # a workload without a built-in study is run at its defaults
         for w in workloads:
             if not any(s.workload == w for s in chosen):
                 metrics = tuple(w_m for w_m in reg.workloads[w].metrics) or ("alloc_cycles_per_page",)
-                chosen.append(Study(w, f"{w} at its default parameters", w, metrics))
+                chosen.append(Study(w, f"{w} at its default parameters", w, metrics, params=args.get(w, {})))
     return chosen, notes
 
 
@@ -116,6 +140,9 @@ def studies_from_runs(runs: list[dict[str, Any]], reg: Registry) -> list[Study]:
             continue
         if study.config and not any(all(c in r.get("config", []) for c in study.config) for r in have):
             continue
+        if study.vary:  # values the runs have beyond the study's own (a sweep of trace batch windows) are shown too
+            extra = {r["params"][study.vary] for r in have if r["params"].get(study.vary) not in study.values}
+            study = replace(study, values=study.values + tuple(sorted(extra, key=str)))
         studies.append(study)
         seen_workloads.add(study.workload)
     for workload in sorted({r["workload"] for r in runs} - seen_workloads):

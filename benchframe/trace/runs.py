@@ -42,8 +42,20 @@ class Runs:
         return len(self.length)
 
 
-def find_runs(events: TraceEvents, gap_ns: int) -> Runs:
-    """The order-0 runs of ``events`` with ``gap_ns`` the longest gap inside a run."""
+@dataclass
+class Members:
+    """Which run each successful allocation is in: ``index`` the allocations' event indices, grouped by stream and
+    in time order within one; ``start`` whether each starts a new run; ``run`` its run's number (runs numbered
+    in that order; an allocation of order > 0 is a run of its own, marked ``order > 0``)."""
+
+    index: np.ndarray
+    start: np.ndarray
+    run: np.ndarray
+    order: np.ndarray
+
+
+def run_members(events: TraceEvents, gap_ns: int) -> Members:
+    """The run of every successful allocation of ``events`` with ``gap_ns`` the longest gap inside a run."""
     alloc = np.nonzero((events.event == MM_PAGE_ALLOC) & (events.pfn != NONE))[0]
     cpu = events.cpu[alloc]
     context = events.context[alloc]
@@ -59,11 +71,19 @@ def find_runs(events: TraceEvents, gap_ns: int) -> Runs:
         start[1:] = ((cpu[1:] != cpu[:-1]) | (context[1:] != context[:-1]) | (task[1:] != task[:-1])
                      | (site[1:] != site[:-1]) | (order[1:] != 0) | (order[:-1] != 0)
                      | (time[1:] - time[:-1] > gap_ns))
-    run_of = np.cumsum(start) - 1
+    return Members(alloc[by], start, np.cumsum(start) - 1, order)
+
+
+def find_runs(events: TraceEvents, gap_ns: int) -> Runs:
+    """The order-0 runs of ``events`` with ``gap_ns`` the longest gap inside a run."""
+    m = run_members(events, gap_ns)
+    index, start, run_of, order = m.index, m.start, m.run, m.order
     zero = order == 0
     firsts = np.nonzero(start & zero)[0]
     length = np.bincount(run_of[zero], minlength=int(run_of[-1]) + 1 if len(run_of) else 0)[run_of[firsts]]
-    return Runs(site[firsts], cpu[firsts], context[firsts], length.astype(np.int64), gap_ns)
+    first = index[firsts]
+    return Runs(events.call_site_id[first], events.cpu[first], events.context[first], length.astype(np.int64),
+                gap_ns)
 
 
 def nearest_rank(values: np.ndarray, pct: float) -> int:

@@ -4,9 +4,9 @@ registers them like a plugin would."""
 from __future__ import annotations
 
 from benchframe import hookimpl
-from benchframe.workloads import contention, irq_latency, nmi, numa, page_bench04, page_pool, sunrpc
+from benchframe.workloads import contention, irq_latency, nmi, numa, page_bench04, page_pool, sunrpc, trace
 
-BUILTIN = (page_bench04, page_pool, sunrpc, irq_latency, contention, numa, nmi)
+BUILTIN = (page_bench04, page_pool, sunrpc, irq_latency, contention, numa, nmi, trace)
 
 
 @hookimpl

@@ -72,7 +72,7 @@ class Harness:
     def invariant_problems(self, hook_errors: list[str] | None = None) -> list[str]:
         """The DESIGN §7 invariants of the kernel and the pages held, then the design's own checks. A raising
         check is named: ``PluginHookError``, or a line appended to ``hook_errors`` when that is a list."""
-        problems = check_kernel(self.kernel, self.held)
+        problems = check_kernel(self.kernel, self.held, self.measurement.held_order)
         if self.registry is not None:
             for extra in self.registry.call("benchframe_check_invariants", errors=hook_errors,
                                             kernel=self.kernel, design=self.design):
@@ -130,6 +130,23 @@ class Caller:
         before = self._enter()
         page = self.kernel.alloc_pages(cpu, gfp, 0, self.preferred_nid, mempolicy=self.preferred_nid is None)
         self._leave(before, [page] if page is not None else [])
+        return page
+
+    def alloc_pages(self, gfp: int, order: int) -> int | None:
+        """``alloc_pages(gfp, order)`` of a block of ``order`` > 0 through the single-page path (the bulk API
+        serves order 0 only): measured apart from the order-0 calls (``Measurement.high_order_*``)."""
+        if order == 0:
+            return self.alloc_page(gfp)
+        cpu = self.cpu
+        m = self.measurement
+        before = self._enter()
+        page = self.kernel.alloc_pages(cpu, gfp, order, self.preferred_nid, mempolicy=self.preferred_nid is None)
+        self._check_state(before)
+        m.high_order_alloc_cycles += cpu.clock - before[0]
+        if page is not None:
+            self._take([page])
+            m.held_order[page] = order
+            m.high_order_pages_allocated += 1 << order
         return page
 
     def alloc_array(self, gfp: int, array: list[int | None], nr_pages: int | None = None) -> int:
@@ -200,6 +217,28 @@ class Caller:
         m.free_cycles += cpu.clock - t0
         m.pages_freed += 1
 
+    def free_pages_order(self, page: int, order: int) -> None:
+        """``__free_pages(page, order)`` of a block this caller holds: the refcount drop on the head, then
+        ``__free_pages_ok()`` for order > 0 (measured apart, as ``alloc_pages``), ``free()`` for order 0."""
+        if order == 0:
+            self.free(page)
+            return
+        m = self.measurement
+        cpu = self.cpu
+        if m.held_order.get(page) != order:
+            self.kernel.violation(f"caller frees pfn {page} as order {order}, but holds it as order "
+                                  f"{m.held_order.get(page, 0)}")
+            return
+        del m.held_order[page]
+        if not self._release([page]):
+            return
+        t0 = cpu.clock
+        cpu.atomics += 1
+        cpu.charge(self._c_free_pages + self.cache.touch(cpu, page))
+        self.kernel.free_pages_ok(cpu, page, order)
+        m.high_order_free_cycles += cpu.clock - t0
+        m.high_order_pages_freed += 1 << order
+
     def free_pages(self, pages: list[int]) -> None:
         """``put_page()`` of each page of an array this caller holds (independent struct pages, whose misses
         overlap), the design freeing them in one go (``free_bulk``)."""
@@ -233,9 +272,13 @@ class Caller:
         """Take ``pages`` out of this caller's hands; a page it does not hold is a violation (and nothing is
         freed)."""
         held = self.measurement.held
+        blocks = self.measurement.held_order
         for page in pages:
             if page not in held:
                 self.kernel.violation(f"caller frees pfn {page} it does not hold")
+                return False
+            if blocks and page in blocks:
+                self.kernel.violation(f"caller frees pfn {page} as one page, but holds it as order {blocks[page]}")
                 return False
         held.difference_update(pages)
         return True
@@ -247,15 +290,24 @@ class Caller:
 
     def _leave(self, before: tuple[int, bool, int, int, str], new: list[int]) -> None:
         m = self.measurement
-        cpu = self.cpu
-        k = self.kernel
-        m.alloc_cycles += cpu.clock - before[0]
+        m.alloc_cycles += self.cpu.clock - before[0]
         m.alloc_calls += 1
+        self._check_state(before)
+        self._take(new)
+        m.pages_allocated += len(new)
+
+    def _check_state(self, before: tuple[int, bool, int, int, str]) -> None:
+        cpu = self.cpu
         if (cpu.irqs_on, cpu.preempt_count, cpu.migrate_disable_count, cpu.context) != before[1:]:
-            k.violation(f"{self.design.name}: IRQ/preempt state not balanced by the call "
-                        f"(irqs_on {before[1]}->{cpu.irqs_on}, preempt {before[2]}->{cpu.preempt_count}, "
-                        f"migrate_disable {before[3]}->{cpu.migrate_disable_count})")
-        held = m.held
+            self.kernel.violation(f"{self.design.name}: IRQ/preempt state not balanced by the call "
+                                  f"(irqs_on {before[1]}->{cpu.irqs_on}, preempt {before[2]}->{cpu.preempt_count}, "
+                                  f"migrate_disable {before[3]}->{cpu.migrate_disable_count})")
+
+    def _take(self, new: list[int]) -> None:
+        """The pages a call handed out go into this caller's hands; one already there, or still on the free
+        lists, is a violation."""
+        k = self.kernel
+        held = self.measurement.held
         state = k.mem.state
         for page in new:
             if page in held:
@@ -263,7 +315,6 @@ class Caller:
             elif state[page] != PAGE_ALLOCATED:
                 k.violation(f"pfn {page} handed to the caller while still on the free lists")
             held.add(page)
-        m.pages_allocated += len(new)
 
     def _check_count(self, n: object, requested: int, what: str) -> None:
         if not isinstance(n, int) or n < 0 or n > requested:

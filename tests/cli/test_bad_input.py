@@ -71,6 +71,9 @@ def files(tmp: Path) -> dict[str, str]:
         # new-plugin: a directory that is taken (loose.py, a plugin file that is not installed, is written by
         # the test with the design_plugin fixture)
         "taken/keep": "",
+        # traces: an events file that is not one, a text that is no trace, a sweep of a missing trace
+        "junk.events.npz": "PK\x03\x04 not a zip archive",
+        "sweep_trace.toml": f"[sweep]\ndesigns = ['array']\n[workloads.trace]\nfile = ['{tmp}/none.events.npz']\n",
     }
 
 
@@ -168,6 +171,21 @@ CASES = [
     (["report", "{tmp}/none.json"], "cannot read"),
     (["report", "{tmp}/swdir"], "0123.json: run 0 lacks design/workload/params/metrics"),
     (["history", "--results", "{tmp}/noresults"], "no such directory"),
+    # trace files (benchframe trace import's own bad inputs are in tests/trace/test_import.py)
+    (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/none.events.npz"],
+     "{tmp}/none.events.npz: no such file"),
+    (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/junk.events.npz"],
+     "not a trace imported by 'benchframe trace import'"),
+    (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/bad.json"],
+     "bad.json: line 1: not perf script or ftrace text"),
+    (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/swdir"], "is a directory"),
+    (["run", "--design", "array", "--workload", "trace"], "workload trace: parameter file is required"),
+    (["run", "--design", "array", "--workload", "trace", "--param", "batch=window:0"],
+     "batch='window:0': expected none, runs or window:N"),
+    (["compare", "--workloads", "trace:{tmp}/junk.events.npz", "--output", "{tmp}/rep"], "not a trace imported"),
+    (["compare", "--workloads", "trace", "--output", "{tmp}/rep"], "workload trace: parameter file is required"),
+    (["compare", "--workloads", "nosuch:x", "--output", "{tmp}/rep"], "unknown workload 'nosuch'"),
+    (["sweep", "{tmp}/sweep_trace.toml", "--output", "{tmp}/sw"], "none.events.npz: no such file"),
     # commands and plugins
     (["explore", "--design", "nosuch"], "unknown design"),
     (["explore", "--design", "array", "--context", "softirq"], "invalid choice"),

@@ -5,6 +5,7 @@ format, and the same report whatever the number of workers. (Bad arguments are i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -51,3 +52,34 @@ def test_compare_output_does_not_depend_on_the_number_of_workers(tmp_path):
     assert runs[0] == runs[1] and len(runs[0]) == 2 * 2 * 6  # designs x seeds x (3 bulks x 2 kernels)
     for png in ("irq_latency_cdf.png", "irq_latency_cdf_rt.png"):
         assert (tmp_path / "serial" / png).read_bytes() == (tmp_path / "pool" / png).read_bytes()
+
+
+TRACE = Path(__file__).resolve().parents[1] / "data" / "traces" / "loopback-tcp.perf.txt"
+
+
+def test_compare_replays_a_trace_on_every_design(tmp_path):
+    """``--workloads trace:FILE``: the designs, batch=none and batch=runs, deterministic (across seeds, runs and
+    workers), no violation. Every design replays traces in tests/workloads/test_trace.py; three keep this fast."""
+    out = tmp_path / "rep"
+    designs = "single,array,llist"
+    assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "2",
+                 "--output", str(out)]) == 0
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    assert len(runs) == 3 * 2 * 2  # designs x batch x seeds
+    assert {r["params"]["file"] for r in runs} == {str(TRACE)}
+    assert all(r["metrics"]["invariant_violations"] == 0 for r in runs)
+    for r in runs:  # the seed changes nothing in a replay
+        twin = next(x for x in runs if (x["design"], x["params"]) == (r["design"], r["params"]) and x is not r)
+        assert twin["metrics"] == r["metrics"]
+    text = (out / "comparison.md").read_text()
+    assert "A recorded workload replayed" in text
+    for metric in ("allocator_cycles_total", "bulk_share_pct", "high_order_cycles_per_page", "zone_lock_wait_cycles"):
+        assert f"### trace: {metric}" in text
+    assert "Amean batch=none" in text and "Amean batch=runs" in text
+    again = tmp_path / "again"
+    assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "2",
+                 "--output", str(again), "--jobs", "1"]) == 0
+    def runs_of(folder):  # the header's command names the output folder
+        return json.loads((folder / "results.json").read_text())["runs"]
+
+    assert runs_of(again) == runs_of(out)

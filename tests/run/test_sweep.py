@@ -132,3 +132,15 @@ def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
         [(c.design, c.workload, c.seed, c.params["bulk"]) for c in order]
     (out / "cells" / f"{cell_key(order[0])}.json").unlink()  # an interrupted sweep: what is there
     assert load_sweep_results(out) == runs[1:]
+
+
+def test_a_sweep_replays_a_trace_over_batch_windows(tmp_path, capsys):
+    trace = Path(__file__).resolve().parents[1] / "data" / "traces" / "loopback-tcp.perf.txt"
+    spec = tmp_path / "trace.toml"
+    spec.write_text(f'[sweep]\ndesigns = ["single", "array"]\n[workloads.trace]\nfile = ["{trace}"]\n'
+                    'batch = ["none", "window:4", "runs"]\n')
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "sw"), "--jobs", "1"]) == 0
+    assert "6 cells run" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "sw")]) == 0
+    text = capsys.readouterr().out
+    assert "batch=window:4" in text and "bulk_share_pct" in text

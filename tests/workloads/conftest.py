@@ -3,9 +3,14 @@ quickly, and a ``run`` fixture that applies them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchframe.run import RunSpec, run_one
+
+#: a real excerpt (perf script text, imported as the run reads it): order-3 frags, softirq frees, 2 CPUs
+TRACE_EXCERPT = str(Path(__file__).resolve().parents[1] / "data" / "traces" / "loopback-tcp.perf.txt")
 
 DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock", "preempt"]
 SMALL = {
@@ -15,6 +20,7 @@ SMALL = {
     "irq_latency": {"bursts": 40},
     "contention": {"bursts": 30, "cpus": 3},
     "numa": {"calls": 10},
+    "trace": {"file": TRACE_EXCERPT},
 }
 
 

@@ -1,0 +1,211 @@
+"""``trace``: a recorded workload replayed on every design -- the page allocations and frees of a real trace.
+
+``--param file=T`` names a trace (an events file of ``benchframe trace import``, or perf script / ftrace text);
+``batch`` says how its order-0 allocations reach the design: ``none`` one ``alloc_page()`` each (the
+single-page baseline), ``runs`` one bulk call per run (consecutive order-0 allocations of one call site on one
+CPU, at most ``gap_us`` apart: what ``trace summary`` counts), ``window:N`` bulk calls of up to N pages of a
+run. ``benchframe.trace.replay`` says what is replayed and how trace pages map to simulated ones.
+
+The machine has as many CPUs as the trace; each replays its CPU's events in recorded order, in the recorded
+context (task, softirq, hardirq). Order > 0 allocations take the single-page path of every design (on the 5.13
+model, the buddy lists under ``zone->lock``; 6.x keeps orders up to 3 on the pcp lists, which is not modelled)
+and are reported apart. The standard per-page metrics are those of order-0 pages; the workload's own metrics
+add the order > 0 pages, the totals, and the share of the allocator time the bulk API could touch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from benchframe import BenchframeError
+from benchframe.api import Param, Workload
+from benchframe.hw.topology import Topology
+from benchframe.trace.events import CONTEXTS
+from benchframe.trace.replay import ALLOC, FREE, parse_batch, replay_plan, trace_events
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from benchframe.hw.cpu import CPU
+    from benchframe.kconfig import KernelConfig
+    from benchframe.trace.replay import Op, ReplayPlan
+    from benchframe.workloads.context import Caller, RunContext
+
+PENDING = -2  # an allocation identity whose allocation has not been replayed yet
+FAILED = -1  # ... that the design could not serve
+DONE = 1 << 62  # the progress of a CPU that has replayed everything
+DEFAULT_PAGES = 262144  # 1 GiB, Topology.uma's default
+
+
+def _plan(params: Mapping[str, Any]) -> ReplayPlan:
+    _check_file(params["file"])
+    return replay_plan(params["file"], params["batch"], round(params["gap_us"] * 1000))
+
+
+def _check_file(value: str) -> None:
+    """A bad trace fails before anything runs: load it (kept for the runs) and count its CPUs."""
+    if not value:
+        raise BenchframeError("workload trace: parameter file is required (--param file=T, or --workloads trace:T "
+                              "in compare: an events file of 'benchframe trace import', or perf/ftrace text)")
+    trace_events(value)
+
+
+def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
+    plan = _plan(params)
+    cpus = max(1, len(plan.cpus))
+    pages = DEFAULT_PAGES
+    while pages < 4 * plan.peak_pages:  # room for what the trace holds at once, far from the watermarks
+        pages *= 2
+    if config.numa:
+        return Topology.numa(nodes=2, cpus_per_node=max(1, -(-cpus // 2)), normal_pages=pages)
+    return Topology.uma(cpus=cpus, normal_pages=pages)
+
+
+class Replay:
+    """The simulated CPUs replaying their calls, ordered against each other (``trace.replay``'s docstring)."""
+
+    def __init__(self, ctx: RunContext, plan: ReplayPlan):
+        self.ctx = ctx
+        self.plan = plan
+        self.engine = ctx.machine.engine
+        self.pages = [PENDING] * len(plan.orders)  # per allocation identity: its simulated page
+        self.progress = [ops[0].seq if ops else DONE for ops in plan.ops]  # each CPU's next event
+        self.waiting: list[tuple[CPU, int, int]] = []  # (cpu, identity or -1, seq): what it waits for
+        self.reachable_cycles = 0  # cycles of order-0 allocations that one bulk call per run could serve
+        self.failures = 0
+        self.bulk_calls = 0
+
+    def ready(self, cpu: CPU, ident: int, seq: int) -> bool:
+        if ident >= 0:
+            return self.pages[ident] != PENDING
+        return all(p > seq for i, p in enumerate(self.progress) if i != cpu.id)
+
+    def wait(self, cpu: CPU, ident: int, seq: int) -> None:
+        """Until ``ident`` is allocated (``ident >= 0``), or every other CPU has replayed its events before
+        ``seq``; the CPU idles meanwhile (its clock moves to the one that let it go)."""
+        if self.ready(cpu, ident, seq):
+            return
+        self.waiting.append((cpu, ident, seq))
+        cpu.waiting_for = f"trace event {seq}" if ident < 0 else f"allocation {ident}"
+        self.engine.block(cpu)
+        cpu.waiting_for = None
+
+    def advanced(self, cpu: CPU) -> None:
+        """``cpu`` has moved on: wake whoever waited for it."""
+        still = []
+        for waiter, ident, seq in self.waiting:
+            if self.ready(waiter, ident, seq):
+                waiter.clock = max(waiter.clock, cpu.clock)
+                self.engine.wake(waiter)
+            else:
+                still.append((waiter, ident, seq))
+        self.waiting = still
+
+    def task(self, cpu: CPU) -> None:
+        caller = self.ctx.caller(cpu)
+        ops = self.plan.ops[cpu.id]
+        sync = self.ctx.machine.sync
+        for k, op in enumerate(ops):
+            sync(cpu)
+            if op.after_gap:
+                self.wait(cpu, -1, op.seq)
+            if op.kind != ALLOC:
+                for ident in op.ids:
+                    self.wait(cpu, ident, op.seq)
+            saved = cpu.context
+            cpu.context = CONTEXTS[op.context]
+            self.call(caller, op)
+            cpu.context = saved
+            self.progress[cpu.id] = ops[k + 1].seq if k + 1 < len(ops) else DONE
+            if self.waiting:
+                self.advanced(cpu)
+        self.progress[cpu.id] = DONE
+        if self.waiting:
+            self.advanced(cpu)
+
+    def call(self, caller: Caller, op: Op) -> None:
+        pages = self.pages
+        if op.kind == ALLOC:
+            t0 = caller.cpu.clock
+            if op.order or len(op.ids) == 1:
+                page = caller.alloc_pages(op.gfp, op.order)
+                got = [page] if page is not None else []
+            else:
+                got = caller.alloc(op.gfp, len(op.ids))
+                self.bulk_calls += 1
+            for i, ident in enumerate(op.ids):
+                pages[ident] = got[i] if i < len(got) else FAILED
+            self.failures += len(op.ids) - len(got)
+            if op.bulk_reachable:
+                self.reachable_cycles += caller.cpu.clock - t0
+            return
+        held = [pages[ident] for ident in op.ids if pages[ident] >= 0]
+        if op.kind == FREE:
+            if held:
+                caller.free_pages_order(held[0], self.plan.orders[op.ids[0]])
+        elif held:
+            caller.free_pages(held)
+
+
+def _per(num: float, den: float) -> float | None:
+    return round(num / den, 3) if den else None
+
+
+def run(ctx: RunContext) -> None:
+    plan = _plan(ctx.params)
+    replay = Replay(ctx, plan)
+    cpus = ctx.cpus[:len(plan.ops)]
+    if cpus:
+        ctx.machine.run({cpu: replay.task for cpu in cpus})
+    m = ctx.measurement
+    order0 = m.alloc_cycles + m.free_cycles
+    high = m.high_order_alloc_cycles + m.high_order_free_cycles
+    total = order0 + high
+    pages = m.pages_allocated + m.high_order_pages_allocated
+    ctx.record("allocator_cycles_total", total)
+    ctx.record("allocator_cycles_per_page", _per(total, pages))
+    ctx.record("order0_cycles_total", order0)
+    ctx.record("high_order_cycles_total", high)
+    ctx.record("high_order_cycles_per_page", _per(high, m.high_order_pages_allocated))
+    ctx.record("high_order_pages", m.high_order_pages_allocated)
+    ctx.record("bulk_share_pct", _per(100.0 * replay.reachable_cycles, total))
+    ctx.record("bulk_calls", replay.bulk_calls)
+    ctx.record("alloc_failures", replay.failures)
+    ctx.record("unknown_frees", plan.counts["unknown_frees"])
+    ctx.record("pfn_reused", plan.counts["pfn_reused"])
+    ctx.record("held_at_end", len(m.held) - len(m.held_order) + sum(1 << o for o in m.held_order.values()))
+
+
+WORKLOAD = Workload(
+    name="trace",
+    run=run,
+    description="a real page-allocation trace (benchframe trace import) replayed per CPU in recorded order",
+    params=(
+        Param("file", "", "the trace: an events file of 'benchframe trace import', or perf/ftrace text",
+              type=str, check=_check_file),
+        Param("batch", "runs", "order-0 allocations: none (one by one), runs (a bulk call per run), window:N "
+              "(bulk calls of up to N pages of a run)", type=str, check=parse_batch),
+        Param("gap_us", 20.0, "longest gap inside a run, shortest idle gap (microseconds of trace time)",
+              type=float, minimum=0.0),
+    ),
+    topology=_topology,
+    metrics={
+        "allocator_cycles_total": ("cycles", "lower", "cycles in allocator calls, all orders, allocation and free"),
+        "allocator_cycles_per_page": ("cycles", "lower", "allocator_cycles_total per page allocated (all orders)"),
+        "bulk_share_pct": ("%", "lower", "share of allocator_cycles_total spent allocating the order-0 pages of "
+                           "runs of 2 or more: what bulk calls could touch (with batch=runs, what they took)"),
+        "order0_cycles_total": ("cycles", "lower", "cycles in allocator calls for order-0 pages"),
+        "high_order_cycles_total": ("cycles", "lower", "cycles in allocator calls for order > 0 blocks, which the "
+                                    "bulk API does not serve"),
+        "high_order_cycles_per_page": ("cycles", "lower", "high_order_cycles_total per page of order > 0 blocks"),
+        "high_order_pages": ("pages", "higher", "pages allocated in order > 0 blocks"),
+        "bulk_calls": ("calls", "lower", "bulk calls made (batch=runs or window:N)"),
+        "alloc_failures": ("pages", "lower", "trace allocations the design could not serve"),
+        "unknown_frees": ("pages", "lower", "frees of pages allocated before the trace began (ignored)"),
+        "pfn_reused": ("allocs", "lower", "pfns allocated again without a free in the trace (the earlier page "
+                       "stays held)"),
+        "held_at_end": ("pages", "lower", "pages still allocated when the trace ends (the trace freed them later, "
+                        "or never)"),
+    },
+    standard=False,
+)
