@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("history", help="asv results as a table per benchmark across commits")
-    p.add_argument("--results", default=".asv/results", metavar="DIR")
+    p.add_argument("--results", default=".asv/results", metavar="DIR", help="asv results directory (default .asv/results)")
     p.add_argument("--factor", type=float, default=1.1, help="flag changes beyond this factor (default 1.1)")
     p.add_argument("--benchmark", metavar="SUBSTRING", help="only benchmarks whose name contains this")
     add_plugin_option(p)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run a grid described in a TOML file into a resumable results directory")
-    p.add_argument("spec", metavar="SPEC.toml")
+    p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec: designs, seeds, profile, config and a "
+                   "parameter grid per workload (examples/sweeps/)")
     p.add_argument("--output", metavar="DIR", help="results directory (default: the spec's, else sweeps/NAME)")
     p.add_argument("--resume", action="store_true", help="run only the cells missing from the directory")
     add_executor_options(p)
