@@ -148,6 +148,7 @@ CASES = [
     (RUN + ["--executor", "cloud"], "invalid choice: 'cloud'"),
     # measurement CSVs and result JSON
     (["validate", "--measurements", "{tmp}/bad.csv"], "value 'fast' is not a number"),
+    (["validate", "--tolerance", "-5"], "--tolerance must be a non-negative percentage"),
     (["validate", "--measurements", "{tmp}/short.csv"], "short.csv:1: header lacks column(s) value, unit"),
     (["validate", "--measurements", "{tmp}/csv_fields.csv"], "csv_fields.csv:2: 5 fields, the header has 6"),
     (["validate", "--measurements", "{tmp}/csv_workload.csv"], "unknown workload 'nosuch'"),
