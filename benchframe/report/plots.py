@@ -172,7 +172,7 @@ class _Plotter:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_ylim(floor / 2, 1.5)
-        ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale)")
+        ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale; 0 drawn at 1)")
         ax.set_ylabel("fraction of interrupts waiting longer (CCDF, log)")
         ax.set_title("irq_latency, bulk=64" + (", PREEMPT_RT" if rt else "") + ": interrupt latency CCDF")
         ax.grid(True, which="both", alpha=0.3)

@@ -67,3 +67,16 @@ def test_single_is_calibrated_and_moves_with_a_primitive_cost(tmp_path):
         # single pays one local_irq_save/restore pair on alloc and one on free, per page, whatever the bulk
         for bulk in (1, 8):
             assert moved[bulk] - base[bulk] == pytest.approx(2 * change), (change, bulk)
+
+
+def test_run_shows_the_workloads_headline_metrics_with_units_and_marks_unsafe_designs(capsys):
+    assert main(["run", "--designs", "array,llist", "--workload", "irq_latency", "--param", "bulk=64",
+                 "--param", "bursts=50"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    assert "irq_latency_p99_cycles" in header and "irq_latency_samples" in header
+    assert "alloc_free_cycles_per_page" not in header  # page_bench04's columns were shown for every workload
+    assert "(cycles)" in out.splitlines()[1] and "(interrupts)" in out.splitlines()[1]
+    rows = {ln.split()[0]: ln for ln in out.splitlines()[3:5]}
+    assert "llist" in rows and out.count("llist [UNSAFE]") == 1 and "array [UNSAFE]" not in out
+    assert "UNSAFE against an IRQ" in out
