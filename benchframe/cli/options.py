@@ -1,10 +1,10 @@
-"""What several commands share: list options, parameter grids, executor and plugin options, the output
-directory check and the progress bar."""
+"""What several commands share: one spelling of each option (``--designs``, ``--seeds``, ``--profile``,
+``--config``, ``--format``, executor and plugin options), list and parameter-grid parsing, and the progress
+bar."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from itertools import product
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -15,7 +15,6 @@ from benchframe.run.executors import EXECUTORS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from pathlib import Path
 
 
 class Parser(argparse.ArgumentParser):
@@ -114,16 +113,6 @@ def add_kernel_option(p: argparse.ArgumentParser) -> None:
 def add_plugin_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
                    help="load a plugin module (importable name or .py path); repeatable")
-
-
-def check_output_dir(out_dir: Path) -> None:
-    """Create ``--output`` if needed; one-line errors when it cannot be created or written."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BenchframeError(f"--output {out_dir}: cannot create directory: {exc.strerror or exc}") from None
-    if not os.access(out_dir, os.W_OK):
-        raise BenchframeError(f"--output {out_dir}: directory is not writable")
 
 
 class Progress:
