@@ -4,6 +4,7 @@ whole: a reader of ``--output`` sees the previous report or the new one, never a
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -64,6 +65,13 @@ def command_line(argv: list[str] | None) -> str:
     return "benchframe " + " ".join(shlex.quote(a) for a in (argv or []))
 
 
+def verdict_jobs(args: argparse.Namespace) -> int:
+    """Processes to explore uncached verdicts on: the local jobs, one for the serial executor."""
+    if getattr(args, "executor", "process") == "serial":
+        return 1
+    return getattr(args, "jobs", 0) or os.cpu_count() or 1
+
+
 def plugin_versions(reg: Registry) -> dict[str, str]:
     """The version of every plugin distribution loaded (benchframe's own included)."""
     return {p.dist: p.version for p in reg.plugins}
@@ -101,7 +109,7 @@ def main(args: argparse.Namespace) -> int:
     command = command_line(args.argv)
     versions = plugin_versions(reg)
     header = report_header(runs, command, versions)
-    verdicts = design_verdicts(designs, reg, tuple(config), kernel)
+    verdicts = design_verdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args))
     ext = EXTENSIONS[args.format]
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from benchframe import BenchframeError
-from benchframe.cli.compare import command_line, plugin_versions
+from benchframe.cli.compare import command_line, plugin_versions, verdict_jobs
 from benchframe.cli.options import (
     add_config_option,
     add_designs_option,
@@ -99,7 +99,8 @@ def main(args: argparse.Namespace) -> int:
     unknown = [m for m in shown if runs and not any(m in r["metrics"] for r in runs)]
     if unknown:
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
-    verdicts = design_verdicts(designs, reg, tuple(config.as_list()), config.version.name)
+    verdicts = design_verdicts(designs, reg, tuple(config.as_list()), config.version.name, plugins,
+                               verdict_jobs(args))
     param_keys = sorted({k for point in grid for k in point})
     rows = [[marked(r["design"], verdicts)] + [r["params"][k] for k in param_keys] + [r["seed"]] +
             [r["metrics"].get(m) for m in shown] for r in runs]

@@ -15,6 +15,8 @@ import functools
 import hashlib
 import json
 import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +25,7 @@ from benchframe import BenchframeError, __version__
 from benchframe.explore.explorer import CONTEXTS, explore
 from benchframe.explore.trace import model_files
 from benchframe.io import write_atomic
+from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
     from benchframe.registry import Registry
@@ -103,16 +106,42 @@ def _key(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
     return h.hexdigest()[:32]
 
 
+def _cache_path(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
+                kernel: str | None) -> Path | None:
+    folder = cache_dir()
+    return folder / "explore" / f"{_key(reg, design_spec, context, config, kernel)}.json" if folder else None
+
+
+def _cached(path: Path | None) -> Verdict | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        return Verdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # a damaged entry: explore again
+
+
+def _store(path: Path | None, verdict: Verdict) -> None:
+    if path is None or verdict.verdict == "ERROR":
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(verdict.as_dict(), sort_keys=True) + "\n")
+    except (OSError, BenchframeError):
+        pass  # a read-only home: explore again next time
+
+
 def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple[str, ...] = (),
                     kernel: str | None = None) -> Verdict:
     """The design's verdict against ``context``, from the cache or explored (and cached)."""
-    folder = cache_dir()
-    path = folder / "explore" / f"{_key(reg, design_spec, context, config, kernel)}.json" if folder else None
-    if path is not None and path.is_file():
-        try:
-            return Verdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError):
-            pass  # a damaged entry: explore again
+    path = _cache_path(reg, design_spec, context, config, kernel)
+    verdict = _cached(path) or _explored(reg, design_spec, context, config, kernel)
+    _store(path, verdict)
+    return verdict
+
+
+def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
+              kernel: str | None) -> Verdict:
     try:
         res = explore(design_spec, context, registry=reg, config=config, kernel=kernel)
         verdict = Verdict(design_spec, context, res.verdict, res.reason, res.explored_points, res.refused,
@@ -121,19 +150,37 @@ def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple
         return Verdict(design_spec, context, "ERROR", str(exc))
     except Exception as exc:  # noqa: BLE001 - the plugin's fault: its runs report it by name, the verdict says so
         return Verdict(design_spec, context, "ERROR", f"{type(exc).__name__}: {exc}")
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps(verdict.as_dict(), sort_keys=True) + "\n")
-        except (OSError, BenchframeError):
-            pass  # a read-only home: explore again next time
     return verdict
 
 
+def _explore_in_worker(plugins: tuple[str, ...], design_spec: str, context: str, config: tuple[str, ...],
+                       kernel: str | None) -> Verdict:
+    """One verdict in a worker process (its own registry, the parent's plugins; Ctrl-C is the parent's)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return _explored(get_registry(plugins), design_spec, context, config, kernel)
+
+
 def design_verdicts(designs: list[str], reg: Registry, config: tuple[str, ...] = (),
-                    kernel: str | None = None) -> Verdicts:
-    """Every design's verdicts against an IRQ and an NMI."""
-    return {d: {c: explore_verdict(reg, d, c, config, kernel) for c in CONTEXTS} for d in designs}
+                    kernel: str | None = None, plugins: tuple[str, ...] = (), jobs: int = 1) -> Verdicts:
+    """Every design's verdicts against an IRQ and an NMI; with ``jobs`` > 1 those not cached are explored on
+    that many processes (``plugins``: the ``--plugin`` paths the workers load)."""
+    pairs = [(d, c) for d in designs for c in CONTEXTS]
+    paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
+    found: dict[tuple[str, str], Verdict] = {}
+    for p in pairs:
+        v = _cached(paths[p])
+        if v is not None:
+            found[p] = v
+    todo = [p for p in pairs if p not in found]
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = {p: pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel) for p in todo}
+            found.update({p: f.result() for p, f in futures.items()})
+    else:
+        found.update({p: _explored(reg, p[0], p[1], config, kernel) for p in todo})
+    for p in todo:
+        _store(paths[p], found[p])
+    return {d: {c: found[(d, c)] for c in CONTEXTS} for d in designs}
 
 
 def verdicts_as_json(verdicts: Verdicts) -> dict[str, dict[str, dict[str, Any]]]:
