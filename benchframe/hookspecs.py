@@ -32,8 +32,8 @@ def benchframe_register_designs() -> list[Design]:
     Called once per process when the registry is built. Each design needs a unique ``name``; a duplicate is
     reported with the names of both plugins and the second one is ignored.
 
-    :return: the designs, each a ``Design(name, factory, description, models, options, pcp_link_bytes)``
-        whose ``factory`` is a ``benchframe.api.DesignImpl`` subclass.
+    :return: the designs, each a ``Design(name, factory, description, models, options, pcp_link_bytes,
+        constraints)`` whose ``factory`` is a ``benchframe.api.DesignImpl`` subclass.
 
     Example::
 

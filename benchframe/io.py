@@ -4,14 +4,22 @@ half-written file, and with a stable layout so identical runs give identical byt
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import errno
 import json
 import os
+import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError, __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 SCHEMA = 1
 
@@ -46,17 +54,25 @@ def git_commit() -> str | None:
 
 
 def result_document(runs: list[dict[str, Any]], profile: str, config: list[str],
-                    command: str = "", kernel: str = "5.13") -> dict[str, Any]:
-    return {
+                    command: str = "", kernel: str = "5.13", plugins: dict[str, str] | None = None,
+                    verdicts: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON result document: what reproduces the runs exactly (the command line, benchframe's version and
+    commit, the version of every plugin distribution loaded, profile, config, kernel; each run has its seed)
+    and, where computed, each design's explore verdicts."""
+    doc = {
         "kernel": kernel,
         "schema": SCHEMA,
         "benchframe": __version__,
         "git_commit": git_commit(),
+        "plugins": dict(sorted((plugins or {}).items())),
         "profile": profile,
         "config": config,
         "command": command,
         "runs": runs,
     }
+    if verdicts is not None:
+        doc["verdicts"] = verdicts
+    return doc
 
 
 def dumps(doc: Any) -> str:
@@ -94,4 +110,104 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+        raise
+
+
+RENAME_EXCHANGE = 2  # linux/fs.h: renameat2() swaps the two names atomically
+AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where the C
+    library or the file system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    if fn(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _stale_temps(parent: Path, name: str) -> None:
+    """Remove the temporary directories of earlier writers of ``name`` that were killed (their pid is gone)."""
+    for tmp in parent.glob(f".{name}.new-*"):
+        try:
+            pid = int(tmp.name.removeprefix(f".{name}.new-").split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
+def check_dir_target(dest: Path) -> Path:
+    """Check, before any work, that ``atomic_dir`` can replace ``dest``; creates and returns its parent."""
+    parent = dest.parent if str(dest.parent) else Path(".")
+    where = f"--output {dest}"
+    if dest.exists() and not dest.is_dir():
+        raise BenchframeError(f"{where}: not a directory")
+    if dest.is_dir():
+        if Path.cwd().resolve().is_relative_to(dest.resolve()):
+            raise BenchframeError(f"{where}: is the working directory (or holds it); the report directory is "
+                                  "replaced whole, so name a directory of its own")
+        subdirs = sorted(p.name for p in dest.iterdir() if p.is_dir())
+        if subdirs:
+            raise BenchframeError(f"{where}: holds directories ({', '.join(subdirs[:3])}); the report directory "
+                                  "is replaced whole, so name an empty one or an earlier report's")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BenchframeError(f"{where}: cannot create directory: {exc.strerror or exc}") from None
+    if not os.access(parent, os.W_OK):
+        raise BenchframeError(f"{where}: directory {parent} is not writable")
+    return parent
+
+
+@contextmanager
+def atomic_dir(dest: Path, artefact: Callable[[str], bool]) -> Iterator[Path]:
+    """Write a directory whole: yields a new temporary directory beside ``dest`` to write into; on success the
+    entries of the old ``dest`` that are not ``artefact``s of the writer (a README, say) are carried over and
+    the new directory takes ``dest``'s place in one rename (``RENAME_EXCHANGE``; elsewhere two renames, between
+    which ``dest`` is briefly absent). A reader sees the old directory or the new one, never a mix; a failure
+    or an interrupt removes the temporary directory; after a kill -9 the next writer removes it.
+
+    ``dest`` must not hold directories nor be the working directory (it is replaced whole)."""
+    dest = Path(dest)
+    parent = check_dir_target(dest)
+    where = f"--output {dest}"
+    try:
+        _stale_temps(parent, dest.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-{os.getpid()}-", dir=parent))
+    except OSError as exc:
+        raise BenchframeError(f"{where}: cannot create directory: {exc.strerror or exc}") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a report directory is an ordinary one
+        yield tmp
+        if dest.is_dir():
+            for old in dest.iterdir():
+                if not artefact(old.name) and not (tmp / old.name).exists():
+                    shutil.copy2(old, tmp / old.name)
+            if _exchange(tmp, dest):
+                shutil.rmtree(tmp, ignore_errors=True)  # tmp now names the old directory
+                return
+            aside = Path(tempfile.mkdtemp(prefix=f".{dest.name}.new-{os.getpid()}-old-", dir=parent))
+            os.rename(dest, aside / "old")
+            os.rename(tmp, dest)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.rename(tmp, dest)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise BenchframeError(f"{where}: cannot write the report: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -25,10 +27,12 @@ class Metric:
     unit: str
     better: str  # LOWER or HIGHER: which way is an improvement
     definition: str
+    #: for a percentile: the metric counting the events it is taken over (reported next to it)
+    samples: str = ""
 
 
-def _m(name: str, unit: str, better: str, definition: str) -> tuple[str, Metric]:
-    return name, Metric(name, unit, better, definition)
+def _m(name: str, unit: str, better: str, definition: str, samples: str = "") -> tuple[str, Metric]:
+    return name, Metric(name, unit, better, definition, samples)
 
 
 METRICS: dict[str, Metric] = dict([
@@ -37,9 +41,15 @@ METRICS: dict[str, Metric] = dict([
     _m("alloc_free_cycles_per_page", "cycles", LOWER, "alloc_cycles_per_page + free_cycles_per_page"),
     _m("ns_per_page", "ns", LOWER, "alloc_free_cycles_per_page converted with the profile's clock rate"),
     _m("irqs_off_max_cycles", "cycles", LOWER, "longest window with IRQs disabled by kernel code, any CPU"),
-    _m("irqs_off_p99_cycles", "cycles", LOWER, "99th percentile (nearest rank) of the IRQs-disabled windows"),
-    _m("irq_latency_p50_cycles", "cycles", LOWER, "median delay from a device interrupt's arrival to its handler"),
-    _m("irq_latency_p99_cycles", "cycles", LOWER, "99th percentile of the interrupt delivery delay"),
+    _m("irqs_off_windows", "windows", LOWER, "IRQs-disabled windows, any CPU (the samples of irqs_off_p99_cycles)"),
+    _m("irqs_off_p99_cycles", "cycles", LOWER, "99th percentile (numpy, linear) of the IRQs-disabled windows; "
+       "none under 100 windows", "irqs_off_windows"),
+    _m("irq_latency_samples", "interrupts", HIGHER, "device interrupts delivered (the samples of the latency "
+       "percentiles)"),
+    _m("irq_latency_p50_cycles", "cycles", LOWER, "median delay from a device interrupt's arrival to its handler "
+       "(numpy, linear)", "irq_latency_samples"),
+    _m("irq_latency_p99_cycles", "cycles", LOWER, "99th percentile (numpy, linear) of the interrupt delivery delay; "
+       "none under 100 interrupts", "irq_latency_samples"),
     _m("irq_latency_max_cycles", "cycles", LOWER, "longest interrupt delivery delay"),
     _m("zone_lock_wait_cycles", "cycles", LOWER, "cycles CPUs spent waiting for a zone->lock held by another CPU"),
     _m("zone_lock_hold_max_cycles", "cycles", LOWER, "longest zone->lock hold time"),
@@ -85,13 +95,18 @@ class Measurement:
         self.high_order_pages_allocated = self.high_order_pages_freed = 0
 
 
+def min_samples(pct: float) -> int:
+    """The fewest samples a ``pct`` percentile needs to be more than the largest sample: at least one sample
+    must lie above it (100 for a p99, 2 for a median)."""
+    return math.ceil(100.0 / (100.0 - pct) - 1e-9) if pct < 100 else 1
+
+
 def percentile(values: Sequence[int] | Sequence[float], pct: float) -> float | None:
-    """Nearest-rank percentile; ``None`` for no values."""
-    if not values:
+    """numpy's percentile (linear interpolation), rounded to 0.1; ``None`` when there are fewer samples than
+    the percentile needs (``min_samples``): with 60 samples a "p99" is the maximum, and says so only as max."""
+    if len(values) < min_samples(pct):
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
-    return ordered[rank - 1]
+    return round(float(np.percentile(np.asarray(values, dtype=float), pct)), 1)
 
 
 def _per(num: float, den: float) -> float | None:
@@ -113,7 +128,9 @@ def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
         "alloc_free_cycles_per_page": both,
         "ns_per_page": round(costs.ns(both), 3) if both is not None else None,
         "irqs_off_max_cycles": max(windows) if windows else 0,
-        "irqs_off_p99_cycles": percentile(windows, 99) or 0,
+        "irqs_off_windows": len(windows),
+        "irqs_off_p99_cycles": percentile(windows, 99),
+        "irq_latency_samples": len(latencies),
         "irq_latency_p50_cycles": percentile(latencies, 50),
         "irq_latency_p99_cycles": percentile(latencies, 99),
         "irq_latency_max_cycles": max(latencies) if latencies else None,

@@ -27,7 +27,8 @@ class Design:
     ``factory(kernel, **options)`` builds the ``DesignImpl`` for one simulated kernel. ``options`` maps each
     option the design accepts to its default (``--design llist:free=splice`` overrides one).
     ``pcp_link_bytes`` is the size of the struct page field that links a page on the per-CPU lists
-    (``list_head lru`` = 16, ``llist_node`` = 8).
+    (``list_head lru`` = 16, ``llist_node`` = 8). ``constraints`` says in one line what the API demands of
+    its callers beyond the 5.13 API (e.g. "list must be empty on entry"), for the report's decision table.
     """
 
     name: str
@@ -36,6 +37,7 @@ class Design:
     models: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
     pcp_link_bytes: int = 16
+    constraints: str = ""
 
     @property
     def shape(self) -> str:
@@ -57,6 +59,7 @@ class Param:
     type: type = int
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
     #: ``check(value)`` after conversion: raises ``BenchframeError`` (one line) for a value of the right type
     #: that is still unusable, e.g. a file that is not there; runs before anything is simulated (its result is
     #: ignored)
@@ -83,6 +86,8 @@ class Param:
                                   f"{', '.join(map(str, self.choices))}")
         if self.minimum is not None and value < self.minimum:
             raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be >= {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be <= {self.maximum}")
         if self.check is not None:
             self.check(value)
         return value
@@ -90,6 +95,8 @@ class Param:
 
 #: ``topology(params, config)``: the machine a workload needs for these parameters
 TopologyFn = Callable[[Mapping[str, Any], KernelConfig], Topology]
+#: ``check(params)``: what is wrong with this combination of (converted) parameter values, or ``None``
+CheckFn = Callable[[Mapping[str, Any]], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,11 @@ class Workload:
 
     ``run(ctx)`` drives the simulation through ``ctx``, a ``benchframe.workloads.context.RunContext``;
     ``topology(params, config)`` gives the machine it needs. ``metrics`` maps the extra metrics it records to
-    ``(unit, better, definition)`` where ``better`` is ``"lower"`` or ``"higher"``.
+    ``(unit, better, definition)`` where ``better`` is ``"lower"`` or ``"higher"``. ``check(params)`` names
+    what is wrong with a combination of parameter values that each pass alone (``bulk=1000`` with
+    ``pages=10``), so the run is refused before it starts rather than run otherwise than asked. ``headline``:
+    the metrics ``benchframe run`` shows by default (default: the workload's own metrics, the longest
+    IRQs-off window and the invariant violations).
     """
 
     name: str
@@ -108,6 +119,8 @@ class Workload:
     topology: TopologyFn | None = None
     metrics: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     standard: bool = True  # part of the default `benchframe compare`
+    check: CheckFn | None = None
+    headline: tuple[str, ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -120,7 +133,15 @@ class Workload:
         values = {p.name: p.default for p in self.params}
         for key, raw in given.items():
             values[key] = self.param(key).convert(raw, self.name)
+        if self.check is not None:
+            problem = self.check(values)
+            if problem:
+                raise BenchframeError(f"workload {self.name}: {problem}")
         return values
+
+    def headline_metrics(self) -> tuple[str, ...]:
+        """What ``benchframe run`` shows by default."""
+        return self.headline or (*self.metrics, "irqs_off_max_cycles", "invariant_violations")
 
 
 @dataclass(frozen=True)

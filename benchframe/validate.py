@@ -180,7 +180,33 @@ def predict(rows: list[Row], reg: Registry, costs_of: Callable[[str | None], Cos
     return out
 
 
-def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to: str | None) -> list[list[str]]:
+@dataclass
+class Validation:
+    """The validate table (one line per measurement), each measurement's error as it counts against a
+    tolerance (``None``: nothing predicted), and the designs and workloads no run row measured."""
+
+    table: list[list[str]]
+    errors: list[tuple[str, float | None]]
+    unmeasured_designs: list[str]
+    unmeasured_workloads: list[str]
+
+    def beyond(self, tolerance: float) -> list[tuple[str, float | None]]:
+        """The measurements whose error exceeds ``tolerance`` percent either way, or that predicted nothing."""
+        return [(w, e) for w, e in self.errors if e is None or abs(e) > tolerance]
+
+
+def counted_error(pred: float | None, value: float, values: list[float]) -> float | None:
+    """The error of a prediction in percent, as it counts against a tolerance: against the range where the
+    point was measured several times (0 inside it), else against the one measurement."""
+    if pred is None:
+        return None
+    beyond_range = range_error(pred, values)
+    if beyond_range is not None:
+        return beyond_range * 100.0
+    return (pred - value) / value * 100.0
+
+
+def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to: str | None) -> Validation:
     """The validate table: one row per measurement, measured against predicted; where several rows measured
     the same point (three kernel trees, say), also the prediction against their range."""
     rows = [r for p in paths for r in read_measurements(p)]
@@ -192,7 +218,9 @@ def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to
         reg.cost_model(row.profile or profile)  # an unknown profile: one line, before any simulation
     predicted = predict(rows, reg, reg.cost_model, profile)
     table = []
+    errors = []
     for row, pred in zip(rows, predicted):
+        errors.append((row.where, counted_error(pred, row.value, ranges[row.point()])))
         err = (pred - row.value) / row.value * 100.0 if pred is not None else None
         where = row.label() if row.symbol else row.workload
         line = [row.where, where, row.design or "-",
@@ -203,7 +231,9 @@ def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to
         if normalize_to:
             line += _normalised(rows, predicted, row, pred, normalize_to)
         table.append(line)
-    return table
+    measured = [r for r in rows if not r.symbol]
+    return Validation(table, errors, [d for d in reg.designs if d not in {r.design for r in measured}],
+                      [w for w in reg.workloads if w not in {r.workload for r in measured}])
 
 
 def range_error(pred: float | None, values: list[float]) -> float | None:

@@ -39,4 +39,5 @@ def benchframe_register_designs():
         factory=TwoPass,
         description="v3-v5: pages taken with IRQs off, prep_new_page() in a second pass with IRQs on",
         models="[PATCH 0/5 v3] Prep new pages with IRQs enabled (lore 20210311114935.11379)",
+        constraints="list must be empty on entry",
     )]

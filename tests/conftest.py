@@ -22,6 +22,14 @@ from benchframe.mm.page_alloc import Kernel
 COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def verdict_cache(tmp_path_factory) -> Path:
+    """The explore verdicts the tests compute are cached in a folder of this session, not the user's cache."""
+    folder = tmp_path_factory.mktemp("cache")
+    os.environ["BENCHFRAME_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def costs() -> CostModel:
     """The default profile's cost model (do not modify it: it is shared)."""
@@ -76,7 +84,7 @@ def clean_env() -> Callable[..., dict[str, str]]:
     for a subprocess that must not inherit the switches of the shell running the tests."""
 
     def env(**extra: str) -> dict[str, str]:
-        out = {k: v for k, v in os.environ.items() if not k.startswith("BENCHFRAME_")}
+        out = {k: v for k, v in os.environ.items() if not k.startswith("BENCHFRAME_") or k == "BENCHFRAME_CACHE_DIR"}
         out.update(extra)
         return out
 

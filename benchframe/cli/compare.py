@@ -1,8 +1,10 @@
 """``benchframe compare``, the main job: every design on the standard studies over several seeds, their
-re-entrancy verdicts, and the comparison report (tables, plots, ``results.json``) in ``--output``."""
+re-entrancy verdicts, and the comparison report (tables, plots, ``results.json``) in ``--output``, written
+whole: a reader of ``--output`` sees the previous report or the new one, never a mix."""
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -11,17 +13,23 @@ from typing import TYPE_CHECKING
 from benchframe import BenchframeError
 from benchframe.cli.options import (
     Progress,
+    add_config_option,
+    add_designs_option,
     add_executor_options,
+    add_format_option,
     add_kernel_option,
     add_plugin_option,
-    check_output_dir,
+    add_profile_option,
+    add_seeds_option,
+    parse_seeds,
     split,
 )
-from benchframe.explore import CONTEXTS, explore
-from benchframe.io import dumps, result_document, write_atomic
+from benchframe.explore.verdicts import design_verdicts, verdicts_as_json
+from benchframe.io import atomic_dir, check_dir_target, dumps, result_document, write_atomic
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
-from benchframe.report.document import Verdicts, render_report, report_header
+from benchframe.report.document import render_report, report_header
+from benchframe.report.plots import is_report_file
 from benchframe.report.studies import build_specs, select_studies
 from benchframe.report.tables import EXTENSIONS, FORMATS
 from benchframe.run.executors import run_specs
@@ -31,34 +39,42 @@ if TYPE_CHECKING:
 
     from benchframe.registry import Registry
 
+DEFAULT_SEEDS = "1,2,3"
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("compare", help="the main job: compare designs on the standard workloads, write a report")
-    p.add_argument("--designs", action="append", metavar="NAMES", help="designs (default: all registered)")
-    p.add_argument("--workloads", action="append", metavar="NAMES", help="workloads (default: the standard set)")
+    p = sub.add_parser("compare", help="the main job: compare designs on the standard workloads, write a report",
+                       description="Run every design on the standard studies over several seeds, explore each "
+                       "design's re-entrancy, and write the comparison report, results.json and plots.")
+    add_designs_option(p, default_help="all registered")
+    p.add_argument("--workloads", "--workload", dest="workloads", action="append", metavar="NAMES",
+                   help="workloads, comma-separated or repeated (default: the standard set)")
     p.add_argument("--baseline", default="single", help="baseline design (default: single)")
-    p.add_argument("--seeds", type=int, default=3, help="seeds per cell (default: 3)")
-    p.add_argument("--profile", metavar="NAME_OR_FILE")
-    p.add_argument("--config", action="append", metavar="OPTION")
+    add_seeds_option(p, DEFAULT_SEEDS)
+    add_profile_option(p)
+    add_config_option(p)
     add_kernel_option(p)
-    p.add_argument("--format", choices=list(FORMATS), default="md")
-    p.add_argument("--output", default="reports", metavar="DIR", help="output directory (default: reports/)")
+    add_format_option(p, FORMATS)
+    p.add_argument("--output", default="reports", metavar="DIR",
+                   help="report directory, replaced whole (default: reports/)")
     add_executor_options(p)
     add_plugin_option(p)
 
 
-def verdicts(designs: list[str], reg: Registry, kernel: str | None = None) -> Verdicts:
-    """Every design's ``explore`` verdicts against an IRQ and an NMI (an error is kept as its line)."""
-    out: Verdicts = {}
-    for name in designs:
-        row: list = []
-        for context in CONTEXTS:
-            try:
-                row.append(explore(name, context, registry=reg, kernel=kernel))
-            except BenchframeError as exc:
-                row.append(str(exc))
-        out[name] = row
-    return out
+def command_line(argv: list[str] | None) -> str:
+    return "benchframe " + " ".join(shlex.quote(a) for a in (argv or []))
+
+
+def verdict_jobs(args: argparse.Namespace) -> int:
+    """Processes to explore uncached verdicts on: the local jobs, one for the serial executor."""
+    if getattr(args, "executor", "process") == "serial":
+        return 1
+    return getattr(args, "jobs", 0) or os.cpu_count() or 1
+
+
+def plugin_versions(reg: Registry) -> dict[str, str]:
+    """The version of every plugin distribution loaded (benchframe's own included)."""
+    return {p.dist: p.version for p in reg.plugins}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -73,32 +89,34 @@ def main(args: argparse.Namespace) -> int:
             baseline = designs[0]
         else:
             raise BenchframeError(f"--baseline {baseline!r} is not among the designs ({', '.join(designs)})")
-    if args.seeds < 1:
-        raise BenchframeError(f"--seeds must be at least 1, not {args.seeds}")
+    seeds = parse_seeds(args.seeds, DEFAULT_SEEDS)
     kconfig = KernelConfig.parse(args.config, args.kernel)
     config = kconfig.as_list()
     kernel = kconfig.version.name
     costs = reg.cost_model(args.profile)
     studies, notes = select_studies(reg, split(args.workloads))
-    seeds = list(range(1, args.seeds + 1))
     cells = build_specs(studies, designs, seeds, args.profile, config, plugins, kernel)
     for study in studies:  # bad parameter values (a trace file too) fail before anything runs or is written
         for params in study.points():
             reg.workload(study.workload).resolve_params(params)
     out_dir = Path(args.output)
-    check_output_dir(out_dir)
+    check_dir_target(out_dir)
     with Progress(len(cells), "benchframe compare") as bar:
         results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
                             bar.update)
     errors = [r for r in results if isinstance(r, str)]
     runs = [r for r in results if not isinstance(r, str)]
-    command = "benchframe " + " ".join(shlex.quote(a) for a in (args.argv or []))
-    header = report_header(costs.name, config, seeds, command, kernel)
-    text, pngs = render_report(runs, studies, designs, baseline, args.format, out_dir, header, reg,
-                               notes + [f"run failed: {e}" for e in errors], verdicts(designs, reg, kernel))
+    command = command_line(args.argv)
+    versions = plugin_versions(reg)
+    header = report_header(runs, command, versions)
+    verdicts = design_verdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args))
     ext = EXTENSIONS[args.format]
-    write_atomic(out_dir / "results.json", dumps(result_document(runs, costs.name, config, command, kernel)))
-    write_atomic(out_dir / f"comparison.{ext}", text)
+    with atomic_dir(out_dir, is_report_file) as tmp:
+        text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,
+                                   notes + [f"run failed: {e}" for e in errors], verdicts)
+        write_atomic(tmp / "results.json", dumps(result_document(runs, costs.name, config, command, kernel,
+                                                                 versions, verdicts_as_json(verdicts))))
+        write_atomic(tmp / f"comparison.{ext}", text)
     print(f"benchframe: wrote {out_dir / f'comparison.{ext}'} ({len(runs)} runs, {len(pngs)} plots)")
     for e in errors:
         print(f"benchframe: run failed: {e}", file=sys.stderr)

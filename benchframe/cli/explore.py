@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import add_kernel_option, add_plugin_option
+from benchframe.cli.options import add_config_option, add_designs_option, add_kernel_option, add_plugin_option, split
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import dumps, write_atomic
 from benchframe.plugins import get_registry
@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explore", help="systematic re-entrancy exploration of a design (exit 1 if UNSAFE)")
-    p.add_argument("--design", required=True, metavar="NAME[:opt=val]")
+    add_designs_option(p, required=True)
     p.add_argument("--context", choices=list(CONTEXTS), help="interrupt context (default: both)")
-    p.add_argument("--config", action="append", metavar="OPTION")
+    add_config_option(p)
     add_kernel_option(p)
     p.add_argument("--json", metavar="PATH", help="write the verdicts and interleavings as JSON")
     add_plugin_option(p)
@@ -26,7 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     contexts = [args.context] if args.context else list(CONTEXTS)
-    results = [explore(args.design, c, reg, tuple(args.config or ()), args.kernel) for c in contexts]
+    results = [explore(d, c, reg, tuple(args.config or ()), args.kernel) for d in split(args.designs)
+               for c in contexts]
     for r in results:
         print(r.render())
     if args.json:

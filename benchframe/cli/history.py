@@ -1,4 +1,4 @@
-"""``benchframe history``: asv results as a table per benchmark across commits."""
+"""``benchframe history``: asv results as a table per benchmark and machine across commits."""
 
 from __future__ import annotations
 
@@ -14,18 +14,23 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("history", help="asv results as a table per benchmark across commits")
-    p.add_argument("--results", default=".asv/results", metavar="DIR")
+    p = sub.add_parser("history", help="asv results as a table per benchmark and machine across commits",
+                       description="The asv results (read through asv's API) as one table per benchmark, "
+                       "parameter set and machine; by default only those that changed beyond --factor.")
+    p.add_argument("--results", default=".asv/results", metavar="DIR",
+                   help="asv results directory (default .asv/results)")
     p.add_argument("--factor", type=float, default=1.1, help="flag changes beyond this factor (default 1.1)")
+    p.add_argument("--all", action="store_true", dest="show_all",
+                   help="every series, not only those with a change beyond --factor")
     p.add_argument("--benchmark", metavar="SUBSTRING", help="only benchmarks whose name contains this")
     add_plugin_option(p)
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.factor <= 1.0:
+        raise BenchframeError(f"--factor must be greater than 1, not {args.factor}")
     series = load_asv_history(Path(args.results))
     if not series:
         raise BenchframeError(f"--results {args.results}: no benchmark results found")
-    if args.factor <= 1.0:
-        raise BenchframeError(f"--factor must be greater than 1, not {args.factor}")
-    print(render_history(series, args.factor, args.benchmark))
+    print(render_history(series, args.factor, args.benchmark, args.show_all))
     return 0

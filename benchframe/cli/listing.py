@@ -20,7 +20,7 @@ WHAT = ("designs", "workloads", "profiles", "metrics", "configs", "kernels")
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics, configs or kernels")
-    p.add_argument("what", choices=list(WHAT))
+    p.add_argument("what", choices=list(WHAT), help="what to list")
     add_plugin_option(p)
 
 

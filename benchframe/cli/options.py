@@ -1,28 +1,76 @@
-"""What several commands share: list options, parameter grids, executor and plugin options, the output
-directory check and the progress bar."""
+"""What several commands share: one spelling of each option (``--designs``, ``--seeds``, ``--profile``,
+``--config``, ``--format``, executor and plugin options), list and parameter-grid parsing, and the progress
+bar."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from itertools import product
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchframe import BenchframeError
-from benchframe.kconfig import DEFAULT_KERNEL, KERNELS
+from benchframe.kconfig import DEFAULT_KERNEL, KERNELS, OPTIONS
 from benchframe.run.executors import EXECUTORS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
-    from pathlib import Path
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse that reports a bad argument in one line (and exit status 2) instead of usage + message."""
+    """argparse that reports a bad argument in one line (and exit status 2) instead of usage + message: the
+    command's name once (``benchframe: error: run: ...``), never ``benchframe: error: benchframe run: ...``."""
 
     def error(self, message: str) -> NoReturn:
-        raise BenchframeError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("benchframe").strip()
+        raise BenchframeError(f"{command}: {message}" if command else message)
+
+
+def add_designs_option(p: argparse.ArgumentParser, required: bool = False, default_help: str = "") -> None:
+    """``--designs a,b`` (``--design`` too): design specs, repeatable and comma-separated."""
+    p.add_argument("--designs", "--design", dest="designs", action="append", required=required,
+                   metavar="NAME[:opt=val],...",
+                   help="design(s), comma-separated or repeated; options as NAME:key=value" +
+                   (f" (default: {default_help})" if default_help else ""))
+
+
+def add_seeds_option(p: argparse.ArgumentParser, default: str) -> None:
+    """``--seeds 1,2,3`` (``--seed`` too; ``1-5`` is a range): the seeds to run."""
+    p.add_argument("--seeds", "--seed", dest="seeds", action="append", metavar="N[,N...]|A-B",
+                   help=f"seeds to run, comma-separated or a range A-B (default: {default})")
+
+
+def parse_seeds(values: list[str] | None, default: str) -> list[int]:
+    """``["1,2", "5-7"]`` -> ``[1, 2, 5, 6, 7]`` (sorted, without repeats); one-line errors."""
+    seeds: list[int] = []
+    for item in split(values) or split([default]):
+        lo, dash, hi = item.partition("-")
+        try:
+            if dash and lo:
+                first, last = int(lo), int(hi)
+                if last < first:
+                    raise ValueError
+                seeds.extend(range(first, last + 1))
+            else:
+                seeds.append(int(item))
+        except ValueError:
+            raise BenchframeError(f"--seeds {item!r}: expected integers or a range A-B") from None
+    return sorted(set(seeds))
+
+
+def add_profile_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", metavar="NAME_OR_FILE",
+                   help="cost profile: a name from `benchframe list profiles` or a TOML file (default e5-1650v4)")
+
+
+def add_config_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", action="append", metavar="OPTION",
+                   help=f"kernel config option(s), repeatable: {', '.join(OPTIONS)}")
+
+
+def add_format_option(p: argparse.ArgumentParser, formats: Iterable[str], default: str = "md") -> None:
+    p.add_argument("--format", choices=list(formats), default=default,
+                   help=f"output format (default {default})")
 
 
 def split(values: Iterable[Any] | None) -> list[str]:
@@ -65,16 +113,6 @@ def add_kernel_option(p: argparse.ArgumentParser) -> None:
 def add_plugin_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
                    help="load a plugin module (importable name or .py path); repeatable")
-
-
-def check_output_dir(out_dir: Path) -> None:
-    """Create ``--output`` if needed; one-line errors when it cannot be created or written."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BenchframeError(f"--output {out_dir}: cannot create directory: {exc.strerror or exc}") from None
-    if not os.access(out_dir, os.W_OK):
-        raise BenchframeError(f"--output {out_dir}: directory is not writable")
 
 
 class Progress:

@@ -10,17 +10,24 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from benchframe import BenchframeError
+from benchframe.cli.compare import command_line, plugin_versions, verdict_jobs
 from benchframe.cli.options import (
+    add_config_option,
+    add_designs_option,
     add_executor_options,
     add_kernel_option,
     add_plugin_option,
+    add_profile_option,
+    add_seeds_option,
     param_grid,
     parse_params,
+    parse_seeds,
     split,
 )
+from benchframe.explore.verdicts import UNSAFE_MARK, design_verdicts, marked, unsafe, verdicts_as_json
 from benchframe.io import dumps, result_document, write_atomic
-from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.kconfig import KernelConfig
+from benchframe.metrics import METRICS
 from benchframe.plugins import get_registry
 from benchframe.run.executors import run_specs
 from benchframe.run.spec import RunSpec
@@ -28,44 +35,56 @@ from benchframe.run.spec import RunSpec
 if TYPE_CHECKING:
     import argparse
 
+    from benchframe.records import Workload
+
 EXIT_FAILED = 1
-DEFAULT_TABLE_METRICS = ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "free_cycles_per_page",
-                         "irqs_off_max_cycles", "fallbacks", "invariant_violations")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="run designs x workload x params x seeds; print a table, write JSON")
-    p.add_argument("--design", action="append", required=True, metavar="NAME[:opt=val]",
-                   help="design(s); repeat or comma-separate")
-    p.add_argument("--workload", required=True)
+    p = sub.add_parser("run", help="run designs x workload x params x seeds; print a table, write JSON",
+                       description="Run the product of designs, parameter values and seeds on one workload; "
+                       "print the workload's headline metrics (each design marked [UNSAFE] where `benchframe "
+                       "explore` finds it so; verdicts are cached per model, design, kernel and config) and "
+                       "optionally write the result document.")
+    add_designs_option(p, required=True)
+    p.add_argument("--workload", "--workloads", dest="workload", action="append", required=True, metavar="NAME",
+                   help="the workload (`benchframe list workloads`; compare or sweep run several)")
     p.add_argument("--param", action="append", metavar="KEY=V[,V...]", help="workload parameter(s); lists run "
                    "their product")
-    p.add_argument("--seed", action="append", metavar="N", help="seed(s); default 1")
-    p.add_argument("--profile", metavar="NAME_OR_FILE", help="cost profile (default e5-1650v4)")
-    p.add_argument("--config", action="append", metavar="OPTION", help=f"kernel config: {', '.join(KCONFIG_OPTIONS)}")
+    add_seeds_option(p, "1")
+    add_profile_option(p)
+    add_config_option(p)
     add_kernel_option(p)
     p.add_argument("--json", metavar="PATH", help="write the result document here")
-    p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list)")
+    p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list; default: the "
+                   "workload's headline metrics)")
     add_executor_options(p)
     add_plugin_option(p)
+
+
+def unit(metric: str, workload: Workload) -> str:
+    if metric in METRICS:
+        return METRICS[metric].unit
+    if metric in workload.metrics:
+        return workload.metrics[metric][0]
+    return ""
 
 
 def main(args: argparse.Namespace) -> int:
     plugins = tuple(args.plugin)
     reg = get_registry(plugins)
-    designs = split(args.design)
+    designs = split(args.designs)
     for d in designs:
         reg.design_spec(d)
-    workload = reg.workload(args.workload)
+    workloads = split(args.workload)
+    if len(workloads) != 1:
+        raise BenchframeError(f"--workload: run takes one workload, not {', '.join(workloads)} (compare and "
+                              "sweep run several)")
+    workload = reg.workload(workloads[0])
     grid = param_grid(parse_params(args.param))
     for point in grid:
         workload.resolve_params(point)
-    seeds = []
-    for s in split(args.seed) or ["1"]:
-        try:
-            seeds.append(int(s))
-        except ValueError:
-            raise BenchframeError(f"--seed {s!r} is not an integer") from None
+    seeds = parse_seeds(args.seeds, "1")
     config = KernelConfig.parse(args.config, args.kernel)
     costs = reg.cost_model(args.profile)
     if args.json and not Path(args.json).parent.resolve().is_dir():
@@ -76,15 +95,22 @@ def main(args: argparse.Namespace) -> int:
     results = run_specs(specs, args.jobs or None, args.executor, args.scheduler)
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
-    shown = split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)
+    shown = split([args.metrics]) if args.metrics else list(workload.headline_metrics())
     unknown = [m for m in shown if runs and not any(m in r["metrics"] for r in runs)]
     if unknown:
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
+    verdicts = design_verdicts(designs, reg, tuple(config.as_list()), config.version.name, plugins,
+                               verdict_jobs(args))
     param_keys = sorted({k for point in grid for k in point})
-    rows = [[r["design"]] + [r["params"][k] for k in param_keys] + [r["seed"]] +
+    rows = [[marked(r["design"], verdicts)] + [r["params"][k] for k in param_keys] + [r["seed"]] +
             [r["metrics"].get(m) for m in shown] for r in runs]
-    print(tabulate(rows, headers=["design"] + param_keys + ["seed"] + shown, tablefmt="simple",
-                   missingval="-", floatfmt=".1f"))
+    headers = ["design"] + param_keys + ["seed"] + [f"{m}\n({unit(m, workload)})" if unit(m, workload) else m
+                                                    for m in shown]
+    print(tabulate(rows, headers=headers, tablefmt="simple", missingval="-", floatfmt=".1f"))
+    bad_designs = [d for d in designs if unsafe(verdicts.get(d))]
+    if bad_designs:
+        print(f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE against an IRQ on the "
+              "same CPU: these are the costs of an incorrect design")
     for line in dict.fromkeys(failed):
         print(f"benchframe: plugin error: {line}", file=sys.stderr)
     bad = sum(r["metrics"]["invariant_violations"] for r in runs) + len(failed)
@@ -92,5 +118,7 @@ def main(args: argparse.Namespace) -> int:
         for v in r["violations"][:3]:
             print(f"benchframe: violation: {r['design']}/{r['workload']} {r['params']}: {v}", file=sys.stderr)
     if args.json:
-        write_atomic(args.json, dumps(result_document(runs, costs.name, config.as_list(), kernel=config.version.name)))
+        write_atomic(args.json, dumps(result_document(runs, costs.name, config.as_list(), command_line(args.argv),
+                                                      config.version.name, plugin_versions(reg),
+                                                      verdicts_as_json(verdicts))))
     return EXIT_FAILED if bad else 0

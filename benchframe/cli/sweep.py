@@ -3,21 +3,25 @@ directory (see ``benchframe.run.sweep`` for the spec)."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe.cli.options import Progress, add_executor_options, add_plugin_option
 from benchframe.plugins import get_registry
-from benchframe.run.sweep import cells, load_spec, run_sweep
+from benchframe.run.sweep import cells, existing_cells, load_spec, run_sweep
 
 if TYPE_CHECKING:
     import argparse
 
+EXIT_INTERRUPTED = 130
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="run a grid described in a TOML file into a resumable results directory")
-    p.add_argument("spec", metavar="SPEC.toml")
+    p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec: designs, seeds, profile, config and a "
+                   "parameter grid per workload (examples/sweeps/)")
     p.add_argument("--output", metavar="DIR", help="results directory (default: the spec's, else sweeps/NAME)")
     p.add_argument("--resume", action="store_true", help="run only the cells missing from the directory")
     add_executor_options(p)
@@ -28,9 +32,18 @@ def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     spec = load_spec(Path(args.spec), reg)
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
-    with Progress(len(cells(spec)), "benchframe sweep") as bar:
-        ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
-                                         args.scheduler, tuple(args.plugin), bar.update)
+    total = len(cells(spec))
+    try:
+        with Progress(total, "benchframe sweep") as bar:
+            ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
+                                             args.scheduler, tuple(args.plugin), bar.update)
+    except KeyboardInterrupt:
+        saved = len(existing_cells(out)) if out.is_dir() else 0
+        argv = list(args.argv or [])
+        again = shlex.join(["benchframe", *argv, *([] if "--resume" in argv else ["--resume"])])
+        print(f"benchframe: interrupted: {saved} of {total} cells saved in {out}; resume with: {again}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
           f"(render with: benchframe report {out})")
     for e in errors:

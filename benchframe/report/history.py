@@ -1,12 +1,20 @@
-"""``benchframe history``: the asv results of every benchmark across commits, as one table per benchmark with
-each change against the previous commit flagged beyond a factor."""
+"""``benchframe history``: the asv results of every benchmark across commits, read through asv's own API
+(``asv.results``), one series per machine, each change against the previous commit flagged beyond a factor.
+
+A commit whose benchmark could not run (a design or parameter it lacks: asv records nothing, or NaN) is left
+out of the series, not shown as ``nan``. By default only the series with a change beyond ``factor`` are
+printed; ``show_all`` prints every one. Every table says its unit: the benchmark's ``unit`` as asv recorded it
+in ``benchmarks.json``, else what the benchmark's kind measures (``time_`` seconds, ``peakmem_`` bytes).
+"""
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import product
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tabulate import tabulate
 
@@ -15,69 +23,111 @@ from benchframe import BenchframeError
 if TYPE_CHECKING:
     from pathlib import Path
 
-Series = dict[str, list[tuple[str, int, float | None]]]
+KIND_UNITS = {"time_": "seconds", "peakmem_": "bytes", "mem_": "bytes"}
 
 
-def load_asv_history(results_dir: Path) -> Series:
-    """``{benchmark[param combo]: [(commit, date_ms, value), ...]}`` from asv's results directory."""
+@dataclass
+class Series:
+    """One benchmark with one parameter combination on one machine: ``(commit, date_ms, value)`` points."""
+
+    benchmark: str
+    machine: str
+    unit: str
+    points: list[tuple[str, int, float]] = field(default_factory=list)
+
+    def changes(self) -> list[float | None]:
+        """The ratio of each point to the previous one (``None`` for the first, or after a 0)."""
+        out: list[float | None] = [None]
+        for (_, _, prev), (_, _, value) in zip(self.points, self.points[1:]):
+            out.append(value / prev if prev else None)
+        return out
+
+    def changed(self, factor: float) -> bool:
+        return any(r is not None and (r > factor or r < 1 / factor) for r in self.changes())
+
+
+def _asv() -> Any:
+    try:
+        import asv.results
+    except ImportError:
+        raise BenchframeError("benchframe history reads asv's results through asv: pip install asv (or "
+                              "pip install -e '.[dev]')") from None
+    return asv.results
+
+
+def _units(results_dir: Path) -> dict[str, str]:
+    """Each benchmark's unit as asv recorded it (``benchmarks.json``, written by ``asv run``)."""
+    path = results_dir / "benchmarks.json"
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    return {name: str(b["unit"]) for name, b in doc.items() if isinstance(b, dict) and b.get("unit")}
+
+
+def unit_of(name: str, units: dict[str, str]) -> str:
+    if name in units:
+        return units[name]
+    method = name.rsplit(".", 1)[-1]
+    for prefix, unit in KIND_UNITS.items():
+        if method.startswith(prefix):
+            return unit
+    return "cycles" if method.endswith("_cycles") else "unit unknown"
+
+
+def load_asv_history(results_dir: Path) -> list[Series]:
+    """Every series in asv's results directory, through ``asv.results.iter_results``: one per benchmark,
+    parameter combination and machine, commits in date order, commits that could not run left out."""
     if not results_dir.is_dir():
         raise BenchframeError(f"--results {results_dir}: no such directory (run `asv run` first)")
-    series: Series = {}
-    for f in sorted(results_dir.glob("*/*.json")):
-        if f.name in ("machine.json", "benchmarks.json"):
-            continue
-        try:
-            doc = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise BenchframeError(f"{f}: not a valid asv result file ({exc})") from None
-        if not isinstance(doc, dict) or "results" not in doc or "commit_hash" not in doc:
-            raise BenchframeError(f"{f}: not an asv result file (no results/commit_hash)")
-        columns = doc.get("result_columns") or ["result", "params"]
-        commit = str(doc["commit_hash"])[:8]
-        date = int(doc.get("date") or 0)
-        for name, entry in sorted(doc["results"].items()):
-            if isinstance(entry, list):
-                row = dict(zip(columns, entry))
-            elif isinstance(entry, dict):
-                row = entry
-            else:
-                row = {"result": [entry]}
-            values = row.get("result")
-            params = row.get("params") or []
-            if values is None:
-                continue
-            if not isinstance(values, list):
-                values = [values]
-            combos = [", ".join(map(str, c)) for c in product(*params)] if params else [""]
-            for combo, value in zip(combos, values):
-                key = f"{name}({combo})" if combo else name
-                series.setdefault(key, []).append((commit, date, value if isinstance(value, int | float) else None))
-    return series
+    asv_results = _asv()
+    units = _units(results_dir)
+    series: dict[tuple[str, str], Series] = {}
+    try:
+        for res in asv_results.iter_results(str(results_dir)):
+            machine = str(res.params.get("machine", "?"))
+            commit = str(res.commit_hash)[:8]
+            date = int(res.date or 0)
+            for name in sorted(res.get_all_result_keys()):
+                values = res.get_result_value(name, res.get_result_params(name))
+                params = res.get_result_params(name) or []
+                combos = [", ".join(map(str, c)) for c in product(*params)] if params else [""]
+                for combo, value in zip(combos, values if isinstance(values, list) else [values]):
+                    if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
+                        continue  # this commit could not run it
+                    key = f"{name}({combo})" if combo else name
+                    s = series.setdefault((key, machine), Series(key, machine, unit_of(name, units)))
+                    s.points.append((commit, date, float(value)))
+    except Exception as exc:  # noqa: BLE001 - asv's own errors (a corrupted result file) name the file
+        raise BenchframeError(f"--results {results_dir}: asv cannot read it: {type(exc).__name__}: {exc}") from None
+    for s in series.values():
+        s.points.sort(key=lambda p: (p[1], p[0]))
+    return [series[k] for k in sorted(series)]
 
 
-
-def render_history(series: Series, factor: float, wanted: str | None = None) -> str:
-    """One Markdown table per benchmark (those whose name contains ``wanted``), commits in date order."""
+def render_history(series: list[Series], factor: float, wanted: str | None = None, show_all: bool = False) -> str:
+    """One Markdown table per series (those whose name contains ``wanted``; by default only those with a
+    change beyond ``factor``), and a closing line saying how many were left out."""
     out = []
-    for key, points in series.items():
-        if wanted and wanted not in key:
-            continue
-        points.sort(key=lambda p: (p[1], p[0]))
+    chosen = [s for s in series if not wanted or wanted in s.benchmark]
+    shown = [s for s in chosen if show_all or s.changed(factor)]
+    for s in shown:
         rows = []
-        prev = None
-        for commit, date, value in points:
+        for (commit, date, value), ratio in zip(s.points, s.changes()):
             when = datetime.fromtimestamp(date / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if date else "?"
-            change = ""
+            change = f"{(ratio - 1) * 100:+.2f}%" if ratio is not None else ""
             flag = ""
-            if value is not None and prev:
-                ratio = value / prev
-                change = f"{(ratio - 1) * 100:+.2f}%"
-                if ratio > factor or ratio < 1 / factor:  # asv values: better may be either way
-                    flag = f"{'up' if ratio > 1 else 'down'} x{ratio:.2f}"
-            rows.append([commit, when, "-" if value is None else f"{value:.6g}", change, flag])
-            prev = value if value is not None else prev
-        out.append(f"### {key}\n")
-        out.append(tabulate(rows, headers=["commit", "date (UTC)", "value", "change vs previous",
+            if ratio is not None and (ratio > factor or ratio < 1 / factor):  # asv values: better may be either way
+                flag = f"{'up' if ratio > 1 else 'down'} x{ratio:.2f}"
+            rows.append([commit, when, f"{value:.6g}", change, flag])
+        out.append(f"### {s.benchmark} on {s.machine} ({s.unit})\n")
+        out.append(tabulate(rows, headers=["commit", "date (UTC)", f"value ({s.unit})", "change vs previous",
                                            f"flag (beyond x{factor:g})"], tablefmt="pipe", disable_numparse=True))
         out.append("")
+    left = len(chosen) - len(shown)
+    machines = len({s.machine for s in chosen})
+    out.append(f"{len(shown)} of {len(chosen)} series ({machines} machine{'s' if machines != 1 else ''}) shown"
+               + (f"; {left} without a change beyond x{factor:g} left out (--all shows them)" if left else ""))
     return "\n".join(out)

@@ -1,7 +1,9 @@
 """The report's PNG plots (matplotlib, Agg): cost per page and the longest IRQs-off window vs bulk size, and
-interrupt latency distributions. Each design keeps one colour, line style and marker in every plot; a legend
-entry ``pcpspin (= llist)`` says two curves are identical and drawn over each other. Every PNG is written to a
-temporary file and renamed, so a failed or interrupted save leaves no partial file."""
+interrupt latency as a CCDF on log-log axes (the tail is the point). Cost axes start at 0. Each design keeps
+one colour, line style and marker in every plot, so a curve drawn over an identical one stays visible; a
+legend entry ``pcpspin (= llist)`` says two curves are identical -- only when their plotted data are -- and a
+design marked UNSAFE keeps its mark in the legend. Every PNG is written to a temporary file and renamed, so a
+failed or interrupted save leaves no partial file."""
 
 from __future__ import annotations
 
@@ -10,6 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+#: the files ``plot_all`` may write
+PLOT_FILES = ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_ccdf.png", "irq_latency_ccdf_rt.png")
+
+
+def is_report_file(name: str) -> bool:
+    """Whether ``name`` in a report directory is the report's own (replaced by the next report): the
+    document, ``results.json`` and the plots -- those of earlier versions too (``*.png``)."""
+    return name.startswith(("comparison.", "report.")) or name == "results.json" or name.endswith(".png")
+
 
 DESIGN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf")
@@ -31,15 +43,18 @@ def design_styles(designs: list[str]) -> dict[str, dict[str, Any]]:
     return styles
 
 
-def legend_labels(series: dict[str, Any], designs: list[str]) -> dict[str, str]:
+def legend_labels(series: dict[str, Any], designs: list[str], names: dict[str, str] | None = None) -> dict[str, str]:
     """Legend label per design, naming the earlier design whose plotted data it equals exactly
-    (``"pcpspin (= llist)"``): coinciding lines are drawn over each other, the legend says so."""
+    (``"pcpspin (= llist)"``): coinciding lines are drawn over each other, the legend says so. ``names``: the
+    label of each design (``llist [UNSAFE]``)."""
+    names = names or {}
     labels = {}
     for i, d in enumerate(designs):
         if d not in series:
             continue
         same = next((e for e in designs[:i] if e in series and series[e] == series[d]), None)
-        labels[d] = f"{d} (= {same})" if same else d
+        name = names.get(d, d)
+        labels[d] = f"{name} (= {same})" if same else name
     return labels
 
 
@@ -57,12 +72,14 @@ def _mean_by(runs: list[dict[str, Any]], workload: str, metric: str, x: str,
     return {d: sorted((k, sum(v) / len(v)) for k, v in pts.items()) for d, pts in acc.items()}
 
 
-def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> list[str]:
-    """Every plot the runs have data for, written into ``out_dir``; the paths written."""
+def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
+             names: dict[str, str] | None = None) -> list[str]:
+    """Every plot the runs have data for, written into ``out_dir``; the paths written. ``names``: each
+    design's label (``llist [UNSAFE]``)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    plotter = _Plotter(designs, out_dir)
+    plotter = _Plotter(designs, out_dir, names or {})
     for metric, name, ylabel, title, logy in (
         ("alloc_free_cycles_per_page", "cost_per_page_vs_bulk.png", "alloc+free cost per page (cycles)",
          "page_bench04: cost per page vs bulk size", False),
@@ -72,8 +89,8 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> l
         series = _mean_by(runs, "page_bench04", metric, "bulk")
         if series:
             plotter.vs_bulk(series, name, ylabel, title, logy)
-    # interrupt latency CDF per design at bulk=64 (irq_latency), both kernels if present
-    for rt, name in ((False, "irq_latency_cdf.png"), (True, "irq_latency_cdf_rt.png")):
+    # interrupt latency CCDF per design at bulk=64 (irq_latency), both kernels if present
+    for rt, name in ((False, "irq_latency_ccdf.png"), (True, "irq_latency_ccdf_rt.png")):
         per: dict[str, list[int]] = {}
         for r in runs:
             if r["workload"] != "irq_latency" or r["params"].get("bulk") != 64:
@@ -82,16 +99,17 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path) -> l
                 continue
             per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
         if per:
-            plotter.latency_cdf({d: sorted(v) for d, v in per.items() if v}, name, rt)
+            plotter.latency_ccdf({d: sorted(v) for d, v in per.items() if v}, name, rt)
     return plotter.written
 
 
 class _Plotter:
     """The plots of one report: each design's style, and where they were written."""
 
-    def __init__(self, designs: list[str], out_dir: Path):
+    def __init__(self, designs: list[str], out_dir: Path, names: dict[str, str]):
         import matplotlib.pyplot as plt
 
+        self.names = names
         self.plt = plt
         self.designs = designs
         self.out_dir = out_dir
@@ -117,7 +135,7 @@ class _Plotter:
                 logy: bool) -> None:
         designs = self.designs
         fig, ax = self.plt.subplots(figsize=(7.5, 4.5))
-        labels = legend_labels(series, designs)
+        labels = legend_labels(series, designs, self.names)
         for d in designs:
             if d in series:
                 xs, ys = zip(*series[d])
@@ -128,7 +146,7 @@ class _Plotter:
         ax.set_xticks(xs_all, [str(x) for x in xs_all])
         if logy:
             ax.set_yscale("symlog", linthresh=10)
-            ax.set_ylim(bottom=0)
+        ax.set_ylim(bottom=0)  # a cost axis from 0: no broken axis to exaggerate a difference
         ax.set_xlabel("bulk (pages per call, log scale)")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
@@ -136,20 +154,27 @@ class _Plotter:
         ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self.save(fig, name)
 
-    def latency_cdf(self, per: dict[str, list[int]], name: str, rt: bool) -> None:
+    def latency_ccdf(self, per: dict[str, list[int]], name: str, rt: bool) -> None:
+        """The fraction of interrupts that waited longer than x, log-log: the tail is read off the right."""
         fig, ax = self.plt.subplots(figsize=(7.5, 4.5))
-        labels = legend_labels(per, self.designs)
+        labels = legend_labels(per, self.designs, self.names)
+        floor = 1.0
         for d in self.designs:
             vals = per.get(d)
             if not vals:
                 continue
-            ys = [(i + 1) / len(vals) for i in range(len(vals))]
-            ax.step(vals, ys, where="post", label=labels[d], **self.styles[d])
-        ax.set_xscale("symlog", linthresh=10)
-        ax.set_xlim(left=0)
-        ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale above 10)")
-        ax.set_ylabel("fraction of interrupts (CDF)")
-        ax.set_title("irq_latency, bulk=64" + (", PREEMPT_RT" if rt else "") + ": interrupt latency CDF")
+            n = len(vals)
+            # P(latency > x) just after each sample; the last sample's step ends at 1/n (a log axis has no 0)
+            ys = [max((n - i - 1) / n, 1.0 / n) for i in range(n)]
+            floor = min(floor, 1.0 / n)
+            xs = [max(v, 1) for v in vals]  # a 0-cycle latency on a log axis: at 1
+            ax.step([xs[0]] + xs, [1.0] + ys, where="post", label=labels[d], **self.styles[d])
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(floor / 2, 1.5)
+        ax.set_xlabel("interrupt latency, arrival to handler (cycles, log scale; 0 drawn at 1)")
+        ax.set_ylabel("fraction of interrupts waiting longer (CCDF, log)")
+        ax.set_title("irq_latency, bulk=64" + (", PREEMPT_RT" if rt else "") + ": interrupt latency CCDF")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self.save(fig, name)

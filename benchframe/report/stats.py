@@ -1,9 +1,9 @@
-"""Statistics over seeds for the compare-kernels tables: the stat rows, the percentage against the baseline
-(positive meaning better whichever way the metric points), and the significance test."""
+"""Statistics over seeds for the compare-kernels tables: the stat rows, the change against the baseline
+(positive meaning better whichever way the metric points), Welch's t-test and the correction of its p-values
+for the many comparisons one report makes."""
 
 from __future__ import annotations
 
-import math
 import statistics
 import warnings
 from dataclasses import dataclass
@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 SIGNIFICANCE = 0.05
+#: the correction applied to every Welch test of one report, as the report names it
+CORRECTION = "Benjamini-Hochberg"
+#: beyond this factor either way a cell shows the ratio to the baseline (``229x``), not a percentage
+RATIO_BEYOND = 2.0
 
 
 @dataclass(frozen=True)
@@ -51,23 +55,37 @@ class Stats:
         return max(self.values)
 
 
-def pct_better(value: float, base: float, better: str) -> float:
+def pct_better(value: float, base: float, better: str) -> float | None:
     """Percentage change against the baseline, positive meaning better for a metric whose ``better`` is
-    ``"lower"`` or ``"higher"``."""
+    ``"lower"`` or ``"higher"``; ``None`` when the baseline is 0 and the value is not (no finite percentage)."""
     if base == 0:
-        return 0.0 if value == 0 else (math.inf if (value > 0) == (better == HIGHER) else -math.inf)
+        return 0.0 if value == 0 else None
     change = (value - base) / abs(base) * 100.0
     return change + 0.0 if better == HIGHER else 0.0 - change  # never "-0.00%"
 
 
-def significant(a: Sequence[float], b: Sequence[float]) -> bool:
-    """Welch's t-test (unequal variances) at p < 0.05; never significant when both samples are constant or a
-    sample has fewer than two values."""
+def welch_p(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Welch's t-test (unequal variances) p-value; ``None`` (no test) when a sample has fewer than two values or
+    both samples are constant."""
     if len(a) < 2 or len(b) < 2:
-        return False
+        return None
     if statistics.pstdev(a) == 0 and statistics.pstdev(b) == 0:
-        return False
+        return None
     with warnings.catch_warnings():  # nearly identical samples: scipy warns, the p-value is still usable
         warnings.simplefilter("ignore", RuntimeWarning)
         result = scipy_stats.ttest_ind(a, b, equal_var=False)
-    return bool(result.pvalue < SIGNIFICANCE)
+    return float(result.pvalue)
+
+
+def significant(a: Sequence[float], b: Sequence[float]) -> bool:
+    """One Welch test at p < 0.05, uncorrected (a report corrects its whole family with ``adjust``)."""
+    p = welch_p(a, b)
+    return p is not None and p < SIGNIFICANCE
+
+
+def adjust(pvalues: Sequence[float]) -> list[float]:
+    """The p-values of one family of tests adjusted for multiple comparisons (Benjamini-Hochberg, scipy's
+    ``false_discovery_control``): a test is significant when its adjusted p-value is below 0.05."""
+    if not pvalues:
+        return []
+    return [float(p) for p in scipy_stats.false_discovery_control(list(pvalues), method="bh")]

@@ -41,8 +41,7 @@ class Study:
 BULK_STUDY_PAGES = 4096
 
 STUDIES: tuple[Study, ...] = (
-    Study("bulk", "Cost per page vs bulk size (page_bench04: allocate `bulk`, free one by one; "
-          f"pages={BULK_STUDY_PAGES})", "page_bench04",
+    Study("bulk", "Cost per page vs bulk size (page_bench04: allocate `bulk`, free one by one)", "page_bench04",
           ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "irqs_off_max_cycles"), "bulk", BULKS,
           params={"pages": BULK_STUDY_PAGES}),
     Study("irq", "IRQs-off window and interrupt latency vs bulk (\"will the realtime people get upset?\")",
@@ -57,7 +56,8 @@ STUDIES: tuple[Study, ...] = (
     Study("page_pool", "page_pool refill of 64 pages in NAPI softirq context: cost per packet", "page_pool",
           ("alloc_cycles_per_packet", "packets_per_sec", "irqs_off_max_cycles")),
     Study("sunrpc", "svc_alloc_arg() refilling 32 holes of a 259-slot rq_pages array: cost per call", "sunrpc",
-          ("alloc_cycles_per_call", "us_per_call"), "pattern", ("contiguous", "scattered")),
+          ("alloc_cycles_per_call", "irqs_off_cycles_per_call", "us_per_call"), "pattern",
+          ("contiguous", "scattered")),
     Study("contention", "Scaling with CPUs (half of each burst freed on another CPU)", "contention",
           ("pages_per_sec", "zone_lock_wait_cycles", "alloc_cycles_per_page"), "cpus", (1, 2, 4)),
     Study("numa", "Local node at its low watermark: fall back to single pages (kernel) or spill to the remote node",

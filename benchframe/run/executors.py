@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
+import threading
 import warnings
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
@@ -67,7 +70,7 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
     if executor == "process":
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=ignore_sigint) as pool:
             futures = {pool.submit(run_cell, spec): i for i, spec in enumerate(specs)}
             try:
                 for fut in as_completed(futures):
@@ -78,6 +81,27 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
                 raise
         return
     yield from _dask(specs, jobs, scheduler, dask_processes)
+
+
+def ignore_sigint() -> None:
+    """A worker process ignores Ctrl-C: the terminal sends SIGINT to the whole process group, and the parent
+    alone answers it (one line, the cells saved), not every worker with its traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while worker processes are started: an ignored signal stays ignored across exec, and
+    Python then installs no KeyboardInterrupt handler, so the LocalCluster's workers leave Ctrl-C to this
+    process. (A Ctrl-C during those seconds is lost: press it again.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 #: seconds to wait for ``--scheduler`` before giving up with a one-line error
@@ -111,7 +135,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
             # the user's business; a failing cell still surfaces through fut.result()
             try:
-                with warnings.catch_warnings():  # "Port 8787 is already in use": its HTTP server moves, fine
+                with warnings.catch_warnings(), sigint_ignored():  # "Port 8787 is already in use": fine
                     warnings.simplefilter("ignore", UserWarning)
                     cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=processes,
                                            dashboard_address=None, silence_logs=logging.CRITICAL)

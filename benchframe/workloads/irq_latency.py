@@ -55,4 +55,6 @@ WORKLOAD = Workload(
         Param("handler_cycles", 500, "work done by each interrupt handler", minimum=0),
         Param("gap_cycles", 2000, "task work between bursts", minimum=0),
     ),
+    headline=("irq_latency_samples", "irq_latency_p50_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles",
+              "irqs_off_max_cycles", "invariant_violations"),
 )

@@ -78,6 +78,21 @@ def _array(caller: Caller, gfp: int, bulk: int, array: list[int | None]) -> None
         array[i] = None
 
 
+def check(p: Mapping[str, Any]) -> str | None:
+    """Combinations that would not run as asked: more pages per call than the run measures, a call larger
+    than the array test's array, gfp flags the model does not know."""
+    if p["test"] != "single" and p["bulk"] > p["pages"]:
+        return (f"bulk={p['bulk']} is larger than pages={p['pages']}: each loop allocates bulk pages, so the "
+                f"run would measure {p['bulk']}, not {p['pages']}")
+    if p["test"] != "list" and p["array_size"] and p["bulk"] > p["array_size"]:
+        return f"bulk={p['bulk']} is larger than the array (array_size={p['array_size']})"
+    try:
+        parse_gfp(p["gfp"])
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
@@ -85,10 +100,7 @@ def run(ctx: RunContext) -> None:
     size = p["array_size"] or bulk
     if test == "array" and bulk > size:
         raise BenchframeError(f"page_bench04: bulk={bulk} is larger than the array (array_size={size})")
-    try:
-        gfp = parse_gfp(p["gfp"])
-    except ValueError as exc:
-        raise BenchframeError(f"page_bench04: {exc}") from None
+    gfp = parse_gfp(p["gfp"])  # check() has refused what it cannot parse
     zone = ctx.kernel.zonelists[0][0]
     usable = zone.managed_pages - zone.watermark[0]
     if bulk > usable:
@@ -121,4 +133,7 @@ WORKLOAD = Workload(
     description="page_bench04_bulk: the module's single, list or array test (alloc, then free as it does)",
     params=PARAMS,
     topology=_topology,
+    check=check,
+    headline=("alloc_free_cycles_per_page", "alloc_cycles_per_page", "free_cycles_per_page", "irqs_off_max_cycles",
+              "fallbacks", "invariant_violations"),
 )

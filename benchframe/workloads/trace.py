@@ -208,4 +208,6 @@ WORKLOAD = Workload(
                         "or never)"),
     },
     standard=False,
+    headline=("allocator_cycles_per_page", "allocator_cycles_total", "high_order_cycles_per_page", "bulk_share_pct",
+              "bulk_calls", "irqs_off_max_cycles", "invariant_violations"),
 )

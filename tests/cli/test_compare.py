@@ -15,17 +15,20 @@ from benchframe.cli import main
 def test_compare_writes_report_and_plots_atomically(tmp_path):
     out = tmp_path / "rep"
     assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04,irq_latency",
-                 "--seeds", "2", "--output", str(out), "--jobs", "1"]) == 0
+                 "--seeds", "1,2", "--output", str(out), "--jobs", "1"]) == 0
     text = (out / "comparison.md").read_text()
     assert "git commit" in text and "reproduce with" in text and "cost profile" in text
     assert "![cost_per_page_vs_bulk](cost_per_page_vs_bulk.png)" in text
-    for png in ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_cdf.png"):
+    for png in ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_ccdf.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.parametrize("fmt, ext, marker", [("latex", "tex", "\\begin{tabular}"), ("html", "html", "<table>"),
-                                              ("csv", "csv", "table,row,design,cell"), ("plain", "txt", "Amean")])
+@pytest.mark.parametrize("fmt, ext, marker", [
+    ("latex", "tex", "\\begin{tabular}"), ("html", "html", "<table>"),
+    ("csv", "csv", "table,row,design,value,ratio,pct_better,p_value,p_adjusted,significant"),
+    ("json", "json", '"p_adjusted"'), ("plain", "txt", "Amean")])
 def test_other_formats(tmp_path, fmt, ext, marker):
     out = tmp_path / fmt
     assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04", "--seeds", "1",
@@ -39,7 +42,7 @@ def test_other_formats(tmp_path, fmt, ext, marker):
 
 
 def test_compare_output_does_not_depend_on_the_number_of_workers(tmp_path):
-    common = ["compare", "--designs", "single,llist", "--workloads", "irq_latency", "--seeds", "2"]
+    common = ["compare", "--designs", "single,llist", "--workloads", "irq_latency", "--seeds", "1,2"]
     assert main(common + ["--output", str(tmp_path / "serial"), "--jobs", "1"]) == 0
     assert main(common + ["--output", str(tmp_path / "pool"), "--jobs", "2"]) == 0
 
@@ -50,7 +53,7 @@ def test_compare_output_does_not_depend_on_the_number_of_workers(tmp_path):
     assert body("serial") == body("pool")
     runs = [json.loads((tmp_path / n / "results.json").read_text())["runs"] for n in ("serial", "pool")]
     assert runs[0] == runs[1] and len(runs[0]) == 2 * 2 * 6  # designs x seeds x (3 bulks x 2 kernels)
-    for png in ("irq_latency_cdf.png", "irq_latency_cdf_rt.png"):
+    for png in ("irq_latency_ccdf.png", "irq_latency_ccdf_rt.png"):
         assert (tmp_path / "serial" / png).read_bytes() == (tmp_path / "pool" / png).read_bytes()
 
 
@@ -83,3 +86,73 @@ def test_compare_replays_a_trace_on_every_design(tmp_path):
         return json.loads((folder / "results.json").read_text())["runs"]
 
     assert runs_of(again) == runs_of(out)
+
+
+SMALL = ["compare", "--designs", "single,array", "--workloads", "page_bench04", "--seeds", "1", "--executor",
+         "serial"]
+
+
+def test_a_report_is_replaced_whole_never_mixed_with_the_previous_one(tmp_path, monkeypatch):
+    """kill -9 (here: an interrupt) after the plots are written must not leave new PNGs beside the old
+    report: until the new report is complete, the directory holds the old one, unchanged."""
+    import benchframe.cli.compare as compare_cli
+
+    out = tmp_path / "rep"
+    assert main(SMALL + ["--output", str(out)]) == 0
+    (out / "NOTES.txt").write_text("mine\n")  # not the report's: carried over
+    (out / "old_plot.png").write_bytes(b"old")  # an earlier report's plot: replaced with the report
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = compare_cli.write_atomic
+    seen = {}
+
+    def interrupted(path, text):
+        if str(path).endswith("comparison.md"):  # the plots and results.json are written by now
+            seen["during"] = {p.name: p.read_bytes() for p in out.iterdir()}
+            raise KeyboardInterrupt
+        return real(path, text)
+
+    monkeypatch.setattr(compare_cli, "write_atomic", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        compare_cli.main(build_args(SMALL + ["--designs", "array", "--baseline", "array", "--output", str(out)]))
+    assert seen["during"] == before  # a reader saw the old report only
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
+    monkeypatch.setattr(compare_cli, "write_atomic", real)
+    assert main(SMALL + ["--output", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert "NOTES.txt" in names and "old_plot.png" not in names
+
+
+def test_a_full_disk_leaves_no_orphan_pngs(tmp_path, monkeypatch):
+    import matplotlib.figure
+
+    out = tmp_path / "rep"
+    calls = []
+    real = matplotlib.figure.Figure.savefig
+
+    def full(self, fname, **kwargs):
+        calls.append(fname)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real(self, fname, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
+    assert main(SMALL + ["--output", str(out)]) == 2
+    assert len(calls) == 2  # one PNG was written before the disk filled up
+    assert list(tmp_path.iterdir()) == []  # neither the PNG nor a temporary directory stays behind
+
+
+def test_a_killed_writers_temporary_directory_is_removed_by_the_next(tmp_path):
+    stale = tmp_path / ".rep.new-999999999-abc"
+    stale.mkdir()
+    (stale / "cost_per_page_vs_bulk.png").write_bytes(b"half")
+    assert main(SMALL + ["--output", str(tmp_path / "rep")]) == 0
+    assert not stale.exists()
+
+
+def build_args(argv):
+    from benchframe.cli.main import build_parser
+
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    return args

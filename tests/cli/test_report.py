@@ -30,3 +30,21 @@ def test_report_keeps_a_second_varied_parameter_apart(tmp_path, capsys):
     text = capsys.readouterr().out
     for label in ("bulk=8, pages=128", "bulk=8, pages=512", "bulk=64, pages=128", "bulk=64, pages=512"):
         assert f"Amean {label} |" in text
+
+
+def test_plain_report_fits_a_mail_and_marks_unsafe_designs(capsys):
+    """Every line of the plain report of the committed results is at most 100 columns (a mail), and the
+    design explore finds UNSAFE is marked wherever its costs appear."""
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[2] / "reports" / "results.json"
+    assert main(["report", str(results), "--format", "plain"]) == 0
+    text = capsys.readouterr().out
+    too_long = [ln for ln in text.splitlines() if len(ln) > 100]
+    assert too_long == []
+    assert text.splitlines()[0] == "benchframe comparison"
+    decision = text[text.index("Decision"):]
+    assert "llist [UNSAFE]" in decision.splitlines()[2] or "llist [UNSAFE]" in decision
+    costs = text[text.index("alloc_free_cycles_per_page"):]
+    header = costs.splitlines()[1] + costs[costs.index("(2/"):].splitlines()[1]
+    assert "llist [UNSAFE]" in header and "llist " not in header.replace("llist [UNSAFE]", "")

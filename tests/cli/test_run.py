@@ -23,15 +23,20 @@ def run_json(tmp_path: Path, name: str, *args: str) -> dict:
     return json.loads(out.read_text())
 
 
-def test_run_writes_three_runs_and_is_byte_identical(tmp_path):
+def test_run_writes_three_runs_and_is_byte_identical(tmp_path, monkeypatch):
     args = ["--design", "single", "--workload", "page_bench04", "--param", "bulk=1,8,64"]
-    a = tmp_path / "a.json"
-    b = tmp_path / "b.json"
-    assert main(["run", *args, "--json", str(a)]) == 0
-    assert main(["run", *args, "--json", str(b)]) == 0
+    a = tmp_path / "a" / "r.json"
+    b = tmp_path / "b" / "r.json"
+    for path in (a, b):  # the same command line (it is recorded), in two directories
+        path.parent.mkdir()
+        monkeypatch.chdir(path.parent)
+        assert main(["run", *args, "--json", "r.json"]) == 0
     assert a.read_bytes() == b.read_bytes()
     doc = json.loads(a.read_text())
     assert doc["schema"] == 1 and doc["profile"] == DEFAULT_PROFILE
+    # what reproduces it: the command line (it was ""), every plugin distribution's version, the verdicts
+    assert doc["command"] == "benchframe run " + " ".join(args) + " --json r.json"
+    assert doc["plugins"]["benchframe"] and set(doc["verdicts"]["single"]) == {"irq", "nmi"}
     assert [r["params"]["bulk"] for r in doc["runs"]] == [1, 8, 64]
     assert all(r["metrics"]["invariant_violations"] == 0 for r in doc["runs"])
     assert all(r["metrics"]["pages_allocated"] > 0 for r in doc["runs"])
@@ -62,3 +67,16 @@ def test_single_is_calibrated_and_moves_with_a_primitive_cost(tmp_path):
         # single pays one local_irq_save/restore pair on alloc and one on free, per page, whatever the bulk
         for bulk in (1, 8):
             assert moved[bulk] - base[bulk] == pytest.approx(2 * change), (change, bulk)
+
+
+def test_run_shows_the_workloads_headline_metrics_with_units_and_marks_unsafe_designs(capsys):
+    assert main(["run", "--designs", "array,llist", "--workload", "irq_latency", "--param", "bulk=64",
+                 "--param", "bursts=50"]) == 0
+    out = capsys.readouterr().out
+    header = out.splitlines()[0]
+    assert "irq_latency_p99_cycles" in header and "irq_latency_samples" in header
+    assert "alloc_free_cycles_per_page" not in header  # page_bench04's columns were shown for every workload
+    assert "(cycles)" in out.splitlines()[1] and "(interrupts)" in out.splitlines()[1]
+    rows = {ln.split()[0]: ln for ln in out.splitlines()[3:5]}
+    assert "llist" in rows and out.count("llist [UNSAFE]") == 1 and "array [UNSAFE]" not in out
+    assert "UNSAFE against an IRQ" in out

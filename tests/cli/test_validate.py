@@ -12,7 +12,7 @@ def _line(out: str, start: str) -> str:
 
 
 def test_shipped_measurements_table_prints_every_row(capsys):
-    assert main(["validate", "--normalize-to", "single"]) == 0
+    assert main(["validate", "--normalize-to", "single", "--tolerance", "100"]) == 0
     out = capsys.readouterr().out
     for name in ("published.csv", "page_bench04-2017-prototype.csv", "perf-shares-page_pool.csv"):
         assert name in out
@@ -27,7 +27,7 @@ def test_prediction_and_error_come_from_the_simulation(tmp_path, capsys):
     f.write_text("# a comment\nworkload,design,test,metric,value,unit\n"
                  "page_bench04,single,single,alloc_free_cycles_per_page,100,cycles\n"
                  "page_bench04,array,array,alloc_free_cycles_per_page,50,cycles\n")
-    assert main(["validate", "--measurements", str(f), "--normalize-to", "single"]) == 0
+    assert main(["validate", "--measurements", str(f), "--normalize-to", "single", "--tolerance", "1000"]) == 0
     out = capsys.readouterr().out
     single = run_one(RunSpec(design="single", workload="page_bench04", params={"test": "single"}))
     predicted = single.metrics["alloc_free_cycles_per_page"]
@@ -56,7 +56,7 @@ def test_files_of_the_same_name_in_two_folders_are_two_files(tmp_path, capsys):
             f"page_bench04,single,64,alloc_free_cycles_per_page,{single},cycles\n"
             f"page_bench04,array,64,alloc_free_cycles_per_page,{array},cycles\n")
     assert main(["validate", "--measurements", str(tmp_path / "a" / "m.csv"), "--measurements",
-                 str(tmp_path / "b" / "m.csv"), "--normalize-to", "single"]) == 0
+                 str(tmp_path / "b" / "m.csv"), "--normalize-to", "single", "--tolerance", "1000"]) == 0
     arrays = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("m.csv:3")]
     assert "0.500" in arrays[0] and "0.250" in arrays[1]
 
@@ -74,3 +74,25 @@ def _shipped(name: str) -> str:
     from benchframe.validate import shipped_measurements
 
     return str(next(p for p in shipped_measurements() if p.name == name))
+
+
+def test_errors_beyond_the_tolerance_exit_1_and_are_named(tmp_path, capsys):
+    # before: validate exited 0 with the perf shares +83% off
+    assert main(["validate"]) == 1
+    out = capsys.readouterr().out
+    assert "predictions beyond 10%" in out and "perf-shares-page_pool.csv:6 (+83.4%)" in out
+    f = tmp_path / "m.csv"
+    f.write_text("workload,design,test,metric,value,unit\n"
+                 "page_bench04,single,single,alloc_free_cycles_per_page,170,cycles\n")
+    assert main(["validate", "--measurements", str(f), "--tolerance", "10"]) == 1  # 201 vs 170: +18%
+    assert "m.csv:2 (+18.2%)" in capsys.readouterr().out
+    assert main(["validate", "--measurements", str(f), "--tolerance", "20"]) == 0
+    assert "every prediction within 20%" in capsys.readouterr().out
+
+
+def test_validate_names_what_no_measurement_checks(capsys):
+    main(["validate", "--tolerance", "100"])
+    line = _line(capsys.readouterr().out, "not checked against any measurement")
+    designs, workloads = line.split(";")
+    assert "llist" in designs and "single" not in designs and "preempt" not in designs
+    assert "irq_latency" in workloads and "page_bench04" not in workloads

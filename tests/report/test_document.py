@@ -1,20 +1,50 @@
 """The report document (``report/document.py``): the re-entrancy table shows each design's explore verdicts and
-how many interleavings were tried."""
+how many interleavings were tried; the header and headings say what the runs are, not what a default was."""
 
 from __future__ import annotations
 
-from benchframe.cli.compare import verdicts
 from benchframe.explore import explore
+from benchframe.explore.verdicts import design_verdicts
 from benchframe.plugins import get_registry
-from benchframe.report.document import reentrancy_table
+from benchframe.report.document import reentrancy_table, report_header, study_heading
+from benchframe.report.studies import STUDIES
 
 
 def test_reentrancy_table_reports_explore_verdicts_and_extent():
     reg = get_registry(())
-    table = reentrancy_table(verdicts(["single", "llist"], reg))
+    table = reentrancy_table(design_verdicts(["single", "llist"], reg))
     assert table.headers == ["design", "vs IRQ", "vs NMI"]
     for row in table.rows:
+        name = row[0].split()[0]
         for context, cell in zip(("irq", "nmi"), row[1:]):
-            res = explore(row[0], context, registry=reg)
+            res = explore(name, context, registry=reg)
             assert cell.startswith(res.verdict)
             assert f"{res.explored_points} interleavings" in cell
+
+
+def _run(design: str, workload: str, config: list[str], **params) -> dict:
+    return {"design": design, "workload": workload, "params": params, "config": config, "seed": 1,
+            "profile": "e5-1650v4", "kernel": "5.13", "metrics": {}}
+
+
+def test_header_counts_the_configs_of_the_runs_instead_of_naming_any_one():
+    # 396 default runs and 90 PREEMPT_RT ones: the header said "PREEMPT_RT" (the union of the configs)
+    runs = [_run("single", "page_bench04", []) for _ in range(396)] + \
+        [_run("single", "irq_latency", ["PREEMPT_RT"]) for _ in range(90)]
+    header = dict(report_header(runs, "benchframe report r.json", {"benchframe": "0.1.0"}))
+    assert header["kernel config"] == "default (!PREEMPT_RT) (396 runs), PREEMPT_RT (90 runs)"
+    assert header["plugins"] == "benchframe 0.1.0"
+    only_rt = dict(report_header(runs[-90:], "x", {}))
+    assert only_rt["kernel config"] == "PREEMPT_RT"
+
+
+def test_study_heading_names_the_parameters_of_its_runs():
+    # a sweep at pages=512: the heading said "pages=4096" (the compare default) over rows of pages=512
+    reg = get_registry(())
+    bulk = next(s for s in STUDIES if s.key == "bulk")
+    runs = [_run("single", "page_bench04", [], **{**reg.workload("page_bench04").resolve_params({}),
+                                                   "bulk": b, "pages": 512}) for b in (8, 64)]
+    heading = study_heading(runs, bulk, reg)
+    assert "pages=512" in heading and "4096" not in heading
+    mixed = runs + [_run("single", "page_bench04", [], **{**runs[0]["params"], "pages": 1024})]
+    assert "pages=" not in study_heading(mixed, bulk, reg)  # varied: in the row labels, not the heading

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import tabulate as tabulate_module
 
 from benchframe.report.tables import TABLEFMT, compare_table, render
@@ -54,3 +55,83 @@ def test_deterministic_metric_shows_only_amean_without_stars():
     assert [r[0] for r in t.rows] == ["Amean", "Gmean ratio"]
     assert "*" not in t.rows[0][2] and "20.00%" in t.rows[0][2]
     assert "Deterministic" in t.note
+
+
+def test_a_change_beyond_2x_shows_the_ratio_and_never_inf():
+    # "8718.00 (-22842.11%)", "-inf%" and "*inf%*" in the report before
+    samples = {("base", ""): [38.0, 38.0], ("slow", ""): [8718.0, 8718.0], ("fast", ""): [0.5, 0.5],
+               ("zero", ""): [0.0, 0.0]}
+    t = compare_table("x", ["base", "slow", "fast", "zero"], "base", [""], samples, "lower")
+    row = t.rows[0]
+    assert row[2] == "8718.00 (    229x)"
+    assert row[3] == "0.50 (  0.013x)"
+    assert row[4] == "0.00 ( 100.00%)"  # 0: a percentage says it exactly
+    from_zero = compare_table("y", ["base", "b"], "base", [""], {("base", ""): [0.0] * 2, ("b", ""): [5.0] * 2},
+                              "lower")
+    assert from_zero.rows[0][2] == "5.00 (  vs 0)"
+    for table in (t, from_zero):
+        assert not any("inf" in cell for r in table.rows for cell in r)
+
+
+def test_significance_is_corrected_for_multiple_comparisons():
+    # one difference at p = 0.02 among eight tests of noise: significant alone (Welch, p < 0.05), not once the
+    # family is corrected (Benjamini-Hochberg: 0.02 * 8 / 1 = 0.17)
+    from benchframe.report.stats import welch_p
+    from benchframe.report.tables import correct
+
+    base = [100.0, 101.0, 99.0, 100.5, 99.5]
+    marginal = [v + 1.4 for v in [100.5, 99.0, 101.5, 100.0, 99.8]]
+    noise = [100.2, 99.4, 101.1, 100.3, 99.6]
+    assert 0.01 < welch_p(marginal, base) < 0.05 and welch_p(noise, base) > 0.5
+
+    def table(other):
+        return compare_table("x", ["base", "d"], "base", [""], {("base", ""): base, ("d", ""): other}, "lower")
+
+    alone = table(marginal)
+    assert "*" in alone.rows[0][2]
+    family = [table(marginal)] + [table(noise) for _ in range(7)]
+    assert correct(family) == 8
+    assert "*" not in family[0].rows[0][2]
+    cell = family[0].cells[0][1][1]
+    assert cell.p_adjusted == pytest.approx(cell.p_value * 8)
+
+
+def test_percentile_tables_give_the_sample_count_next_to_the_value():
+    samples = {("a", "bulk=8"): [500.0], ("b", "bulk=8"): [700.0]}
+    counts = {("a", "bulk=8"): [237, 240], ("b", "bulk=8"): [60]}
+    t = compare_table("p99", ["a", "b"], "a", ["bulk=8"], samples, "lower", counts=counts)
+    rows = {r[0]: r[1:] for r in t.rows}
+    assert rows["Samples bulk=8"] == ["237-240", "60"]
+
+
+def test_csv_output_is_machine_readable():
+    import csv
+    import io
+
+    from benchframe.report.tables import render_csv
+
+    text = render_csv([synthetic_table()])
+    rows = list(csv.DictReader(io.StringIO(text)))
+    fast8 = next(r for r in rows if r["row"] == "Amean bulk=8" and r["design"] == "fast")
+    assert float(fast8["value"]) == 80.0 and float(fast8["ratio"]) == 0.8
+    assert float(fast8["pct_better"]) == 20.0 and fast8["significant"] == "true"
+    assert 0 <= float(fast8["p_adjusted"]) < 0.05 and float(fast8["p_value"]) <= float(fast8["p_adjusted"])
+    noisy = next(r for r in rows if r["row"] == "Amean bulk=8" and r["design"] == "noisy")
+    assert noisy["significant"] == "false"
+    for r in rows:  # no cell packs a value and a percentage together any more
+        assert r["value"] == "" or float(r["value"]) == float(r["value"])
+
+
+def test_plain_tables_fit_100_columns_split_by_design_groups():
+    from benchframe.report.tables import PLAIN_WIDTH
+
+    designs = ["single", "list", "array", "twopass", "llist [UNSAFE]", "locallock", "preempt", "pcpspin"]
+    samples = {(d, f"bulk={b}"): [12345.67 + i, 12346.0 + i, 12344.0] for i, d in enumerate(designs)
+               for b in (8, 64)}
+    t = compare_table("wide: cycles (lower is better)", designs, "single", ["bulk=8", "bulk=64"], samples, "lower")
+    assert max(len(ln) for ln in render(t, "md").splitlines()) > PLAIN_WIDTH  # it is wide
+    text = render(t, "plain")
+    assert max(len(ln) for ln in text.splitlines()) <= PLAIN_WIDTH
+    parts = [p for p in text.split("\n\n") if p.startswith("wide")]
+    assert len(parts) >= 2 and all(p.splitlines()[1].split()[0] == "single" for p in parts)  # baseline in each
+    assert all(d.split()[0] in text for d in designs)

@@ -144,3 +144,36 @@ def test_a_sweep_replays_a_trace_over_batch_windows(tmp_path, capsys):
     assert main(["report", str(tmp_path / "sw")]) == 0
     text = capsys.readouterr().out
     assert "batch=window:4" in text and "bulk_share_pct" in text
+
+
+def test_ctrl_c_during_a_dask_sweep_prints_one_line_with_the_resume_command(tmp_path):
+    """Ctrl-C reaches the whole process group: before, every Dask worker printed its KeyboardInterrupt
+    traceback and the sweep said only 'interrupted'. Now: one line, the cells saved, the --resume command."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    spec = tmp_path / "int.toml"
+    spec.write_text("[sweep]\ndesigns = ['single', 'list', 'array', 'twopass']\nseeds = 4\n"
+                    "[workloads.irq_latency]\nbulk = [64, 128, 256, 512]\nbursts = [1000]\n")
+    out = tmp_path / "int"
+
+    def default_sigint():  # a shell runs a background job with SIGINT ignored; a terminal's foreground job not
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    proc = subprocess.Popen([sys.executable, "-m", "benchframe.cli", "sweep", str(spec), "--output", str(out),
+                             "--executor", "dask", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True, preexec_fn=default_sigint)
+    deadline = time.monotonic() + 120
+    while len(list((out / "cells").glob("*.json"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does: every process of the group
+    stdout, stderr = proc.communicate(timeout=120)
+    saved = len(list((out / "cells").glob("*.json")))
+    assert proc.returncode == 130, stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+    assert f"interrupted: {saved} of 64 cells saved in {out}" in stderr
+    assert stderr.rstrip().endswith(f"--output {out} --executor dask --jobs 2 --resume")
+    assert 2 <= saved < 64

@@ -19,3 +19,21 @@ def test_locallock_under_preempt_rt_keeps_latency_flat(run, costs):
     assert lat[256]["irq_latency_max_cycles"] <= one_handler
     hard = run("list", "irq_latency", bulk=256, config=("PREEMPT_RT",)).metrics
     assert hard["irq_latency_max_cycles"] > 3 * lat[256]["irq_latency_max_cycles"]
+
+
+def test_percentiles_come_with_their_sample_count_and_are_refused_when_unsupported(run):
+    # at bulk=8 a run sees ~50 interrupts: the nearest-rank "p99" was the maximum, and the report said p99
+    import numpy as np
+
+    from benchframe.metrics import min_samples, percentile
+
+    few = run("array", "irq_latency", bulk=8, bursts=300).metrics
+    assert few["irq_latency_samples"] < 100
+    assert few["irq_latency_p99_cycles"] is None and few["irq_latency_max_cycles"] is not None
+    many = run("array", "irq_latency", bulk=64, bursts=300).metrics
+    assert many["irq_latency_samples"] >= 100 and many["irq_latency_p99_cycles"] is not None
+    assert many["irq_latency_p99_cycles"] <= many["irq_latency_max_cycles"]
+    assert min_samples(99) == 100 and min_samples(50) == 2
+    values = list(range(1, 201))
+    assert percentile(values, 99) == round(float(np.percentile(values, 99)), 1)
+    assert percentile(values[:99], 99) is None

@@ -1,0 +1,202 @@
+"""Every design's re-entrancy verdicts for the reports and ``benchframe run``, each explored once per model.
+
+``explore`` replays a design's operations once per charge point (0.2-1 s per design and context), too slow to
+repeat on every ``benchframe run``. A verdict depends only on the model, the design (with its options), the
+kernel version and config, so it is kept on disk under ``$BENCHFRAME_CACHE_DIR`` (default
+``$XDG_CACHE_HOME/benchframe`` or ``~/.cache/benchframe``), keyed by those and by a digest of the model's
+source (benchframe's own files, the design's modules and the version of every plugin distribution): any edit
+of the model explores again. ``BENCHFRAME_CACHE_DIR=off`` explores every time; a cache that cannot be written
+is not an error.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import signal
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from benchframe import BenchframeError, __version__
+from benchframe.explore.explorer import CONTEXTS, explore
+from benchframe.explore.trace import model_files
+from benchframe.io import write_atomic
+from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    from benchframe.registry import Registry
+
+#: the context against which an UNSAFE verdict disqualifies a design's costs: allocating from a hardirq is
+#: allowed (GFP_ATOMIC); from an NMI no page allocator is (the single-page path itself is UNSAFE there)
+DISQUALIFYING = "irq"
+UNSAFE_MARK = "[UNSAFE]"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One design's verdict against one context: ``SAFE``, ``UNSAFE`` or ``ERROR`` (explore could not run it),
+    the reason (the simplest failing case, or what a SAFE design refuses), and the extent of the search."""
+
+    design: str
+    context: str
+    verdict: str
+    reason: str
+    explored_points: int = 0
+    refused: int = 0
+    failing_pairs: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Verdict:
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+#: per design, its verdicts by context
+Verdicts = dict[str, dict[str, Verdict]]
+
+
+def unsafe(verdicts: dict[str, Verdict] | None) -> bool:
+    """Whether the verdicts disqualify the design's costs: UNSAFE against an interrupt on the same CPU."""
+    v = (verdicts or {}).get(DISQUALIFYING)
+    return v is not None and v.verdict == "UNSAFE"
+
+
+def marked(design: str, verdicts: Verdicts | None) -> str:
+    """``llist [UNSAFE]`` for a design explore found unsafe against an interrupt, else the name."""
+    return f"{design} {UNSAFE_MARK}" if unsafe((verdicts or {}).get(design)) else design
+
+
+def cache_dir() -> Path | None:
+    raw = os.environ.get("BENCHFRAME_CACHE_DIR", "")
+    if raw.lower() in ("off", "0", "none"):
+        return None
+    if raw:
+        return Path(raw)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "benchframe"
+
+
+@functools.lru_cache(maxsize=1)
+def _benchframe_digest() -> str:
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _key(reg: Registry, design_spec: str, context: str, config: tuple[str, ...], kernel: str | None) -> str:
+    design, options = reg.design_spec(design_spec)
+    h = hashlib.sha256(_benchframe_digest().encode())
+    for f in sorted(model_files(design)):
+        try:
+            h.update(Path(f).read_bytes())
+        except OSError:
+            h.update(f.encode())
+    dists = sorted({(p.dist, p.version) for p in reg.plugins})
+    h.update(json.dumps([design.name, sorted(options.items()), context, sorted(config), kernel, dists],
+                        default=str).encode())
+    return h.hexdigest()[:32]
+
+
+def _cache_path(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
+                kernel: str | None) -> Path | None:
+    folder = cache_dir()
+    return folder / "explore" / f"{_key(reg, design_spec, context, config, kernel)}.json" if folder else None
+
+
+def _cached(path: Path | None) -> Verdict | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        return Verdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # a damaged entry: explore again
+
+
+def _store(path: Path | None, verdict: Verdict) -> None:
+    if path is None or verdict.verdict == "ERROR":
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps(verdict.as_dict(), sort_keys=True) + "\n")
+    except (OSError, BenchframeError):
+        pass  # a read-only home: explore again next time
+
+
+def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple[str, ...] = (),
+                    kernel: str | None = None) -> Verdict:
+    """The design's verdict against ``context``, from the cache or explored (and cached)."""
+    path = _cache_path(reg, design_spec, context, config, kernel)
+    verdict = _cached(path) or _explored(reg, design_spec, context, config, kernel)
+    _store(path, verdict)
+    return verdict
+
+
+def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
+              kernel: str | None) -> Verdict:
+    try:
+        res = explore(design_spec, context, registry=reg, config=config, kernel=kernel)
+        verdict = Verdict(design_spec, context, res.verdict, res.reason, res.explored_points, res.refused,
+                          len(res.findings))
+    except BenchframeError as exc:
+        return Verdict(design_spec, context, "ERROR", str(exc))
+    except Exception as exc:  # noqa: BLE001 - the plugin's fault: its runs report it by name, the verdict says so
+        return Verdict(design_spec, context, "ERROR", f"{type(exc).__name__}: {exc}")
+    return verdict
+
+
+def _explore_in_worker(plugins: tuple[str, ...], design_spec: str, context: str, config: tuple[str, ...],
+                       kernel: str | None) -> Verdict:
+    """One verdict in a worker process (its own registry, the parent's plugins; Ctrl-C is the parent's)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return _explored(get_registry(plugins), design_spec, context, config, kernel)
+
+
+def design_verdicts(designs: list[str], reg: Registry, config: tuple[str, ...] = (),
+                    kernel: str | None = None, plugins: tuple[str, ...] = (), jobs: int = 1) -> Verdicts:
+    """Every design's verdicts against an IRQ and an NMI; with ``jobs`` > 1 those not cached are explored on
+    that many processes (``plugins``: the ``--plugin`` paths the workers load)."""
+    pairs = [(d, c) for d in designs for c in CONTEXTS]
+    paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
+    found: dict[tuple[str, str], Verdict] = {}
+    for p in pairs:
+        v = _cached(paths[p])
+        if v is not None:
+            found[p] = v
+    todo = [p for p in pairs if p not in found]
+    if jobs > 1 and len(todo) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            futures = {p: pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel) for p in todo}
+            found.update({p: f.result() for p, f in futures.items()})
+    else:
+        found.update({p: _explored(reg, p[0], p[1], config, kernel) for p in todo})
+    for p in todo:
+        _store(paths[p], found[p])
+    return {d: {c: found[(d, c)] for c in CONTEXTS} for d in designs}
+
+
+def verdicts_as_json(verdicts: Verdicts) -> dict[str, dict[str, dict[str, Any]]]:
+    return {d: {c: v.as_dict() for c, v in per.items()} for d, per in verdicts.items()}
+
+
+def verdicts_from_json(doc: Any) -> Verdicts:
+    """Verdicts saved in a result document; malformed entries are left out (they are explored again)."""
+    out: Verdicts = {}
+    if not isinstance(doc, dict):
+        return out
+    for design, per in doc.items():
+        if not isinstance(per, dict):
+            continue
+        try:
+            out[design] = {c: Verdict.from_dict(v) for c, v in per.items() if isinstance(v, dict)}
+        except TypeError:
+            continue
+    return out
