@@ -65,7 +65,7 @@ def test_compare_replays_a_trace_on_every_design(tmp_path):
     workers), no violation. Every design replays traces in tests/workloads/test_trace.py; three keep this fast."""
     out = tmp_path / "rep"
     designs = "single,array,llist"
-    assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "2",
+    assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "1,2",
                  "--output", str(out)]) == 0
     runs = json.loads((out / "results.json").read_text())["runs"]
     assert len(runs) == 3 * 2 * 2  # designs x batch x seeds
@@ -80,7 +80,7 @@ def test_compare_replays_a_trace_on_every_design(tmp_path):
         assert f"### trace: {metric}" in text
     assert "Amean batch=none" in text and "Amean batch=runs" in text
     again = tmp_path / "again"
-    assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "2",
+    assert main(["compare", "--designs", designs, "--workloads", f"trace:{TRACE}", "--seeds", "1,2",
                  "--output", str(again), "--jobs", "1"]) == 0
     def runs_of(folder):  # the header's command names the output folder
         return json.loads((folder / "results.json").read_text())["runs"]
