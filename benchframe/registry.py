@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, load_profile_file
+from benchframe.interrupts import describe, plugin_exit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -57,7 +58,7 @@ class Registry:
         results = []
         for name, outcome in call_each(self.pm, hook, kwargs):
             if isinstance(outcome, BaseException):
-                line = f"plugin {name}: {hook} raised {type(outcome).__name__}: {outcome}"
+                line = f"plugin {name}: {hook} raised {describe(outcome)}"
                 if errors is None:
                     raise PluginHookError(line) from outcome
                 errors.append(line)
@@ -126,7 +127,9 @@ def call_each(pm: pluggy.PluginManager, hook: str, kwargs: dict[str, Any]) -> It
         one = pm.subset_hook_caller(hook, remove_plugins=others) if others else caller
         try:
             results = one(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - the plugin's fault, reported by name
+        except BaseException as exc:  # the plugin's fault (or its exit), reported by name
+            if not isinstance(exc, Exception) and not plugin_exit(exc):
+                raise  # the user's Ctrl-C
             yield impl.plugin_name, exc
             continue
         yield impl.plugin_name, results[0] if results else None

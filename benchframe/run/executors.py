@@ -15,6 +15,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.interrupts import watch_sigint
 from benchframe.run.runner import PluginRunError, run_one
 
 if TYPE_CHECKING:
@@ -33,6 +34,11 @@ def run_cell(spec: RunSpec) -> dict | str:
         return run_one(spec).as_dict()
     except PluginRunError as exc:
         return str(exc)
+
+
+def init_worker() -> None:
+    """Set up a process-pool worker: a plugin's KeyboardInterrupt is its error there too."""
+    watch_sigint()
 
 
 def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> None:
@@ -67,7 +73,7 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
     if executor == "process":
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker) as pool:
             futures = {pool.submit(run_cell, spec): i for i, spec in enumerate(specs)}
             try:
                 for fut in as_completed(futures):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
+from benchframe.interrupts import describe, plugin_exit
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
 from benchframe.plugins import get_registry
@@ -50,17 +51,20 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     config = KernelConfig.parse(list(spec.config), spec.kernel)
     costs = costs or registry.cost_model(spec.profile)
     topology = (workload.topology or default_topology)(params, config)
-    ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
-    k = ctx.kernel
     hung = False
     try:
-        workload.run(ctx)
-    except Deadlock as exc:
-        k.violation(str(exc))
-        hung = True
+        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
+        k = ctx.kernel
+        try:
+            workload.run(ctx)
+        except Deadlock as exc:
+            k.violation(str(exc))
+            hung = True
     except BenchframeError:
         raise
-    except Exception as exc:  # a design or workload plugin broke: report it by name
+    except BaseException as exc:  # a design or workload plugin broke, or exited: report it by name
+        if not isinstance(exc, Exception) and not plugin_exit(exc):
+            raise  # the user's Ctrl-C
         raise PluginRunError(_blame(exc, design, workload, registry)) from exc
     try:
         # A deadlock stops the machine inside a critical section (pages between the buddy and a pcp list,
@@ -106,7 +110,7 @@ def _blame(exc: BaseException, design: Design, workload: Workload, registry: Reg
         if mod == workload_mod:
             culprit = "workload"
             break
-    what = f"{type(exc).__name__}: {exc}"
+    what = describe(exc)
     if culprit == "workload":
         return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} raised {what} "
                 f"(design {design.name})")
