@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchframe import BenchframeError
+from benchframe.hw.cache import MAX_CPUS
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.bulk import ARRAY, LIST, DesignImpl
@@ -47,9 +48,18 @@ class Design:
         return LINK_BYTES[self.shape]
 
 
+#: bounds a count may not pass: what one cell simulates in minutes and a few GiB (page_bench04 runs about 200,000
+#: pages a second and keeps about 50 bytes per page of the zone)
+MAX_PAGES = 2**24
+MAX_CALLS = 10**6
+__all__ = ["MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "SHAPES", "Design", "Param", "ProfileSource", "RunResult",
+           "Workload"]
+
+
 @dataclass(frozen=True)
 class Param:
-    """A workload parameter: name, default, type and a one-line help."""
+    """A workload parameter: name, default, type and a one-line help; ``minimum`` and ``maximum`` bound it
+    (``maximum``: what the simulator can run in reasonable time and memory, checked before anything runs)."""
 
     name: str
     default: Any
@@ -57,6 +67,7 @@ class Param:
     type: type = int
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
+    maximum: float | None = None
 
     def convert(self, raw: Any, workload: str) -> Any:
         """Convert a command-line or file value; errors name the workload, parameter and value."""
@@ -79,6 +90,9 @@ class Param:
                                   f"{', '.join(map(str, self.choices))}")
         if self.minimum is not None and value < self.minimum:
             raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be >= {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} is over its bound "
+                                  f"{self.name} <= {self.maximum}")
         return value
 
 

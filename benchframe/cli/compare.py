@@ -25,6 +25,7 @@ from benchframe.report.document import Verdicts, render_report, report_header
 from benchframe.report.studies import build_specs, select_studies
 from benchframe.report.tables import EXTENSIONS, FORMATS
 from benchframe.run.executors import run_specs
+from benchframe.run.spec import MAX_SEEDS
 
 if TYPE_CHECKING:
     import argparse
@@ -75,6 +76,8 @@ def main(args: argparse.Namespace) -> int:
             raise BenchframeError(f"--baseline {baseline!r} is not among the designs ({', '.join(designs)})")
     if args.seeds < 1:
         raise BenchframeError(f"--seeds must be at least 1, not {args.seeds}")
+    if args.seeds > MAX_SEEDS:
+        raise BenchframeError(f"--seeds {args.seeds} is over its bound of {MAX_SEEDS}")
     kconfig = KernelConfig.parse(args.config, args.kernel)
     config = kconfig.as_list()
     kernel = kconfig.version.name

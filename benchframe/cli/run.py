@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from itertools import product
 from pathlib import Path
@@ -23,7 +24,7 @@ from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
 from benchframe.run.executors import run_specs
-from benchframe.run.spec import RunSpec
+from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
 
 if TYPE_CHECKING:
     import argparse
@@ -50,6 +51,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_plugin_option(p)
 
 
+def parse_seeds(values: list[str] | None) -> list[int]:
+    """``--seed 1,2 --seed 3`` -> ``[1, 2, 3]`` (default ``[1]``), at most MAX_SEEDS."""
+    seeds = []
+    for s in split(values) or ["1"]:
+        try:
+            seeds.append(int(s))
+        except ValueError:
+            raise BenchframeError(f"--seed {s!r} is not an integer") from None
+    if len(seeds) > MAX_SEEDS:
+        raise BenchframeError(f"--seed: {len(seeds)} seeds is over the bound of {MAX_SEEDS}")
+    return seeds
+
+
 def main(args: argparse.Namespace) -> int:
     plugins = tuple(args.plugin)
     reg = get_registry(plugins)
@@ -57,15 +71,14 @@ def main(args: argparse.Namespace) -> int:
     for d in designs:
         reg.design_spec(d)
     workload = reg.workload(args.workload)
-    grid = param_grid(parse_params(args.param))
+    seeds = parse_seeds(args.seed)
+    params = parse_params(args.param)
+    total = len(designs) * len(seeds) * math.prod(len(values) for values in params.values())
+    if total > MAX_CELLS:
+        raise BenchframeError(f"{total} runs is over the bound of {MAX_CELLS} runs per command")
+    grid = param_grid(params)
     for point in grid:
         workload.resolve_params(point)
-    seeds = []
-    for s in split(args.seed) or ["1"]:
-        try:
-            seeds.append(int(s))
-        except ValueError:
-            raise BenchframeError(f"--seed {s!r} is not an integer") from None
     config = KernelConfig.parse(args.config, args.kernel)
     costs = reg.cost_model(args.profile)
     if args.json and not Path(args.json).parent.resolve().is_dir():

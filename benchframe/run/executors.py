@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from benchframe.run.spec import RunSpec
 
 EXECUTORS = ("process", "serial", "dask")
+#: local worker processes at most (each one a Python interpreter with the simulator: about 100 MB)
+MAX_JOBS = 256
 _SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")
 
 
@@ -47,6 +49,8 @@ def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> No
         raise BenchframeError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     if jobs is not None and jobs < 1:
         raise BenchframeError(f"--jobs must be at least 1, not {jobs}")
+    if jobs is not None and jobs > MAX_JOBS:
+        raise BenchframeError(f"--jobs {jobs} is over its bound of {MAX_JOBS} local workers")
     if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
         raise BenchframeError(f"--scheduler {scheduler!r}: not a scheduler address (expected tcp://HOST:PORT)")
 

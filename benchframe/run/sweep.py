@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import tomllib
 from itertools import product
 from pathlib import Path
@@ -32,7 +33,7 @@ from benchframe import BenchframeError
 from benchframe.io import dumps, read_text, write_atomic
 from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
 from benchframe.run.executors import check_executor, iter_results
-from benchframe.run.spec import RunSpec
+from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,6 +63,10 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
         raise BenchframeError(f"{path}: unknown key(s) in [sweep]: {', '.join(sorted(bad_keys))}")
     spec = _sweep_table(path, head, reg)
     spec["workloads"] = _grids(path, data.get("workloads"), reg)
+    total = len(spec["designs"]) * len(spec["seeds"]) * sum(
+        math.prod(len(values) for values in grid.values()) for grid in spec["workloads"].values())
+    if total > MAX_CELLS:
+        raise BenchframeError(f"{path}: {total} cells is over the bound of {MAX_CELLS} cells per sweep")
     output = head.get("output")
     if output is not None and not isinstance(output, str):
         raise BenchframeError(f"{path}: [sweep] output must be a string")
@@ -80,10 +85,14 @@ def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, A
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         if seeds < 1:
             raise BenchframeError(f"{path}: [sweep] seeds must be at least 1")
+        if seeds > MAX_SEEDS:
+            raise BenchframeError(f"{path}: [sweep] seeds = {seeds} is over its bound of {MAX_SEEDS}")
         seeds = list(range(1, seeds + 1))
     if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
                                                            for s in seeds):
         raise BenchframeError(f"{path}: [sweep] seeds must be a count or a list of integers")
+    if len(seeds) > MAX_SEEDS:
+        raise BenchframeError(f"{path}: [sweep] seeds: {len(seeds)} is over the bound of {MAX_SEEDS}")
     profile = head.get("profile")
     if profile is not None and not isinstance(profile, str):
         raise BenchframeError(f"{path}: [sweep] profile must be a string")

@@ -63,6 +63,9 @@ def files(tmp: Path) -> dict[str, str]:
         "sweep_zero.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [8, 0]\n",
         "sweep_grid.toml": "[sweep]\ndesigns = ['array']\n[workloads]\npage_bench04 = 5\n",
         "sweep_seedtype.toml": "[sweep]\nseeds = 'three'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_manyseeds.toml": "[sweep]\nseeds = 1000000\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_manycells.toml": "[sweep]\ndesigns = ['array']\nseeds = 1000\n[workloads.page_bench04]\n"
+                                f"bulk = {list(range(1, 1002))}\n",
         "sweep_option.toml": "[sweep]\ndesigns = ['llist:colour=red']\n[workloads.page_bench04]\nbulk = [1]\n",
         # an existing sweep directory whose manifest was damaged, and a directory that is not a sweep
         "swdir/manifest.json": '{"schema": 1, "spec": {',
@@ -177,6 +180,20 @@ CASES = [
     (["new-plugin", "taken", "--dir", "{tmp}"], "already exists"),
     (["new-plugin", "child", "--from", "loose", "--plugin", "{tmp}/loose.py", "--dir", "{tmp}"], "not importable"),
     (["frobnicate"], "invalid choice"),
+    # bounds on what would exhaust time or memory, checked before anything runs (#14: they ran for hours,
+    # ran out of memory, or -- cpus=512 -- ended in an internal error)
+    (RUN + ["--param", f"pages={10**9}"], "pages=1000000000 is over its bound pages <= 16777216"),
+    (RUN + ["--param", f"zone_pages={2**40}"], "is over its bound zone_pages <= 16777216"),
+    (["run", "--design", "array", "--workload", "contention", "--param", f"cpus={10**6}"],
+     "cpus=1000000 is over its bound cpus <= 254"),
+    (["run", "--design", "array", "--workload", "contention", "--param", "cpus=512"], "cpus <= 254"),
+    (["run", "--design", "array", "--workload", "page_pool", "--param", "remote_free=2"], "remote_free <= 1.0"),
+    (["run", "--design", "array", "--workload", "sunrpc", "--param", f"calls={10**9}"], "calls <= 1000000"),
+    (["compare", "--seeds", str(10**6), "--output", "{tmp}/rep"], "--seeds 1000000 is over its bound of 1000"),
+    (RUN + ["--seed", ",".join(map(str, range(1001)))], "--seed: 1001 seeds is over the bound of 1000"),
+    (RUN + ["--jobs", str(10**5)], "--jobs 100000 is over its bound of 256"),
+    (["sweep", "{tmp}/sweep_manyseeds.toml", "--output", "{tmp}/sw"], "seeds = 1000000 is over its bound of 1000"),
+    (["sweep", "{tmp}/sweep_manycells.toml", "--output", "{tmp}/sw"], "1001000 cells is over the bound of 1000000"),
 ]
 
 
