@@ -1,4 +1,5 @@
-"""Telling the user's Ctrl-C from a plugin's ``sys.exit()`` or ``raise KeyboardInterrupt``.
+"""Telling the user's Ctrl-C from a plugin's ``sys.exit()`` or ``raise KeyboardInterrupt``; a wall-clock limit
+on a cell (``deadline``).
 
 Plugin code (its import, its hooks, its design or workload) that raises ``SystemExit`` or ``KeyboardInterrupt``
 must not end benchframe with the plugin's exit status, no output and no result file: that is a plugin error,
@@ -9,11 +10,14 @@ installs a handler that notes the signal before raising ``KeyboardInterrupt`` as
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import FrameType
 
 _received = False
@@ -54,3 +58,55 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"SystemExit({exc.code!r}) (called sys.exit)"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+class CellTimeout(BaseException):
+    """A cell ran past its wall-clock limit (``--cell-timeout``). A ``BaseException``, so that a design's own
+    ``except Exception`` cannot swallow it."""
+
+    def __init__(self, seconds: float | None = None):
+        super().__init__("no result within the --cell-timeout" if seconds is None else
+                         f"no result within {seconds:g} s (--cell-timeout)")
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Raise ``CellTimeout`` in this thread if the block runs longer than ``seconds`` (``None`` or 0: no
+    limit). The main thread uses ``SIGALRM``, which also ends a blocking system call; another thread (a Dask
+    worker's) gets the exception asynchronously at its next bytecode, so a hang inside C code there is not
+    ended until that code returns."""
+    if not seconds:
+        yield
+        return
+    if threading.current_thread() is threading.main_thread():
+        def on_alarm(signum: int, frame: FrameType | None) -> None:
+            raise CellTimeout(seconds)
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    tid = threading.get_ident()
+    # PyThreadState_SetAsyncExc instantiates the class without arguments: one that knows its limit
+    expired = type("CellTimeout", (CellTimeout,), {"__init__": lambda self: CellTimeout.__init__(self, seconds)})
+    lock = threading.Lock()
+    done = False
+
+    def expire() -> None:
+        with lock:
+            if not done:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(expired))
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done = True
+        timer.cancel()

@@ -14,6 +14,7 @@ from benchframe.cli.options import (
     add_executor_options,
     add_kernel_option,
     add_plugin_option,
+    check_executor_args,
     check_output_dir,
     split,
 )
@@ -82,6 +83,7 @@ def main(args: argparse.Namespace) -> int:
     config = kconfig.as_list()
     kernel = kconfig.version.name
     costs = reg.cost_model(args.profile)
+    check_executor_args(args)
     out_dir = Path(args.output)
     check_output_dir(out_dir)
     studies, notes = select_studies(reg, split(args.workloads))
@@ -92,7 +94,7 @@ def main(args: argparse.Namespace) -> int:
             reg.workload(study.workload).resolve_params(params)
     with Progress(len(cells), "benchframe compare") as bar:
         results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
-                            bar.update)
+                            bar.update, timeout=args.cell_timeout)
     errors = [r for r in results if isinstance(r, str)]
     runs = [r for r in results if not isinstance(r, str)]
     command = "benchframe " + " ".join(shlex.quote(a) for a in (args.argv or []))

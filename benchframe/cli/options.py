@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchframe import BenchframeError
 from benchframe.kconfig import DEFAULT_KERNEL, KERNELS
-from benchframe.run.executors import EXECUTORS
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, check_executor
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -55,6 +55,14 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (implies dask)")
+    p.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
+                   help=f"wall-clock limit of one cell: one still running after it is that cell's error "
+                        f"(default {DEFAULT_CELL_TIMEOUT:g}; 0: no limit)")
+
+
+def check_executor_args(args: argparse.Namespace) -> None:
+    """The executor options' one-line errors, before the command creates or runs anything."""
+    check_executor(args.jobs or None, args.executor, args.scheduler, args.cell_timeout)
 
 
 def add_kernel_option(p: argparse.ArgumentParser) -> None:

@@ -15,6 +15,7 @@ from benchframe.cli.options import (
     add_executor_options,
     add_kernel_option,
     add_plugin_option,
+    check_executor_args,
     param_grid,
     parse_params,
     split,
@@ -81,12 +82,13 @@ def main(args: argparse.Namespace) -> int:
         workload.resolve_params(point)
     config = KernelConfig.parse(args.config, args.kernel)
     costs = reg.cost_model(args.profile)
+    check_executor_args(args)
     if args.json and not Path(args.json).parent.resolve().is_dir():
         raise BenchframeError(f"--json {args.json}: directory does not exist")
     specs = [RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
                      config=tuple(config.as_list()), plugins=plugins, kernel=config.version.name)
              for design, point, seed in product(designs, grid, seeds)]
-    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler)
+    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout)
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
     shown = split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)

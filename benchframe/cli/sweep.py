@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import Progress, add_executor_options, add_plugin_option
+from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_executor_args
 from benchframe.plugins import get_registry
 from benchframe.run.sweep import cells, load_spec, run_sweep
 
@@ -27,10 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     spec = load_spec(Path(args.spec), reg)
+    check_executor_args(args)
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
     with Progress(len(cells(spec)), "benchframe sweep") as bar:
         ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
-                                         args.scheduler, tuple(args.plugin), bar.update)
+                                         args.scheduler, tuple(args.plugin), bar.update, args.cell_timeout)
     print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
           f"(render with: benchframe report {out})")
     for e in errors:

@@ -15,7 +15,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.interrupts import watch_sigint
+from benchframe.interrupts import CellTimeout, deadline, watch_sigint
 from benchframe.run.runner import PluginRunError, run_one
 
 if TYPE_CHECKING:
@@ -29,13 +29,22 @@ MAX_JOBS = 256
 _SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")
 
 
-def run_cell(spec: RunSpec) -> dict | str:
-    """Worker entry point: one run as a dict, or a one-line error naming the plugin whose design raised.
-    Bad input (a ``BenchframeError``) propagates: the whole command fails with it."""
+#: default ``--cell-timeout`` in seconds: the largest cells the parameter bounds allow take minutes; a cell
+#: still running after this hangs
+DEFAULT_CELL_TIMEOUT = 600.0
+
+
+def run_cell(spec: RunSpec, timeout: float | None = None) -> dict | str:
+    """Worker entry point: one run as a dict, or a one-line error naming the plugin whose design raised or
+    hung past ``timeout`` seconds of wall-clock time. Bad input (a ``BenchframeError``) propagates: the whole
+    command fails with it."""
     try:
-        return run_one(spec).as_dict()
+        with deadline(timeout):
+            return run_one(spec).as_dict()
     except PluginRunError as exc:
         return str(exc)
+    except CellTimeout as exc:  # outside the design's and workload's code (the invariant checks, the metrics)
+        return f"cell {spec.design} x {spec.workload} {dict(spec.params)} seed {spec.seed}: {exc}"
 
 
 def init_worker() -> None:
@@ -43,8 +52,10 @@ def init_worker() -> None:
     watch_sigint()
 
 
-def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> None:
+def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None) -> None:
     """The executor arguments' one-line errors, before anything is run or written."""
+    if timeout is not None and not 0 <= timeout < float("inf"):
+        raise BenchframeError(f"--cell-timeout must be a number of seconds (0: no limit), not {timeout:g}")
     if executor not in EXECUTORS:
         raise BenchframeError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     if jobs is not None and jobs < 1:
@@ -55,16 +66,18 @@ def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> No
         raise BenchframeError(f"--scheduler {scheduler!r}: not a scheduler address (expected tcp://HOST:PORT)")
 
 
-def run_cells(specs: list[RunSpec]) -> list[dict | str]:
+def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict | str]:
     """``run_cell`` over a chunk of cells: one Dask task."""
-    return [run_cell(spec) for spec in specs]
+    return [run_cell(spec, timeout) for spec in specs]
 
 
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
-                 scheduler: str | None = None, dask_processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+                 scheduler: str | None = None, dask_processes: bool = True,
+                 timeout: float | None = DEFAULT_CELL_TIMEOUT) -> Iterator[tuple[int, dict | str]]:
     """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
-    threads of this process (faster to start; each cell's greenlets live in its worker thread)."""
-    check_executor(jobs, executor, scheduler)
+    threads of this process (faster to start; each cell's greenlets live in its worker thread). A cell still
+    running after ``timeout`` seconds (``None``: no limit) is that cell's error."""
+    check_executor(jobs, executor, scheduler, timeout)
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1
@@ -72,13 +85,13 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
         return
     if executor == "serial" or (executor == "process" and (jobs == 1 or len(specs) < 2)):
         for i, spec in enumerate(specs):
-            yield i, run_cell(spec)
+            yield i, run_cell(spec, timeout)
         return
     if executor == "process":
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
         with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker) as pool:
-            futures = {pool.submit(run_cell, spec): i for i, spec in enumerate(specs)}
+            futures = {pool.submit(run_cell, spec, timeout): i for i, spec in enumerate(specs)}
             try:
                 for fut in as_completed(futures):
                     yield futures[fut], fut.result()
@@ -87,7 +100,7 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
                     fut.cancel()
                 raise
         return
-    yield from _dask(specs, jobs, scheduler, dask_processes)
+    yield from _dask(specs, jobs, scheduler, dask_processes, timeout)
 
 
 #: seconds to wait for ``--scheduler`` before giving up with a one-line error
@@ -97,8 +110,8 @@ DASK_CONNECT_TIMEOUT = os.environ.get("BENCHFRAME_DASK_TIMEOUT", "10s")
 DASK_CHUNK = 8
 
 
-def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
-          processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: bool = True,
+          timeout: float | None = None) -> Iterator[tuple[int, dict | str]]:
     """Cells on a Dask cluster: ``scheduler``'s, or a LocalCluster of ``jobs`` single-threaded workers.
 
     Each task runs a small chunk of cells with ``run_cells`` (pure functions of frozen, picklable ``RunSpec``s;
@@ -132,7 +145,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
             workers = max(1, sum(client.nthreads().values()))
             size = max(1, min(DASK_CHUNK, len(specs) // (4 * workers)))
             starts = range(0, len(specs), size)
-            futures = client.map(run_cells, [specs[i:i + size] for i in starts], pure=False)
+            futures = client.map(run_cells, [specs[i:i + size] for i in starts], timeout=timeout, pure=False)
             first = {f.key: i for f, i in zip(futures, starts)}
             try:
                 for fut, results in as_completed(futures, with_results=True):  # results fetched in batches
@@ -148,13 +161,14 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
 
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
               scheduler: str | None = None, progress: Callable[[int], object] | None = None,
-              on_result: Callable[[int, dict | str], None] | None = None) -> list[dict | str]:
+              on_result: Callable[[int, dict | str], None] | None = None,
+              timeout: float | None = DEFAULT_CELL_TIMEOUT) -> list[dict | str]:
     """Run every cell; results in spec order whatever the executor.
 
     ``on_result(index, result)`` is called in the parent process as each cell finishes (in completion order),
     e.g. to save it at once; ``progress(1)`` likewise, for a progress bar."""
     out: list[dict | str | None] = [None] * len(specs)
-    for i, result in iter_results(specs, jobs, executor, scheduler):
+    for i, result in iter_results(specs, jobs, executor, scheduler, timeout=timeout):
         out[i] = result
         if on_result:
             on_result(i, result)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
-from benchframe.interrupts import describe, plugin_exit
+from benchframe.interrupts import CellTimeout, describe, plugin_exit
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
 from benchframe.plugins import get_registry
@@ -62,10 +62,14 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
             hung = True
     except BenchframeError:
         raise
-    except BaseException as exc:  # a design or workload plugin broke, or exited: report it by name
-        if not isinstance(exc, Exception) and not plugin_exit(exc):
+    except BaseException as exc:  # a design or workload plugin broke, exited or hung: report it by name
+        if isinstance(exc, CellTimeout):
+            what = f"did not finish: {exc}"
+        elif isinstance(exc, Exception) or plugin_exit(exc):
+            what = f"raised {describe(exc)}"
+        else:
             raise  # the user's Ctrl-C
-        raise PluginRunError(_blame(exc, design, workload, registry)) from exc
+        raise PluginRunError(_blame(exc, what, design, workload, registry)) from exc
     try:
         # A deadlock stops the machine inside a critical section (pages between the buddy and a pcp list,
         # NR_FREE_PAGES not yet updated): the end-of-run accounting would only report that half-done update.
@@ -90,7 +94,7 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     return result
 
 
-def _blame(exc: BaseException, design: Design, workload: Workload, registry: Registry) -> str:
+def _blame(exc: BaseException, what: str, design: Design, workload: Workload, registry: Registry) -> str:
     """One line naming the plugin whose code raised. The innermost frame in the design's code (its class, the
     classes it derives from and its ``pcp_ops``) or in the workload's module decides; kernel helpers the
     design called are skipped over, so their exceptions still name the design."""
@@ -110,12 +114,10 @@ def _blame(exc: BaseException, design: Design, workload: Workload, registry: Reg
         if mod == workload_mod:
             culprit = "workload"
             break
-    what = describe(exc)
     if culprit == "workload":
-        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} raised {what} "
+        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} {what} "
                 f"(design {design.name})")
-    return (f"plugin {registry.owner('designs', design.name)}: design {design.name} raised {what} "
-            f"(workload {workload.name})")
+    return f"plugin {registry.owner('designs', design.name)}: design {design.name} {what} (workload {workload.name})"
 
 
 def _downsample(ordered: list[int]) -> list[int]:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.io import dumps, read_text, write_atomic
 from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
-from benchframe.run.executors import check_executor, iter_results
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, check_executor, iter_results
 from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
 
 if TYPE_CHECKING:
@@ -216,12 +216,13 @@ def _check_manifest(out: Path, manifest: dict[str, Any], resume: bool) -> None:
 
 def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, executor: str,
               scheduler: str | None, plugins: tuple[str, ...] = (),
-              progress: Callable[[int], object] | None = None) -> tuple[int, int, list[str]]:
+              progress: Callable[[int], object] | None = None,
+              timeout: float | None = DEFAULT_CELL_TIMEOUT) -> tuple[int, int, list[str]]:
     """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors)."""
     manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
     mpath = out / MANIFEST
     _check_manifest(out, manifest, resume)
-    check_executor(jobs, executor, scheduler)
+    check_executor(jobs, executor, scheduler, timeout)
     created = [d for d in (out, out / "cells") if not d.exists()]
     try:
         (out / "cells").mkdir(parents=True, exist_ok=True)
@@ -238,7 +239,7 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
     # the manifest is written with the first finished cell: a sweep that fails before (an unreachable
     # scheduler, Ctrl-C while a cluster starts) leaves no directory that a plain re-run would refuse
     try:
-        for i, result in iter_results(todo, jobs, executor, scheduler):
+        for i, result in iter_results(todo, jobs, executor, scheduler, timeout=timeout):
             if not mpath.exists():
                 write_atomic(mpath, dumps(manifest))
             if isinstance(result, str):

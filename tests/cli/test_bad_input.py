@@ -192,6 +192,10 @@ CASES = [
     (["compare", "--seeds", str(10**6), "--output", "{tmp}/rep"], "--seeds 1000000 is over its bound of 1000"),
     (RUN + ["--seed", ",".join(map(str, range(1001)))], "--seed: 1001 seeds is over the bound of 1000"),
     (RUN + ["--jobs", str(10**5)], "--jobs 100000 is over its bound of 256"),
+    (RUN + ["--cell-timeout", "-1"], "--cell-timeout must be a number of seconds (0: no limit), not -1"),
+    (RUN + ["--cell-timeout", "nan"], "--cell-timeout must be a number of seconds"),
+    (["compare", "--cell-timeout", "inf", "--output", "{tmp}/rep"], "--cell-timeout must be a number of seconds"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--cell-timeout", "-5"], "--cell-timeout must be"),
     (["sweep", "{tmp}/sweep_manyseeds.toml", "--output", "{tmp}/sw"], "seeds = 1000000 is over its bound of 1000"),
     (["sweep", "{tmp}/sweep_manycells.toml", "--output", "{tmp}/sw"], "1001000 cells is over the bound of 1000000"),
 ]

@@ -179,3 +179,14 @@ def test_the_users_ctrl_c_still_interrupts(tmp_path, design_plugin, clean_env):
     finally:
         proc.kill()
     assert proc.returncode == 130 and err == "benchframe: interrupted\n"
+
+
+def test_a_hanging_design_is_named_after_the_cell_timeout(tmp_path, capsys, design_plugin):
+    """Before: no --cell-timeout; ``run`` hung for good. Now that cell is the plugin's error, the others come out."""
+    plugin = design_plugin("hangs", body="while True: pass")
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "hangs,array", "--workload", "page_bench04", "--param", "pages=64",
+                 "--plugin", str(plugin), "--json", str(out), "--cell-timeout", "0.5", "--executor", "serial"]) == 1
+    assert (f"benchframe: plugin error: plugin {plugin}: design hangs did not finish: no result within 0.5 s "
+            "(--cell-timeout) (workload page_bench04)\n") in capsys.readouterr().err
+    assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]

@@ -95,3 +95,35 @@ def test_unreachable_scheduler_is_one_line(monkeypatch):
 
 def test_nothing_to_run_starts_nothing():
     assert run_specs([], executor="dask", scheduler="tcp://127.0.0.1:9") == []
+
+
+HANGS = {"loops": "while True:\n            try:\n                pass\n"
+                  "            except Exception:\n                pass",
+         "sleeps": "import time; time.sleep(10**6)"}
+
+
+@pytest.mark.parametrize("executor, body", [("serial", "loops"), ("serial", "sleeps"), ("process", "loops"),
+                                            ("process", "sleeps"), ("dask-threads", "loops")])
+def test_a_hanging_design_is_that_cells_error_after_the_cell_timeout(design_plugin, executor, body):
+    """Before: no limit; a design that loops forever (even one catching every Exception) hung the command. A
+    hang in C code on a Dask worker thread (``sleeps`` there) is only ended when that code returns."""
+    plugin = design_plugin("hangs", body=HANGS[body])
+    cells = [RunSpec(design=d, workload="page_bench04", params={"pages": 64}, plugins=(str(plugin),))
+             for d in ("hangs", "array")]
+    got: list = [None, None]
+    for i, r in iter_results(cells, jobs=2, executor=executor.split("-")[0], timeout=0.5,
+                             dask_processes=executor != "dask-threads"):
+        got[i] = r
+    hung, fine = got
+    assert hung == (f"plugin {plugin}: design hangs did not finish: no result within 0.5 s (--cell-timeout) "
+                    "(workload page_bench04)")
+    assert isinstance(fine, dict) and fine["design"] == "array"
+
+
+def test_no_cell_timeout_means_no_alarm_left_behind():
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    assert run_specs(specs()[:1], executor="serial", timeout=0)[0]["design"] == "single"
+    assert run_specs(specs()[:1], executor="serial", timeout=30)[0]["design"] == "single"
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
