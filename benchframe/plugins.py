@@ -27,7 +27,7 @@ from benchframe import __version__, hookimpl, hookspecs
 from benchframe.hw.costs import builtin_profile_paths, load_profile_file
 from benchframe.interrupts import describe, plugin_exit
 from benchframe.mm.bulk import DesignImpl
-from benchframe.records import SHAPES, Design, ProfileSource, Workload
+from benchframe.records import SHAPES, Design, Option, ProfileSource, Workload
 from benchframe.registry import PluginHookError, PluginInfo, Registry, call_each
 
 if TYPE_CHECKING:
@@ -97,6 +97,10 @@ def _check_record(kind: str, rec: object) -> str | None:
             return f"design {name}: factory must be a DesignImpl subclass (see benchframe.mm.bulk)"
         if factory.shape not in SHAPES:
             return f"design {name}: shape {factory.shape!r} is not one of {', '.join(SHAPES)}"
+        for option in rec.options:
+            why = option.problem() if isinstance(option, Option) else "options must be Option records"
+            if why:
+                return f"design {name}: {why}"
     run: object = getattr(rec, "run", None)
     if isinstance(rec, Workload) and not callable(run):
         return f"workload {name}: run is not callable"

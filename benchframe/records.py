@@ -7,7 +7,7 @@ style) the reporters read without knowing how it was produced.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,12 +21,61 @@ SHAPES = (LIST, ARRAY)
 LINK_BYTES = {LIST: 16, ARRAY: 8}  # page->lru list_head; a struct page * slot
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A design option (``--design NAME:key=value``): its name, default, type, allowed values and a one-line
+    help. A string option lists its allowed values (``choices``): a misspelt value is an error, never the
+    default."""
+
+    name: str
+    default: Any
+    help: str = ""
+    type: type = str
+    choices: tuple[Any, ...] | None = None
+
+    def convert(self, raw: str, design: str) -> Any:
+        """A value given on the command line; errors name the design, the option and the value."""
+        text = raw.strip()
+        try:
+            if self.type is bool:
+                if text.lower() not in _TRUE + _FALSE:
+                    raise ValueError
+                value: Any = text.lower() in _TRUE
+            else:
+                value = self.type(text)
+        except (TypeError, ValueError):
+            kind = {int: "an integer", float: "a number", bool: "a boolean (true/false)"}.get(self.type, "valid")
+            raise BenchframeError(f"design {design}: option {self.name}={raw!r} is not {kind}") from None
+        if self.choices is not None and value not in self.choices:
+            raise BenchframeError(f"design {design}: option {self.name}={raw!r} must be one of "
+                                  f"{', '.join(map(str, self.choices))}")
+        return value
+
+    def problem(self) -> str | None:
+        """Why this declaration breaks the contract (checked when a plugin registers it), or None."""
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            return f"option name {self.name!r} is not an identifier"
+        if self.type not in (str, int, float, bool):
+            return f"option {self.name}: type must be str, int, float or bool"
+        if self.type is str and not self.choices:
+            return f"option {self.name}: a string option must list its allowed values (choices=...)"
+        if not isinstance(self.default, self.type) or (self.choices is not None and self.default not in self.choices):
+            return f"option {self.name}: default {self.default!r} is not one of its allowed values"
+        return None
+
+
 @dataclass(frozen=True)
 class Design:
     """A bulk page allocation API design.
 
-    ``factory(kernel, **options)`` builds the ``DesignImpl`` for one simulated kernel. ``options`` maps each
-    option the design accepts to its default (``--design llist:free=splice`` overrides one).
+    ``factory(kernel, **options)`` builds the ``DesignImpl`` for one simulated kernel. ``options`` declares
+    each option the design accepts as an ``Option`` (name, default, type, allowed values; ``--design
+    llist:free=splice`` overrides one); a plain mapping of names to defaults is read as options of the
+    defaults' types, without allowed values (so a string option given that way is refused at registration).
     ``pcp_link_bytes`` is the size of the struct page field that links a page on the per-CPU lists
     (``list_head lru`` = 16, ``llist_node`` = 8).
     """
@@ -35,8 +84,21 @@ class Design:
     factory: type[DesignImpl]
     description: str
     models: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Sequence[Option] = ()
     pcp_link_bytes: int = 16
+
+    def __post_init__(self) -> None:
+        opts: object = self.options
+        if isinstance(opts, Mapping):  # the older form: {name: default}
+            opts = tuple(o if isinstance(o, Option) else Option(str(k), o, type=type(o)) for k, o in opts.items())
+        object.__setattr__(self, "options", tuple(opts) if isinstance(opts, list | tuple) else opts)
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def defaults(self) -> dict[str, Any]:
+        """Every option at its default: what ``--design NAME`` runs."""
+        return {o.name: o.default for o in self.options}
 
     @property
     def shape(self) -> str:
@@ -52,7 +114,7 @@ class Design:
 #: pages a second and keeps about 50 bytes per page of the zone)
 MAX_PAGES = 2**24
 MAX_CALLS = 10**6
-__all__ = ["MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "SHAPES", "Design", "Param", "ProfileSource", "RunResult",
+__all__ = ["MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "SHAPES", "Design", "Option", "Param", "ProfileSource", "RunResult",
            "Workload"]
 
 

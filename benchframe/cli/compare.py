@@ -17,6 +17,7 @@ from benchframe.cli.options import (
     check_executor_args,
     check_output_dir,
     split,
+    split_designs,
 )
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import dumps, result_document, write_atomic
@@ -66,7 +67,7 @@ def verdicts(designs: list[str], reg: Registry, kernel: str | None = None) -> Ve
 def main(args: argparse.Namespace) -> int:
     plugins = tuple(args.plugin)
     reg = get_registry(plugins)
-    designs = split(args.designs) or list(reg.designs)
+    designs = split_designs(args.designs) or list(reg.designs)
     for d in designs:
         reg.design_spec(d)
     baseline = args.baseline

@@ -33,6 +33,19 @@ def split(values: Iterable[Any] | None) -> list[str]:
     return out
 
 
+def split_designs(values: Iterable[Any] | None) -> list[str]:
+    """Design specs from repeated, comma-separated ``--design`` values, where a design's own options are
+    comma-separated too: ``["array,llist:free=splice,x=1"]`` -> ``["array", "llist:free=splice,x=1"]`` (a
+    piece with ``=`` and no ``:`` continues the design before it; design names never contain either)."""
+    out: list[str] = []
+    for piece in split(values):
+        if "=" in piece and ":" not in piece and out and ":" in out[-1]:
+            out[-1] += f",{piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 def parse_params(values: list[str] | None) -> dict[str, list[str]]:
     """``["bulk=1,8,64", "cpus=2"]`` -> ``{"bulk": ["1", "8", "64"], "cpus": ["2"]}``."""
     params: dict[str, list[str]] = {}

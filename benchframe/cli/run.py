@@ -19,6 +19,7 @@ from benchframe.cli.options import (
     param_grid,
     parse_params,
     split,
+    split_designs,
 )
 from benchframe.io import dumps, result_document, write_atomic
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
@@ -68,7 +69,7 @@ def parse_seeds(values: list[str] | None) -> list[int]:
 def main(args: argparse.Namespace) -> int:
     plugins = tuple(args.plugin)
     reg = get_registry(plugins)
-    designs = split(args.design)
+    designs = split_designs(args.design)
     for d in designs:
         reg.design_spec(d)
     workload = reg.workload(args.workload)

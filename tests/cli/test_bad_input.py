@@ -63,6 +63,7 @@ def files(tmp: Path) -> dict[str, str]:
         "sweep_zero.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [8, 0]\n",
         "sweep_grid.toml": "[sweep]\ndesigns = ['array']\n[workloads]\npage_bench04 = 5\n",
         "sweep_seedtype.toml": "[sweep]\nseeds = 'three'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_optvalue.toml": "[sweep]\ndesigns = ['llist:free=splcie']\n[workloads.page_bench04]\nbulk = [1]\n",
         "sweep_manyseeds.toml": "[sweep]\nseeds = 1000000\n[workloads.page_bench04]\nbulk = [1]\n",
         "sweep_manycells.toml": "[sweep]\ndesigns = ['array']\nseeds = 1000\n[workloads.page_bench04]\n"
                                 f"bulk = {list(range(1, 1002))}\n",
@@ -85,6 +86,11 @@ CASES = [
     (RUN + ["--profile", "nosuch"], "unknown profile 'nosuch'"),
     (RUN + ["--config", "NOPE"], "unknown kernel config 'NOPE'"),
     (["run", "--design", "llist:colour=red", "--workload", "page_bench04"], "unknown option"),
+    # a declared option's value (#14: llist:free=splcie ran the default)
+    (RUN[:2] + ["llist:free=splcie"] + RUN[3:], "design llist: option free='splcie' must be one of per_page, splice"),
+    (RUN[:2] + ["llist:free=splice,free=per_page"] + RUN[3:], "design llist: option free is given twice"),
+    (["compare", "--designs", "array,llist:free=splcie", "--output", "{tmp}/rep"], "must be one of per_page"),
+    (["sweep", "{tmp}/sweep_optvalue.toml", "--output", "{tmp}/sw"], "option free='splcie' must be one of"),
     # malformed and wrong-typed values
     (RUN + ["--param", "bulk=x"], "bulk='x' is not an integer"),
     (RUN + ["--param", "bulk=1.5"], "is not an integer"),
