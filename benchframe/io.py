@@ -9,11 +9,33 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError, __version__
 
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 SCHEMA = 1
+
+
+def schema_problem(exc: ValidationError) -> str:
+    """The first problem a pydantic schema found, in one line: ``where: what, not <value>``."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"])
+    what = str(err["msg"]).removeprefix("Input ").removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return f"{where}: missing"
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key"
+    return f"{where}: {what}, not {err.get('input')!r}" if where else f"{what}, not {err.get('input')!r}"
+
+
+def loads_json(text: str) -> Any:
+    """JSON as the standard defines it: ``NaN`` and ``Infinity``, which Python's reader takes, are errors."""
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+    return json.loads(text, parse_constant=constant)
 
 
 def read_text(path: str | Path, label: str = "") -> str:

@@ -7,6 +7,7 @@ half done) and computes the metrics.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
@@ -18,7 +19,7 @@ from benchframe.metrics import METRICS, standard_metrics
 from benchframe.plugins import get_registry
 from benchframe.records import Design, RunResult, Workload
 from benchframe.registry import PluginHookError, Registry
-from benchframe.workloads.context import RunContext
+from benchframe.workloads.context import DesignContractError, RunContext
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -62,6 +63,9 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
             hung = True
     except BenchframeError:
         raise
+    except DesignContractError as exc:
+        raise PluginRunError(f"plugin {registry.owner('designs', design.name)}: design {design.name} {exc} "
+                             f"(workload {workload.name})") from exc
     except BaseException as exc:  # a design or workload plugin broke, exited or hung: report it by name
         if isinstance(exc, CellTimeout):
             what = f"did not finish: {exc}"
@@ -79,6 +83,7 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
         raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
     metrics = standard_metrics(ctx.measurement, k, ctx.cpus, design, costs)
     metrics.update(ctx.extra)
+    _check_finite(metrics, set(ctx.extra), design, workload, registry)
     units = {name: METRICS[name].unit for name in metrics if name in METRICS}
     units.update({name: spec_[0] for name, spec_ in workload.metrics.items() if name in metrics})
     latencies = sorted(lat for cpu in ctx.cpus for lat in cpu.irq_latencies)
@@ -92,6 +97,21 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     except PluginHookError as exc:
         raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
     return result
+
+
+def _check_finite(metrics: dict[str, Any], extra: set[str], design: Design, workload: Workload,
+                  registry: Registry) -> None:
+    """A NaN or infinite figure is blamed on who produced it: the workload for its own metrics, the design
+    (whose charges the standard metrics add up) for the rest."""
+    bad = sorted(name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value))
+    if not bad:
+        return
+    shown = ", ".join(f"{name}={metrics[name]!r}" for name in bad)
+    if bad[0] in extra:
+        raise PluginRunError(f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} "
+                             f"produced non-finite metric(s) {shown} (design {design.name})")
+    raise PluginRunError(f"plugin {registry.owner('designs', design.name)}: design {design.name} produced "
+                         f"non-finite metric(s) {shown} (workload {workload.name})")
 
 
 def _blame(exc: BaseException, what: str, design: Design, workload: Workload, registry: Registry) -> str:

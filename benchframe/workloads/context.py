@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     from benchframe.kconfig import KernelConfig
     from benchframe.records import Design, Workload
     from benchframe.registry import Registry
+
+
+class DesignContractError(Exception):
+    """A design returned what no kernel function could (a page count that is not an integer, a non-finite
+    clock): the design's fault, whatever code trips over it next."""
 
 
 class Harness:
@@ -197,6 +203,7 @@ class Caller:
         cpu.atomics += 1
         cpu.charge(self._c_put_page + self.cache.touch(cpu, page))
         self.impl.free_page(cpu, page)
+        self._check_clock()
         m.free_cycles += cpu.clock - t0
         m.pages_freed += 1
 
@@ -226,6 +233,7 @@ class Caller:
         cpu.atomics += len(pages)
         cpu.charge(once + per_page * len(pages) + self.cache.walk(cpu, pages, dependent))
         self.impl.free_bulk(cpu, pages)
+        self._check_clock()
         m.free_cycles += cpu.clock - t0
         m.pages_freed += len(pages)
 
@@ -249,6 +257,7 @@ class Caller:
         m = self.measurement
         cpu = self.cpu
         k = self.kernel
+        self._check_clock()
         m.alloc_cycles += cpu.clock - before[0]
         m.alloc_calls += 1
         if (cpu.irqs_on, cpu.preempt_count, cpu.migrate_disable_count, cpu.context) != before[1:]:
@@ -265,8 +274,15 @@ class Caller:
             held.add(page)
         m.pages_allocated += len(new)
 
+    def _check_clock(self) -> None:
+        """After the design's call: a clock it made NaN or infinite would stall every CPU's schedule."""
+        if not math.isfinite(self.cpu.clock):
+            raise DesignContractError(f"left CPU{self.cpu.id}'s clock at {self.cpu.clock!r}")
+
     def _check_count(self, n: object, requested: int, what: str) -> None:
-        if not isinstance(n, int) or n < 0 or n > requested:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise DesignContractError(f"{what} returned {n!r}, not a page count, for {requested} pages")
+        if n < 0 or n > requested:
             self.kernel.violation(f"{self.design.name}: {what} returned {n!r} for {requested} pages")
 
 

@@ -3,6 +3,7 @@ traceback, and leaves existing results (and everything else in the directory) un
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -24,6 +25,15 @@ def _cost(value: str, name: str = "irq_save_restore") -> str:
 RUN = ["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=64"]
 
 
+def _result(change, schema: int = 1) -> str:
+    """A result document of one run, the run changed by ``change(run)``."""
+    run = {"design": "array", "workload": "page_bench04", "params": {"bulk": 8}, "seed": 1,
+           "metrics": {"alloc_cycles_per_page": 1.5}, "units": {}, "violations": [], "profile": "e5-1650v4",
+           "config": [], "samples": {}, "kernel": "5.13"}
+    change(run)
+    return json.dumps({"schema": schema, "runs": [run]})
+
+
 def files(tmp: Path) -> dict[str, str]:
     """Files the case needs, written before the command runs."""
     return {
@@ -33,6 +43,31 @@ def files(tmp: Path) -> dict[str, str]:
         "missing.toml": PROFILE.replace("\nclear_page = 128", ""),
         "negative.toml": _cost("-5"),
         "noclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = 0"),
+        # the schema's cases (#14: accepted, or an internal error, exit 3)
+        "tinyclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = 1e-320"),
+        "infclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = inf"),
+        "nancost.toml": _cost("nan"),
+        "infprice.toml": _cost("inf", "page_access"),
+        "halfcost.toml": _cost("33.5"),
+        "boolcost.toml": _cost("true"),
+        "hugecost.toml": _cost(str(10**12)),
+        "namedint.toml": PROFILE.replace('name = "e5-1650v4"', "name = 42"),
+        "table.toml": PROFILE.replace("[fit]", "[fitt]"),
+        "csv_ok.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,50,c\n",
+        "csv_nan.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,nan,c\n",
+        "csv_inf.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,inf,c\n",
+        "csv_huge.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,1e400,c\n",
+        "csv_nodesign.csv": "workload,design,metric,value,unit\npage_bench04,,alloc_cycles_per_page,1,c\n",
+        "share_nan.csv": "symbol,self_share\nrmqueue,nan\n",
+        "r_metric.json": _result(lambda r: r["metrics"].update(alloc_cycles_per_page="fast")),
+        "r_bool.json": _result(lambda r: r["metrics"].update(alloc_cycles_per_page=True)),
+        "r_design.json": _result(lambda r: r.update(design=42)),
+        "r_workload.json": _result(lambda r: r.update(workload=None)),
+        "r_seed.json": _result(lambda r: r.update(seed="one")),
+        "r_params.json": _result(lambda r: r["params"].update(bulk=[1, 2])),
+        "r_schema.json": _result(lambda r: None, schema=2),
+        "r_runs.json": '{"schema": 1, "runs": {"design": "array"}}',
+        "r_nan.json": _result(lambda r: None).replace('"alloc_cycles_per_page": 1.5', '"alloc_cycles_per_page": NaN'),
         "sweep_bad.toml": "[sweep\n",
         "sweep_typed.toml": "[sweep]\ndesigns = 5\n[workloads.page_bench04]\nbulk = [1]\n",
         "sweep_unknown.toml": "[sweep]\ndesigns = ['array']\n[workloads.nosuch]\nbulk = [1]\n",
@@ -119,6 +154,20 @@ CASES = [
     (RUN + ["--profile", "{tmp}/noclock.toml"], "clock_ghz must be a positive number"),
     (RUN + ["--profile", "{tmp}/price.toml"], "page_access must be a non-negative number"),
     (RUN + ["--kernel", "2.6"], "unknown kernel '2.6'"),
+    (RUN + ["--profile", "{tmp}/tinyclock.toml"], "clock_ghz must be a positive number of GHz from 0.01 to 100, "
+                                                  "not 1e-320"),
+    (RUN + ["--profile", "{tmp}/infclock.toml"], "clock_ghz must be a positive number of GHz from 0.01 to 100, "
+                                                 "not inf"),
+    (RUN + ["--profile", "{tmp}/nancost.toml"], "cost irq_save_restore must be a non-negative integer"),
+    (RUN + ["--profile", "{tmp}/infprice.toml"], "cost page_access must be a non-negative number"),
+    (RUN + ["--profile", "{tmp}/halfcost.toml"], "irq_save_restore must be a non-negative integer, at most 10**9"),
+    (RUN + ["--profile", "{tmp}/boolcost.toml"], "irq_save_restore must be a non-negative integer"),
+    (RUN + ["--profile", "{tmp}/hugecost.toml"], "not 1000000000000"),
+    (RUN + ["--profile", "{tmp}/namedint.toml"], "[profile] name must be a non-empty string"),
+    (RUN + ["--profile", "{tmp}/table.toml"], "table.toml: fitt: unknown key"),
+    (["compare", "--profile", "{tmp}/tinyclock.toml", "--output", "{tmp}/rep"], "clock_ghz must be a positive"),
+    (["validate", "--profile", "{tmp}/nancost.toml", "--measurements", "{tmp}/csv_ok.csv"],
+     "irq_save_restore must be a non-negative integer"),
     # output locations
     (RUN + ["--json", "{tmp}/nodir/r.json"], "directory does not exist"),
     (RUN + ["--json", "{tmp}/afile/r.json"], "directory does not exist"),
@@ -161,6 +210,12 @@ CASES = [
     (["validate", "--measurements", "{tmp}/csv_kernel.csv"], "csv_kernel.csv:2: unknown kernel '2.6'"),
     (["validate", "--measurements", "{tmp}/csv_zero.csv"], "csv_zero.csv:2: value '0' must be a positive"),
     (["validate", "--measurements", "{tmp}/csv_symbol.csv"], "unknown symbol 'nosuch_fn'"),
+    (["validate", "--measurements", "{tmp}/csv_nan.csv"], "csv_nan.csv:2: value 'nan' must be a positive finite"),
+    (["validate", "--measurements", "{tmp}/csv_inf.csv"], "csv_inf.csv:2: value 'inf' must be a positive finite"),
+    (["validate", "--measurements", "{tmp}/csv_huge.csv"], "value '1e400' must be a positive finite number"),
+    (["validate", "--measurements", "{tmp}/csv_nodesign.csv"], "csv_nodesign.csv:2: design: String should have at"),
+    (["validate", "--measurements", "{tmp}/share_nan.csv"], "share_nan.csv:2: value 'nan' must be a positive"),
+    (["calibrate", "--measurements", "{tmp}/csv_nan.csv", "--output", "{tmp}/p.toml"], "must be a positive finite"),
     # calibrate: the same files, the costs to fit, the output
     (["calibrate", "--measurements", "{tmp}/bad.csv", "--output", "{tmp}/p.toml"], "value 'fast' is not a number"),
     (["calibrate", "--measurements", "{tmp}/csv_design.csv", "--output", "{tmp}/p.toml"], "unknown design"),
@@ -176,6 +231,15 @@ CASES = [
     (["report", "{tmp}/norun.json"], "lacks design/workload/params/metrics"),
     (["report", "{tmp}/none.json"], "cannot read"),
     (["report", "{tmp}/swdir"], "0123.json: run 0 lacks design/workload/params/metrics"),
+    (["report", "{tmp}/r_metric.json"], "run 0: metrics.alloc_cycles_per_page: should be a valid number, not 'fast'"),
+    (["report", "{tmp}/r_bool.json"], "run 0: metrics.alloc_cycles_per_page: should be a valid number, not True"),
+    (["report", "{tmp}/r_design.json"], "r_design.json: run 0: design: should be a valid string, not 42"),
+    (["report", "{tmp}/r_workload.json"], "run 0: workload: should be a valid string, not None"),
+    (["report", "{tmp}/r_seed.json"], "run 0: seed: should be a valid integer, not 'one'"),
+    (["report", "{tmp}/r_params.json"], "run 0: params.bulk: should be a number, a string or a boolean, not [1, 2]"),
+    (["report", "{tmp}/r_schema.json"], "r_schema.json: unknown result schema version 2 (this benchframe reads 1)"),
+    (["report", "{tmp}/r_runs.json"], "r_runs.json: runs: should be a valid list"),
+    (["report", "{tmp}/r_nan.json"], "not a valid JSON result file (NaN is not a JSON number)"),
     (["history", "--results", "{tmp}/noresults"], "no such directory"),
     # commands and plugins
     (["explore", "--design", "nosuch"], "unknown design"),

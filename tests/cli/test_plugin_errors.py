@@ -190,3 +190,59 @@ def test_a_hanging_design_is_named_after_the_cell_timeout(tmp_path, capsys, desi
     assert (f"benchframe: plugin error: plugin {plugin}: design hangs did not finish: no result within 0.5 s "
             "(--cell-timeout) (workload page_bench04)\n") in capsys.readouterr().err
     assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]
+
+
+NAN_WORKLOAD = '''
+from benchframe import hookimpl
+from benchframe.api import Workload
+
+def run(ctx):
+    ctx.extra["nan_metric"] = float("nan")
+
+@hookimpl
+def benchframe_register_workloads():
+    return [Workload(name="nanwl", run=run, description="x", metrics={"nan_metric": ("x", "lower", "x")})]
+'''
+
+
+@pytest.mark.parametrize("body, needle", [
+    ("BulkAllocator.alloc_bulk(self, cpu, gfp, nr_pages, page_array=page_array); return float('nan')",
+     "design nans alloc_bulk(array) returned nan, not a page count, for 64 pages (workload page_bench04)"),
+    ("n = BulkAllocator.alloc_bulk(self, cpu, gfp, nr_pages, page_array=page_array); cpu.clock = float('nan'); "
+     "return n", "design nans left CPU0's clock at nan (workload page_bench04)"),
+])
+def test_a_nan_a_design_returns_is_blamed_on_the_design(tmp_path, capsys, design_plugin, body, needle):
+    """Before: the workload tripped over the design's NaN and was blamed for it ('workload page_bench04 raised
+    TypeError'); a NaN clock hung the run."""
+    plugin = design_plugin("nans", body=body)
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "nans,array", "--workload", "page_bench04", "--param", "pages=64",
+                 "--plugin", str(plugin), "--json", str(out), "--executor", "serial", "--cell-timeout", "60"]) == 1
+    assert f"benchframe: plugin error: plugin {plugin}: {needle}\n" in capsys.readouterr().err
+    assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]
+
+
+def test_a_nan_clock_set_while_freeing_is_blamed_on_the_design(tmp_path, capsys):
+    """Before: the interrupt controller looped for good on a NaN clock."""
+    plugin = tmp_path / "nanfree.py"
+    plugin.write_text("from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
+                      "class R(BulkAllocator):\n    shape = ARRAY\n    def free_page(self, cpu, page):\n"
+                      "        super().free_page(cpu, page)\n        cpu.clock = float('nan')\n"
+                      "@hookimpl\ndef benchframe_register_designs():\n"
+                      "    return [Design(name='nanfree', factory=R, description='x')]\n")
+    assert main(["run", "--design", "nanfree", "--workload", "page_bench04", "--param", "pages=64", "--plugin",
+                 str(plugin), "--executor", "serial", "--cell-timeout", "60"]) == 1
+    assert (f"plugin {plugin}: design nanfree raised ValueError: CPU0: 20 cycles charged at clock nan: not a "
+            "finite time") in capsys.readouterr().err
+
+
+def test_a_nan_metric_of_a_workload_is_blamed_on_the_workload(tmp_path, capsys):
+    """Before: the NaN reached the JSON writer: an internal error, exit 3."""
+    plugin = tmp_path / "nanwl.py"
+    plugin.write_text(NAN_WORKLOAD)
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "array", "--workload", "nanwl", "--plugin", str(plugin), "--json", str(out),
+                 "--executor", "serial"]) == 1
+    assert (f"plugin {plugin}: workload nanwl produced non-finite metric(s) nan_metric=nan (design array)"
+            in capsys.readouterr().err)
+    assert json.loads(out.read_text())["runs"] == []
