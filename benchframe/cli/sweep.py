@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_executor_args
 from benchframe.plugins import get_registry
-from benchframe.run.sweep import cells, load_spec, run_sweep
+from benchframe.run.sweep import cells, count_cells, load_spec, run_sweep
 
 if TYPE_CHECKING:
     import argparse
@@ -29,7 +29,11 @@ def main(args: argparse.Namespace) -> int:
     spec = load_spec(Path(args.spec), reg)
     check_executor_args(args)
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
-    with Progress(len(cells(spec)), "benchframe sweep") as bar:
+    distinct, listed = len(cells(spec)), count_cells(spec)
+    if distinct != listed:
+        print(f"benchframe: sweep {args.spec}: {listed} cells listed, {distinct} distinct (each runs once)",
+              file=sys.stderr)
+    with Progress(distinct, "benchframe sweep") as bar:
         ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
                                          args.scheduler, tuple(args.plugin), bar.update, args.cell_timeout)
     print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "

@@ -63,8 +63,7 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
         raise BenchframeError(f"{path}: unknown key(s) in [sweep]: {', '.join(sorted(bad_keys))}")
     spec = _sweep_table(path, head, reg)
     spec["workloads"] = _grids(path, data.get("workloads"), reg)
-    total = len(spec["designs"]) * len(spec["seeds"]) * sum(
-        math.prod(len(values) for values in grid.values()) for grid in spec["workloads"].values())
+    total = count_cells(spec)
     if total > MAX_CELLS:
         raise BenchframeError(f"{path}: {total} cells is over the bound of {MAX_CELLS} cells per sweep")
     output = head.get("output")
@@ -133,17 +132,25 @@ def _grids(path: Path, workloads: object, reg: Registry) -> dict[str, dict[str, 
 
 
 def cells(spec: dict[str, Any], plugins: tuple[str, ...] = ()) -> list[RunSpec]:
-    out = []
+    """The distinct cells of a loaded spec, in order (a value listed twice, ``bulk = [1, 1]``, is one cell)."""
+    out: dict[str, RunSpec] = {}
     for workload, grid in spec["workloads"].items():
         keys = list(grid)
         for combo in product(*(grid[k] for k in keys)):
             params = dict(zip(keys, combo))
             for design in spec["designs"]:
                 for seed in spec["seeds"]:
-                    out.append(RunSpec(design=design, workload=workload, params=params, seed=seed,
-                                       profile=spec["profile"], config=tuple(spec["config"]), plugins=plugins,
-                                       kernel=spec.get("kernel", DEFAULT_KERNEL)))
-    return out
+                    cell = RunSpec(design=design, workload=workload, params=params, seed=seed,
+                                   profile=spec["profile"], config=tuple(spec["config"]), plugins=plugins,
+                                   kernel=spec.get("kernel", DEFAULT_KERNEL))
+                    out.setdefault(cell_key(cell), cell)
+    return list(out.values())
+
+
+def count_cells(spec: dict[str, Any]) -> int:
+    """The cells a loaded spec lists, duplicates included."""
+    return len(spec["designs"]) * len(spec["seeds"]) * sum(
+        math.prod(len(values) for values in grid.values()) for grid in spec["workloads"].values())
 
 
 def cell_key(cell: RunSpec) -> str:

@@ -132,3 +132,16 @@ def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
         [(c.design, c.workload, c.seed, c.params["bulk"]) for c in order]
     (out / "cells" / f"{cell_key(order[0])}.json").unlink()  # an interrupted sweep: what is there
     assert load_sweep_results(out) == runs[1:]
+
+
+def test_duplicate_cells_run_once_and_the_sweep_says_how_many_are_distinct(tmp_path, capsys):
+    """Before: bulk = [1, 1, 8] and designs = ['array', 'array'] ran 12 cells into 3 files, and said 12."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['array', 'array']\nseeds = [1, 1]\n[workloads.page_bench04]\n"
+                    "bulk = [1, 1, 8]\npages = [64]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    captured = capsys.readouterr()
+    assert f"benchframe: sweep {spec}: 12 cells listed, 2 distinct (each runs once)\n" == captured.err
+    assert ": 2 cells run, 0 already done, 0 failed" in captured.out
+    assert len(list((out / "cells").glob("*.json"))) == 2
