@@ -8,9 +8,13 @@ workers ran them; callers get them in spec order (``run_specs``) or as they fini
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import re
+import signal
+import threading
+import time
 import warnings
 from typing import TYPE_CHECKING
 
@@ -47,9 +51,45 @@ def run_cell(spec: RunSpec, timeout: float | None = None) -> dict | str:
         return f"cell {spec.design} x {spec.workload} {dict(spec.params)} seed {spec.seed}: {exc}"
 
 
-def init_worker() -> None:
-    """Set up a process-pool worker: a plugin's KeyboardInterrupt is its error there too."""
+def init_worker(owner: int | None = None) -> None:
+    """Set up a process-pool worker: it ends when the process that started it dies (``exit_with_parent``), and
+    a plugin's KeyboardInterrupt is its error there too."""
+    exit_with_parent(owner)
     watch_sigint()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def exit_with_parent(owner: int | None = None) -> None:
+    """End this worker process when its parent dies (a ``kill -9`` of ``compare`` or ``sweep`` left the pool's
+    workers running, adopted by init): on Linux the kernel sends SIGKILL at once (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread notices the new parent within a second. ``owner``, the pid of the process that
+    created the pool, catches a parent that died before this ran."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):  # not Linux: watch for the parent's death
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="benchframe-parent-watch", daemon=True).start()
+    if os.getppid() != parent or (owner is not None and not _alive(owner)):
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None) -> None:
@@ -90,7 +130,7 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
     if executor == "process":
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(run_cell, spec, timeout): i for i, spec in enumerate(specs)}
             try:
                 for fut in as_completed(futures):

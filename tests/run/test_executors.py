@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -127,3 +130,39 @@ def test_no_cell_timeout_means_no_alarm_left_behind():
     assert run_specs(specs()[:1], executor="serial", timeout=0)[0]["design"] == "single"
     assert run_specs(specs()[:1], executor="serial", timeout=30)[0]["design"] == "single"
     assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "{spec}", "--output", "{tmp}/out", "--jobs", "2"],
+    ["compare", "--output", "{tmp}/rep", "--jobs", "2"],
+    ["sweep", "{spec}", "--output", "{tmp}/out", "--jobs", "2", "--executor", "dask"],
+], ids=["sweep-process", "compare-process", "sweep-dask"])
+def test_workers_exit_when_their_parent_is_killed(tmp_path, clean_env, argv):
+    """Before: kill -9 of compare or sweep left both process-pool workers running, adopted by init."""
+    psutil = pytest.importorskip("psutil")
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['array', 'list']\nseeds = 50\n[workloads.page_bench04]\n"
+                    "bulk = [1, 8, 64]\npages = [65536]\n")
+    argv = [a.replace("{spec}", str(spec)).replace("{tmp}", str(tmp_path)) for a in argv]
+    proc = subprocess.Popen([sys.executable, "-m", "benchframe.cli", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=clean_env())
+    parent = psutil.Process(proc.pid)
+    workers = []
+    try:
+        for _ in range(600):  # until the pool's (or the cluster's) worker processes are up
+            workers = [p for p in parent.children(recursive=True) if "resource_tracker" not in " ".join(p.cmdline())]
+            if len(workers) >= 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(0.5)
+        proc.kill()
+        proc.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=30)
+        assert alive == [], f"workers left running after their parent was killed: {alive}"
+    finally:
+        for p in workers:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass
