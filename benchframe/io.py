@@ -4,12 +4,17 @@ half-written file, and with a stable layout so identical runs give identical byt
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import socket
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import filelock
 
 from benchframe import BenchframeError, __version__
 
@@ -117,3 +122,47 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
         except OSError:
             pass
         raise
+
+
+LOCK = ".benchframe.lock"
+HOLDER = ".benchframe.lock.holder"
+
+
+class DirectoryLock:
+    """An exclusive lock on an output directory, so that two commands never write into one directory at once
+    (the second fails in one line naming the first). ``filelock`` holds an OS lock on ``DIR/.benchframe.lock``
+    (released by the kernel if the holder is killed, so a kill -9 leaves no stale lock); who holds it (pid,
+    host, start time, command) is in ``DIR/.benchframe.lock.holder``, a separate file because opening the
+    lock file to try it may truncate it. Both files go when the lock is released, so a finished command leaves
+    the directory with its results only (the same bytes whoever ran it)."""
+
+    def __init__(self, folder: Path, label: str):
+        self.folder = folder
+        self.label = label
+        self.lock = filelock.FileLock(str(folder / LOCK), timeout=0)
+
+    @property
+    def held(self) -> bool:
+        return bool(self.lock.is_locked)
+
+    def acquire(self) -> None:
+        try:
+            self.lock.acquire()
+        except filelock.Timeout:
+            try:
+                holder = (self.folder / HOLDER).read_text(encoding="utf-8").strip() or "unknown"
+            except (OSError, UnicodeDecodeError):
+                holder = "unknown"
+            raise BenchframeError(f"{self.label} {self.folder}: another benchframe is writing there ({holder}); "
+                                  "wait for it to finish or choose another directory") from None
+        except OSError as exc:
+            raise BenchframeError(f"{self.label} {self.folder}: cannot lock: {exc.strerror or exc}") from None
+        started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        command = " ".join(["benchframe", *sys.argv[1:]]) if sys.argv else "?"
+        write_atomic(self.folder / HOLDER, f"pid {os.getpid()} on {socket.gethostname()} since {started}: "
+                                           f"{command}\n")
+
+    def release(self) -> None:
+        for name in (HOLDER, LOCK):  # while still held: a command that opened the file before keeps a lock
+            (self.folder / name).unlink(missing_ok=True)  # on an inode nobody else will find, harmlessly
+        self.lock.release()

@@ -15,7 +15,8 @@ The spec::
 
 Each finished cell is written to ``OUTPUT/cells/<key>.json`` at once and atomically (write, then rename), so an
 interrupted sweep (Ctrl-C, kill -9) loses at most the cells in flight; ``--resume`` runs only the missing ones.
-``OUTPUT/manifest.json`` records the spec; resuming with a different spec is refused. ``benchframe report
+``OUTPUT/manifest.json`` records the spec (written before the first cell); resuming with a different spec is
+refused, and while a sweep runs the directory is locked: another sweep into it fails naming this one. ``benchframe report
 OUTPUT`` renders the results.
 """
 
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.io import dumps, read_text, write_atomic
+from benchframe.io import DirectoryLock, dumps, read_text, write_atomic
 from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
 from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, check_executor, iter_results
 from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
@@ -225,44 +226,75 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
               scheduler: str | None, plugins: tuple[str, ...] = (),
               progress: Callable[[int], object] | None = None,
               timeout: float | None = DEFAULT_CELL_TIMEOUT) -> tuple[int, int, list[str]]:
-    """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors)."""
+    """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors).
+
+    ``out`` is locked for the whole sweep (a second sweep into it fails in one line naming this one) and the
+    manifest is written before the first cell, so two sweeps never mix their cells. A sweep that finishes no
+    cell (an unreachable scheduler, Ctrl-C while a cluster starts) leaves ``out`` as it found it."""
     manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
     mpath = out / MANIFEST
-    _check_manifest(out, manifest, resume)
     check_executor(jobs, executor, scheduler, timeout)
-    created = [d for d in (out, out / "cells") if not d.exists()]
+    lock, created = _claim(out, manifest, resume)
+    wrote = False  # this call wrote the manifest
+    finished = 0
+    todo: list[RunSpec] = []
     try:
-        (out / "cells").mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BenchframeError(f"--output {out}: cannot create directory: {exc.strerror or exc}") from None
-    for stale in (out / "cells").glob(".*.tmp"):  # a write that a kill -9 interrupted
-        stale.unlink(missing_ok=True)
-    done = existing_cells(out)
-    everything = cells(spec, plugins)
-    todo = [c for c in everything if cell_key(c) not in done]
-    if progress and len(todo) < len(everything):  # a resumed sweep's bar counts the cells already there
-        progress(len(everything) - len(todo))
-    errors: list[str] = []
-    # the manifest is written with the first finished cell: a sweep that fails before (an unreachable
-    # scheduler, Ctrl-C while a cluster starts) leaves no directory that a plain re-run would refuse
-    try:
+        for stale in (out / "cells").glob(".*.tmp"):  # a write that a kill -9 interrupted
+            stale.unlink(missing_ok=True)
+        done = existing_cells(out)
+        everything = cells(spec, plugins)
+        todo = [c for c in everything if cell_key(c) not in done]
+        if progress and len(todo) < len(everything):  # a resumed sweep's bar counts the cells already there
+            progress(len(everything) - len(todo))
+        if not mpath.exists():
+            write_atomic(mpath, dumps(manifest))
+            wrote = True
+        errors: list[str] = []
         for i, result in iter_results(todo, jobs, executor, scheduler, timeout=timeout):
-            if not mpath.exists():
-                write_atomic(mpath, dumps(manifest))
             if isinstance(result, str):
                 errors.append(result)
             else:
                 write_atomic(out / "cells" / f"{cell_key(todo[i])}.json", dumps(result))
+            finished += 1
             if progress:
                 progress(1)
     finally:
-        if not mpath.exists():
-            if todo:  # nothing finished: remove what this call created
-                for d in reversed(created):
-                    try:
-                        d.rmdir()
-                    except OSError:
-                        pass
-            else:
-                write_atomic(mpath, dumps(manifest))
+        as_found = not finished and (not wrote or bool(todo))  # nothing to keep: leave out as it was
+        if as_found and wrote:
+            mpath.unlink(missing_ok=True)
+        lock.release()
+        if as_found:
+            _remove(created)
     return len(todo), len(done), errors
+
+
+def _claim(out: Path, manifest: dict[str, Any], resume: bool) -> tuple[DirectoryLock, list[Path]]:
+    """Lock ``out`` (creating it and ``cells/``) and check that it may receive this sweep; returns the held lock
+    and the directories created. On any error, ``out`` is left as it was found."""
+    lock = DirectoryLock(out, "--output")
+    if out.is_dir():
+        lock.acquire()  # first: a sweep running there is named, whatever else is wrong
+    created = [d for d in (out, out / "cells") if not d.exists()]
+    try:
+        _check_manifest(out, manifest, resume)
+        try:
+            (out / "cells").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BenchframeError(f"--output {out}: cannot create directory: {exc.strerror or exc}") from None
+        if not lock.held:
+            lock.acquire()
+    except BaseException:
+        if lock.held:
+            lock.release()
+        _remove(created)
+        raise
+    return lock, created
+
+
+def _remove(created: list[Path]) -> None:
+    """Remove the directories this call created (empty ones only)."""
+    for d in reversed(created):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
