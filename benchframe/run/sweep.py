@@ -16,8 +16,8 @@ The spec::
 Each finished cell is written to ``OUTPUT/cells/<key>.json`` at once and atomically (write, then rename), so an
 interrupted sweep (Ctrl-C, kill -9) loses at most the cells in flight; ``--resume`` runs only the missing ones.
 ``OUTPUT/manifest.json`` records the spec (written before the first cell); resuming with a different spec is
-refused, and while a sweep runs the directory is locked: another sweep into it fails naming this one. ``benchframe report
-OUTPUT`` renders the results.
+refused, and while a sweep runs the directory is locked: another sweep into it fails naming this one.
+``benchframe report OUTPUT`` renders the results.
 """
 
 from __future__ import annotations
