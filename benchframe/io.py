@@ -90,6 +90,23 @@ def dumps(doc: Any) -> str:
     return json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
+def check_target(path: str | Path, option: str) -> None:
+    """Before any work: one line if a result file could not be written at ``path`` later (its directory is
+    missing, it is a directory, or nothing can be created there), so no run is wasted on a doomed write."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise BenchframeError(f"{option} {path}: directory {folder} does not exist")
+    if path.is_dir():
+        raise BenchframeError(f"{option} {path}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise BenchframeError(f"{option} {path}: cannot write there: {exc.strerror or exc}") from None
+
+
 def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Write ``text`` to ``path`` via a temporary file and ``os.replace``; errors name the path."""
     path = Path(path)

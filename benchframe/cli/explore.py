@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from benchframe.cli.options import add_kernel_option, add_plugin_option
 from benchframe.explore import CONTEXTS, explore
-from benchframe.io import dumps, write_atomic
+from benchframe.io import check_target, dumps, write_atomic
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     contexts = [args.context] if args.context else list(CONTEXTS)
+    if args.json:
+        check_target(args.json, "--json")
     results = [explore(args.design, c, reg, tuple(args.config or ()), args.kernel) for c in contexts]
     for r in results:
         print(r.render())

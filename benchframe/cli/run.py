@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import sys
 from itertools import product
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -21,9 +20,10 @@ from benchframe.cli.options import (
     split,
     split_designs,
 )
-from benchframe.io import dumps, result_document, write_atomic
+from benchframe.io import check_target, dumps, result_document, write_atomic
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.kconfig import KernelConfig
+from benchframe.metrics import METRICS
 from benchframe.plugins import get_registry
 from benchframe.run.executors import run_specs
 from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
@@ -84,18 +84,18 @@ def main(args: argparse.Namespace) -> int:
     config = KernelConfig.parse(args.config, args.kernel)
     costs = reg.cost_model(args.profile)
     check_executor_args(args)
-    if args.json and not Path(args.json).parent.resolve().is_dir():
-        raise BenchframeError(f"--json {args.json}: directory does not exist")
+    if args.json:
+        check_target(args.json, "--json")
     specs = [RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
                      config=tuple(config.as_list()), plugins=plugins, kernel=config.version.name)
              for design, point, seed in product(designs, grid, seeds)]
+    shown = split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)
+    unknown = [m for m in shown if m not in METRICS and m not in workload.metrics]
+    if unknown:  # before the work, not after it
+        raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
     results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout)
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
-    shown = split([args.metrics]) if args.metrics else list(DEFAULT_TABLE_METRICS)
-    unknown = [m for m in shown if runs and not any(m in r["metrics"] for r in runs)]
-    if unknown:
-        raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
     param_keys = sorted({k for point in grid for k in point})
     rows = [[r["design"]] + [r["params"][k] for k in param_keys] + [r["seed"]] +
             [r["metrics"].get(m) for m in shown] for r in runs]

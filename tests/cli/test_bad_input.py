@@ -169,8 +169,15 @@ CASES = [
     (["validate", "--profile", "{tmp}/nancost.toml", "--measurements", "{tmp}/csv_ok.csv"],
      "irq_save_restore must be a non-negative integer"),
     # output locations
-    (RUN + ["--json", "{tmp}/nodir/r.json"], "directory does not exist"),
-    (RUN + ["--json", "{tmp}/afile/r.json"], "directory does not exist"),
+    (RUN + ["--json", "{tmp}/nodir/r.json"], "directory {tmp}/nodir does not exist"),
+    (RUN + ["--json", "{tmp}/afile/r.json"], "directory {tmp}/afile does not exist"),
+    # checked before the work (#14: after it)
+    (RUN + ["--json", "{tmp}"], "--json {tmp}: is a directory"),
+    (RUN + ["--json", "/proc/r.json"], "--json /proc/r.json: cannot write there"),
+    (RUN + ["--metrics", "alloc_cycles_per_page,nosuch"], "--metrics: unknown metric(s) nosuch"),
+    (["explore", "--design", "array", "--json", "{tmp}/nodir/e.json"], "directory {tmp}/nodir does not exist"),
+    (["explore", "--design", "array", "--json", "{tmp}"], "--json {tmp}: is a directory"),
+    (["calibrate", "--output", "{tmp}"], "--output {tmp}: is a directory"),
     (["compare", "--designs", "array", "--workloads", "page_bench04", "--output", "{tmp}/afile/sub"],
      "cannot create directory"),
     (["compare", "--designs", "array,list", "--baseline", "llist", "--output", "{tmp}/rep"], "--baseline"),

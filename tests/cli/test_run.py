@@ -62,3 +62,16 @@ def test_single_is_calibrated_and_moves_with_a_primitive_cost(tmp_path):
         # single pays one local_irq_save/restore pair on alloc and one on free, per page, whatever the bulk
         for bulk in (1, 8):
             assert moved[bulk] - base[bulk] == pytest.approx(2 * change), (change, bulk)
+
+
+@pytest.mark.parametrize("extra", [["--json", "{tmp}"], ["--json", "/proc/r.json"], ["--metrics", "nosuch"]])
+def test_output_and_metrics_are_checked_before_any_run(tmp_path, capsys, design_plugin, extra):
+    """Before: a --json that is a directory or cannot be written, or an unknown --metrics name, was found
+    only after every run had finished."""
+    ran = tmp_path / "ran"
+    plugin = design_plugin("marks", body=f"open({str(ran)!r}, 'w').close(); return 0")
+    argv = ["run", "--design", "marks", "--workload", "page_bench04", "--param", "pages=64", "--plugin",
+            str(plugin), "--executor", "serial"] + [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not ran.exists()
