@@ -18,6 +18,7 @@ from benchframe.cli.options import (
     check_output_dir,
     split,
     split_designs,
+    tls_files,
 )
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import dumps, result_document, write_atomic
@@ -95,7 +96,7 @@ def main(args: argparse.Namespace) -> int:
             reg.workload(study.workload).resolve_params(params)
     with Progress(len(cells), "benchframe compare") as bar:
         results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
-                            bar.update, timeout=args.cell_timeout)
+                            bar.update, timeout=args.cell_timeout, tls=tls_files(args))
     errors = [r for r in results if isinstance(r, str)]
     runs = [r for r in results if not isinstance(r, str)]
     command = "benchframe " + " ".join(shlex.quote(a) for a in (args.argv or []))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchframe import BenchframeError
 from benchframe.kconfig import DEFAULT_KERNEL, KERNELS
-from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, check_executor
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, TLSFiles, check_executor
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -67,15 +67,23 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (implies dask)")
+    p.add_argument("--scheduler", metavar="tls://HOST:PORT", help="Dask scheduler address (implies dask); "
+                   "tls:// with the --tls-* files encrypts, tcp:// does not (trust the scheduler like a plugin)")
+    p.add_argument("--tls-ca-file", metavar="PEM", help="CA certificate the tls:// scheduler's is signed by")
+    p.add_argument("--tls-cert", metavar="PEM", help="this client's certificate for a tls:// scheduler")
+    p.add_argument("--tls-key", metavar="PEM", help="its private key (if not in --tls-cert)")
     p.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
                    help=f"wall-clock limit of one cell: one still running after it is that cell's error "
                         f"(default {DEFAULT_CELL_TIMEOUT:g}; 0: no limit)")
 
 
+def tls_files(args: argparse.Namespace) -> TLSFiles:
+    return TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+
+
 def check_executor_args(args: argparse.Namespace) -> None:
     """The executor options' one-line errors, before the command creates or runs anything."""
-    check_executor(args.jobs or None, args.executor, args.scheduler, args.cell_timeout)
+    check_executor(args.jobs or None, args.executor, args.scheduler, args.cell_timeout, tls_files(args))
 
 
 def add_kernel_option(p: argparse.ArgumentParser) -> None:

@@ -19,6 +19,7 @@ from benchframe.cli.options import (
     parse_params,
     split,
     split_designs,
+    tls_files,
 )
 from benchframe.io import check_target, dumps, result_document, write_atomic
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
@@ -93,7 +94,8 @@ def main(args: argparse.Namespace) -> int:
     unknown = [m for m in shown if m not in METRICS and m not in workload.metrics]
     if unknown:  # before the work, not after it
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
-    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout)
+    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout,
+                        tls=tls_files(args))
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
     param_keys = sorted({k for point in grid for k in point})

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_executor_args
+from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_executor_args, tls_files
 from benchframe.plugins import get_registry
 from benchframe.run.sweep import cells, count_cells, load_spec, run_sweep
 
@@ -35,7 +35,8 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
     with Progress(distinct, "benchframe sweep") as bar:
         ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
-                                         args.scheduler, tuple(args.plugin), bar.update, args.cell_timeout)
+                                         args.scheduler, tuple(args.plugin), bar.update, args.cell_timeout,
+                                         tls_files(args))
     print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "
           f"(render with: benchframe report {out})")
     for e in errors:

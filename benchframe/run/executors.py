@@ -11,15 +11,15 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import re
 import signal
 import threading
 import time
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.interrupts import CellTimeout, deadline, watch_sigint
+from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
 
 if TYPE_CHECKING:
@@ -27,10 +27,11 @@ if TYPE_CHECKING:
 
     from benchframe.run.spec import RunSpec
 
+__all__ = ["EXECUTORS", "TLSFiles", "check_executor", "iter_results", "run_cell", "run_cells", "run_specs"]
+
 EXECUTORS = ("process", "serial", "dask")
 #: local worker processes at most (each one a Python interpreter with the simulator: about 100 MB)
 MAX_JOBS = 256
-_SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")
 
 
 #: default ``--cell-timeout`` in seconds: the largest cells the parameter bounds allow take minutes; a cell
@@ -92,7 +93,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None) -> None:
+def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None,
+                   tls: TLSFiles | None = None) -> None:
     """The executor arguments' one-line errors, before anything is run or written."""
     if timeout is not None and not 0 <= timeout < float("inf"):
         raise BenchframeError(f"--cell-timeout must be a number of seconds (0: no limit), not {timeout:g}")
@@ -102,8 +104,10 @@ def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeo
         raise BenchframeError(f"--jobs must be at least 1, not {jobs}")
     if jobs is not None and jobs > MAX_JOBS:
         raise BenchframeError(f"--jobs {jobs} is over its bound of {MAX_JOBS} local workers")
-    if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
-        raise BenchframeError(f"--scheduler {scheduler!r}: not a scheduler address (expected tcp://HOST:PORT)")
+    if scheduler is not None:
+        check_remote(scheduler, tls)
+    elif tls is not None and tls.given():
+        raise BenchframeError("--tls-ca-file/--tls-cert/--tls-key need a --scheduler tls://HOST:PORT")
 
 
 def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict | str]:
@@ -113,11 +117,13 @@ def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict |
 
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
                  scheduler: str | None = None, dask_processes: bool = True,
-                 timeout: float | None = DEFAULT_CELL_TIMEOUT) -> Iterator[tuple[int, dict | str]]:
+                 timeout: float | None = DEFAULT_CELL_TIMEOUT,
+                 tls: TLSFiles | None = None) -> Iterator[tuple[int, dict | str]]:
     """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
     threads of this process (faster to start; each cell's greenlets live in its worker thread). A cell still
-    running after ``timeout`` seconds (``None``: no limit) is that cell's error."""
-    check_executor(jobs, executor, scheduler, timeout)
+    running after ``timeout`` seconds (``None``: no limit) is that cell's error. ``tls``: the certificate files
+    of a ``tls://`` scheduler."""
+    check_executor(jobs, executor, scheduler, timeout, tls)
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1
@@ -140,7 +146,7 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
                     fut.cancel()
                 raise
         return
-    yield from _dask(specs, jobs, scheduler, dask_processes, timeout)
+    yield from _dask(specs, jobs, scheduler, dask_processes, timeout, tls)
 
 
 #: seconds to wait for ``--scheduler`` before giving up with a one-line error
@@ -151,7 +157,7 @@ DASK_CHUNK = 8
 
 
 def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: bool = True,
-          timeout: float | None = None) -> Iterator[tuple[int, dict | str]]:
+          timeout: float | None = None, tls: TLSFiles | None = None) -> Iterator[tuple[int, dict | str]]:
     """Cells on a Dask cluster: ``scheduler``'s, or a LocalCluster of ``jobs`` single-threaded workers.
 
     Each task runs a small chunk of cells with ``run_cells`` (pure functions of frozen, picklable ``RunSpec``s;
@@ -166,10 +172,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: boo
     cluster = None
     try:
         if scheduler:
-            try:
-                client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+            client = _connect(Client, scheduler, tls)
         else:
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
             # the user's business; a failing cell still surfaces through fut.result()
@@ -199,16 +202,38 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: boo
             cluster.close()
 
 
+def _connect(client_class: Any, scheduler: str, tls: TLSFiles | None) -> Any:
+    """A client of ``scheduler`` that has at least one worker, or a one-line error within the timeout (a
+    scheduler with no workers would take the jobs and never run them)."""
+    sec = security(scheduler, tls)
+    warn_if_exposed(scheduler)
+    try:
+        client = client_class(scheduler, timeout=DASK_CONNECT_TIMEOUT, security=sec)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {_one_line(exc)}") from None
+    try:
+        client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise BenchframeError(f"--scheduler {scheduler}: no worker joined within {DASK_CONNECT_TIMEOUT} "
+                              f"({type(exc).__name__})") from None
+    return client
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
               scheduler: str | None = None, progress: Callable[[int], object] | None = None,
               on_result: Callable[[int, dict | str], None] | None = None,
-              timeout: float | None = DEFAULT_CELL_TIMEOUT) -> list[dict | str]:
+              timeout: float | None = DEFAULT_CELL_TIMEOUT, tls: TLSFiles | None = None) -> list[dict | str]:
     """Run every cell; results in spec order whatever the executor.
 
     ``on_result(index, result)`` is called in the parent process as each cell finishes (in completion order),
     e.g. to save it at once; ``progress(1)`` likewise, for a progress bar."""
     out: list[dict | str | None] = [None] * len(specs)
-    for i, result in iter_results(specs, jobs, executor, scheduler, timeout=timeout):
+    for i, result in iter_results(specs, jobs, executor, scheduler, timeout=timeout, tls=tls):
         out[i] = result
         if on_result:
             on_result(i, result)

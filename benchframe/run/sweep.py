@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.io import DirectoryLock, dumps, read_text, write_atomic
 from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
-from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, check_executor, iter_results
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, TLSFiles, check_executor, iter_results
 from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ def _check_manifest(out: Path, manifest: dict[str, Any], resume: bool) -> None:
 def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, executor: str,
               scheduler: str | None, plugins: tuple[str, ...] = (),
               progress: Callable[[int], object] | None = None,
-              timeout: float | None = DEFAULT_CELL_TIMEOUT) -> tuple[int, int, list[str]]:
+              timeout: float | None = DEFAULT_CELL_TIMEOUT, tls: TLSFiles | None = None) -> tuple[int, int, list[str]]:
     """Run the cells of a loaded spec that ``out`` does not hold yet; returns (run, already done, errors).
 
     ``out`` is locked for the whole sweep (a second sweep into it fails in one line naming this one) and the
@@ -233,7 +233,7 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
     cell (an unreachable scheduler, Ctrl-C while a cluster starts) leaves ``out`` as it found it."""
     manifest = {"schema": 1, "spec": {k: v for k, v in spec.items() if k != "output"}}
     mpath = out / MANIFEST
-    check_executor(jobs, executor, scheduler, timeout)
+    check_executor(jobs, executor, scheduler, timeout, tls)
     lock, created = _claim(out, manifest, resume)
     wrote = False  # this call wrote the manifest
     finished = 0
@@ -250,7 +250,7 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, jobs: int | None, e
             write_atomic(mpath, dumps(manifest))
             wrote = True
         errors: list[str] = []
-        for i, result in iter_results(todo, jobs, executor, scheduler, timeout=timeout):
+        for i, result in iter_results(todo, jobs, executor, scheduler, timeout=timeout, tls=tls):
             if isinstance(result, str):
                 errors.append(result)
             else:

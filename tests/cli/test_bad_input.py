@@ -204,6 +204,18 @@ CASES = [
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--jobs", "-1"], "--jobs must be at least 1"),
     (RUN + ["--scheduler", "tcp://127.0.0.1:notaport"], "not a scheduler address"),
     (RUN + ["--executor", "cloud"], "invalid choice: 'cloud'"),
+    (RUN + ["--scheduler", "ftp://127.0.0.1:8786"], "expected tcp://HOST:PORT or tls://HOST:PORT"),
+    (RUN + ["--scheduler", "tcp://127.0.0.1:99999"], "not a scheduler address"),
+    (RUN + ["--tls-cert", "{tmp}/typed.toml"], "--tls-ca-file/--tls-cert/--tls-key need a --scheduler tls://"),
+    (RUN + ["--scheduler", "tcp://127.0.0.1:9", "--tls-ca-file", "{tmp}/typed.toml"], "need a tls:// address"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/none.pem"], "--tls-ca-file {tmp}/none.pem: "
+                                                                                     "no such file"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9"], "tls:// needs --tls-ca-file, --tls-cert and --tls-key"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/typed.toml"], "needs both --tls-ca-file and"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/typed.toml", "--tls-cert", "{tmp}/typed.toml"],
+     "bad TLS files"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--scheduler", "tls://127.0.0.1:9"],
+     "tls:// needs --tls-ca-file"),
     # measurement CSVs and result JSON
     (["validate", "--measurements", "{tmp}/bad.csv"], "value 'fast' is not a number"),
     (["validate", "--measurements", "{tmp}/short.csv"], "short.csv:1: header lacks column(s) value, unit"),
