@@ -23,6 +23,27 @@ LINK_BYTES = {LIST: 16, ARRAY: 8}  # page->lru list_head; a struct page * slot
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
+_KIND = {int: "an integer", float: "a number", bool: "a boolean (true/false)"}
+
+
+def _convert(kind: type, raw: Any, choices: tuple[Any, ...] | None, who: str) -> Any:
+    """``raw`` (command-line text or a file's value) as ``kind``, one of ``choices`` if given; the one-line
+    errors name ``who`` (the record and the name) and the value."""
+    try:
+        if kind is bool and isinstance(raw, str):
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError
+            value: Any = raw.lower() in _TRUE
+        elif (kind is int and isinstance(raw, float) and not raw.is_integer()) or \
+                (kind in (int, float) and isinstance(raw, bool)):
+            raise ValueError
+        else:
+            value = kind(raw)
+    except (TypeError, ValueError):
+        raise BenchframeError(f"{who}={raw!r} is not {_KIND.get(kind, 'a string')}") from None
+    if choices is not None and value not in choices:
+        raise BenchframeError(f"{who}={value!r} must be one of {', '.join(map(str, choices))}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -39,21 +60,7 @@ class Option:
 
     def convert(self, raw: str, design: str) -> Any:
         """A value given on the command line; errors name the design, the option and the value."""
-        text = raw.strip()
-        try:
-            if self.type is bool:
-                if text.lower() not in _TRUE + _FALSE:
-                    raise ValueError
-                value: Any = text.lower() in _TRUE
-            else:
-                value = self.type(text)
-        except (TypeError, ValueError):
-            kind = {int: "an integer", float: "a number", bool: "a boolean (true/false)"}.get(self.type, "valid")
-            raise BenchframeError(f"design {design}: option {self.name}={raw!r} is not {kind}") from None
-        if self.choices is not None and value not in self.choices:
-            raise BenchframeError(f"design {design}: option {self.name}={raw!r} must be one of "
-                                  f"{', '.join(map(str, self.choices))}")
-        return value
+        return _convert(self.type, raw.strip(), self.choices, f"design {design}: option {self.name}")
 
     def problem(self) -> str | None:
         """Why this declaration breaks the contract (checked when a plugin registers it), or None."""
@@ -133,23 +140,7 @@ class Param:
 
     def convert(self, raw: Any, workload: str) -> Any:
         """Convert a command-line or file value; errors name the workload, parameter and value."""
-        try:
-            if self.type is bool and isinstance(raw, str):
-                if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                    raise ValueError
-                value = raw.lower() in ("1", "true", "yes")
-            elif self.type is int and isinstance(raw, float) and not raw.is_integer():
-                raise ValueError
-            elif self.type in (int, float) and isinstance(raw, bool):
-                raise ValueError
-            else:
-                value = self.type(raw)
-        except (TypeError, ValueError):
-            kind = {int: "an integer", float: "a number", bool: "a boolean"}.get(self.type, "a string")
-            raise BenchframeError(f"workload {workload}: parameter {self.name}={raw!r} is not {kind}") from None
-        if self.choices is not None and value not in self.choices:
-            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be one of "
-                                  f"{', '.join(map(str, self.choices))}")
+        value = _convert(self.type, raw, self.choices, f"workload {workload}: parameter {self.name}")
         if self.minimum is not None and value < self.minimum:
             raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be >= {self.minimum}")
         if self.maximum is not None and value > self.maximum:
