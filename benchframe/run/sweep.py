@@ -195,10 +195,13 @@ def load_sweep_results(out: str | Path) -> list[dict[str, Any]]:
         raise BenchframeError(f"{out}: no {MANIFEST}; not a sweep directory")
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        version = manifest["schema"]
         spec = manifest["spec"]
         order = {cell_key(c): i for i, c in enumerate(cells(spec))}
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
         raise BenchframeError(f"{mpath}: corrupted manifest; this is not a sweep directory") from None
+    if version != 1:
+        raise BenchframeError(f"{mpath}: unknown sweep schema version {version!r} (this benchframe reads 1)")
     existing_cells(out)  # a corrupted cell file is an error, not a silently missing cell
     runs = []
     for f in (out / "cells").glob("*.json") if (out / "cells").is_dir() else ():
@@ -214,6 +217,9 @@ def _check_manifest(out: Path, manifest: dict[str, Any], resume: bool) -> None:
             old = json.loads(mpath.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             raise BenchframeError(f"{mpath}: corrupted manifest; this is not a sweep directory") from None
+        if isinstance(old, dict) and old.get("schema") != manifest["schema"]:
+            raise BenchframeError(f"{mpath}: unknown sweep schema version {old.get('schema')!r} (this benchframe "
+                                  f"reads {manifest['schema']})")
         if not resume:
             raise BenchframeError(f"{out} already holds a sweep; use --resume to finish it or another --output")
         if old != manifest:

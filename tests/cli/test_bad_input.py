@@ -107,6 +107,7 @@ def files(tmp: Path) -> dict[str, str]:
         "swdir/manifest.json": '{"schema": 1, "spec": {',
         "swdir/cells/0123.json": '{"design": "array", "metrics": {}}',
         "notsweep/results.json": '{"runs": []}',
+        "swnext/manifest.json": '{"schema": 2, "spec": {}}',
         # new-plugin: a directory that is taken (loose.py, a plugin file that is not installed, is written by
         # the test with the design_plugin fixture)
         "taken/keep": "",
@@ -199,6 +200,7 @@ CASES = [
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/afile/sw"], "cannot create directory"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/swdir", "--resume"], "corrupted manifest"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/notsweep", "--resume"], "not a sweep directory"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/swnext", "--resume"], "unknown sweep schema version 2"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--scheduler", "notaurl"],
      "not a scheduler address"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--jobs", "-1"], "--jobs must be at least 1"),
