@@ -27,10 +27,22 @@ from benchframe.mm.llist import NULL, Llist, PrivateList
 from benchframe.mm.page_alloc import Kernel
 from benchframe.mm.pcp import PcpList, PcpOps, PerCpuPages
 from benchframe.mm.work import Work
-from benchframe.records import SHAPES, Design, Param, ProfileSource, RunResult, Workload
+from benchframe.records import (
+    MAX_CALLS,
+    MAX_CPUS,
+    MAX_PAGES,
+    SHAPES,
+    Design,
+    Option,
+    Param,
+    ProfileSource,
+    RunResult,
+    Workload,
+)
 
 __all__ = [
-    "ARRAY", "CPU", "IRQ", "LIST", "NMI_KIND", "NULL", "SHAPES", "BenchframeError", "BulkAllocator", "Design",
+    "ARRAY", "CPU", "IRQ", "LIST", "MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "NMI_KIND", "NULL", "SHAPES",
+    "BenchframeError", "BulkAllocator", "Design", "Option",
     "DesignImpl", "InterruptSource", "Kernel", "Llist", "Param", "PcpList", "PcpOps", "PerCpuPages",
     "PrivateList", "ProfileSource", "RunResult", "SpinLock", "Topology", "Work", "Workload", "hookimpl",
 ]

@@ -33,7 +33,8 @@ def benchframe_register_designs() -> list[Design]:
     reported with the names of both plugins and the second one is ignored.
 
     :return: the designs, each a ``Design(name, factory, description, models, options, pcp_link_bytes,
-        constraints)`` whose ``factory`` is a ``benchframe.api.DesignImpl`` subclass.
+        constraints)`` whose ``factory`` is a ``benchframe.api.DesignImpl`` subclass and whose ``options``
+        declare what ``--design NAME:opt=value`` may set: ``Option(name, default, help, type, choices)`` records.
 
     Example::
 

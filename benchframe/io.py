@@ -6,22 +6,48 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import datetime
 import errno
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import filelock
 
 from benchframe import BenchframeError, __version__
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+    from pydantic import ValidationError
+
 SCHEMA = 1
+
+
+def schema_problem(exc: ValidationError) -> str:
+    """The first problem a pydantic schema found, in one line: ``where: what, not <value>``."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in err["loc"])
+    what = str(err["msg"]).removeprefix("Input ").removeprefix("Value error, ")
+    if err["type"] == "missing":
+        return f"{where}: missing"
+    if err["type"] == "extra_forbidden":
+        return f"{where}: unknown key"
+    return f"{where}: {what}, not {err.get('input')!r}" if where else f"{what}, not {err.get('input')!r}"
+
+
+def loads_json(text: str) -> Any:
+    """JSON as the standard defines it: ``NaN`` and ``Infinity``, which Python's reader takes, are errors."""
+    def constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a JSON number")
+    return json.loads(text, parse_constant=constant)
 
 
 def read_text(path: str | Path, label: str = "") -> str:
@@ -77,6 +103,23 @@ def result_document(runs: list[dict[str, Any]], profile: str, config: list[str],
 
 def dumps(doc: Any) -> str:
     return json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+def check_target(path: str | Path, option: str) -> None:
+    """Before any work: one line if a result file could not be written at ``path`` later (its directory is
+    missing, it is a directory, or nothing can be created there), so no run is wasted on a doomed write."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise BenchframeError(f"{option} {path}: directory {folder} does not exist")
+    if path.is_dir():
+        raise BenchframeError(f"{option} {path}: is a directory")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise BenchframeError(f"{option} {path}: cannot write there: {exc.strerror or exc}") from None
 
 
 def write_atomic(path: str | Path, text: str | bytes) -> None:
@@ -211,3 +254,45 @@ def atomic_dir(dest: Path, artefact: Callable[[str], bool]) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+LOCK = ".benchframe.lock"
+HOLDER = ".benchframe.lock.holder"
+
+
+class DirectoryLock:
+    """An exclusive lock on an output directory, so that two commands never write into one directory at once
+    (the second fails in one line naming the first). ``filelock`` holds an OS lock on ``DIR/.benchframe.lock``
+    (released by the kernel if the holder is killed, so a kill -9 leaves no stale lock); who holds it (pid,
+    host, start time, command) is in ``DIR/.benchframe.lock.holder``, a separate file because opening the
+    lock file to try it may truncate it. Both files go when the lock is released, so a finished command leaves
+    the directory with its results only (the same bytes whoever ran it)."""
+
+    def __init__(self, folder: Path, label: str):
+        self.folder = folder
+        self.label = label
+        self.lock = filelock.FileLock(str(folder / LOCK), timeout=0)
+
+    @property
+    def held(self) -> bool:
+        return bool(self.lock.is_locked)
+
+    def acquire(self) -> None:
+        try:
+            self.lock.acquire()
+        except filelock.Timeout:
+            try:
+                holder = (self.folder / HOLDER).read_text(encoding="utf-8").strip() or "unknown"
+            except (OSError, UnicodeDecodeError):
+                holder = "unknown"
+            raise BenchframeError(f"{self.label} {self.folder}: another benchframe is writing there ({holder}); "
+                                  "wait for it to finish or choose another directory") from None
+        except OSError as exc:
+            raise BenchframeError(f"{self.label} {self.folder}: cannot lock: {exc.strerror or exc}") from None
+        started = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+        command = " ".join(["benchframe", *sys.argv[1:]]) if sys.argv else "?"
+        write_atomic(self.folder / HOLDER, f"pid {os.getpid()} on {socket.gethostname()} since {started}: "
+                                           f"{command}\n")
+
+    def release(self) -> None:
+        for name in (HOLDER, LOCK):  # while still held: a command that opened the file before keeps a lock
+            (self.folder / name).unlink(missing_ok=True)  # on an inode nobody else will find, harmlessly
+        self.lock.release()

@@ -25,8 +25,9 @@ import pluggy
 
 from benchframe import __version__, hookimpl, hookspecs
 from benchframe.hw.costs import builtin_profile_paths, load_profile_file
+from benchframe.interrupts import describe, plugin_exit
 from benchframe.mm.bulk import DesignImpl
-from benchframe.records import SHAPES, Design, ProfileSource, Workload
+from benchframe.records import SHAPES, Design, Option, ProfileSource, Workload
 from benchframe.registry import PluginHookError, PluginInfo, Registry, call_each
 
 if TYPE_CHECKING:
@@ -96,6 +97,10 @@ def _check_record(kind: str, rec: object) -> str | None:
             return f"design {name}: factory must be a DesignImpl subclass (see benchframe.mm.bulk)"
         if factory.shape not in SHAPES:
             return f"design {name}: shape {factory.shape!r} is not one of {', '.join(SHAPES)}"
+        for option in rec.options:
+            why = option.problem() if isinstance(option, Option) else "options must be Option records"
+            if why:
+                return f"design {name}: {why}"
     run: object = getattr(rec, "run", None)
     if isinstance(rec, Workload) and not callable(run):
         return f"workload {name}: run is not callable"
@@ -144,8 +149,10 @@ class _Loader:
                 continue
             try:
                 obj = ep.load()
-            except Exception as exc:  # noqa: BLE001 - any import failure is the plugin's, reported by name
-                self.errors.append(f"plugin {ep.name} ({dist}): failed to import: {type(exc).__name__}: {exc}")
+            except BaseException as exc:  # any import failure is the plugin's, reported by name
+                if not isinstance(exc, Exception) and not plugin_exit(exc):
+                    raise  # the user's Ctrl-C
+                self.errors.append(f"plugin {ep.name} ({dist}): failed to import: {describe(exc)}")
                 continue
             self.register(obj, ep.name, dist, version)
 
@@ -153,8 +160,10 @@ class _Loader:
         for spec in extra_plugins:
             try:
                 obj = _import_path(spec)
-            except Exception as exc:  # noqa: BLE001
-                self.errors.append(f"plugin {spec}: failed to import: {type(exc).__name__}: {exc}")
+            except BaseException as exc:  # as for entry points
+                if not isinstance(exc, Exception) and not plugin_exit(exc):
+                    raise
+                self.errors.append(f"plugin {spec}: failed to import: {describe(exc)}")
                 continue
             self.register(obj, spec, "--plugin", "")
 
@@ -165,7 +174,7 @@ class _Loader:
         hook = f"benchframe_register_{kind}"
         for pname, records in reversed(list(call_each(self.pm, hook, {}))):  # registration order
             if isinstance(records, BaseException):
-                self.errors.append(f"plugin {pname}: {hook} raised {type(records).__name__}: {records}")
+                self.errors.append(f"plugin {pname}: {hook} raised {describe(records)}")
                 continue
             if records is None:
                 continue

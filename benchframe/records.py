@@ -7,11 +7,12 @@ style) the reporters read without knowing how it was produced.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from benchframe import BenchframeError
+from benchframe.hw.cache import MAX_CPUS
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
 from benchframe.mm.bulk import ARRAY, LIST, DesignImpl
@@ -20,12 +21,68 @@ SHAPES = (LIST, ARRAY)
 LINK_BYTES = {LIST: 16, ARRAY: 8}  # page->lru list_head; a struct page * slot
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_KIND = {int: "an integer", float: "a number", bool: "a boolean (true/false)"}
+
+
+def _convert(kind: type, raw: Any, choices: tuple[Any, ...] | None, who: str) -> Any:
+    """``raw`` (command-line text or a file's value) as ``kind``, one of ``choices`` if given; the one-line
+    errors name ``who`` (the record and the name) and the value."""
+    try:
+        if kind is bool and isinstance(raw, str):
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError
+            value: Any = raw.lower() in _TRUE
+        elif (kind is int and isinstance(raw, float) and not raw.is_integer()) or \
+                (kind in (int, float) and isinstance(raw, bool)):
+            raise ValueError
+        else:
+            value = kind(raw)
+    except (TypeError, ValueError):
+        raise BenchframeError(f"{who}={raw!r} is not {_KIND.get(kind, 'a string')}") from None
+    if choices is not None and value not in choices:
+        raise BenchframeError(f"{who}={value!r} must be one of {', '.join(map(str, choices))}")
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """A design option (``--design NAME:key=value``): its name, default, type, allowed values and a one-line
+    help. A string option lists its allowed values (``choices``): a misspelt value is an error, never the
+    default."""
+
+    name: str
+    default: Any
+    help: str = ""
+    type: type = str
+    choices: tuple[Any, ...] | None = None
+
+    def convert(self, raw: str, design: str) -> Any:
+        """A value given on the command line; errors name the design, the option and the value."""
+        return _convert(self.type, raw.strip(), self.choices, f"design {design}: option {self.name}")
+
+    def problem(self) -> str | None:
+        """Why this declaration breaks the contract (checked when a plugin registers it), or None."""
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            return f"option name {self.name!r} is not an identifier"
+        if self.type not in (str, int, float, bool):
+            return f"option {self.name}: type must be str, int, float or bool"
+        if self.type is str and not self.choices:
+            return f"option {self.name}: a string option must list its allowed values (choices=...)"
+        if not isinstance(self.default, self.type) or (self.choices is not None and self.default not in self.choices):
+            return f"option {self.name}: default {self.default!r} is not one of its allowed values"
+        return None
+
+
 @dataclass(frozen=True)
 class Design:
     """A bulk page allocation API design.
 
-    ``factory(kernel, **options)`` builds the ``DesignImpl`` for one simulated kernel. ``options`` maps each
-    option the design accepts to its default (``--design llist:free=splice`` overrides one).
+    ``factory(kernel, **options)`` builds the ``DesignImpl`` for one simulated kernel. ``options`` declares
+    each option the design accepts as an ``Option`` (name, default, type, allowed values; ``--design
+    llist:free=splice`` overrides one); a plain mapping of names to defaults is read as options of the
+    defaults' types, without allowed values (so a string option given that way is refused at registration).
     ``pcp_link_bytes`` is the size of the struct page field that links a page on the per-CPU lists
     (``list_head lru`` = 16, ``llist_node`` = 8). ``constraints`` says in one line what the API demands of
     its callers beyond the 5.13 API (e.g. "list must be empty on entry"), for the report's decision table.
@@ -35,9 +92,22 @@ class Design:
     factory: type[DesignImpl]
     description: str
     models: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Sequence[Option] = ()
     pcp_link_bytes: int = 16
     constraints: str = ""
+
+    def __post_init__(self) -> None:
+        opts: object = self.options
+        if isinstance(opts, Mapping):  # the older form: {name: default}
+            opts = tuple(o if isinstance(o, Option) else Option(str(k), o, type=type(o)) for k, o in opts.items())
+        object.__setattr__(self, "options", tuple(opts) if isinstance(opts, list | tuple) else opts)
+
+    def option(self, name: str) -> Option | None:
+        return next((o for o in self.options if o.name == name), None)
+
+    def defaults(self) -> dict[str, Any]:
+        """Every option at its default: what ``--design NAME`` runs."""
+        return {o.name: o.default for o in self.options}
 
     @property
     def shape(self) -> str:
@@ -49,9 +119,18 @@ class Design:
         return LINK_BYTES[self.shape]
 
 
+#: bounds a count may not pass: what one cell simulates in minutes and a few GiB (page_bench04 runs about 200,000
+#: pages a second and keeps about 50 bytes per page of the zone)
+MAX_PAGES = 2**24
+MAX_CALLS = 10**6
+__all__ = ["MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "SHAPES", "Design", "Option", "Param", "ProfileSource", "RunResult",
+           "Workload"]
+
+
 @dataclass(frozen=True)
 class Param:
-    """A workload parameter: name, default, type and a one-line help."""
+    """A workload parameter: name, default, type and a one-line help; ``minimum`` and ``maximum`` bound it
+    (``maximum``: what the simulator can run in reasonable time and memory, checked before anything runs)."""
 
     name: str
     default: Any
@@ -67,27 +146,12 @@ class Param:
 
     def convert(self, raw: Any, workload: str) -> Any:
         """Convert a command-line or file value; errors name the workload, parameter and value."""
-        try:
-            if self.type is bool and isinstance(raw, str):
-                if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                    raise ValueError
-                value = raw.lower() in ("1", "true", "yes")
-            elif self.type is int and isinstance(raw, float) and not raw.is_integer():
-                raise ValueError
-            elif self.type in (int, float) and isinstance(raw, bool):
-                raise ValueError
-            else:
-                value = self.type(raw)
-        except (TypeError, ValueError):
-            kind = {int: "an integer", float: "a number", bool: "a boolean"}.get(self.type, "a string")
-            raise BenchframeError(f"workload {workload}: parameter {self.name}={raw!r} is not {kind}") from None
-        if self.choices is not None and value not in self.choices:
-            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be one of "
-                                  f"{', '.join(map(str, self.choices))}")
+        value = _convert(self.type, raw, self.choices, f"workload {workload}: parameter {self.name}")
         if self.minimum is not None and value < self.minimum:
             raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be >= {self.minimum}")
         if self.maximum is not None and value > self.maximum:
-            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} must be <= {self.maximum}")
+            raise BenchframeError(f"workload {workload}: parameter {self.name}={value!r} is over its bound "
+                                  f"{self.name} <= {self.maximum}")
         if self.check is not None:
             self.check(value)
         return value

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, load_profile_file
+from benchframe.interrupts import describe, plugin_exit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -57,7 +58,7 @@ class Registry:
         results = []
         for name, outcome in call_each(self.pm, hook, kwargs):
             if isinstance(outcome, BaseException):
-                line = f"plugin {name}: {hook} raised {type(outcome).__name__}: {outcome}"
+                line = f"plugin {name}: {hook} raised {describe(outcome)}"
                 if errors is None:
                     raise PluginHookError(line) from outcome
                 errors.append(line)
@@ -72,25 +73,22 @@ class Registry:
             raise BenchframeError(f"unknown design {name!r}; known: {', '.join(self.designs)}") from None
 
     def design_spec(self, spec: str) -> tuple[Design, dict[str, Any]]:
-        """``"name"`` or ``"name:opt=value,opt=value"`` -> (Design, options with defaults filled in)."""
+        """``"name"`` or ``"name:opt=value,opt=value"`` -> (Design, options with defaults filled in); each value
+        converted and checked by the design's ``Option`` declaration."""
         name, _, rest = spec.partition(":")
         design = self.design(name)
-        options = dict(design.options)
+        options = design.defaults()
+        given: set[str] = set()
         for item in rest.split(",") if rest else ():
             key, eq, value = item.partition("=")
-            if not eq or key not in design.options:
-                known = ", ".join(design.options) or "none"
+            option = design.option(key.strip()) if eq else None
+            if option is None:
+                known = ", ".join(o.name for o in design.options) or "none"
                 raise BenchframeError(f"design {name}: unknown option {item!r} (options: {known})")
-            default = design.options[key]
-            if isinstance(default, bool):
-                options[key] = value.lower() in ("1", "true", "yes")
-            elif isinstance(default, int):
-                try:
-                    options[key] = int(value)
-                except ValueError:
-                    raise BenchframeError(f"design {name}: option {key}={value!r} is not an int") from None
-            else:
-                options[key] = value
+            if option.name in given:
+                raise BenchframeError(f"design {name}: option {option.name} is given twice")
+            given.add(option.name)
+            options[option.name] = option.convert(value, name)
         return design, options
 
     def workload(self, name: str) -> Workload:
@@ -126,7 +124,9 @@ def call_each(pm: pluggy.PluginManager, hook: str, kwargs: dict[str, Any]) -> It
         one = pm.subset_hook_caller(hook, remove_plugins=others) if others else caller
         try:
             results = one(**kwargs)
-        except Exception as exc:  # noqa: BLE001 - the plugin's fault, reported by name
+        except BaseException as exc:  # the plugin's fault (or its exit), reported by name
+            if not isinstance(exc, Exception) and not plugin_exit(exc):
+                raise  # the user's Ctrl-C
             yield impl.plugin_name, exc
             continue
         yield impl.plugin_name, results[0] if results else None

@@ -11,9 +11,15 @@ import keyword
 import re
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from benchframe.records import Option
 
 PYPROJECT = '''[build-system]
 requires = ["setuptools>=68", "wheel"]
@@ -56,7 +62,7 @@ See docs/plugins.md in the benchframe repository for the building blocks and a w
 from __future__ import annotations
 
 from benchframe import hookimpl
-from benchframe.api import Design
+from benchframe.api import Design, Option
 from {base_module} import {base_class}
 
 
@@ -71,7 +77,7 @@ def benchframe_register_designs():
         factory={cls},
         description="{name}: derived from {base} (describe it in one line)",
         models="<kernel commit or mail this models>",
-        options={options!r},  # --design {name}:option=value; the defaults {base} takes
+        options=({options}),  # --design {name}:option=value, declared as {base} declares them
         pcp_link_bytes={pcp_link_bytes},  # struct page bytes linking a page on the pcp lists (lru 16, llist 8)
     )]
 '''
@@ -104,6 +110,14 @@ Without installing: `benchframe run --plugin {package}/__init__.py --design {nam
 '''
 
 
+def _options_source(options: Sequence[Option]) -> str:
+    """The ``Option(...)`` declarations of ``options`` as Python source, a tuple's items."""
+    items = [f"Option({o.name!r}, {o.default!r},\n                   {o.help!r},\n                   "
+             f"type={o.type.__name__}" + (f", choices={o.choices!r})" if o.choices is not None else ")")
+             for o in options]
+    return "".join(f"\n            {item}," for item in items) + ("\n        " if items else "")
+
+
 def scaffold(name: str, from_design: str, directory: str, plugins: tuple[str, ...] = ()) -> Path:
     """Write ``directory/name/``: pyproject.toml, ``benchframe_NAME/__init__.py``, tests/, README.md."""
     if not re.fullmatch(r"[a-z][a-z0-9_]*", name) or keyword.iskeyword(name):
@@ -129,7 +143,7 @@ def scaffold(name: str, from_design: str, directory: str, plugins: tuple[str, ..
     base_doc = textwrap.fill(f"{base.description}. Models: {base.models or '-'}.", 110,
                              initial_indent="    ", subsequent_indent="    ")
     fields = dict(name=name, package=package, base=base.name, base_doc=base_doc, base_module=base_module,
-                  base_class=base.factory.__name__, cls=cls, options=dict(base.options),
+                  base_class=base.factory.__name__, cls=cls, options=_options_source(base.options),
                   pcp_link_bytes=base.pcp_link_bytes)
     files = {
         "pyproject.toml": PYPROJECT,

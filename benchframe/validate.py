@@ -23,10 +23,12 @@ import csv
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchframe import BenchframeError
-from benchframe.io import read_text
+from benchframe.io import read_text, schema_problem
 from benchframe.kconfig import DEFAULT_KERNEL, kernel_version
 from benchframe.mm.work import PERF_SELF, self_cycles
 from benchframe.run.runner import run_one
@@ -114,14 +116,51 @@ def read_measurements(path: Path) -> list[Row]:
     return out
 
 
-def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
-    value_text = rec["self_share" if shares else "value"]
+Text = Annotated[str, Field(min_length=1)]
+Measured = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class RunRow(BaseModel):
+    """A run row of a measurement file, as the CSV gives it (text); the other columns are parameters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    workload: Text
+    design: Text
+    metric: Text
+    value: Measured
+    unit: str
+    profile: str = ""
+    kernel: str = ""
+    config: str = ""
+
+
+class ShareRow(BaseModel):
+    """A perf self-time share row."""
+
+    model_config = ConfigDict(extra="allow")
+
+    symbol: Text
+    self_share: Measured
+    profile: str = ""
+
+
+def _checked(where: str, rec: dict[str, str], shares: bool) -> float:
+    """Check a row against its schema; its value. The value's errors keep the words users and tests know."""
+    key = "self_share" if shares else "value"
     try:
-        value = float(value_text)
-    except ValueError:
-        raise BenchframeError(f"{where}: value {value_text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise BenchframeError(f"{where}: value {value_text!r} must be a positive finite number")
+        (ShareRow if shares else RunRow).model_validate(rec)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        if err["loc"] == (key,):
+            what = "is not a number" if err["type"] == "float_parsing" else "must be a positive finite number"
+            raise BenchframeError(f"{where}: value {rec[key]!r} {what}") from None
+        raise BenchframeError(f"{where}: {schema_problem(exc)}") from None
+    return float(rec[key])
+
+
+def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
+    value = _checked(where, rec, shares)
     profile = rec.get("profile") or None
     if shares:
         if rec["symbol"] not in PERF_SELF:

@@ -23,7 +23,7 @@ An interrupt handler that allocates on the same CPU is a second consumer as well
 from __future__ import annotations
 
 from benchframe import hookimpl
-from benchframe.api import LIST, BulkAllocator, Design
+from benchframe.api import LIST, BulkAllocator, Design, Option
 from benchframe.mm.llist import NULL, Llist, PrivateList
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
 from benchframe.mm.pcp import PcpOps
@@ -177,6 +177,7 @@ def benchframe_register_designs():
         factory=LlistDesign,
         description="per-CPU lock-less llists: no IRQ disabling, atomics; frees from any CPU; refuses NMI allocs",
         models="Mel Gorman's llist proposal, linux-mm 2021-03-12 (never merged)",
-        options={"free": "per_page"},
+        options=(Option("free", "per_page", "how a batch of frees reaches the lists: one llist_add() per page, "
+                        "or spliced on with a non-atomic tail update", choices=("per_page", "splice")),),
         pcp_link_bytes=8,
     )]

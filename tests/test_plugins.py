@@ -4,11 +4,13 @@ environment switches ``BENCHFRAME_DISABLE_PLUGINS`` and ``BENCHFRAME_TRACE_PLUGI
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
+from benchframe import BenchframeError
 from benchframe.api import Design
 from benchframe.plugins import load_registry
 
@@ -42,6 +44,14 @@ BROKEN = {
     "bad_factory": (HEADER + "@hookimpl\ndef benchframe_register_designs():\n"
                     "    return [Design(name='bad', factory=dict, description='x')]\n",
                     ["design bad: factory must be a DesignImpl subclass"]),
+    # design options are declared with their allowed values (#14: llist:free=splcie silently ran the default)
+    "free_string_option": (GOOD.replace('description="test design"', 'description="x", options={"mode": "a"}'),
+                           ["design mine: option mode: a string option must list its allowed values"]),
+    "bad_default": (GOOD.replace("from benchframe.api import", "from benchframe.api import Option,").replace(
+        'description="test design"', 'description="x", options=(Option("mode", "c", choices=("a", "b")),)'),
+        ["design mine: option mode: default 'c' is not one of its allowed values"]),
+    "not_an_option": (GOOD.replace('description="test design"', 'description="x", options=("mode",)'),
+                      ["design mine: options must be Option records"]),
 }
 
 
@@ -168,3 +178,30 @@ def test_trace_shows_run_hooks_with_the_plugin_that_implements_them(tmp_path, cl
     assert proc.returncode == 0, proc.stderr
     assert f"benchframe trace: {observer}: benchframe_check_invariants(kernel, design)" in proc.stderr
     assert f"benchframe trace: {observer}: benchframe_run_finished(run)" in proc.stderr
+
+
+def test_design_options_are_converted_and_checked_by_their_declaration(tmp_path):
+    """Before: a bool option took any word ("maybe" was False) and a string option any value."""
+    src = GOOD.replace("from benchframe.api import", "from benchframe.api import Option,").replace(
+        'description="test design"', 'description="x", options=(Option("mode", "a", choices=("a", "b")), '
+        'Option("hot", True, type=bool), Option("batch", 8, type=int))')
+    src = src.replace("import Option, ARRAY", "import ARRAY, Option")
+    reg = load_registry((_write(tmp_path, "opts", src),))
+    assert reg.errors == []
+    assert reg.design_spec("mine")[1] == {"mode": "a", "hot": True, "batch": 8}
+    assert reg.design_spec("mine:mode=b,hot=no,batch=16")[1] == {"mode": "b", "hot": False, "batch": 16}
+    for spec, needle in [("mine:mode=c", "option mode='c' must be one of a, b"),
+                         ("mine:hot=maybe", "option hot='maybe' is not a boolean"),
+                         ("mine:batch=x", "option batch='x' is not an integer"),
+                         ("mine:mode=a,mode=b", "option mode is given twice"),
+                         ("mine:colour=red", "unknown option 'colour=red' (options: mode, hot, batch)")]:
+        with pytest.raises(BenchframeError, match=re.escape(needle)):
+            reg.design_spec(spec)
+
+
+def test_the_older_mapping_form_declares_typed_options(tmp_path):
+    src = GOOD.replace('description="test design"', 'description="x", options={"batch": 8}')
+    reg = load_registry((_write(tmp_path, "mapping", src),))
+    assert reg.errors == [] and reg.design_spec("mine:batch=4")[1] == {"batch": 4}
+    with pytest.raises(BenchframeError, match="not an integer"):
+        reg.design_spec("mine:batch=four")

@@ -12,7 +12,7 @@ from benchframe import BenchframeError
 from benchframe.calibrate import check_names, fit_costs, fit_spec, write_profile
 from benchframe.cli.options import add_plugin_option, split
 from benchframe.hw.costs import DEFAULT_PROFILE, FRACTIONAL, parse_profile
-from benchframe.io import read_text, write_atomic
+from benchframe.io import check_target, read_text, write_atomic
 from benchframe.plugins import get_registry
 from benchframe.validate import read_measurements, shipped_measurements
 
@@ -49,8 +49,7 @@ def main(args: argparse.Namespace) -> int:
     names = (spec_costs or list(FRACTIONAL)) if args.fit == "auto" else split([args.fit])
     check_names(names)
     output = Path(args.output)
-    if not (output.parent if str(output.parent) else Path(".")).is_dir():
-        raise BenchframeError(f"--output {output}: directory {output.parent} does not exist")
+    check_target(output, "--output")
     name = args.name if args.name is not None else output.stem
     if not name.strip():
         raise BenchframeError("--name: a profile needs a non-empty name")

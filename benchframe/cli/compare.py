@@ -21,8 +21,11 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
+    check_executor_args,
     parse_seeds,
     split,
+    split_designs,
+    tls_files,
 )
 from benchframe.explore.verdicts import design_verdicts, verdicts_as_json
 from benchframe.io import atomic_dir, check_dir_target, dumps, result_document, write_atomic
@@ -80,7 +83,7 @@ def plugin_versions(reg: Registry) -> dict[str, str]:
 def main(args: argparse.Namespace) -> int:
     plugins = tuple(args.plugin)
     reg = get_registry(plugins)
-    designs = split(args.designs) or list(reg.designs)
+    designs = split_designs(args.designs) or list(reg.designs)
     for d in designs:
         reg.design_spec(d)
     baseline = args.baseline
@@ -94,6 +97,7 @@ def main(args: argparse.Namespace) -> int:
     config = kconfig.as_list()
     kernel = kconfig.version.name
     costs = reg.cost_model(args.profile)
+    check_executor_args(args)
     studies, notes = select_studies(reg, split(args.workloads))
     cells = build_specs(studies, designs, seeds, args.profile, config, plugins, kernel)
     for study in studies:  # bad parameter values (a trace file too) fail before anything runs or is written
@@ -103,13 +107,14 @@ def main(args: argparse.Namespace) -> int:
     check_dir_target(out_dir)
     with Progress(len(cells), "benchframe compare") as bar:
         results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
-                            bar.update)
+                            bar.update, timeout=args.cell_timeout, tls=tls_files(args))
     errors = [r for r in results if isinstance(r, str)]
     runs = [r for r in results if not isinstance(r, str)]
     command = command_line(args.argv)
     versions = plugin_versions(reg)
     header = report_header(runs, command, versions)
-    verdicts = design_verdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args))
+    verdicts = design_verdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args),
+                               args.cell_timeout)
     ext = EXTENSIONS[args.format]
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,

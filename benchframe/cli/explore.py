@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import add_config_option, add_designs_option, add_kernel_option, add_plugin_option, split
+from benchframe.cli.options import (
+    add_config_option,
+    add_designs_option,
+    add_kernel_option,
+    add_plugin_option,
+    split_designs,
+)
 from benchframe.explore import CONTEXTS, explore
-from benchframe.io import dumps, write_atomic
+from benchframe.io import check_target, dumps, write_atomic
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -26,7 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     contexts = [args.context] if args.context else list(CONTEXTS)
-    results = [explore(d, c, reg, tuple(args.config or ()), args.kernel) for d in split(args.designs)
+    if args.json:
+        check_target(args.json, "--json")
+    results = [explore(d, c, reg, tuple(args.config or ()), args.kernel) for d in split_designs(args.designs)
                for c in contexts]
     for r in results:
         print(r.render())

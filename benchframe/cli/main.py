@@ -27,6 +27,7 @@ from benchframe.cli import (
     validate,
 )
 from benchframe.cli.options import Parser
+from benchframe.interrupts import restore_sigint, watch_sigint
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -56,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    previous = watch_sigint()  # a plugin's KeyboardInterrupt is its error, the user's Ctrl-C interrupts
+    try:
+        return _main(argv)
+    finally:
+        restore_sigint(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchframe import BenchframeError
 from benchframe.kconfig import DEFAULT_KERNEL, KERNELS, OPTIONS
-from benchframe.run.executors import EXECUTORS
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, TLSFiles, check_executor
+from benchframe.run.spec import MAX_SEEDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -42,7 +43,7 @@ def add_seeds_option(p: argparse.ArgumentParser, default: str) -> None:
 
 def parse_seeds(values: list[str] | None, default: str) -> list[int]:
     """``["1,2", "5-7"]`` -> ``[1, 2, 5, 6, 7]`` (sorted, without repeats); one-line errors."""
-    seeds: list[int] = []
+    seeds: set[int] = set()
     for item in split(values) or split([default]):
         lo, dash, hi = item.partition("-")
         try:
@@ -50,12 +51,17 @@ def parse_seeds(values: list[str] | None, default: str) -> list[int]:
                 first, last = int(lo), int(hi)
                 if last < first:
                     raise ValueError
-                seeds.extend(range(first, last + 1))
             else:
-                seeds.append(int(item))
+                first = last = int(item)
         except ValueError:
             raise BenchframeError(f"--seeds {item!r}: expected integers or a range A-B") from None
-    return sorted(set(seeds))
+        if last - first + 1 + len(seeds) > MAX_SEEDS:  # checked before the range is built
+            count = len(seeds | set(range(first, last + 1))) if last - first < MAX_SEEDS else last - first + 1
+            if count > MAX_SEEDS:
+                what = f"--seeds {item}" if dash and lo else "--seeds"
+                raise BenchframeError(f"{what}: {count} seeds is over the bound of {MAX_SEEDS}")
+        seeds.update(range(first, last + 1))
+    return sorted(seeds)
 
 
 def add_profile_option(p: argparse.ArgumentParser) -> None:
@@ -81,6 +87,19 @@ def split(values: Iterable[Any] | None) -> list[str]:
     return out
 
 
+def split_designs(values: Iterable[Any] | None) -> list[str]:
+    """Design specs from repeated, comma-separated ``--design`` values, where a design's own options are
+    comma-separated too: ``["array,llist:free=splice,x=1"]`` -> ``["array", "llist:free=splice,x=1"]`` (a
+    piece with ``=`` and no ``:`` continues the design before it; design names never contain either)."""
+    out: list[str] = []
+    for piece in split(values):
+        if "=" in piece and ":" not in piece and out and ":" in out[-1]:
+            out[-1] += f",{piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 def parse_params(values: list[str] | None) -> dict[str, list[str]]:
     """``["bulk=1,8,64", "cpus=2"]`` -> ``{"bulk": ["1", "8", "64"], "cpus": ["2"]}``."""
     params: dict[str, list[str]] = {}
@@ -102,7 +121,23 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
-    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="Dask scheduler address (implies dask)")
+    p.add_argument("--scheduler", metavar="tls://HOST:PORT", help="Dask scheduler address (implies dask); "
+                   "tls:// with the --tls-* files encrypts, tcp:// does not (trust the scheduler like a plugin)")
+    p.add_argument("--tls-ca-file", metavar="PEM", help="CA certificate the tls:// scheduler's is signed by")
+    p.add_argument("--tls-cert", metavar="PEM", help="this client's certificate for a tls:// scheduler")
+    p.add_argument("--tls-key", metavar="PEM", help="its private key (if not in --tls-cert)")
+    p.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
+                   help=f"wall-clock limit of one cell: one still running after it is that cell's error "
+                        f"(default {DEFAULT_CELL_TIMEOUT:g}; 0: no limit)")
+
+
+def tls_files(args: argparse.Namespace) -> TLSFiles:
+    return TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+
+
+def check_executor_args(args: argparse.Namespace) -> None:
+    """The executor options' one-line errors, before the command creates or runs anything."""
+    check_executor(args.jobs or None, args.executor, args.scheduler, args.cell_timeout, tls_files(args))
 
 
 def add_kernel_option(p: argparse.ArgumentParser) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from itertools import product
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -19,18 +19,21 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
+    check_executor_args,
     param_grid,
     parse_params,
     parse_seeds,
     split,
+    split_designs,
+    tls_files,
 )
 from benchframe.explore.verdicts import UNSAFE_MARK, design_verdicts, marked, unsafe, verdicts_as_json
-from benchframe.io import dumps, result_document, write_atomic
+from benchframe.io import check_target, dumps, result_document, write_atomic
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
 from benchframe.plugins import get_registry
 from benchframe.run.executors import run_specs
-from benchframe.run.spec import RunSpec
+from benchframe.run.spec import MAX_CELLS, RunSpec
 
 if TYPE_CHECKING:
     import argparse
@@ -73,7 +76,7 @@ def unit(metric: str, workload: Workload) -> str:
 def main(args: argparse.Namespace) -> int:
     plugins = tuple(args.plugin)
     reg = get_registry(plugins)
-    designs = split(args.designs)
+    designs = split_designs(args.designs)
     for d in designs:
         reg.design_spec(d)
     workloads = split(args.workload)
@@ -81,26 +84,32 @@ def main(args: argparse.Namespace) -> int:
         raise BenchframeError(f"--workload: run takes one workload, not {', '.join(workloads)} (compare and "
                               "sweep run several)")
     workload = reg.workload(workloads[0])
-    grid = param_grid(parse_params(args.param))
+    seeds = parse_seeds(args.seeds, "1")
+    params = parse_params(args.param)
+    total = len(designs) * len(seeds) * math.prod(len(values) for values in params.values())
+    if total > MAX_CELLS:
+        raise BenchframeError(f"{total} runs is over the bound of {MAX_CELLS} runs per command")
+    grid = param_grid(params)
     for point in grid:
         workload.resolve_params(point)
-    seeds = parse_seeds(args.seeds, "1")
     config = KernelConfig.parse(args.config, args.kernel)
     costs = reg.cost_model(args.profile)
-    if args.json and not Path(args.json).parent.resolve().is_dir():
-        raise BenchframeError(f"--json {args.json}: directory does not exist")
+    check_executor_args(args)
+    if args.json:
+        check_target(args.json, "--json")
     specs = [RunSpec(design=design, workload=workload.name, params=point, seed=seed, profile=args.profile,
                      config=tuple(config.as_list()), plugins=plugins, kernel=config.version.name)
              for design, point, seed in product(designs, grid, seeds)]
-    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler)
+    shown = split([args.metrics]) if args.metrics else list(workload.headline_metrics())
+    unknown = [m for m in shown if m not in METRICS and m not in workload.metrics]
+    if unknown:  # before the work, not after it
+        raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
+    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout,
+                        tls=tls_files(args))
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
-    shown = split([args.metrics]) if args.metrics else list(workload.headline_metrics())
-    unknown = [m for m in shown if runs and not any(m in r["metrics"] for r in runs)]
-    if unknown:
-        raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
     verdicts = design_verdicts(designs, reg, tuple(config.as_list()), config.version.name, plugins,
-                               verdict_jobs(args))
+                               verdict_jobs(args), args.cell_timeout)
     param_keys = sorted({k for point in grid for k in point})
     rows = [[marked(r["design"], verdicts)] + [r["params"][k] for k in param_keys] + [r["seed"]] +
             [r["metrics"].get(m) for m in shown] for r in runs]

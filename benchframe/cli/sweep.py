@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import Progress, add_executor_options, add_plugin_option
+from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_executor_args, tls_files
 from benchframe.plugins import get_registry
-from benchframe.run.sweep import cells, existing_cells, load_spec, run_sweep
+from benchframe.run.sweep import cells, count_cells, existing_cells, load_spec, run_sweep
 
 if TYPE_CHECKING:
     import argparse
@@ -31,17 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     reg = get_registry(tuple(args.plugin))
     spec = load_spec(Path(args.spec), reg)
+    check_executor_args(args)
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
-    total = len(cells(spec))
+    distinct, listed = len(cells(spec)), count_cells(spec)
+    if distinct != listed:
+        print(f"benchframe: sweep {args.spec}: {listed} cells listed, {distinct} distinct (each runs once)",
+              file=sys.stderr)
     try:
-        with Progress(total, "benchframe sweep") as bar:
+        with Progress(distinct, "benchframe sweep") as bar:
             ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
-                                             args.scheduler, tuple(args.plugin), bar.update)
+                                             args.scheduler, tuple(args.plugin), bar.update, args.cell_timeout,
+                                             tls_files(args))
     except KeyboardInterrupt:
         saved = len(existing_cells(out)) if out.is_dir() else 0
         argv = list(args.argv or [])
         again = shlex.join(["benchframe", *argv, *([] if "--resume" in argv else ["--resume"])])
-        print(f"benchframe: interrupted: {saved} of {total} cells saved in {out}; resume with: {again}",
+        print(f"benchframe: interrupted: {saved} of {distinct} cells saved in {out}; resume with: {again}",
               file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"benchframe: sweep {out}: {ran} cells run, {skipped} already done, {len(errors)} failed "

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import json
 import os
-import signal
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError, __version__
 from benchframe.explore.explorer import CONTEXTS, explore
 from benchframe.explore.trace import model_files
+from benchframe.interrupts import CellTimeout, deadline, describe, ignore_sigint, plugin_exit
 from benchframe.io import write_atomic
 from benchframe.plugins import get_registry
 
@@ -132,38 +132,47 @@ def _store(path: Path | None, verdict: Verdict) -> None:
 
 
 def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple[str, ...] = (),
-                    kernel: str | None = None) -> Verdict:
+                    kernel: str | None = None, timeout: float | None = None) -> Verdict:
     """The design's verdict against ``context``, from the cache or explored (and cached)."""
     path = _cache_path(reg, design_spec, context, config, kernel)
-    verdict = _cached(path) or _explored(reg, design_spec, context, config, kernel)
+    verdict = _cached(path) or _explored(reg, design_spec, context, config, kernel, timeout)
     _store(path, verdict)
     return verdict
 
 
 def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
-              kernel: str | None) -> Verdict:
+              kernel: str | None, timeout: float | None = None) -> Verdict:
+    """Explore one pair; a design that raises, calls ``sys.exit()`` or runs past ``timeout`` seconds (the
+    runs' ``--cell-timeout``) gets an ERROR verdict naming what it did, like its runs report it."""
     try:
-        res = explore(design_spec, context, registry=reg, config=config, kernel=kernel)
+        with deadline(timeout):
+            res = explore(design_spec, context, registry=reg, config=config, kernel=kernel)
         verdict = Verdict(design_spec, context, res.verdict, res.reason, res.explored_points, res.refused,
                           len(res.findings))
     except BenchframeError as exc:
         return Verdict(design_spec, context, "ERROR", str(exc))
-    except Exception as exc:  # noqa: BLE001 - the plugin's fault: its runs report it by name, the verdict says so
-        return Verdict(design_spec, context, "ERROR", f"{type(exc).__name__}: {exc}")
+    except CellTimeout:
+        return Verdict(design_spec, context, "ERROR", f"no verdict within {timeout:g} s (--cell-timeout)")
+    except BaseException as exc:  # the plugin's fault: its runs report it by name, the verdict says so
+        if isinstance(exc, Exception) or plugin_exit(exc):
+            return Verdict(design_spec, context, "ERROR", describe(exc))
+        raise  # the user's Ctrl-C
     return verdict
 
 
 def _explore_in_worker(plugins: tuple[str, ...], design_spec: str, context: str, config: tuple[str, ...],
-                       kernel: str | None) -> Verdict:
+                       kernel: str | None, timeout: float | None) -> Verdict:
     """One verdict in a worker process (its own registry, the parent's plugins; Ctrl-C is the parent's)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return _explored(get_registry(plugins), design_spec, context, config, kernel)
+    ignore_sigint()
+    return _explored(get_registry(plugins), design_spec, context, config, kernel, timeout)
 
 
 def design_verdicts(designs: list[str], reg: Registry, config: tuple[str, ...] = (),
-                    kernel: str | None = None, plugins: tuple[str, ...] = (), jobs: int = 1) -> Verdicts:
+                    kernel: str | None = None, plugins: tuple[str, ...] = (), jobs: int = 1,
+                    timeout: float | None = None) -> Verdicts:
     """Every design's verdicts against an IRQ and an NMI; with ``jobs`` > 1 those not cached are explored on
-    that many processes (``plugins``: the ``--plugin`` paths the workers load)."""
+    that many processes (``plugins``: the ``--plugin`` paths the workers load). ``timeout``: seconds one
+    design and context may take (the runs' ``--cell-timeout``), after which its verdict is ERROR."""
     pairs = [(d, c) for d in designs for c in CONTEXTS]
     paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
     found: dict[tuple[str, str], Verdict] = {}
@@ -174,10 +183,11 @@ def design_verdicts(designs: list[str], reg: Registry, config: tuple[str, ...] =
     todo = [p for p in pairs if p not in found]
     if jobs > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            futures = {p: pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel) for p in todo}
+            futures = {p: pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel, timeout)
+                       for p in todo}
             found.update({p: f.result() for p, f in futures.items()})
     else:
-        found.update({p: _explored(reg, p[0], p[1], config, kernel) for p in todo})
+        found.update({p: _explored(reg, p[0], p[1], config, kernel, timeout) for p in todo})
     for p in todo:
         _store(paths[p], found[p])
     return {d: {c: found[(d, c)] for c in CONTEXTS} for d in designs}

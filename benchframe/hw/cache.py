@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 NO_CPU = -1
 
 
+#: CPUs the cache model can track (a line's owner is a byte; two values are reserved)
+MAX_CPUS = 254
+
+
 class CacheModel:
     """The struct page lines of ``nr_pages`` pages (``node_of_page[pfn]``: the node their memory is on) and the
     shared lines registered later, as seen by ``nr_cpus`` CPUs (``cpu_node[cpu]``).
@@ -43,8 +47,8 @@ class CacheModel:
                  "misses")
 
     def __init__(self, costs: CostModel, nr_pages: int, node_of_page: bytearray, cpu_node: list[int]):
-        if len(cpu_node) > 254:
-            raise ValueError("the cache model tracks at most 254 CPUs")
+        if len(cpu_node) > MAX_CPUS:
+            raise ValueError(f"the cache model tracks at most {MAX_CPUS} CPUs")
         self.line = [0] * nr_pages
         self.node_of_page = node_of_page
         self.cpu_node = cpu_node

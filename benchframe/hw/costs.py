@@ -12,10 +12,12 @@ import tomllib
 from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from benchframe import BenchframeError
-from benchframe.io import read_text
+from benchframe.io import read_text, schema_problem
 
 # name -> one-line definition, one per cost field of CostModel (a check below keeps the two in step).
 COST_NAMES: dict[str, str] = {
@@ -116,35 +118,80 @@ _META = ("name", "description", "clock_ghz", "source")
 assert [f.name for f in fields(CostModel) if f.name not in _META] == list(COST_NAMES), "COST_NAMES != fields"
 
 
+#: a whole cost: cycles, lines or a count (bool, float and str are refused: strict)
+Whole = Annotated[int, Field(strict=True, ge=0, le=10**9)]
+#: a price: fractional cycles, finite
+Price = Annotated[float, Field(strict=True, ge=0, le=10**6, allow_inf_nan=False)]
+#: the clock: 1e-320 GHz or 1e9 GHz would only make every time in ns absurd
+CLOCK_GHZ = (0.01, 100.0)
+
+
+class ProfileTable(BaseModel):
+    """A profile's ``[profile]`` table."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, pattern=r"\S")]
+    description: str = ""
+    clock_ghz: Annotated[float, Field(ge=CLOCK_GHZ[0], le=CLOCK_GHZ[1], allow_inf_nan=False)]
+
+
+#: a profile's ``[costs]`` table: one field per cost, every one required, no other key
+CostTable = create_model("CostTable", __config__=ConfigDict(extra="forbid"),
+                         **{n: (Price if n in FRACTIONAL else Whole, ...) for n in COST_NAMES})  # type: ignore[call-overload]
+
+
+class ProfileFile(BaseModel):
+    """A profile file: ``[profile]``, ``[costs]`` and the optional ``[fit]`` (read by ``benchframe.calibrate``)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    profile: ProfileTable
+    costs: CostTable  # type: ignore[valid-type]
+    fit: dict[str, Any] = {}
+
+
 def parse_profile(text: str, source: str) -> CostModel:
-    """Parse profile TOML text; errors name the file and the problem in one line."""
+    """Parse profile TOML text against the profile schema (pydantic); every problem is one line naming the file
+    and the key: a missing or unknown cost, a wrong type, a negative, NaN or infinite value, a clock outside
+    0.01-100 GHz."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BenchframeError(f"profile {source}: not valid TOML: {exc}") from None
-    meta = data.get("profile")
-    costs = data.get("costs")
-    if not isinstance(meta, dict) or not isinstance(costs, dict):
-        raise BenchframeError(f"profile {source}: needs a [profile] and a [costs] table")
-    name = meta.get("name")
-    if not isinstance(name, str) or not name:
-        raise BenchframeError(f"profile {source}: [profile] name must be a non-empty string")
-    clock = meta.get("clock_ghz")
-    if isinstance(clock, bool) or not isinstance(clock, int | float) or not clock > 0:
-        raise BenchframeError(f"profile {source}: [profile] clock_ghz must be a positive number")
-    missing = [k for k in COST_NAMES if k not in costs]
-    if missing:
-        raise BenchframeError(f"profile {source}: missing cost(s): {', '.join(missing)}")
-    unknown = [k for k in costs if k not in COST_NAMES]
-    if unknown:
-        raise BenchframeError(f"profile {source}: unknown cost(s): {', '.join(unknown)}")
-    for key, value in costs.items():
-        kind = (int, float) if key in FRACTIONAL else (int,)
-        if isinstance(value, bool) or not isinstance(value, kind) or not value >= 0 or value == float("inf"):
-            what = "a non-negative number" if key in FRACTIONAL else "a non-negative integer"
-            raise BenchframeError(f"profile {source}: cost {key} must be {what} ({COST_NAMES[key]})")
-    return CostModel(name=name, description=str(meta.get("description", "")), clock_ghz=float(clock),
+    try:
+        ProfileFile.model_validate(data)
+    except ValidationError as exc:
+        raise BenchframeError(f"profile {source}: {_profile_problem(exc)}") from None
+    meta, costs = data["profile"], data["costs"]
+    return CostModel(name=meta["name"], description=meta.get("description", ""), clock_ghz=float(meta["clock_ghz"]),
                      source=source, **costs)
+
+
+def _profile_problem(exc: ValidationError) -> str:
+    """The schema's first complaint, said in the profile's terms (what each cost is, all missing or unknown
+    costs at once)."""
+    errors = exc.errors(include_url=False)
+    loc = errors[0]["loc"]
+    if len(loc) == 1 and loc[0] in ("profile", "costs"):
+        return "needs a [profile] and a [costs] table"
+    if loc[0] == "costs":
+        missing = [e["loc"][1] for e in errors if e["type"] == "missing" and e["loc"][0] == "costs"]
+        unknown = [e["loc"][1] for e in errors if e["type"] == "extra_forbidden" and e["loc"][0] == "costs"]
+        if missing:
+            return f"missing cost(s): {', '.join(map(str, missing))}"
+        if unknown:
+            return f"unknown cost(s): {', '.join(map(str, unknown))}"
+        key = str(loc[1])
+        what = "a non-negative number, at most 1e6" if key in FRACTIONAL else "a non-negative integer, at most 10**9"
+        return f"cost {key} must be {what} ({COST_NAMES[key]}), not {errors[0]['input']!r}"
+    if loc == ("profile", "name"):
+        return "[profile] name must be a non-empty string"
+    if loc == ("profile", "clock_ghz"):
+        return (f"[profile] clock_ghz must be a positive number of GHz from {CLOCK_GHZ[0]:g} to {CLOCK_GHZ[1]:g}, "
+                f"not {errors[0].get('input')!r}")
+    where, _, what = schema_problem(exc).partition(": ")
+    return f"[{where.replace('.', '] ', 1)}: {what}" if "." in where else f"{where}: {what}"
 
 
 def load_profile_file(path: str | Path) -> CostModel:

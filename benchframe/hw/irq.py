@@ -131,6 +131,8 @@ class Interrupts:
     def charge_interrupted(self, cpu: CPU, cycles: int) -> None:
         """``cpu.charge(cycles)`` when an interrupt event falls within those cycles: run up to the event,
         deliver, then spend the rest (the handler's time comes on top, as for an interrupted instruction)."""
+        if not math.isfinite(cpu.clock + cycles):  # NaN never reaches the event: it would loop here for good
+            raise ValueError(f"CPU{cpu.id}: {cycles!r} cycles charged at clock {cpu.clock!r}: not a finite time")
         remaining = cycles
         while True:
             due = cpu.next_event

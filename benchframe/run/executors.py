@@ -8,16 +8,19 @@ workers ran them; callers get them in spec order (``run_specs``) or as they fini
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
-import re
 import signal
 import threading
+import time
 import warnings
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
+from benchframe.interrupts import CellTimeout, deadline, ignore_sigint
+from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
 
 if TYPE_CHECKING:
@@ -25,39 +28,103 @@ if TYPE_CHECKING:
 
     from benchframe.run.spec import RunSpec
 
+__all__ = ["EXECUTORS", "TLSFiles", "check_executor", "iter_results", "run_cell", "run_cells", "run_specs"]
+
 EXECUTORS = ("process", "serial", "dask")
-_SCHEDULER = re.compile(r"(\w+://)?(\[[^\]\s]+\]|[^:/\s\[\]]+):\d{1,5}")
+#: local worker processes at most (each one a Python interpreter with the simulator: about 100 MB)
+MAX_JOBS = 256
 
 
-def run_cell(spec: RunSpec) -> dict | str:
-    """Worker entry point: one run as a dict, or a one-line error naming the plugin whose design raised.
-    Bad input (a ``BenchframeError``) propagates: the whole command fails with it."""
+#: default ``--cell-timeout`` in seconds: the largest cells the parameter bounds allow take minutes; a cell
+#: still running after this hangs
+DEFAULT_CELL_TIMEOUT = 600.0
+
+
+def run_cell(spec: RunSpec, timeout: float | None = None) -> dict | str:
+    """Worker entry point: one run as a dict, or a one-line error naming the plugin whose design raised or
+    hung past ``timeout`` seconds of wall-clock time. Bad input (a ``BenchframeError``) propagates: the whole
+    command fails with it."""
     try:
-        return run_one(spec).as_dict()
+        with deadline(timeout):
+            return run_one(spec).as_dict()
     except PluginRunError as exc:
         return str(exc)
+    except CellTimeout as exc:  # outside the design's and workload's code (the invariant checks, the metrics)
+        return f"cell {spec.design} x {spec.workload} {dict(spec.params)} seed {spec.seed}: {exc}"
 
 
-def check_executor(jobs: int | None, executor: str, scheduler: str | None) -> None:
+def init_worker(owner: int | None = None) -> None:
+    """Set up a process-pool worker: it ends when the process that started it dies (``exit_with_parent``), and
+    Ctrl-C is left to the parent (a plugin's KeyboardInterrupt is still its error there)."""
+    exit_with_parent(owner)
+    ignore_sigint()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def exit_with_parent(owner: int | None = None) -> None:
+    """End this worker process when its parent dies (a ``kill -9`` of ``compare`` or ``sweep`` left the pool's
+    workers running, adopted by init): on Linux the kernel sends SIGKILL at once (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread notices the new parent within a second. ``owner``, the pid of the process that
+    created the pool, catches a parent that died before this ran."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):  # not Linux: watch for the parent's death
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="benchframe-parent-watch", daemon=True).start()
+    if os.getppid() != parent or (owner is not None and not _alive(owner)):
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None,
+                   tls: TLSFiles | None = None) -> None:
     """The executor arguments' one-line errors, before anything is run or written."""
+    if timeout is not None and not 0 <= timeout < float("inf"):
+        raise BenchframeError(f"--cell-timeout must be a number of seconds (0: no limit), not {timeout:g}")
     if executor not in EXECUTORS:
         raise BenchframeError(f"--executor must be one of {', '.join(EXECUTORS)}, not {executor!r}")
     if jobs is not None and jobs < 1:
         raise BenchframeError(f"--jobs must be at least 1, not {jobs}")
-    if scheduler is not None and not _SCHEDULER.fullmatch(scheduler):
-        raise BenchframeError(f"--scheduler {scheduler!r}: not a scheduler address (expected tcp://HOST:PORT)")
+    if jobs is not None and jobs > MAX_JOBS:
+        raise BenchframeError(f"--jobs {jobs} is over its bound of {MAX_JOBS} local workers")
+    if scheduler is not None:
+        check_remote(scheduler, tls)
+    elif tls is not None and tls.given():
+        raise BenchframeError("--tls-ca-file/--tls-cert/--tls-key need a --scheduler tls://HOST:PORT")
 
 
-def run_cells(specs: list[RunSpec]) -> list[dict | str]:
+def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict | str]:
     """``run_cell`` over a chunk of cells: one Dask task."""
-    return [run_cell(spec) for spec in specs]
+    return [run_cell(spec, timeout) for spec in specs]
 
 
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
-                 scheduler: str | None = None, dask_processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+                 scheduler: str | None = None, dask_processes: bool = True,
+                 timeout: float | None = DEFAULT_CELL_TIMEOUT,
+                 tls: TLSFiles | None = None) -> Iterator[tuple[int, dict | str]]:
     """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
-    threads of this process (faster to start; each cell's greenlets live in its worker thread)."""
-    check_executor(jobs, executor, scheduler)
+    threads of this process (faster to start; each cell's greenlets live in its worker thread). A cell still
+    running after ``timeout`` seconds (``None``: no limit) is that cell's error. ``tls``: the certificate files
+    of a ``tls://`` scheduler."""
+    check_executor(jobs, executor, scheduler, timeout, tls)
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1
@@ -65,13 +132,13 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
         return
     if executor == "serial" or (executor == "process" and (jobs == 1 or len(specs) < 2)):
         for i, spec in enumerate(specs):
-            yield i, run_cell(spec)
+            yield i, run_cell(spec, timeout)
         return
     if executor == "process":
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        with ProcessPoolExecutor(max_workers=jobs, initializer=ignore_sigint) as pool:
-            futures = {pool.submit(run_cell, spec): i for i, spec in enumerate(specs)}
+        with ProcessPoolExecutor(max_workers=jobs, initializer=init_worker, initargs=(os.getpid(),)) as pool:
+            futures = {pool.submit(run_cell, spec, timeout): i for i, spec in enumerate(specs)}
             try:
                 for fut in as_completed(futures):
                     yield futures[fut], fut.result()
@@ -80,13 +147,7 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
                     fut.cancel()
                 raise
         return
-    yield from _dask(specs, jobs, scheduler, dask_processes)
-
-
-def ignore_sigint() -> None:
-    """A worker process ignores Ctrl-C: the terminal sends SIGINT to the whole process group, and the parent
-    alone answers it (one line, the cells saved), not every worker with its traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    yield from _dask(specs, jobs, scheduler, dask_processes, timeout, tls)
 
 
 @contextmanager
@@ -111,8 +172,8 @@ DASK_CONNECT_TIMEOUT = os.environ.get("BENCHFRAME_DASK_TIMEOUT", "10s")
 DASK_CHUNK = 8
 
 
-def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
-          processes: bool = True) -> Iterator[tuple[int, dict | str]]:
+def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: bool = True,
+          timeout: float | None = None, tls: TLSFiles | None = None) -> Iterator[tuple[int, dict | str]]:
     """Cells on a Dask cluster: ``scheduler``'s, or a LocalCluster of ``jobs`` single-threaded workers.
 
     Each task runs a small chunk of cells with ``run_cells`` (pure functions of frozen, picklable ``RunSpec``s;
@@ -127,10 +188,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
     cluster = None
     try:
         if scheduler:
-            try:
-                client = Client(scheduler, timeout=DASK_CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+            client = _connect(Client, scheduler, tls)
         else:
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
             # the user's business; a failing cell still surfaces through fut.result()
@@ -146,7 +204,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
             workers = max(1, sum(client.nthreads().values()))
             size = max(1, min(DASK_CHUNK, len(specs) // (4 * workers)))
             starts = range(0, len(specs), size)
-            futures = client.map(run_cells, [specs[i:i + size] for i in starts], pure=False)
+            futures = client.map(run_cells, [specs[i:i + size] for i in starts], timeout=timeout, pure=False)
             first = {f.key: i for f, i in zip(futures, starts)}
             try:
                 for fut, results in as_completed(futures, with_results=True):  # results fetched in batches
@@ -160,15 +218,38 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None,
             cluster.close()
 
 
+def _connect(client_class: Any, scheduler: str, tls: TLSFiles | None) -> Any:
+    """A client of ``scheduler`` that has at least one worker, or a one-line error within the timeout (a
+    scheduler with no workers would take the jobs and never run them)."""
+    sec = security(scheduler, tls)
+    warn_if_exposed(scheduler)
+    try:
+        client = client_class(scheduler, timeout=DASK_CONNECT_TIMEOUT, security=sec)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {_one_line(exc)}") from None
+    try:
+        client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise BenchframeError(f"--scheduler {scheduler}: no worker joined within {DASK_CONNECT_TIMEOUT} "
+                              f"({type(exc).__name__})") from None
+    return client
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
               scheduler: str | None = None, progress: Callable[[int], object] | None = None,
-              on_result: Callable[[int, dict | str], None] | None = None) -> list[dict | str]:
+              on_result: Callable[[int, dict | str], None] | None = None,
+              timeout: float | None = DEFAULT_CELL_TIMEOUT, tls: TLSFiles | None = None) -> list[dict | str]:
     """Run every cell; results in spec order whatever the executor.
 
     ``on_result(index, result)`` is called in the parent process as each cell finishes (in completion order),
     e.g. to save it at once; ``progress(1)`` likewise, for a progress bar."""
     out: list[dict | str | None] = [None] * len(specs)
-    for i, result in iter_results(specs, jobs, executor, scheduler):
+    for i, result in iter_results(specs, jobs, executor, scheduler, timeout=timeout, tls=tls):
         out[i] = result
         if on_result:
             on_result(i, result)

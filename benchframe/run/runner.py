@@ -7,17 +7,19 @@ half done) and computes the metrics.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
+from benchframe.interrupts import CellTimeout, describe, plugin_exit
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
 from benchframe.plugins import get_registry
 from benchframe.records import Design, RunResult, Workload
 from benchframe.registry import PluginHookError, Registry
-from benchframe.workloads.context import RunContext
+from benchframe.workloads.context import DesignContractError, RunContext
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -50,18 +52,28 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     config = KernelConfig.parse(list(spec.config), spec.kernel)
     costs = costs or registry.cost_model(spec.profile)
     topology = (workload.topology or default_topology)(params, config)
-    ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
-    k = ctx.kernel
     hung = False
     try:
-        workload.run(ctx)
-    except Deadlock as exc:
-        k.violation(str(exc))
-        hung = True
+        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
+        k = ctx.kernel
+        try:
+            workload.run(ctx)
+        except Deadlock as exc:
+            k.violation(str(exc))
+            hung = True
     except BenchframeError:
         raise
-    except Exception as exc:  # a design or workload plugin broke: report it by name
-        raise PluginRunError(_blame(exc, design, workload, registry)) from exc
+    except DesignContractError as exc:
+        raise PluginRunError(f"plugin {registry.owner('designs', design.name)}: design {design.name} {exc} "
+                             f"(workload {workload.name})") from exc
+    except BaseException as exc:  # a design or workload plugin broke, exited or hung: report it by name
+        if isinstance(exc, CellTimeout):
+            what = f"did not finish: {exc}"
+        elif isinstance(exc, Exception) or plugin_exit(exc):
+            what = f"raised {describe(exc)}"
+        else:
+            raise  # the user's Ctrl-C
+        raise PluginRunError(_blame(exc, what, design, workload, registry)) from exc
     try:
         # A deadlock stops the machine inside a critical section (pages between the buddy and a pcp list,
         # NR_FREE_PAGES not yet updated): the end-of-run accounting would only report that half-done update.
@@ -71,6 +83,7 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
         raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
     metrics = standard_metrics(ctx.measurement, k, ctx.cpus, design, costs)
     metrics.update(ctx.extra)
+    _check_finite(metrics, set(ctx.extra), design, workload, registry)
     units = {name: METRICS[name].unit for name in metrics if name in METRICS}
     units.update({name: spec_[0] for name, spec_ in workload.metrics.items() if name in metrics})
     latencies = sorted(lat for cpu in ctx.cpus for lat in cpu.irq_latencies)
@@ -86,7 +99,22 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     return result
 
 
-def _blame(exc: BaseException, design: Design, workload: Workload, registry: Registry) -> str:
+def _check_finite(metrics: dict[str, Any], extra: set[str], design: Design, workload: Workload,
+                  registry: Registry) -> None:
+    """A NaN or infinite figure is blamed on who produced it: the workload for its own metrics, the design
+    (whose charges the standard metrics add up) for the rest."""
+    bad = sorted(name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value))
+    if not bad:
+        return
+    shown = ", ".join(f"{name}={metrics[name]!r}" for name in bad)
+    if bad[0] in extra:
+        raise PluginRunError(f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} "
+                             f"produced non-finite metric(s) {shown} (design {design.name})")
+    raise PluginRunError(f"plugin {registry.owner('designs', design.name)}: design {design.name} produced "
+                         f"non-finite metric(s) {shown} (workload {workload.name})")
+
+
+def _blame(exc: BaseException, what: str, design: Design, workload: Workload, registry: Registry) -> str:
     """One line naming the plugin whose code raised. The innermost frame in the design's code (its class, the
     classes it derives from and its ``pcp_ops``) or in the workload's module decides; kernel helpers the
     design called are skipped over, so their exceptions still name the design."""
@@ -106,12 +134,10 @@ def _blame(exc: BaseException, design: Design, workload: Workload, registry: Reg
         if mod == workload_mod:
             culprit = "workload"
             break
-    what = f"{type(exc).__name__}: {exc}"
     if culprit == "workload":
-        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} raised {what} "
+        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} {what} "
                 f"(design {design.name})")
-    return (f"plugin {registry.owner('designs', design.name)}: design {design.name} raised {what} "
-            f"(workload {workload.name})")
+    return f"plugin {registry.owner('designs', design.name)}: design {design.name} {what} (workload {workload.name})"
 
 
 def _downsample(ordered: list[int]) -> list[int]:

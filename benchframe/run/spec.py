@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+#: seeds one command may run per cell: more is hours of identical-looking work, and a typo more often than not
+MAX_SEEDS = 1000
+#: cells one command may run (each a RunSpec in memory before the first runs)
+MAX_CELLS = 10**6
+
 
 @dataclass(frozen=True)
 class RunSpec:

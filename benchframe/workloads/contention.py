@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import Param, Workload
+from benchframe.api import MAX_CALLS, MAX_CPUS, MAX_PAGES, Param, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -77,9 +77,9 @@ WORKLOAD = Workload(
     run=run,
     description="N CPUs allocating/freeing bursts, a share freed on a completion CPU (zone->lock contention)",
     params=(
-        Param("cpus", 2, "CPUs taking part", minimum=1),
-        Param("bulk", 64, "pages per bulk call", minimum=1),
-        Param("bursts", 200, "bursts per CPU", minimum=1),
+        Param("cpus", 2, "CPUs taking part", minimum=1, maximum=MAX_CPUS),
+        Param("bulk", 64, "pages per bulk call", minimum=1, maximum=MAX_PAGES),
+        Param("bursts", 200, "bursts per CPU", minimum=1, maximum=MAX_CALLS),
         Param("remote_free", 0.5, "share of each burst freed by the next CPU (0..1)", type=float, minimum=0.0,
               maximum=1.0),
         Param("gap_cycles", 1000, "work between bursts", minimum=0),

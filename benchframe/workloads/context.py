@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     from benchframe.kconfig import KernelConfig
     from benchframe.records import Design, Workload
     from benchframe.registry import Registry
+
+
+class DesignContractError(Exception):
+    """A design returned what no kernel function could (a page count that is not an integer, a non-finite
+    clock): the design's fault, whatever code trips over it next."""
 
 
 class Harness:
@@ -214,6 +220,7 @@ class Caller:
         cpu.atomics += 1
         cpu.charge(self._c_put_page + self.cache.touch(cpu, page))
         self.impl.free_page(cpu, page)
+        self._check_clock()
         m.free_cycles += cpu.clock - t0
         m.pages_freed += 1
 
@@ -265,6 +272,7 @@ class Caller:
         cpu.atomics += len(pages)
         cpu.charge(once + per_page * len(pages) + self.cache.walk(cpu, pages, dependent))
         self.impl.free_bulk(cpu, pages)
+        self._check_clock()
         m.free_cycles += cpu.clock - t0
         m.pages_freed += len(pages)
 
@@ -290,6 +298,7 @@ class Caller:
 
     def _leave(self, before: tuple[int, bool, int, int, str], new: list[int]) -> None:
         m = self.measurement
+        self._check_clock()
         m.alloc_cycles += self.cpu.clock - before[0]
         m.alloc_calls += 1
         self._check_state(before)
@@ -316,8 +325,15 @@ class Caller:
                 k.violation(f"pfn {page} handed to the caller while still on the free lists")
             held.add(page)
 
+    def _check_clock(self) -> None:
+        """After the design's call: a clock it made NaN or infinite would stall every CPU's schedule."""
+        if not math.isfinite(self.cpu.clock):
+            raise DesignContractError(f"left CPU{self.cpu.id}'s clock at {self.cpu.clock!r}")
+
     def _check_count(self, n: object, requested: int, what: str) -> None:
-        if not isinstance(n, int) or n < 0 or n > requested:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise DesignContractError(f"{what} returned {n!r}, not a page count, for {requested} pages")
+        if n < 0 or n > requested:
             self.kernel.violation(f"{self.design.name}: {what} returned {n!r} for {requested} pages")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.api import Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
 from benchframe.hw.irq import InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -48,9 +48,9 @@ WORKLOAD = Workload(
     run=run,
     description="bursts of `bulk` page allocations while device interrupts arrive (Poisson)",
     params=(
-        Param("bulk", 64, "pages per bulk call", minimum=1),
-        Param("bursts", 300, "bursts measured", minimum=1),
-        Param("warmup", 4, "bursts before measuring", minimum=0),
+        Param("bulk", 64, "pages per bulk call", minimum=1, maximum=MAX_PAGES),
+        Param("bursts", 300, "bursts measured", minimum=1, maximum=MAX_CALLS),
+        Param("warmup", 4, "bursts before measuring", minimum=0, maximum=MAX_CALLS),
         Param("irq_interval", 20000, "mean cycles between interrupts (Poisson)", minimum=1),
         Param("handler_cycles", 500, "work done by each interrupt handler", minimum=0),
         Param("gap_cycles", 2000, "task work between bursts", minimum=0),

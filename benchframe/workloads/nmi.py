@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.api import LIST, Param, Workload
+from benchframe.api import LIST, MAX_CALLS, MAX_PAGES, Param, Workload
 from benchframe.hw.irq import NMI_KIND, InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -79,8 +79,8 @@ WORKLOAD = Workload(
     run=run,
     description="allocation from NMI context during bulk allocations: refused, or corruption found",
     params=(
-        Param("bulk", 64, "pages per bulk call of the interrupted task", minimum=1),
-        Param("bursts", 200, "bursts of the task", minimum=1),
+        Param("bulk", 64, "pages per bulk call of the interrupted task", minimum=1, maximum=MAX_PAGES),
+        Param("bursts", 200, "bursts of the task", minimum=1, maximum=MAX_CALLS),
         Param("nmi_interval", 3000, "mean cycles between NMIs (Poisson)", minimum=1),
         Param("hold", False, "the NMI handler keeps its page until its next run instead of freeing it at once",
               type=bool),

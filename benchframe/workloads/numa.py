@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.bulk import BulkAllocator
 from benchframe.mm.page import GFP_ATOMIC
@@ -80,12 +80,12 @@ WORKLOAD = Workload(
     run=run,
     description="two nodes, local zone near its low watermark: bulk falls back to single pages (or spills)",
     params=(
-        Param("bulk", 64, "pages the caller wants per refill", minimum=1),
-        Param("calls", 100, "refills measured", minimum=1),
+        Param("bulk", 64, "pages the caller wants per refill", minimum=1, maximum=MAX_PAGES),
+        Param("calls", 100, "refills measured", minimum=1, maximum=MAX_CALLS),
         Param("spill", False, "let the bulk path take the remote node's zone", type=bool),
-        Param("margin", 32, "free pages above the local low watermark", minimum=0),
-        Param("touch_lines", 1, "cache lines of each page the caller writes", minimum=0),
-        Param("node_pages", 65536, "pages per node", minimum=1024),
+        Param("margin", 32, "free pages above the local low watermark", minimum=0, maximum=MAX_PAGES),
+        Param("touch_lines", 1, "cache lines of each page the caller writes", minimum=0, maximum=64),
+        Param("node_pages", 65536, "pages per node", minimum=1024, maximum=MAX_PAGES),
     ),
     topology=_topology,
     metrics={

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import LIST, Param, Workload
+from benchframe.api import LIST, MAX_PAGES, Param, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import parse_gfp
 
@@ -34,16 +34,17 @@ if TYPE_CHECKING:
 
 TESTS = ("auto", "single", "list", "array")
 PARAMS = (
-    Param("bulk", 64, "pages per bulk call (the single test ignores it)", minimum=1),
+    Param("bulk", 64, "pages per bulk call (the single test ignores it)", minimum=1, maximum=MAX_PAGES),
     Param("pages", 16384, "pages allocated (and freed) in the measured loops, rounded up to whole loops",
-          minimum=1),
+          minimum=1, maximum=MAX_PAGES),
     Param("test", "auto", "the module's test: single, list or array (auto: the design's shape)", type=str,
           choices=TESTS),
     Param("array_size", 0, "array length of the array test (0: same as bulk; the module's ARRAY_SZ is 128)",
-          minimum=0),
-    Param("warmup", 2, "loops run before measuring", minimum=0),
+          minimum=0, maximum=MAX_PAGES),
+    Param("warmup", 2, "loops run before measuring", minimum=0, maximum=1000),
     Param("gfp", "GFP_ATOMIC|__GFP_NORETRY", "gfp flags, '|'-separated", type=str),
-    Param("zone_pages", 262144, "size of the Normal zone in 4 KiB pages (1 GiB)", minimum=1024),
+    Param("zone_pages", 262144, "size of the Normal zone in 4 KiB pages (1 GiB)", minimum=1024,
+          maximum=MAX_PAGES),
 )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import Param, Workload
+from benchframe.api import MAX_PAGES, Param, Workload
 from benchframe.hw.cpu import CPU, SOFTIRQ
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import __GFP_NOWARN, GFP_ATOMIC
@@ -131,10 +131,12 @@ WORKLOAD = Workload(
     run=run,
     description="NAPI softirq page_pool: one page per packet from a 128-entry cache, refilled 64 at a time",
     params=(
-        Param("packets", 16384, "packets received (measured)", minimum=1),
-        Param("warmup", 256, "packets received before measuring", minimum=0),
-        Param("refill", PP_ALLOC_CACHE_REFILL, "pages per refill (PP_ALLOC_CACHE_REFILL)", minimum=1),
-        Param("free_delay", 64, "packets between a page's use and its free (TX completion)", minimum=0),
+        Param("packets", 16384, "packets received (measured)", minimum=1, maximum=MAX_PAGES),
+        Param("warmup", 256, "packets received before measuring", minimum=0, maximum=MAX_PAGES),
+        Param("refill", PP_ALLOC_CACHE_REFILL, "pages per refill (PP_ALLOC_CACHE_REFILL)", minimum=1,
+              maximum=MAX_PAGES),
+        Param("free_delay", 64, "packets between a page's use and its free (TX completion)", minimum=0,
+              maximum=MAX_PAGES),
         Param("remote_free", 0.0, "share of pages freed on another CPU (0..1)", type=float, minimum=0.0,
               maximum=1.0),
         Param("other_cycles", 200, "per-packet cycles outside page allocation (driver, XDP, redirect)",

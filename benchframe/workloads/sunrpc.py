@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
 from benchframe.mm.page import GFP_KERNEL
 
 if TYPE_CHECKING:
@@ -103,12 +103,12 @@ WORKLOAD = Workload(
     run=run,
     description="svc_alloc_arg(): refill the NULL holes of a 259-slot rq_pages array after each RPC",
     params=(
-        Param("pages", 259, "rq_pages slots ((1 MiB + 2 pages) / 4 KiB = 259)", minimum=1),
-        Param("holes", 32, "pages each RPC consumed (NULL slots to refill)", minimum=0),
+        Param("pages", 259, "rq_pages slots ((1 MiB + 2 pages) / 4 KiB = 259)", minimum=1, maximum=MAX_PAGES),
+        Param("holes", 32, "pages each RPC consumed (NULL slots to refill)", minimum=0, maximum=MAX_PAGES),
         Param("pattern", "contiguous", "where the holes are: one run at a random offset, or anywhere (changes "
               "how many populated slots an array design skips with IRQs off)", type=str,
               choices=("contiguous", "scattered")),
-        Param("calls", 200, "RPCs measured", minimum=1),
+        Param("calls", 200, "RPCs measured", minimum=1, maximum=MAX_CALLS),
         Param("loop", "5.13", "svc_alloc_arg retry loop: 5.13 sleeps whenever the array is short, progress "
               "only when an iteration made no progress", type=str, choices=("5.13", "progress")),
     ),

@@ -3,6 +3,7 @@ traceback, and leaves existing results (and everything else in the directory) un
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -24,6 +25,15 @@ def _cost(value: str, name: str = "irq_save_restore") -> str:
 RUN = ["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=64"]
 
 
+def _result(change, schema: int = 1) -> str:
+    """A result document of one run, the run changed by ``change(run)``."""
+    run = {"design": "array", "workload": "page_bench04", "params": {"bulk": 8}, "seed": 1,
+           "metrics": {"alloc_cycles_per_page": 1.5}, "units": {}, "violations": [], "profile": "e5-1650v4",
+           "config": [], "samples": {}, "kernel": "5.13"}
+    change(run)
+    return json.dumps({"schema": schema, "runs": [run]})
+
+
 def files(tmp: Path) -> dict[str, str]:
     """Files the case needs, written before the command runs."""
     return {
@@ -33,6 +43,31 @@ def files(tmp: Path) -> dict[str, str]:
         "missing.toml": PROFILE.replace("\nclear_page = 128", ""),
         "negative.toml": _cost("-5"),
         "noclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = 0"),
+        # the schema's cases (#14: accepted, or an internal error, exit 3)
+        "tinyclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = 1e-320"),
+        "infclock.toml": PROFILE.replace("clock_ghz = 3.6", "clock_ghz = inf"),
+        "nancost.toml": _cost("nan"),
+        "infprice.toml": _cost("inf", "page_access"),
+        "halfcost.toml": _cost("33.5"),
+        "boolcost.toml": _cost("true"),
+        "hugecost.toml": _cost(str(10**12)),
+        "namedint.toml": PROFILE.replace('name = "e5-1650v4"', "name = 42"),
+        "table.toml": PROFILE.replace("[fit]", "[fitt]"),
+        "csv_ok.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,50,c\n",
+        "csv_nan.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,nan,c\n",
+        "csv_inf.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,inf,c\n",
+        "csv_huge.csv": "workload,design,metric,value,unit\npage_bench04,single,alloc_cycles_per_page,1e400,c\n",
+        "csv_nodesign.csv": "workload,design,metric,value,unit\npage_bench04,,alloc_cycles_per_page,1,c\n",
+        "share_nan.csv": "symbol,self_share\nrmqueue,nan\n",
+        "r_metric.json": _result(lambda r: r["metrics"].update(alloc_cycles_per_page="fast")),
+        "r_bool.json": _result(lambda r: r["metrics"].update(alloc_cycles_per_page=True)),
+        "r_design.json": _result(lambda r: r.update(design=42)),
+        "r_workload.json": _result(lambda r: r.update(workload=None)),
+        "r_seed.json": _result(lambda r: r.update(seed="one")),
+        "r_params.json": _result(lambda r: r["params"].update(bulk=[1, 2])),
+        "r_schema.json": _result(lambda r: None, schema=2),
+        "r_runs.json": '{"schema": 1, "runs": {"design": "array"}}',
+        "r_nan.json": _result(lambda r: None).replace('"alloc_cycles_per_page": 1.5', '"alloc_cycles_per_page": NaN'),
         "sweep_bad.toml": "[sweep\n",
         "sweep_typed.toml": "[sweep]\ndesigns = 5\n[workloads.page_bench04]\nbulk = [1]\n",
         "sweep_unknown.toml": "[sweep]\ndesigns = ['array']\n[workloads.nosuch]\nbulk = [1]\n",
@@ -63,11 +98,16 @@ def files(tmp: Path) -> dict[str, str]:
         "sweep_zero.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_bench04]\nbulk = [8, 0]\n",
         "sweep_grid.toml": "[sweep]\ndesigns = ['array']\n[workloads]\npage_bench04 = 5\n",
         "sweep_seedtype.toml": "[sweep]\nseeds = 'three'\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_optvalue.toml": "[sweep]\ndesigns = ['llist:free=splcie']\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_manyseeds.toml": "[sweep]\nseeds = 1000000\n[workloads.page_bench04]\nbulk = [1]\n",
+        "sweep_manycells.toml": "[sweep]\ndesigns = ['array']\nseeds = 1000\n[workloads.page_bench04]\n"
+                                f"bulk = {list(range(1, 1002))}\n",
         "sweep_option.toml": "[sweep]\ndesigns = ['llist:colour=red']\n[workloads.page_bench04]\nbulk = [1]\n",
         # an existing sweep directory whose manifest was damaged, and a directory that is not a sweep
         "swdir/manifest.json": '{"schema": 1, "spec": {',
         "swdir/cells/0123.json": '{"design": "array", "metrics": {}}',
         "notsweep/results.json": '{"runs": []}',
+        "swnext/manifest.json": '{"schema": 2, "spec": {}}',
         # new-plugin: a directory that is taken (loose.py, a plugin file that is not installed, is written by
         # the test with the design_plugin fixture)
         "taken/keep": "",
@@ -85,6 +125,11 @@ CASES = [
     (RUN + ["--profile", "nosuch"], "unknown profile 'nosuch'"),
     (RUN + ["--config", "NOPE"], "unknown kernel config 'NOPE'"),
     (["run", "--design", "llist:colour=red", "--workload", "page_bench04"], "unknown option"),
+    # a declared option's value (#14: llist:free=splcie ran the default)
+    (RUN[:2] + ["llist:free=splcie"] + RUN[3:], "design llist: option free='splcie' must be one of per_page, splice"),
+    (RUN[:2] + ["llist:free=splice,free=per_page"] + RUN[3:], "design llist: option free is given twice"),
+    (["compare", "--designs", "array,llist:free=splcie", "--output", "{tmp}/rep"], "must be one of per_page"),
+    (["sweep", "{tmp}/sweep_optvalue.toml", "--output", "{tmp}/sw"], "option free='splcie' must be one of"),
     # malformed and wrong-typed values
     (RUN + ["--param", "bulk=x"], "bulk='x' is not an integer"),
     (RUN + ["--param", "bulk=1.5"], "is not an integer"),
@@ -96,7 +141,7 @@ CASES = [
     (["run", "--design", "array", "--workload", "page_bench04", "--param", "bulk=1000", "--param", "pages=10"],
      "bulk=1000 is larger than pages=10"),
     (["run", "--design", "array", "--workload", "page_bench04,sunrpc"], "run takes one workload"),
-    (["run", "--design", "array", "--workload", "page_pool", "--param", "remote_free=1.5"], "must be <= 1.0"),
+    (["run", "--design", "array", "--workload", "page_pool", "--param", "remote_free=1.5"], "remote_free <= 1.0"),
     (["run", "--design", "array", "--workload", "page_bench04", "--param", "gfp=GFP_MAGIC"], "unknown gfp flag"),
     (["run", "--design", "array", "--workload", "sunrpc", "--param", "pattern=diagonal"], "must be one of"),
     # negative and zero sizes
@@ -120,9 +165,30 @@ CASES = [
     (RUN + ["--profile", "{tmp}/noclock.toml"], "clock_ghz must be a positive number"),
     (RUN + ["--profile", "{tmp}/price.toml"], "page_access must be a non-negative number"),
     (RUN + ["--kernel", "2.6"], "unknown kernel '2.6'"),
+    (RUN + ["--profile", "{tmp}/tinyclock.toml"], "clock_ghz must be a positive number of GHz from 0.01 to 100, "
+                                                  "not 1e-320"),
+    (RUN + ["--profile", "{tmp}/infclock.toml"], "clock_ghz must be a positive number of GHz from 0.01 to 100, "
+                                                 "not inf"),
+    (RUN + ["--profile", "{tmp}/nancost.toml"], "cost irq_save_restore must be a non-negative integer"),
+    (RUN + ["--profile", "{tmp}/infprice.toml"], "cost page_access must be a non-negative number"),
+    (RUN + ["--profile", "{tmp}/halfcost.toml"], "irq_save_restore must be a non-negative integer, at most 10**9"),
+    (RUN + ["--profile", "{tmp}/boolcost.toml"], "irq_save_restore must be a non-negative integer"),
+    (RUN + ["--profile", "{tmp}/hugecost.toml"], "not 1000000000000"),
+    (RUN + ["--profile", "{tmp}/namedint.toml"], "[profile] name must be a non-empty string"),
+    (RUN + ["--profile", "{tmp}/table.toml"], "table.toml: fitt: unknown key"),
+    (["compare", "--profile", "{tmp}/tinyclock.toml", "--output", "{tmp}/rep"], "clock_ghz must be a positive"),
+    (["validate", "--profile", "{tmp}/nancost.toml", "--measurements", "{tmp}/csv_ok.csv"],
+     "irq_save_restore must be a non-negative integer"),
     # output locations
-    (RUN + ["--json", "{tmp}/nodir/r.json"], "directory does not exist"),
-    (RUN + ["--json", "{tmp}/afile/r.json"], "directory does not exist"),
+    (RUN + ["--json", "{tmp}/nodir/r.json"], "directory {tmp}/nodir does not exist"),
+    (RUN + ["--json", "{tmp}/afile/r.json"], "directory {tmp}/afile does not exist"),
+    # checked before the work (#14: after it)
+    (RUN + ["--json", "{tmp}"], "--json {tmp}: is a directory"),
+    (RUN + ["--json", "/proc/r.json"], "--json /proc/r.json: cannot write there"),
+    (RUN + ["--metrics", "alloc_cycles_per_page,nosuch"], "--metrics: unknown metric(s) nosuch"),
+    (["explore", "--design", "array", "--json", "{tmp}/nodir/e.json"], "directory {tmp}/nodir does not exist"),
+    (["explore", "--design", "array", "--json", "{tmp}"], "--json {tmp}: is a directory"),
+    (["calibrate", "--output", "{tmp}"], "--output {tmp}: is a directory"),
     (["compare", "--designs", "array", "--workloads", "page_bench04", "--output", "{tmp}/afile/sub"],
      "cannot create directory"),
     (["compare", "--designs", "array,list", "--baseline", "llist", "--output", "{tmp}/rep"], "--baseline"),
@@ -144,11 +210,24 @@ CASES = [
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/afile/sw"], "cannot create directory"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/swdir", "--resume"], "corrupted manifest"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/notsweep", "--resume"], "not a sweep directory"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/swnext", "--resume"], "unknown sweep schema version 2"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--scheduler", "notaurl"],
      "not a scheduler address"),
     (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--jobs", "-1"], "--jobs must be at least 1"),
     (RUN + ["--scheduler", "tcp://127.0.0.1:notaport"], "not a scheduler address"),
     (RUN + ["--executor", "cloud"], "invalid choice: 'cloud'"),
+    (RUN + ["--scheduler", "ftp://127.0.0.1:8786"], "expected tcp://HOST:PORT or tls://HOST:PORT"),
+    (RUN + ["--scheduler", "tcp://127.0.0.1:99999"], "not a scheduler address"),
+    (RUN + ["--tls-cert", "{tmp}/typed.toml"], "--tls-ca-file/--tls-cert/--tls-key need a --scheduler tls://"),
+    (RUN + ["--scheduler", "tcp://127.0.0.1:9", "--tls-ca-file", "{tmp}/typed.toml"], "need a tls:// address"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/none.pem"], "--tls-ca-file {tmp}/none.pem: "
+                                                                                     "no such file"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9"], "tls:// needs --tls-ca-file, --tls-cert and --tls-key"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/typed.toml"], "needs both --tls-ca-file and"),
+    (RUN + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/typed.toml", "--tls-cert", "{tmp}/typed.toml"],
+     "bad TLS files"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--scheduler", "tls://127.0.0.1:9"],
+     "tls:// needs --tls-ca-file"),
     # measurement CSVs and result JSON
     (["validate", "--measurements", "{tmp}/bad.csv"], "value 'fast' is not a number"),
     (["validate", "--tolerance", "-5"], "--tolerance must be a non-negative percentage"),
@@ -163,6 +242,12 @@ CASES = [
     (["validate", "--measurements", "{tmp}/csv_kernel.csv"], "csv_kernel.csv:2: unknown kernel '2.6'"),
     (["validate", "--measurements", "{tmp}/csv_zero.csv"], "csv_zero.csv:2: value '0' must be a positive"),
     (["validate", "--measurements", "{tmp}/csv_symbol.csv"], "unknown symbol 'nosuch_fn'"),
+    (["validate", "--measurements", "{tmp}/csv_nan.csv"], "csv_nan.csv:2: value 'nan' must be a positive finite"),
+    (["validate", "--measurements", "{tmp}/csv_inf.csv"], "csv_inf.csv:2: value 'inf' must be a positive finite"),
+    (["validate", "--measurements", "{tmp}/csv_huge.csv"], "value '1e400' must be a positive finite number"),
+    (["validate", "--measurements", "{tmp}/csv_nodesign.csv"], "csv_nodesign.csv:2: design: String should have at"),
+    (["validate", "--measurements", "{tmp}/share_nan.csv"], "share_nan.csv:2: value 'nan' must be a positive"),
+    (["calibrate", "--measurements", "{tmp}/csv_nan.csv", "--output", "{tmp}/p.toml"], "must be a positive finite"),
     # calibrate: the same files, the costs to fit, the output
     (["calibrate", "--measurements", "{tmp}/bad.csv", "--output", "{tmp}/p.toml"], "value 'fast' is not a number"),
     (["calibrate", "--measurements", "{tmp}/csv_design.csv", "--output", "{tmp}/p.toml"], "unknown design"),
@@ -178,6 +263,15 @@ CASES = [
     (["report", "{tmp}/norun.json"], "lacks design/workload/params/metrics"),
     (["report", "{tmp}/none.json"], "cannot read"),
     (["report", "{tmp}/swdir"], "0123.json: run 0 lacks design/workload/params/metrics"),
+    (["report", "{tmp}/r_metric.json"], "run 0: metrics.alloc_cycles_per_page: should be a valid number, not 'fast'"),
+    (["report", "{tmp}/r_bool.json"], "run 0: metrics.alloc_cycles_per_page: should be a valid number, not True"),
+    (["report", "{tmp}/r_design.json"], "r_design.json: run 0: design: should be a valid string, not 42"),
+    (["report", "{tmp}/r_workload.json"], "run 0: workload: should be a valid string, not None"),
+    (["report", "{tmp}/r_seed.json"], "run 0: seed: should be a valid integer, not 'one'"),
+    (["report", "{tmp}/r_params.json"], "run 0: params.bulk: should be a number, a string or a boolean, not [1, 2]"),
+    (["report", "{tmp}/r_schema.json"], "r_schema.json: unknown result schema version 2 (this benchframe reads 1)"),
+    (["report", "{tmp}/r_runs.json"], "r_runs.json: runs: should be a valid list"),
+    (["report", "{tmp}/r_nan.json"], "not a valid JSON result file (NaN is not a JSON number)"),
     (["history", "--results", "{tmp}/noresults"], "no such directory"),
     # trace files (benchframe trace import's own bad inputs are in tests/trace/test_import.py)
     (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/none.events.npz"],
@@ -203,6 +297,25 @@ CASES = [
     (["new-plugin", "taken", "--dir", "{tmp}"], "already exists"),
     (["new-plugin", "child", "--from", "loose", "--plugin", "{tmp}/loose.py", "--dir", "{tmp}"], "not importable"),
     (["frobnicate"], "invalid choice"),
+    # bounds on what would exhaust time or memory, checked before anything runs (#14: they ran for hours,
+    # ran out of memory, or -- cpus=512 -- ended in an internal error)
+    (RUN + ["--param", f"pages={10**9}"], "pages=1000000000 is over its bound pages <= 16777216"),
+    (RUN + ["--param", f"zone_pages={2**40}"], "is over its bound zone_pages <= 16777216"),
+    (["run", "--design", "array", "--workload", "contention", "--param", f"cpus={10**6}"],
+     "cpus=1000000 is over its bound cpus <= 254"),
+    (["run", "--design", "array", "--workload", "contention", "--param", "cpus=512"], "cpus <= 254"),
+    (["run", "--design", "array", "--workload", "page_pool", "--param", "remote_free=2"], "remote_free <= 1.0"),
+    (["run", "--design", "array", "--workload", "sunrpc", "--param", f"calls={10**9}"], "calls <= 1000000"),
+    (["compare", "--seeds", f"1-{10**6}", "--output", "{tmp}/rep"],
+     "--seeds 1-1000000: 1000000 seeds is over the bound of 1000"),
+    (RUN + ["--seed", ",".join(map(str, range(1001)))], "--seeds: 1001 seeds is over the bound of 1000"),
+    (RUN + ["--jobs", str(10**5)], "--jobs 100000 is over its bound of 256"),
+    (RUN + ["--cell-timeout", "-1"], "--cell-timeout must be a number of seconds (0: no limit), not -1"),
+    (RUN + ["--cell-timeout", "nan"], "--cell-timeout must be a number of seconds"),
+    (["compare", "--cell-timeout", "inf", "--output", "{tmp}/rep"], "--cell-timeout must be a number of seconds"),
+    (["sweep", "{tmp}/sweep_ok.toml", "--output", "{tmp}/sw", "--cell-timeout", "-5"], "--cell-timeout must be"),
+    (["sweep", "{tmp}/sweep_manyseeds.toml", "--output", "{tmp}/sw"], "seeds = 1000000 is over its bound of 1000"),
+    (["sweep", "{tmp}/sweep_manycells.toml", "--output", "{tmp}/sw"], "1001000 cells is over the bound of 1000000"),
 ]
 
 

@@ -5,8 +5,16 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
 
 from benchframe.cli import main
+
+RUN = ["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=64"]
 
 OBSERVER = '''
 from benchframe import hookimpl
@@ -99,3 +107,142 @@ def test_a_plugin_that_fails_to_import_makes_the_exit_status_say_so(tmp_path, ca
     captured = capsys.readouterr()
     assert "array" in captured.out
     assert "failed to import" in captured.err and "missing dependency" in captured.err
+
+
+EXITS = [("sys.exit(0)", "SystemExit(0)"), ("sys.exit(7)", "SystemExit(7)"),
+         ("raise KeyboardInterrupt", "KeyboardInterrupt")]
+
+
+@pytest.mark.parametrize("body, named", EXITS)
+def test_a_plugin_that_exits_on_import_is_a_plugin_error(tmp_path, capsys, body, named):
+    """Before: ``sys.exit(0)`` on import ended ``run`` with exit 0, no table and no JSON; ``sys.exit(7)``
+    exited 7."""
+    plugin = tmp_path / "exits.py"
+    plugin.write_text(f"import sys\n{body}\n")
+    out = tmp_path / "r.json"
+    assert main(RUN + ["--plugin", str(plugin), "--json", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert "array" in captured.out and json.loads(out.read_text())["runs"][0]["design"] == "array"
+    assert f"benchframe: plugin error: plugin {plugin}: failed to import: {named}" in captured.err
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+@pytest.mark.parametrize("body, named", EXITS)
+def test_a_design_that_exits_in_alloc_bulk_is_named(tmp_path, capsys, design_plugin, executor, body, named):
+    """Before: the design's ``sys.exit(7)`` ended the command with exit 7 and no output; its
+    ``KeyboardInterrupt`` looked like the user's Ctrl-C (exit 130)."""
+    plugin = design_plugin("exits", body=f"import sys; {body}")
+    out = tmp_path / "r.json"
+    status = main(["run", "--design", "exits,array", "--workload", "page_bench04", "--param", "pages=64",
+                   "--plugin", str(plugin), "--json", str(out), "--executor", executor, "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"benchframe: plugin error: plugin {plugin}: design exits raised {named}" in err
+    assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]
+
+
+def test_a_hook_that_exits_is_named(tmp_path, capsys):
+    observer = tmp_path / "observer.py"
+    observer.write_text("import sys\nfrom benchframe import hookimpl\n\n@hookimpl\n"
+                        "def benchframe_run_finished(run):\n    sys.exit(3)\n")
+    assert main(RUN + ["--plugin", str(observer), "--executor", "serial"]) == 1
+    assert f"plugin {observer}: benchframe_run_finished raised SystemExit(3)" in capsys.readouterr().err
+
+
+def test_a_design_whose_constructor_raises_is_named(capsys, design_plugin):
+    """Before: the design's ``__init__`` ran outside the blame, so its error was benchframe's internal
+    error (exit 3)."""
+    plugin = design_plugin("ctor", body="return 0")
+    plugin.write_text(plugin.read_text().replace(
+        "    def alloc_bulk", "    def __init__(self, k, **options):\n        raise RuntimeError('no ctor')\n"
+        "    def alloc_bulk"))
+    assert main(["run", "--design", "ctor", "--workload", "page_bench04", "--param", "pages=64",
+                 "--plugin", str(plugin), "--executor", "serial"]) == 1
+    assert f"plugin {plugin}: design ctor raised RuntimeError: no ctor" in capsys.readouterr().err
+
+
+def test_the_users_ctrl_c_still_interrupts(tmp_path, design_plugin, clean_env):
+    """A real SIGINT is not mistaken for a plugin's KeyboardInterrupt: exit 130, 'interrupted'."""
+    started = tmp_path / "started"
+    plugin = design_plugin("spins", body=f"open({str(started)!r}, 'w').close()\n        while True: pass")
+    proc = subprocess.Popen([sys.executable, "-m", "benchframe.cli", "run", "--design", "spins", "--workload",
+                             "page_bench04", "--param", "pages=64", "--plugin", str(plugin), "--executor",
+                             "serial"], stderr=subprocess.PIPE, text=True, env=clean_env())
+    try:
+        for _ in range(600):
+            if started.exists():
+                break
+            time.sleep(0.05)
+        assert started.exists()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and err == "benchframe: interrupted\n"
+
+
+def test_a_hanging_design_is_named_after_the_cell_timeout(tmp_path, capsys, design_plugin):
+    """Before: no --cell-timeout; ``run`` hung for good. Now that cell is the plugin's error, the others come out."""
+    plugin = design_plugin("hangs", body="while True: pass")
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "hangs,array", "--workload", "page_bench04", "--param", "pages=64",
+                 "--plugin", str(plugin), "--json", str(out), "--cell-timeout", "0.5", "--executor", "serial"]) == 1
+    assert (f"benchframe: plugin error: plugin {plugin}: design hangs did not finish: no result within 0.5 s "
+            "(--cell-timeout) (workload page_bench04)\n") in capsys.readouterr().err
+    assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]
+
+
+NAN_WORKLOAD = '''
+from benchframe import hookimpl
+from benchframe.api import Workload
+
+def run(ctx):
+    ctx.extra["nan_metric"] = float("nan")
+
+@hookimpl
+def benchframe_register_workloads():
+    return [Workload(name="nanwl", run=run, description="x", metrics={"nan_metric": ("x", "lower", "x")})]
+'''
+
+
+@pytest.mark.parametrize("body, needle", [
+    ("BulkAllocator.alloc_bulk(self, cpu, gfp, nr_pages, page_array=page_array); return float('nan')",
+     "design nans alloc_bulk(array) returned nan, not a page count, for 64 pages (workload page_bench04)"),
+    ("n = BulkAllocator.alloc_bulk(self, cpu, gfp, nr_pages, page_array=page_array); cpu.clock = float('nan'); "
+     "return n", "design nans left CPU0's clock at nan (workload page_bench04)"),
+])
+def test_a_nan_a_design_returns_is_blamed_on_the_design(tmp_path, capsys, design_plugin, body, needle):
+    """Before: the workload tripped over the design's NaN and was blamed for it ('workload page_bench04 raised
+    TypeError'); a NaN clock hung the run."""
+    plugin = design_plugin("nans", body=body)
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "nans,array", "--workload", "page_bench04", "--param", "pages=64",
+                 "--plugin", str(plugin), "--json", str(out), "--executor", "serial", "--cell-timeout", "60"]) == 1
+    assert f"benchframe: plugin error: plugin {plugin}: {needle}\n" in capsys.readouterr().err
+    assert [r["design"] for r in json.loads(out.read_text())["runs"]] == ["array"]
+
+
+def test_a_nan_clock_set_while_freeing_is_blamed_on_the_design(tmp_path, capsys):
+    """Before: the interrupt controller looped for good on a NaN clock."""
+    plugin = tmp_path / "nanfree.py"
+    plugin.write_text("from benchframe import hookimpl\nfrom benchframe.api import ARRAY, BulkAllocator, Design\n"
+                      "class R(BulkAllocator):\n    shape = ARRAY\n    def free_page(self, cpu, page):\n"
+                      "        super().free_page(cpu, page)\n        cpu.clock = float('nan')\n"
+                      "@hookimpl\ndef benchframe_register_designs():\n"
+                      "    return [Design(name='nanfree', factory=R, description='x')]\n")
+    assert main(["run", "--design", "nanfree", "--workload", "page_bench04", "--param", "pages=64", "--plugin",
+                 str(plugin), "--executor", "serial", "--cell-timeout", "60"]) == 1
+    assert (f"plugin {plugin}: design nanfree raised ValueError: CPU0: 20 cycles charged at clock nan: not a "
+            "finite time") in capsys.readouterr().err
+
+
+def test_a_nan_metric_of_a_workload_is_blamed_on_the_workload(tmp_path, capsys):
+    """Before: the NaN reached the JSON writer: an internal error, exit 3."""
+    plugin = tmp_path / "nanwl.py"
+    plugin.write_text(NAN_WORKLOAD)
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "array", "--workload", "nanwl", "--plugin", str(plugin), "--json", str(out),
+                 "--executor", "serial"]) == 1
+    assert (f"plugin {plugin}: workload nanwl produced non-finite metric(s) nan_metric=nan (design array)"
+            in capsys.readouterr().err)
+    assert json.loads(out.read_text())["runs"] == []

@@ -80,3 +80,14 @@ def test_run_shows_the_workloads_headline_metrics_with_units_and_marks_unsafe_de
     rows = {ln.split()[0]: ln for ln in out.splitlines()[3:5]}
     assert "llist" in rows and out.count("llist [UNSAFE]") == 1 and "array [UNSAFE]" not in out
     assert "UNSAFE against an IRQ" in out
+@pytest.mark.parametrize("extra", [["--json", "{tmp}"], ["--json", "/proc/r.json"], ["--metrics", "nosuch"]])
+def test_output_and_metrics_are_checked_before_any_run(tmp_path, capsys, design_plugin, extra):
+    """Before: a --json that is a directory or cannot be written, or an unknown --metrics name, was found
+    only after every run had finished."""
+    ran = tmp_path / "ran"
+    plugin = design_plugin("marks", body=f"open({str(ran)!r}, 'w').close(); return 0")
+    argv = ["run", "--designs", "marks", "--workload", "page_bench04", "--param", "pages=64", "--plugin",
+            str(plugin), "--executor", "serial"] + [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not ran.exists()

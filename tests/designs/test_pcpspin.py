@@ -63,7 +63,7 @@ def _irq_allocating(reg, design: str):
     """A task bulk-allocates and frees 64 pages at a time while a device IRQ on the same CPU allocates
     (one page and a bulk of 8) and frees them from its handler."""
     d = reg.designs[design]
-    h = Harness(d, dict(d.options), reg.cost_model(None), KernelConfig.parse([]),
+    h = Harness(d, d.defaults(), reg.cost_model(None), KernelConfig.parse([]),
                 Topology.uma(cpus=1, normal_pages=65536), reg)
     engine, k, impl = h.machine, h.kernel, h.impl
     cpu = engine.cpus[0]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -95,3 +98,71 @@ def test_unreachable_scheduler_is_one_line(monkeypatch):
 
 def test_nothing_to_run_starts_nothing():
     assert run_specs([], executor="dask", scheduler="tcp://127.0.0.1:9") == []
+
+
+HANGS = {"loops": "while True:\n            try:\n                pass\n"
+                  "            except Exception:\n                pass",
+         "sleeps": "import time; time.sleep(10**6)"}
+
+
+@pytest.mark.parametrize("executor, body", [("serial", "loops"), ("serial", "sleeps"), ("process", "loops"),
+                                            ("process", "sleeps"), ("dask-threads", "loops")])
+def test_a_hanging_design_is_that_cells_error_after_the_cell_timeout(design_plugin, executor, body):
+    """Before: no limit; a design that loops forever (even one catching every Exception) hung the command. A
+    hang in C code on a Dask worker thread (``sleeps`` there) is only ended when that code returns."""
+    plugin = design_plugin("hangs", body=HANGS[body])
+    cells = [RunSpec(design=d, workload="page_bench04", params={"pages": 64}, plugins=(str(plugin),))
+             for d in ("hangs", "array")]
+    got: list = [None, None]
+    for i, r in iter_results(cells, jobs=2, executor=executor.split("-")[0], timeout=0.5,
+                             dask_processes=executor != "dask-threads"):
+        got[i] = r
+    hung, fine = got
+    assert hung == (f"plugin {plugin}: design hangs did not finish: no result within 0.5 s (--cell-timeout) "
+                    "(workload page_bench04)")
+    assert isinstance(fine, dict) and fine["design"] == "array"
+
+
+def test_no_cell_timeout_means_no_alarm_left_behind():
+    import signal
+
+    before = signal.getsignal(signal.SIGALRM)
+    assert run_specs(specs()[:1], executor="serial", timeout=0)[0]["design"] == "single"
+    assert run_specs(specs()[:1], executor="serial", timeout=30)[0]["design"] == "single"
+    assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "{spec}", "--output", "{tmp}/out", "--jobs", "2"],
+    ["compare", "--output", "{tmp}/rep", "--jobs", "2"],
+    ["sweep", "{spec}", "--output", "{tmp}/out", "--jobs", "2", "--executor", "dask"],
+], ids=["sweep-process", "compare-process", "sweep-dask"])
+def test_workers_exit_when_their_parent_is_killed(tmp_path, clean_env, argv):
+    """Before: kill -9 of compare or sweep left both process-pool workers running, adopted by init."""
+    psutil = pytest.importorskip("psutil")
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['array', 'list']\nseeds = 50\n[workloads.page_bench04]\n"
+                    "bulk = [1, 8, 64]\npages = [65536]\n")
+    argv = [a.replace("{spec}", str(spec)).replace("{tmp}", str(tmp_path)) for a in argv]
+    proc = subprocess.Popen([sys.executable, "-m", "benchframe.cli", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=clean_env())
+    parent = psutil.Process(proc.pid)
+    workers = []
+    try:
+        for _ in range(600):  # until the pool's (or the cluster's) worker processes are up
+            workers = [p for p in parent.children(recursive=True) if "resource_tracker" not in " ".join(p.cmdline())]
+            if len(workers) >= 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) >= 2, "the workers never started"
+        time.sleep(0.5)
+        proc.kill()
+        proc.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=30)
+        assert alive == [], f"workers left running after their parent was killed: {alive}"
+    finally:
+        for p in workers:
+            try:
+                p.kill()
+            except psutil.Error:
+                pass

@@ -4,6 +4,7 @@ sweep directory is a result source for ``report`` and ``load_sweep_results``."""
 from __future__ import annotations
 
 import filecmp
+import json
 import shutil
 from pathlib import Path
 
@@ -177,3 +178,50 @@ def test_ctrl_c_during_a_dask_sweep_prints_one_line_with_the_resume_command(tmp_
     assert f"interrupted: {saved} of 64 cells saved in {out}" in stderr
     assert stderr.rstrip().endswith(f"--output {out} --executor dask --jobs 2 --resume")
     assert 2 <= saved < 64
+
+
+def test_duplicate_cells_run_once_and_the_sweep_says_how_many_are_distinct(tmp_path, capsys):
+    """Before: bulk = [1, 1, 8] and designs = ['array', 'array'] ran 12 cells into 3 files, and said 12."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['array', 'array']\nseeds = [1, 1]\n[workloads.page_bench04]\n"
+                    "bulk = [1, 1, 8]\npages = [64]\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    captured = capsys.readouterr()
+    assert f"benchframe: sweep {spec}: 12 cells listed, 2 distinct (each runs once)\n" == captured.err
+    assert ": 2 cells run, 0 already done, 0 failed" in captured.out
+    assert len(list((out / "cells").glob("*.json"))) == 2
+
+
+def test_a_second_sweep_into_a_running_sweeps_directory_fails_naming_the_first(tmp_path, capsys, clean_env):
+    """Before: two sweeps of different specs into one --output both 'succeeded' and interleaved their cells
+    (the manifest came with the first finished cell, so neither saw the other)."""
+    import subprocess
+    import sys
+    import time
+
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text("[sweep]\ndesigns = ['array']\nseeds = 20\n[workloads.page_bench04]\nbulk = [8]\npages = [32768]\n")
+    b.write_text("[sweep]\ndesigns = ['list']\n[workloads.page_bench04]\nbulk = [8]\npages = [64]\n")
+    out = tmp_path / "out"
+    first = subprocess.Popen([sys.executable, "-m", "benchframe.cli", "sweep", str(a), "--output", str(out),
+                              "--executor", "serial"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env=clean_env())
+    try:
+        for _ in range(1200):  # the first sweep has started: its directory is there, no cell finished yet
+            if (out / "cells").is_dir():
+                break
+            time.sleep(0.005)
+        assert (out / "cells").is_dir() and not list((out / "cells").glob("*.json"))
+        assert main(["sweep", str(b), "--output", str(out), "--executor", "serial"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"benchframe: error: --output {out}: another benchframe is writing there (pid "
+                              f"{first.pid} on ") and f"benchframe sweep {a} --output {out}" in err
+        assert err.count("\n") == 1
+    finally:
+        first.kill()
+        first.wait()
+    assert json.loads((out / "manifest.json").read_text())["spec"]["designs"] == ["array"]
+    assert all(json.loads(f.read_text())["design"] == "array" for f in (out / "cells").glob("*.json"))
+    # the lock died with the first sweep (killed): its --resume runs
+    assert main(["sweep", str(a), "--output", str(out), "--resume", "--executor", "serial"]) == 0
