@@ -120,10 +120,18 @@ def _handler_bulk4(s: Scenario) -> str:
     return f"alloc_bulk(4) -> {_pfns(got)}"
 
 
+def _handler_bulk64(s: Scenario) -> str:
+    got = s.alloc(REFILL)
+    return f"alloc_bulk({REFILL}) -> {len(got)} pages, {_pfns(got[:2])[:-1]}, ...]"
+
+
+REFILL = 64  # a page_pool refill (PP_ALLOC_CACHE_REFILL): more than the warm pcp list holds
+
 # simplest first: the first failing script is the one reported
 HANDLERS: list[tuple[str, Callable[[Scenario], str]]] = [
     ("alloc 1", _handler_alloc1),
     ("free 1", _handler_free1),
     ("alloc 2, free the first", _handler_alloc2_free1),
     ("alloc_bulk(4)", _handler_bulk4),
+    (f"alloc_bulk({REFILL}): takes the whole pcp list", _handler_bulk64),
 ]

@@ -7,7 +7,7 @@ import pytest
 
 from benchframe.run import RunSpec, run_one
 
-DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock", "preempt"]
+DESIGNS = ["single", "list", "array", "twopass", "llist", "llist_del_first", "locallock", "preempt"]
 SMALL = {
     "page_bench04": {"pages": 1024},
     "page_pool": {"packets": 2048, "remote_free": 0.5},
