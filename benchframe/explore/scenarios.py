@@ -4,6 +4,7 @@ the interrupt raised in the middle of them, all driven through the shared harnes
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,15 +21,16 @@ ZONE_PAGES = 65536  # small enough to check invariants after every interleaving,
 
 
 class Scenario:
-    """One kernel with one design on one CPU: the task's pages, the pages the handler may free, and the
-    shared-harness caller both allocate through (in the design's own shape)."""
+    """One kernel with one design on ``cpus`` CPUs (the task on CPU0): the task's pages, the pages the handler
+    may free, and the shared-harness caller both allocate through (in the design's own shape)."""
 
-    def __init__(self, registry: Registry, spec: str, config: KernelConfig, irq_class: type[Interrupts]):
+    def __init__(self, registry: Registry, spec: str, config: KernelConfig, irq_class: type[Interrupts],
+                 cpus: int = 1):
         design, options = registry.design_spec(spec)
         self.design = design
         self.costs = registry.cost_model(None)
-        self.harness = Harness(design, options, self.costs, config, Topology.uma(cpus=1, normal_pages=ZONE_PAGES),
-                               registry, irq_class)
+        self.harness = Harness(design, options, self.costs, config,
+                               Topology.uma(cpus=cpus, normal_pages=ZONE_PAGES), registry, irq_class)
         self.machine = self.harness.machine
         self.kernel = self.harness.kernel
         self.cpu = self.machine.cpus[0]
@@ -47,7 +49,16 @@ class Scenario:
                 self.caller.free(p)
 
     def pcp_pages(self) -> int:
-        return self.kernel.zones[0].pcp[0].count
+        return self.kernel.zones[0].pcp[self.cpu.id].count
+
+    def on(self, cpu: int) -> Scenario:
+        """The same scenario seen from another CPU: its own caller, pages and spare pages."""
+        other = copy.copy(self)
+        other.cpu = self.machine.cpus[cpu]
+        other.caller = self.harness.caller(other.cpu)
+        other.spare = []
+        other.task_pages = []
+        return other
 
     def problems(self) -> list[str]:
         """Every violation recorded so far, then the invariants (a raising check is itself a finding)."""

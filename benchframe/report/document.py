@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import __version__
+from benchframe.explore import CONTEXT_LABELS
 from benchframe.io import git_commit
 from benchframe.metrics import METRICS, metric_better
 from benchframe.report.plots import plot_all
@@ -110,7 +111,7 @@ Verdicts = dict[str, list["ExploreResult | str"]]
 
 
 def reentrancy_table(verdicts: Verdicts) -> Table:
-    """One row per design: its ``benchframe explore`` verdicts against an IRQ and an NMI."""
+    """One row per design: its ``benchframe explore`` verdicts against an IRQ, an NMI and another CPU."""
     rows = []
     for design, pair in verdicts.items():
         row = [design]
@@ -128,10 +129,11 @@ def reentrancy_table(verdicts: Verdicts) -> Table:
                 cell = f"{cell} ({'; '.join(extent)})"
             row.append(cell)
         rows.append(row)
-    return Table("Re-entrancy verdicts (benchframe explore)", ["design", "vs IRQ", "vs NMI"], rows,
+    return Table("Re-entrancy verdicts (benchframe explore)", ["design", *CONTEXT_LABELS.values()], rows,
                  "Found by systematic exploration: an interrupt or NMI whose handler allocates/frees on the same "
-                 "CPU is delivered at each charge point of each operation in turn (the interleavings counted in "
-                 "each cell) and the invariants are checked; the reason is the simplest failing case. "
+                 "CPU is delivered at each charge point of each operation in turn, and a second CPU's operation "
+                 "starts at each shared access of the first (the interleavings counted in each cell); the "
+                 "invariants are checked; the reason is the simplest failing case. "
                  "`benchframe explore --design NAME` prints the failing interleaving step by step.",
                  stralign="left")
 

@@ -80,3 +80,32 @@ def test_locallock_on_preempt_rt():
     nmi = explore("locallock", "nmi", config=("PREEMPT_RT",))  # an NMI cannot sleep: it spins on the lock
     assert nmi.verdict == "UNSAFE" and "deadlock" in nmi.reason and "pagesets.lock" in nmi.reason
     assert "NMI handler runs at once" in nmi.steps[-2]
+
+
+# -- two CPUs ----------------------------------------------------------------------------------------------------
+def test_zone_lock_released_early_is_safe_on_one_cpu_and_caught_on_two(early_unlock):
+    """IRQs are off around the early-released zone->lock, so no interrupt can come in between; another CPU can."""
+    assert explore(early_unlock, "irq").verdict == "SAFE"
+    result = explore(early_unlock, "smp")
+    assert result.verdict == "UNSAFE", result.render()
+    assert "NR_FREE_PAGES is" in result.reason
+    text = "\n".join(result.steps)
+    assert "CPU1's first one comes next" in text and "refills" in text
+    # the stale value is a count, not a pfn: the local the refill read under the lock, named with what it was
+    stale = next(s for s in result.steps if "stale on CPU" in s)
+    assert "rmqueue_pcplist(): free = " in stale and "was in Normal NR_FREE_PAGES, now " in stale
+
+
+@pytest.mark.parametrize("design", ["single", "array", "llist", "llist_del_first", "llist:free=splice",
+                                    "locallock"])
+def test_per_cpu_designs_are_safe_against_another_cpu(design):
+    result = explore(design, "smp")
+    assert result.verdict == "SAFE", result.render()
+    assert result.explored_points >= 2  # the pairs that meet at zone->lock were interleaved
+
+
+def test_the_interrupted_tasks_stale_local_is_named():
+    """The ABA of llist_del_first: the task's ``following`` (entry->next, read before the IRQ) is stale."""
+    result = explore("llist_del_first", "irq")
+    stale = next(s for s in result.steps if s.startswith("stale in the interrupted task"))
+    assert "llist_del_first(): following = " in stale and "was in pcp[cpu0][Normal][mt0]" in stale
