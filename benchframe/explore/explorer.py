@@ -190,20 +190,16 @@ def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Op
     refused_before = s.kernel.stat.refused
     injector = Injector(s.machine.irq, inject_at, _Injection(s, context, handler, steps).inject)
     injector.start(s.cpu)
-    failure = ""
-    try:
+
+    def body() -> None:
         result = fn(s)
         injector.stop(s.cpu)
         steps.append(f"task resumes and completes: {result}")
         rest = s.alloc(max(s.pcp_pages(), 1))
         steps.append(f"task allocates the {len(rest)} pages left on its pcp list, then frees all it holds")
         s.free(sorted(s.harness.held))
-    except Deadlock as exc:
-        failure = str(exc)
-    except BenchframeError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a corrupted structure broke the model code itself: a finding
-        failure = f"model state corrupted: {type(exc).__name__}: {exc}"
+
+    failure = _failure(body)
     s.machine.irq.charge_point = None
     problems = [failure] if failure else _most_telling(s.problems())
     if problems:
@@ -315,9 +311,9 @@ def run_smp(registry: Registry, spec: str, config: KernelConfig, op0: Operation,
              "its pcp list)"]
     watch = SyncWatch(s, model_files(s.design), steps, at)
     watch.install()
-    failure = ""
     results: dict[int, str] = {}
-    try:
+
+    def body() -> None:
         if offset is None:
             op0[2](s)
         else:
@@ -329,12 +325,8 @@ def run_smp(registry: Registry, spec: str, config: KernelConfig, op0: Operation,
             sc.alloc(max(sc.pcp_pages(), 1))
         s.free(sorted(s.harness.held))
         steps.append("each CPU allocates what is left on its pcp list, then everything is freed")
-    except Deadlock as exc:
-        failure = str(exc)
-    except BenchframeError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a corrupted structure broke the model code itself: a finding
-        failure = f"model state corrupted: {type(exc).__name__}: {exc}"
+
+    failure = _failure(body)
     watch.remove()
     problems = [failure] if failure else _most_telling(s.problems())
     if problems:
@@ -377,6 +369,20 @@ def explore_smp(design_spec: str, registry: Registry, config: KernelConfig) -> E
         first = findings[0]
         return ExploreResult(design_spec, "smp", "UNSAFE", first["reason"], first["steps"], explored, 0, findings)
     return ExploreResult(design_spec, "smp", "SAFE", "", [], explored, 0)
+
+
+def _failure(body: Callable[[], None]) -> str:
+    """Run an interleaving: ``""`` if it completed, else what broke it -- a deadlock, or a structure so
+    corrupted that the model code itself raised (a finding too). Bad input still propagates."""
+    try:
+        body()
+    except Deadlock as exc:
+        return str(exc)
+    except BenchframeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupted structure broke the model code itself: a finding
+        return f"model state corrupted: {type(exc).__name__}: {exc}"
+    return ""
 
 
 TELLING = ("twice", "lost", "corruption", "deadlock")
