@@ -34,11 +34,13 @@ if TYPE_CHECKING:
 
 
 class Detached:
-    """One allocation in progress on a CPU: the chains it detached (per migrate type) and how many it took."""
+    """One allocation in progress on a CPU: its pcp, the chains it detached (per migrate type), how many it
+    took."""
 
-    __slots__ = ("chains", "taken")
+    __slots__ = ("pcp", "chains", "taken")
 
-    def __init__(self) -> None:
+    def __init__(self, pcp: PerCpuPages | None) -> None:
+        self.pcp = pcp
         self.chains: dict[int, deque[int]] = {}
         self.taken = 0
 
@@ -56,7 +58,7 @@ class LlistDelAllPcp(LlistPcp):
     def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
         if super().lock(cpu, pcp) is None:
             return None
-        call = Detached()
+        call = Detached(pcp)
         self.calls[cpu.id].append(call)
         return call
 
@@ -66,7 +68,8 @@ class LlistDelAllPcp(LlistPcp):
         calls = self.calls[cpu.id]
         assert calls and calls[-1] is token, "pcp lock/unlock not nested"
         calls.pop()
-        if pcp is None:
+        pcp = token.pcp
+        if pcp is None:  # nothing was taken
             return
         cache = self.k.cache
         for mt, rest in token.chains.items():
@@ -83,6 +86,7 @@ class LlistDelAllPcp(LlistPcp):
         buddy lists (``rmqueue_bulk()`` onto the private chain)."""
         k = self.k
         call = self.calls[cpu.id][-1]
+        call.pcp = pcp  # where unlock() puts the rest back
         lst = pcp.lists[mt]
         chain = call.chains.get(mt)
         if chain is None:
