@@ -24,6 +24,7 @@ from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import Topology
 from benchframe.mm.bulk import ARRAY, LIST, BulkAllocator, DesignImpl
 from benchframe.mm.llist import NULL, Llist, PrivateList
+from benchframe.mm.llist_pcp import LlistAllocator, LlistPcp
 from benchframe.mm.page_alloc import Kernel
 from benchframe.mm.pcp import PcpList, PcpOps, PerCpuPages
 from benchframe.mm.work import Work
@@ -42,7 +43,7 @@ from benchframe.records import (
 
 __all__ = [
     "ARRAY", "CPU", "IRQ", "LIST", "MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "NMI_KIND", "NULL", "SHAPES",
-    "BenchframeError", "BulkAllocator", "Design", "Option",
-    "DesignImpl", "InterruptSource", "Kernel", "Llist", "Param", "PcpList", "PcpOps", "PerCpuPages",
-    "PrivateList", "ProfileSource", "RunResult", "SpinLock", "Topology", "Work", "Workload", "hookimpl",
+    "BenchframeError", "BulkAllocator", "Design", "DesignImpl", "InterruptSource", "Kernel", "Llist",
+    "LlistAllocator", "LlistPcp", "Option", "Param", "PcpList", "PcpOps", "PerCpuPages", "PrivateList",
+    "ProfileSource", "RunResult", "SpinLock", "Topology", "Work", "Workload", "hookimpl",
 ]

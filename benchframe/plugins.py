@@ -41,7 +41,7 @@ CORE_DIST = "benchframe"
 KINDS = ("designs", "workloads", "profiles")
 
 # The built-in designs in the order of the 2021 thread (baseline first); others alphabetically after them.
-BUILTIN_ORDER = ("single", "list", "array", "twopass", "llist", "locallock", "preempt")
+BUILTIN_ORDER = ("single", "list", "array", "twopass", "llist", "llist_del_first", "locallock", "preempt")
 
 
 class ShippedProfiles:

@@ -31,7 +31,7 @@ SEED = 1
 # Every design the suite tracks: the built-ins (benchframe_plugins) and the example plugin examples/pcpspin
 # (registered only where that distribution is installed, e.g. CI; asv's per-commit virtualenvs skip it).
 # tests/test_asv_suite.py checks that every design shipped in this repository is listed.
-DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock", "preempt", "pcpspin"]
+DESIGNS = ["single", "list", "array", "twopass", "llist", "llist_del_first", "locallock", "preempt", "pcpspin"]
 BULKS = [1, 8, 64, 256]
 IRQ_BULKS = [8, 64, 256]
 KERNELS = ["default", "PREEMPT_RT"]  # "default" = no CONFIG_ option

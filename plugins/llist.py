@@ -1,183 +1,127 @@
-"""``llist``: Mel Gorman's idea from the 2021 thread — per-CPU page lists as lock-less ``llist``s.
+"""``llist``: Mel Gorman's idea from the 2021 thread -- per-CPU page lists as lock-less ``llist``s -- as llist.h
+allows it to be built: the **safe** variant.
 
-"it's not clear to me why per-cpu lists need to be locked at all because potentially it could use a lock-free
-llist with some struct page overloading ... splicing a batch of free pages with llist would be unsafe so batch
-free might exchange IRQ disabling overhead with multiple atomics." Never implemented in the kernel; this is the
-design as described:
+Who consumes a pcp list: the task, softirq and hardirq allocators of its CPU (an interrupt handler that allocates
+runs in the middle of the task's allocation), and the drain. llist.h: "If there are multiple producers and
+multiple consumers, llist_add can be used in producers and llist_del_all can be used in consumers. They can work
+simultaneously without lock. But llist_del_first can not be used here" (kernel-facts §4.1). So every consumer
+here uses ``llist_del_all()`` only:
 
-* each pcp list is an ``llist_head``; pages are linked through an 8-byte ``llist_node`` overlaid on struct page;
-* allocation never disables IRQs: ``llist_del_first()`` (a cmpxchg loop) by the owning CPU, the single
-  consumer; ``pcp->count`` is an atomic;
-* frees go to the list of the CPU that allocated the page, from any CPU, with ``llist_add()`` (producers are
-  safe concurrently); a batch free is one ``llist_add()`` per page (option ``free=per_page``), or — the unsafe
-  variant — a batch spliced onto the head with a non-atomic tail update (``free=splice``);
-* refill: ``rmqueue_bulk()`` under ``zone->lock`` (irqsave: IRQs are on here) then one ``llist_add_batch()``;
-  drain when ``count >= high``: ``llist_del_all()`` (xchg), ``batch`` pages to the buddy lists, the rest back;
-* **NMI**: allocation from NMI context is refused (returns 0 / NULL): an NMI consumer would be a second
-  ``llist_del_first`` consumer, which llist.h forbids. Frees (``llist_add``) are NMI-safe on x86.
+* an allocation (a bulk call, or one page) detaches the whole list with one ``xchg`` (``llist_del_all``), takes
+  the pages it needs off the private chain (a ``node->next`` load each), refills the chain from the buddy lists
+  when it runs out, and puts the rest back with **one** ``llist_add_batch()`` (a cmpxchg) -- after walking the
+  remainder to its last node, since an llist has no tail pointer. Per call: two atomics and a walk as long as
+  what is left on the list; no IRQ disabling.
+* an interrupt handler that allocates meanwhile finds the list empty (or holding what was freed since), refills
+  from the buddy lists and puts its own remainder back: the pcp is emptier for a while, never a page twice;
+* frees, ``pcp->count``, statistics, the drain and the NMI rules are shared with every llist design
+  (``benchframe.mm.llist_pcp``): ``llist_add`` to this CPU's list, ``this_cpu_add`` on the count, f19298b9516c's
+  per-CPU event counters once per call, NMI allocations refused.
 
-An interrupt handler that allocates on the same CPU is a second consumer as well; nothing here prevents it —
-``benchframe explore --design llist --context irq`` shows what that does.
+``llist_del_first`` is the documented unsafe variant (``llist_del_first``); ``free=splice`` splices a bulk free
+behind the list's last node, the unsafe splice (``benchframe explore`` shows both).
 """
 
 from __future__ import annotations
 
-from benchframe import hookimpl
-from benchframe.api import LIST, BulkAllocator, Design, Option
-from benchframe.mm.llist import NULL, Llist, PrivateList
-from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
-from benchframe.mm.pcp import PcpOps
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from benchframe.api import NULL, Design, LlistAllocator, LlistPcp, Option, PrivateList, hookimpl
+
+if TYPE_CHECKING:
+    from benchframe.api import CPU, Kernel, PerCpuPages
 
 
-class LlistPcp(PcpOps):
-    """Per-CPU lists as llists: no lock, atomics instead."""
+#: how a bulk free reaches the list (``benchframe.mm.llist_pcp.FREE_MODES``)
+FREE = Option("free", "per_page", "bulk frees: one llist_add() per page, one llist_add_batch() per list (safe), "
+              "or spliced behind the list's last node (unsafe)", choices=("per_page", "batch", "splice"))
 
-    name = "llist"
-    list_class = Llist
 
-    def __init__(self, k):
+class Detached:
+    """One allocation in progress on a CPU: its pcp, the chains it detached (per migrate type), how many it
+    took."""
+
+    __slots__ = ("pcp", "chains", "taken")
+
+    def __init__(self, pcp: PerCpuPages | None) -> None:
+        self.pcp = pcp
+        self.chains: dict[int, deque[int]] = {}
+        self.taken = 0
+
+
+class LlistDelAllPcp(LlistPcp):
+    """Consumers use ``llist_del_all()`` only: detach, take, put the rest back with ``llist_add_batch()``."""
+
+    name = "llist_del_all"
+
+    def __init__(self, k: Kernel):
         super().__init__(k)
-        self.c_take = k.prices.llist_del_first  # llist_del_first() instead of __rmqueue_pcplist()'s list_del
+        # per CPU, the allocations in progress: an interrupt's allocation nests inside the task's
+        self.calls: list[list[Detached]] = [[] for _ in k.machine.cpus]
 
-    def lock(self, cpu, pcp=None):
-        if cpu.in_nmi():  # a second llist_del_first consumer: refuse
-            self.k.stat.refused += 1
+    def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
+        if super().lock(cpu, pcp) is None:
             return None
-        return True
+        call = Detached(pcp)
+        self.calls[cpu.id].append(call)
+        return call
 
-    def unlock(self, cpu, token, pcp=None) -> None:
-        return None
+    def unlock(self, cpu: CPU, token: Any, pcp: PerCpuPages | None = None) -> None:
+        """Put what is left back with one ``llist_add_batch()`` per list (after the walk to its last node), and
+        ``this_cpu_sub(pcp->count, taken)``."""
+        calls = self.calls[cpu.id]
+        assert calls and calls[-1] is token, "pcp lock/unlock not nested"
+        calls.pop()
+        pcp = token.pcp
+        if pcp is None:  # nothing was taken
+            return
+        cache = self.k.cache
+        for mt, rest in token.chains.items():
+            if rest:
+                left = list(rest)
+                cpu.charge(self.c_next * len(left) + cache.walk(cpu, left, dependent=True))
+                pcp.lists[mt].llist_add_batch(cpu, left)
+        if token.taken:
+            self.count_add(cpu, pcp, -token.taken)
 
     def rmqueue_pcplist(self, cpu, zone, mt, alloc_flags, pcp):
+        """``__rmqueue_pcplist()``: the first page of this call's detached chain; on the first need the list is
+        detached (``llist_del_all``), when the chain runs out it is refilled with ``pcp->batch`` pages from the
+        buddy lists (``rmqueue_bulk()`` onto the private chain)."""
         k = self.k
+        call = self.calls[cpu.id][-1]
+        call.pcp = pcp  # where unlock() puts the rest back
         lst = pcp.lists[mt]
-        page = lst.llist_del_first(cpu, self.c_take)
-        if page == NULL:
+        chain = call.chains.get(mt)
+        if chain is None:
+            cpu.charge(k.prices.llist_empty)
+            chain = call.chains[mt] = deque(lst.llist_del_all(cpu) if lst.first != NULL else ())
+        if not chain:
             batch: list[int] = []
-            holder = PrivateList(batch)
-            n = k.rmqueue_bulk(cpu, zone, 0, pcp.batch, holder, mt, alloc_flags)
+            n = k.rmqueue_bulk(cpu, zone, 0, pcp.batch, PrivateList(batch), mt, alloc_flags)
             if not n:
                 return None
-            page = batch.pop(0)
-            lst.llist_add_batch(cpu, batch)
-            cpu.atomic()  # atomic_add(n - 1, &pcp->count)
-            pcp.count += n - 1
-        else:
-            cpu.atomic()  # atomic_dec(&pcp->count)
-            pcp.count -= 1
-        state = k.mem.state
-        if state[page] != PAGE_PCP:
-            k.violation(f"page handed out twice: pfn {page} taken from {lst.name} while "
-                        f"{STATE_NAMES[state[page]]} (CPU{cpu.id}, {cpu.context})")
-        state[page] = PAGE_ALLOCATED
-        return page
-
-    def free_commit(self, cpu, zone, page, mt) -> None:
-        self.free_to(cpu, zone, page, mt, cpu.id)
-
-    def free_to(self, cpu, zone, page: int, mt: int, owner: int) -> None:
-        """``llist_add()`` onto ``owner``'s list; the owner drains when it is over ``high``."""
-        k = self.k
-        pcp = zone.pcp[owner]
-        k.mem.state[page] = PAGE_PCP
-        pcp.lists[mt].llist_add(cpu, page)
-        cpu.atomic()  # atomic_inc(&pcp->count)
-        pcp.count += 1
-        if owner == cpu.id and pcp.count >= pcp.high:
-            self.drain(cpu, zone, pcp)
-
-    def drain(self, cpu, zone, pcp) -> None:
-        """``llist_del_all()`` each list, free ``batch`` pages to the buddy lists, put the rest back."""
-        k = self.k
-        mem = k.mem
-        budget = pcp.batch
-        flags = k.zone_lock(cpu, zone)
-        per_page = k.prices.free_one_page
-        touch = k.cache.touch
-        freed = 0
-        keep = []
-        for lst in pcp.lists:
-            chain = lst.llist_del_all(cpu)
-            take, rest = chain[-budget + freed:] if budget > freed else [], chain
-            if take:
-                rest = chain[:len(chain) - len(take)]
-            for page in take:  # the oldest pages (tail of the chain)
-                cpu.charge(per_page + touch(cpu, page))
-                zone.free_one_page(cpu, page, 0, mem.pageblock_mt[page >> 9])
-            freed += len(take)
-            keep.append((lst, rest))
-        zone.nr_free_pages += freed
-        k.zone_unlock(cpu, zone, flags)
-        for lst, rest in keep:
-            lst.llist_add_batch(cpu, rest)
-        cpu.atomic()  # atomic_sub(freed, &pcp->count)
-        pcp.count -= freed
-        k.stat.pcp_drains += 1
+            chain.extend(batch)
+            self.count_add(cpu, pcp, n)
+        page = chain.popleft()
+        cpu.charge(k.prices.llist_take + k.cache.touch(cpu, page))
+        call.taken += 1
+        return self.take_checked(cpu, page, lst.name)
 
 
-class LlistDesign(BulkAllocator):
-    shape = LIST
-    pcp_ops = LlistPcp
-
-    def __init__(self, k, **options):
-        super().__init__(k, **options)
-        assert isinstance(k.pcp_ops, LlistPcp)  # the kernel was booted with this design's pcp protocol
-        self.llist_ops: LlistPcp = k.pcp_ops
-
-    def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None, preferred_nid=None) -> int:
-        if cpu.in_nmi():
-            self.k.stat.refused += 1
-            return 0
-        return super().alloc_bulk(cpu, gfp, nr_pages, page_list=page_list, page_array=page_array,
-                                  preferred_nid=preferred_nid)
-
-    def free_page(self, cpu, page: int) -> None:
-        """``free_unref_page()`` with llist: free_pages_prepare, then ``llist_add()`` to the owner's list."""
-        k = self.k
-        mem = k.mem
-        if mem.state[page] != PAGE_ALLOCATED:
-            k.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]}")
-            return
-        cpu.charge(k.free_prepare_cost)
-        zone = k.page_zone(page)
-        owner = mem.cpu[page] if mem.cpu[page] >= 0 else cpu.id
-        self.llist_ops.free_to(cpu, zone, page, mem.pageblock_mt[page >> 9], owner)
-        k.stat.pages_freed += 1
-        if owner != cpu.id:
-            k.stat.remote_frees += 1
-
-    def free_bulk(self, cpu, pages: list[int]) -> None:
-        if self.options.get("free") != "splice":
-            return super().free_bulk(cpu, pages)
-        k = self.k
-        mem = k.mem
-        groups: dict[tuple, list[int]] = {}
-        for page in pages:
-            if mem.state[page] != PAGE_ALLOCATED:
-                k.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]}")
-                continue
-            cpu.charge(k.free_prepare_cost)
-            owner = mem.cpu[page] if mem.cpu[page] >= 0 else cpu.id
-            zone = k.page_zone(page)
-            groups.setdefault((zone.zone_idx, zone.node, owner, mem.pageblock_mt[page >> 9]), []).append(page)
-            mem.state[page] = PAGE_PCP
-        for (zidx, node, owner, mt), batch in groups.items():
-            zone = k.node_zones[node][zidx]
-            pcp = zone.pcp[owner]
-            pcp.lists[mt].llist_splice_unsafe(cpu, batch)
-            cpu.atomic()
-            pcp.count += len(batch)
-            k.stat.pages_freed += len(batch)
+class Llist(LlistAllocator):
+    pcp_ops = LlistDelAllPcp
 
 
 @hookimpl
 def benchframe_register_designs():
     return [Design(
         name="llist",
-        factory=LlistDesign,
-        description="per-CPU lock-less llists: no IRQ disabling, atomics; frees from any CPU; refuses NMI allocs",
-        models="Mel Gorman's llist proposal, linux-mm 2021-03-12 (never merged)",
-        options=(Option("free", "per_page", "how a batch of frees reaches the lists: one llist_add() per page, "
-                        "or spliced on with a non-atomic tail update", choices=("per_page", "splice")),),
+        factory=Llist,
+        description="per-CPU lock-less llists, consumers only llist_del_all (safe): no IRQ disabling, two "
+                    "atomics and a walk per call; frees to the local list; refuses NMI allocs",
+        models="Mel Gorman's llist proposal, linux-mm 2021-03-12 (never merged), under llist.h's consumer rules",
+        options=(FREE,),
         pcp_link_bytes=8,
     )]

@@ -17,7 +17,12 @@ from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, builtin_profile_path
 from benchframe.hw.machine import Machine
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
+from benchframe.mm.bulk import ARRAY, BulkAllocator
+from benchframe.mm.page import PAGE_PCP
 from benchframe.mm.page_alloc import Kernel
+from benchframe.mm.pcp import PcpOps
+from benchframe.plugins import get_registry
+from benchframe.records import Design
 
 COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
@@ -89,3 +94,50 @@ def clean_env() -> Callable[..., dict[str, str]]:
         return out
 
     return env
+
+
+# -- a design that is safe on one CPU and not on two ------------------------------------------------------------
+class EarlyUnlockPcp(PcpOps):
+    """5.13's pcp with a refill that releases ``zone->lock`` before it updates ``NR_FREE_PAGES`` from the value
+    it read under the lock. IRQs are off throughout (the pcp's ``local_irq_save``), so no interrupt can come in
+    between; another CPU refilling at the same time can, and one of the two updates is lost."""
+
+    def rmqueue_pcplist(self, cpu, zone, mt, alloc_flags, pcp):
+        lst = pcp.lists[mt]
+        if not lst:
+            k = self.k
+            flags = k.zone_lock(cpu, zone)
+            free = zone.nr_free_pages  # read under the lock
+            got = 0
+            for _ in range(pcp.batch):
+                page = zone.rmqueue(cpu, 0, mt)
+                if page is None:
+                    break
+                cpu.charge(k.prices.refill_page)
+                k.mem.state[page] = PAGE_PCP
+                k.mem.free_mt[page] = mt
+                lst.add_tail(page)
+                got += 1
+            k.zone_unlock(cpu, zone, flags)  # released early
+            cpu.charge(k.prices.refill)  # the rest of rmqueue_bulk()'s work
+            k.machine.sync(cpu)  # the zone's shared vmstat line
+            zone.nr_free_pages = free - got  # __mod_zone_page_state() from the value read under the lock
+            pcp.count += got
+            if not lst:
+                return None
+        return super().rmqueue_pcplist(cpu, zone, mt, alloc_flags, pcp)
+
+
+class EarlyUnlock(BulkAllocator):
+    shape = ARRAY
+    pcp_ops = EarlyUnlockPcp
+
+
+@pytest.fixture
+def early_unlock(monkeypatch) -> str:
+    """The registry knows ``early_unlock``: a design that releases zone->lock early with IRQs off."""
+    reg = get_registry()
+    designs = dict(reg.designs)
+    designs["early_unlock"] = Design("early_unlock", EarlyUnlock, "releases zone->lock early (broken on purpose)")
+    monkeypatch.setattr(reg, "designs", designs)
+    return "early_unlock"

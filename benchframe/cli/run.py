@@ -27,7 +27,14 @@ from benchframe.cli.options import (
     split_designs,
     tls_files,
 )
-from benchframe.explore.verdicts import UNSAFE_MARK, design_verdicts, marked, unsafe, verdicts_as_json
+from benchframe.explore.verdicts import (
+    DISQUALIFYING_TEXT,
+    UNSAFE_MARK,
+    design_verdicts,
+    marked,
+    unsafe,
+    verdicts_as_json,
+)
 from benchframe.io import check_target, dumps, result_document, write_atomic
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS
@@ -118,8 +125,8 @@ def main(args: argparse.Namespace) -> int:
     print(tabulate(rows, headers=headers, tablefmt="simple", missingval="-", floatfmt=".1f"))
     bad_designs = [d for d in designs if unsafe(verdicts.get(d))]
     if bad_designs:
-        print(f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE against an IRQ on the "
-              "same CPU: these are the costs of an incorrect design")
+        print(f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE {DISQUALIFYING_TEXT}: "
+              "these are the costs of an incorrect design")
     for line in dict.fromkeys(failed):
         print(f"benchframe: plugin error: {line}", file=sys.stderr)
     bad = sum(r["metrics"]["invariant_violations"] for r in runs) + len(failed)

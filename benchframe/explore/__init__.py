@@ -1,8 +1,8 @@
 """Systematic re-entrancy exploration of a design (``benchframe explore``): an interrupt or NMI raised at each
-charge point of each operation in turn, on the shared harness."""
+charge point of each operation in turn, or a second CPU at each shared access, on the shared harness."""
 
 from __future__ import annotations
 
-from benchframe.explore.explorer import CONTEXTS, ExploreResult, explore
+from benchframe.explore.explorer import CONTEXT_LABELS, CONTEXTS, ExploreResult, explore
 
-__all__ = ["CONTEXTS", "ExploreResult", "explore"]
+__all__ = ["CONTEXTS", "CONTEXT_LABELS", "ExploreResult", "explore"]

@@ -1,4 +1,4 @@
-"""Re-entrancy exploration: ``benchframe explore --design NAME [--context irq|nmi]``.
+"""Re-entrancy exploration: ``benchframe explore --design NAME [--context irq|nmi|smp]``.
 
 For each operation of a design (a bulk allocation from a warm pcp list, one that needs a refill, a single
 free, a bulk free) the explorer first counts the operation's charge points, then re-runs it on a fresh kernel
@@ -9,12 +9,19 @@ the operation the task keeps going briefly (it allocates what is left on its pcp
 and the DESIGN §7 invariants are checked; a deadlock (a handler spinning on a lock its CPU holds) counts as a
 failure too.
 
+``smp`` explores two CPUs instead: CPU0 runs one operation and CPU1 another (every pair), CPU1 starting so that
+its first shared access lands right after CPU0's first, second, ... shared access -- the points where the engine
+orders the CPUs (a lock, an llist head, a shared line) -- and from there both run concurrently in simulated time.
+A design that is safe on one CPU because IRQs are off there (say it releases ``zone->lock`` early) is caught here.
+
 The verdict is SAFE, or UNSAFE with the first (smallest) interleaving that breaks: the simplest operation,
-the simplest handler, the earliest charge point — printed as steps a kernel developer can follow.
+the simplest handler, the earliest charge point — printed as steps a kernel developer can follow, with the
+shared state the other context changed and the interrupted code's locals that still hold the old values.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.explore.scenarios import HANDLERS, OPERATIONS, Operation, Scenario
-from benchframe.explore.trace import Snapshot, changes, model_files, snapshot, where
+from benchframe.explore.trace import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.kconfig import KernelConfig
@@ -33,7 +40,9 @@ if TYPE_CHECKING:
 
     from benchframe.registry import Registry
 
-CONTEXTS = ("irq", "nmi")
+CONTEXTS = ("irq", "nmi", "smp")
+#: how a report names each context's column
+CONTEXT_LABELS = {"irq": "vs IRQ", "nmi": "vs NMI", "smp": "vs another CPU"}
 
 
 @dataclass
@@ -158,9 +167,14 @@ class _Injection:
             when = f"{late} cycles later, when IRQs are enabled again (clock {start})"
         self.steps.append(f"{who} handler runs {when}: {self.hname}")  # what it tried, should it never return
         self.steps[-1] = f"{who} handler runs {when}: {self.hfn(s)}"
-        changed = changes(self.before, snapshot(s.kernel))
+        after = snapshot(s.kernel)
+        changed = changes(self.before, after)
         if changed:
             self.steps.append(f"what the handler changed under the interrupted task: {changed}")
+            old = stale(model_frames(self.files, inspect.currentframe(), below="_run_handler"), self.before, after,
+                        "the task")
+            if old:
+                self.steps.append(f"stale in the interrupted task: {old}")
 
 
 def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Operation,
@@ -176,20 +190,16 @@ def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Op
     refused_before = s.kernel.stat.refused
     injector = Injector(s.machine.irq, inject_at, _Injection(s, context, handler, steps).inject)
     injector.start(s.cpu)
-    failure = ""
-    try:
+
+    def body() -> None:
         result = fn(s)
         injector.stop(s.cpu)
         steps.append(f"task resumes and completes: {result}")
         rest = s.alloc(max(s.pcp_pages(), 1))
         steps.append(f"task allocates the {len(rest)} pages left on its pcp list, then frees all it holds")
         s.free(sorted(s.harness.held))
-    except Deadlock as exc:
-        failure = str(exc)
-    except BenchframeError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a corrupted structure broke the model code itself: a finding
-        failure = f"model state corrupted: {type(exc).__name__}: {exc}"
+
+    failure = _failure(body)
     s.machine.irq.charge_point = None
     problems = [failure] if failure else _most_telling(s.problems())
     if problems:
@@ -206,6 +216,8 @@ def explore(design_spec: str, context: str = "irq", registry: Registry | None = 
     registry = registry or get_registry()
     kconfig = KernelConfig.parse(list(config), kernel)
     registry.design_spec(design_spec)  # unknown design: one-line error before any work
+    if context == "smp":
+        return explore_smp(design_spec, registry, kconfig)
     explored = 0
     refused = 0
     findings: list[dict[str, Any]] = []
@@ -226,6 +238,151 @@ def explore(design_spec: str, context: str = "irq", registry: Registry | None = 
                              findings)
     reason = f"refuses allocation in {context.upper()} context ({refused} refusals)" if refused else ""
     return ExploreResult(design_spec, context, "SAFE", reason, [], explored, refused)
+
+
+class SyncWatch:
+    """Wraps the engine's ``sync``: counts CPU0's shared accesses (their clocks) and, from its ``at``-th on,
+    compares the shared state before and after every shared access of either CPU -- what changed in between is
+    what the other CPU did while this one waited. It reports the first change CPU0 sees, and every wait after
+    which a CPU's locals hold a value that is no longer the kernel's (the stale value, whatever it is)."""
+
+    def __init__(self, s: Scenario, files: set[str], steps: list[str], at: int = 0):
+        self.engine = s.machine.engine
+        self.real = self.engine.sync
+        self.cpu0 = s.cpu
+        self.kernel = s.kernel
+        self.files = files
+        self.steps = steps
+        self.at = at
+        self.clocks: list[int] = []
+        self.seen: set[str] = set()  # CPUs whose change (and stale locals) are reported
+
+    def __call__(self, proc: Any) -> None:
+        if proc is self.cpu0:
+            self.clocks.append(proc.clock)
+            if len(self.clocks) == self.at:
+                self.steps.append(f"CPU0's shared access {self.at} (clock {proc.clock}) in {where(self.files)}: "
+                                  "CPU1's first one comes next")
+        if not self.at or len(self.clocks) < self.at or len(self.seen) > 3:
+            self.real(proc)
+            return
+        before = snapshot(self.kernel)
+        self.real(proc)
+        after = snapshot(self.kernel)
+        changed = changes(before, after)
+        if not changed:
+            return
+        here = inspect.currentframe()
+        old = stale(model_frames(self.files, here.f_back if here else None), before, after, proc.name)
+        first = proc is self.cpu0 and proc.name not in self.seen
+        if old or first:
+            self.seen.add(proc.name if first else f"{proc.name}: {old}")
+            self.steps.append(f"{proc.name} waits at {where(self.files)} (clock {proc.clock}) while the other CPU "
+                              f"changes: {changed}" + (f"; stale on {proc.name}: {old}" if old else ""))
+
+    def install(self) -> None:
+        self.engine.sync = self  # type: ignore[method-assign]
+
+    def remove(self) -> None:
+        self.engine.sync = self.real  # type: ignore[method-assign]
+
+
+def _smp_scenario(registry: Registry, spec: str, config: KernelConfig, op0: Operation,
+                  op1: Operation) -> tuple[Scenario, Scenario]:
+    s = Scenario(registry, spec, config, Interrupts, cpus=2)
+    s1 = s.on(1)
+    for sc, op in ((s, op0), (s1, op1)):
+        sc.warm(op[1])
+        sc.task_pages = sc.alloc(4) if op[0].startswith("free") else []
+    return s, s1
+
+
+def run_smp(registry: Registry, spec: str, config: KernelConfig, op0: Operation, op1: Operation,
+            offset: int | None, at: int = 0) -> tuple[Interleaving, list[int]]:
+    """CPU0 runs ``op0`` and CPU1 ``op1``, CPU1 starting ``offset`` cycles after CPU0 (``None``: CPU0 alone,
+    to count its shared accesses); returns the run and the clocks of CPU0's shared accesses from its start."""
+    s, s1 = _smp_scenario(registry, spec, config, op0, op1)
+    c0, c1 = s.cpu, s1.cpu
+    base = max(c0.clock, c1.clock)
+    c0.clock = base + max(0, -(offset or 0))
+    c1.clock = base + max(0, offset or 0)
+    start0 = c0.clock
+    steps = [f"CPU0: {op0[0]} ({s.pcp_pages()} pages on its pcp list); CPU1: {op1[0]} ({s1.pcp_pages()} pages on "
+             "its pcp list)"]
+    watch = SyncWatch(s, model_files(s.design), steps, at)
+    watch.install()
+    results: dict[int, str] = {}
+
+    def body() -> None:
+        if offset is None:
+            op0[2](s)
+        else:
+            s.machine.run({c0: lambda c: results.__setitem__(0, op0[2](s)),
+                           c1: lambda c: results.__setitem__(1, op1[2](s1))})
+        watch.remove()
+        steps.append(f"both complete: CPU0 {results.get(0, 'alone')}, CPU1 {results.get(1, '-')}")
+        for sc in (s, s1):
+            sc.alloc(max(sc.pcp_pages(), 1))
+        s.free(sorted(s.harness.held))
+        steps.append("each CPU allocates what is left on its pcp list, then everything is freed")
+
+    failure = _failure(body)
+    watch.remove()
+    problems = [failure] if failure else _most_telling(s.problems())
+    if problems:
+        steps.append("invariant violated: " + problems[0])
+    return Interleaving(s, len(watch.clocks), 0, problems, steps), [t - start0 for t in watch.clocks]
+
+
+def _first_access(registry: Registry, spec: str, config: KernelConfig, op: Operation) -> int | None:
+    """Cycles from the start of ``op`` on CPU1 (alone) to its first shared access (None: it has none)."""
+    s, s1 = _smp_scenario(registry, spec, config, op, op)
+    watch = SyncWatch(s1, set(), [], 0)
+    start = s1.cpu.clock
+    watch.install()
+    try:
+        op[2](s1)
+    finally:
+        watch.remove()
+    return watch.clocks[0] - start if watch.clocks else None
+
+
+def explore_smp(design_spec: str, registry: Registry, config: KernelConfig) -> ExploreResult:
+    """Two CPUs (see the module docstring): every pair of operations, CPU1's first shared access placed after
+    each of CPU0's in turn."""
+    explored = 0
+    findings: list[dict[str, Any]] = []
+    for op0 in OPERATIONS:
+        _, clocks = run_smp(registry, design_spec, config, op0, op0, None)
+        for op1 in OPERATIONS:
+            lead = _first_access(registry, design_spec, config, op1)
+            if lead is None:
+                continue
+            for k, t in enumerate(clocks, 1):
+                run, _ = run_smp(registry, design_spec, config, op0, op1, t - lead, at=k)
+                explored += 1
+                if run.problems:
+                    findings.append({"operation": op0[0], "handler": f"CPU1: {op1[0]}", "charge_point": k,
+                                     "reason": _reason(run.problems[0]), "steps": run.steps})
+                    break
+    if findings:
+        first = findings[0]
+        return ExploreResult(design_spec, "smp", "UNSAFE", first["reason"], first["steps"], explored, 0, findings)
+    return ExploreResult(design_spec, "smp", "SAFE", "", [], explored, 0)
+
+
+def _failure(body: Callable[[], None]) -> str:
+    """Run an interleaving: ``""`` if it completed, else what broke it -- a deadlock, or a structure so
+    corrupted that the model code itself raised (a finding too). Bad input still propagates."""
+    try:
+        body()
+    except Deadlock as exc:
+        return str(exc)
+    except BenchframeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a corrupted structure broke the model code itself: a finding
+        return f"model state corrupted: {type(exc).__name__}: {exc}"
+    return ""
 
 
 TELLING = ("twice", "lost", "corruption", "deadlock")

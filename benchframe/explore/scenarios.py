@@ -4,6 +4,7 @@ the interrupt raised in the middle of them, all driven through the shared harnes
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -20,15 +21,16 @@ ZONE_PAGES = 65536  # small enough to check invariants after every interleaving,
 
 
 class Scenario:
-    """One kernel with one design on one CPU: the task's pages, the pages the handler may free, and the
-    shared-harness caller both allocate through (in the design's own shape)."""
+    """One kernel with one design on ``cpus`` CPUs (the task on CPU0): the task's pages, the pages the handler
+    may free, and the shared-harness caller both allocate through (in the design's own shape)."""
 
-    def __init__(self, registry: Registry, spec: str, config: KernelConfig, irq_class: type[Interrupts]):
+    def __init__(self, registry: Registry, spec: str, config: KernelConfig, irq_class: type[Interrupts],
+                 cpus: int = 1):
         design, options = registry.design_spec(spec)
         self.design = design
         self.costs = registry.cost_model(None)
-        self.harness = Harness(design, options, self.costs, config, Topology.uma(cpus=1, normal_pages=ZONE_PAGES),
-                               registry, irq_class)
+        self.harness = Harness(design, options, self.costs, config,
+                               Topology.uma(cpus=cpus, normal_pages=ZONE_PAGES), registry, irq_class)
         self.machine = self.harness.machine
         self.kernel = self.harness.kernel
         self.cpu = self.machine.cpus[0]
@@ -47,7 +49,16 @@ class Scenario:
                 self.caller.free(p)
 
     def pcp_pages(self) -> int:
-        return self.kernel.zones[0].pcp[0].count
+        return self.kernel.zones[0].pcp[self.cpu.id].count
+
+    def on(self, cpu: int) -> Scenario:
+        """The same scenario seen from another CPU: its own caller, pages and spare pages."""
+        other = copy.copy(self)
+        other.cpu = self.machine.cpus[cpu]
+        other.caller = self.harness.caller(other.cpu)
+        other.spare = []
+        other.task_pages = []
+        return other
 
     def problems(self) -> list[str]:
         """Every violation recorded so far, then the invariants (a raising check is itself a finding)."""
@@ -120,10 +131,18 @@ def _handler_bulk4(s: Scenario) -> str:
     return f"alloc_bulk(4) -> {_pfns(got)}"
 
 
+def _handler_bulk64(s: Scenario) -> str:
+    got = s.alloc(REFILL)
+    return f"alloc_bulk({REFILL}) -> {len(got)} pages, {_pfns(got[:2])[:-1]}, ...]"
+
+
+REFILL = 64  # a page_pool refill (PP_ALLOC_CACHE_REFILL): more than the warm pcp list holds
+
 # simplest first: the first failing script is the one reported
 HANDLERS: list[tuple[str, Callable[[Scenario], str]]] = [
     ("alloc 1", _handler_alloc1),
     ("free 1", _handler_free1),
     ("alloc 2, free the first", _handler_alloc2_free1),
     ("alloc_bulk(4)", _handler_bulk4),
+    (f"alloc_bulk({REFILL}): takes the whole pcp list", _handler_bulk64),
 ]

@@ -30,9 +30,12 @@ from benchframe.plugins import get_registry
 if TYPE_CHECKING:
     from benchframe.registry import Registry
 
-#: the context against which an UNSAFE verdict disqualifies a design's costs: allocating from a hardirq is
-#: allowed (GFP_ATOMIC); from an NMI no page allocator is (the single-page path itself is UNSAFE there)
-DISQUALIFYING = "irq"
+#: the contexts against which an UNSAFE verdict disqualifies a design's costs: an interrupt on the same CPU
+#: (allocating from a hardirq is allowed: GFP_ATOMIC) and a second CPU; not an NMI, from which no page allocator
+#: may allocate (the single-page path itself is UNSAFE there)
+DISQUALIFYING = ("irq", "smp")
+#: how the reports say it
+DISQUALIFYING_TEXT = "against an IRQ on the same CPU or an operation on another CPU"
 UNSAFE_MARK = "[UNSAFE]"
 
 
@@ -62,9 +65,10 @@ Verdicts = dict[str, dict[str, Verdict]]
 
 
 def unsafe(verdicts: dict[str, Verdict] | None) -> bool:
-    """Whether the verdicts disqualify the design's costs: UNSAFE against an interrupt on the same CPU."""
-    v = (verdicts or {}).get(DISQUALIFYING)
-    return v is not None and v.verdict == "UNSAFE"
+    """Whether the verdicts disqualify the design's costs: UNSAFE against an interrupt on the same CPU or
+    another CPU."""
+    per = verdicts or {}
+    return any(per[c].verdict == "UNSAFE" for c in DISQUALIFYING if c in per)
 
 
 def marked(design: str, verdicts: Verdicts | None) -> str:

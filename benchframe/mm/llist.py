@@ -4,7 +4,7 @@ pages on an ``llist_head`` with an ``llist_node`` overlaid on struct page (``Mem
 The primitives charge their cost between the read of ``head->first`` and the cmpxchg/xchg that publishes, so a
 context that runs in between (an interrupt on this CPU, another CPU in simulated-time order) sees what the
 kernel would: ``llist_add`` retries, ``llist_del_first`` by a second consumer can succeed with a stale
-``next`` (the ABA problem llist.h warns about), an unsafe splice loses entries.
+``next`` (the ABA problem llist.h warns about), an unsafe tail splice loses entries.
 """
 
 from __future__ import annotations
@@ -63,10 +63,12 @@ class Llist:
                 return
 
     def llist_add_batch(self, cpu: CPU, pages: list[int]) -> None:
-        """``llist_add_batch()``: link the batch privately, then one cmpxchg loop on the head."""
+        """``llist_add_batch(first, last, head)``: the batch is a private chain (its links are the caller's),
+        then one cmpxchg loop on the head, as ``llist_add``. Safe against any consumer (llist.h)."""
         if not pages:
             return
         nxt = self.next
+        k = self.k
         for a, b in zip(pages, pages[1:]):
             nxt[a] = b
         last = pages[-1]
@@ -74,24 +76,35 @@ class Llist:
             self.engine.sync(cpu)
             first = self.first
             nxt[last] = first
+            cpu.charge(k.prices.llist_add)  # between reading the head and the cmpxchg
             cpu.atomic()
             if self.first == first:
                 self.first = pages[0]
                 return
 
-    def llist_splice_unsafe(self, cpu: CPU, pages: list[int]) -> None:
-        """The unsafe batch free: ``tail->next = head->first; head->first = batch`` without an atomic, so an
-        ``llist_add`` that lands in between is lost."""
+    def llist_splice_tail_unsafe(self, cpu: CPU, pages: list[int]) -> None:
+        """The unsafe splice: link a batch behind the list's *last* node (``list_splice_tail()`` on a list with no
+        tail pointer), as the pcp lists put cold pages at the tail. The walk to the last node reads the list as it
+        is; the link is a plain store into that node. A consumer that takes the last node in between
+        (``llist_del_all`` by an interrupt, another CPU) leaves the batch linked behind a page that is no longer
+        on the list: the batch is lost. llist.h has no such operation for that reason."""
         if not pages:
             return
         nxt = self.next
+        k = self.k
         for a, b in zip(pages, pages[1:]):
             nxt[a] = b
+        nxt[pages[-1]] = NULL
         self.engine.sync(cpu)
-        nxt[pages[-1]] = self.first
-        cpu.charge(self.k.prices.llist_add)
+        walked = list(self)
+        tail = walked[-1] if walked else NULL
+        # the walk: node after node, each a dependent load of the previous node's next
+        cpu.charge(k.prices.llist_next * (len(walked) + 1) + k.cache.walk(cpu, walked, dependent=True))
         self.engine.sync(cpu)
-        self.first = pages[0]
+        if tail == NULL:
+            self.first = pages[0]  # an empty list: head->first = batch, a plain store
+        else:
+            nxt[tail] = pages[0]  # tail->next = batch, a plain store
 
     def llist_del_first(self, cpu: CPU, cost: int) -> int:
         """``llist_del_first()``: ``entry = head->first; next = entry->next; cmpxchg(&head->first, entry, next)``.
@@ -111,8 +124,11 @@ class Llist:
                 return entry
 
     def llist_del_all(self, cpu: CPU) -> list[int]:
-        """``llist_del_all()``: ``xchg(&head->first, NULL)``; returns the chain newest first."""
+        """``llist_del_all()``: ``xchg(&head->first, NULL)``; returns the chain newest first. Safe with any
+        number of concurrent consumers that use only ``llist_del_all`` (llist.h's lock table). Walking the
+        detached chain is the caller's work (``prices.llist_next`` per node)."""
         self.engine.sync(cpu)
+        cpu.charge(self.k.prices.llist_del_all)
         cpu.atomic()
         node, self.first = self.first, NULL
         out: list[int] = []

@@ -149,11 +149,29 @@ MERGE_STEP = Work(page=7, data=2, counted=(
     "one __free_one_page() merge step: del_page_from_free_list(buddy) (list_del, __ClearPageBuddy, "
     "set_page_private, nr_free--), the next buddy's page_is_buddy() test."))
 
-# -- llist.h (benchframe.mm.llist) ----------------------------------------------------------------------------------
+# -- llist.h (benchframe.mm.llist) and the per-CPU lists as llists (benchframe.mm.llist_pcp) ---------------------------
 LLIST_ADD = Work(page=1, data=1, counted=(
-    "llist_add(): head->first read, node->next = first (the page's llist_node); the cmpxchg is an atomic."))
+    "llist_add() = llist_add_batch(new, new, head): head->first read, last->next = first (the page's llist_node); "
+    "the cmpxchg is an atomic. llist_add_batch() of a chain does the same once."))
 LLIST_DEL_FIRST = Work(page=1, data=1, counted=(
     "llist_del_first(): head->first, entry->next; the cmpxchg is an atomic."))
+LLIST_DEL_ALL = Work(data=1, counted=(
+    "llist_del_all(): the list head's address (this_cpu_ptr(pcp)->lists[mt]); the xchg of head->first is an "
+    "atomic."))
+LLIST_NEXT = Work(page=1, counted=(
+    "one llist_for_each() step over a detached chain: node->next of a struct page's llist_node -- to take a page "
+    "off the chain, or to find the chain's last node for llist_add_batch() (llist.h keeps no tail pointer)."))
+LLIST_EMPTY = Work(data=1, counted="llist_empty(): a plain read of head->first (\"not guaranteed to be accurate\")")
+PCP_COUNT_THIS_CPU = Work(data=2, counted=(
+    "this_cpu_add()/this_cpu_sub() on pcp->count: one non-LOCKed read-modify-write instruction on the per-CPU "
+    "line (x86 %gs-relative add: it cannot be split by an interrupt or NMI on this CPU, so no atomic is needed)."))
+LLIST_FREE_COMMIT = Work(page=2, data=8, counted=(
+    "free_unref_page_commit() onto an llist pcp: page_zone() (page->flags, the zone), get_pcppage_migratetype() "
+    "(page->index), __count_vm_event(PGFREE), zone->pageset and this_cpu_off, pcp->high and pcp->count for the "
+    "drain test; llist_add() and this_cpu_inc(pcp->count) are charged as themselves."))
+LLIST_DRAIN = Work(data=5, calls=1, counted=(
+    "the llist drain once per call: pcp->batch, pcp->count, llist_empty() of the three pcp lists; the call; each "
+    "list's llist_del_all()/llist_add_batch() and zone->lock are charged as themselves."))
 
 # -- what the conversion between caller shapes costs a caller ---------------------------------------------------------
 ARRAY_SCAN = Work(data=1, counted="a caller looking at one slot of its array for NULL")
@@ -204,7 +222,18 @@ class Prices:
         self.free_one_page = self(FREE_ONE_PAGE)
         self.merge_step = self(MERGE_STEP)
         self.llist_add = self(LLIST_ADD)
-        self.llist_del_first = self(LLIST_DEL_FIRST)
+        #: llist_del_first() as a pcp consumer (check_new_page() with DEBUG_VM, as __rmqueue_pcplist)
+        self.llist_del_first = self(LLIST_DEL_FIRST + (CHECK_NEW_PAGE if debug_vm else NONE))
+        self.llist_del_all = self(LLIST_DEL_ALL)
+        self.llist_next = self(LLIST_NEXT)
+        self.llist_empty = self(LLIST_EMPTY)
+        self.pcp_count_this_cpu = self(PCP_COUNT_THIS_CPU)
+        self.llist_free_commit = self(LLIST_FREE_COMMIT)
+        self.llist_drain = self(LLIST_DRAIN)
+        #: per page a drain takes off a detached chain to the buddy lists: the walk step, free_pages_check()
+        self.llist_drain_page = self(LLIST_NEXT + (NONE if debug_vm else FREE_PAGES_CHECK))
+        #: per page taken off a detached chain: the walk step (check_new_page() with DEBUG_VM, as __rmqueue_pcplist)
+        self.llist_take = self(LLIST_NEXT + (CHECK_NEW_PAGE if debug_vm else NONE))
         self.clear_page = costs.clear_page
 
     def __call__(self, work: Work) -> int:

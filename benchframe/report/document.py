@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError, __version__
-from benchframe.explore.verdicts import DISQUALIFYING, UNSAFE_MARK, marked, unsafe
+from benchframe.explore import CONTEXT_LABELS
+from benchframe.explore.verdicts import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 from benchframe.io import git_commit
 from benchframe.metrics import METRICS, metric_better
 from benchframe.report.plots import plot_all
@@ -279,7 +280,7 @@ def decision_table(runs: list[dict[str, Any]], designs: list[str], baseline: str
             "percentile interrupt latency at bulk 64 (cycles, mean over seeds; n = the fewest interrupts a run's "
             f"percentile was taken over, '-' under 100); from {', '.join(params) or 'no runs'}. "
             "vs IRQ / vs NMI: `benchframe explore`; "
-            f"{UNSAFE_MARK} marks a design UNSAFE against an interrupt on the same CPU: its costs are those of an "
+            f"{UNSAFE_MARK} marks a design UNSAFE {DISQUALIFYING_TEXT}: its costs are those of an "
             "incorrect design. Against an NMI no page allocator is safe (the single-page path included): "
             "allocating in NMI context is the caller's bug, unless a design refuses it. meta: bytes per page "
             "of the caller's link (lru list_head 16, array slot 8) + the pcp link (lru 16, llist_node 8).")
@@ -299,11 +300,11 @@ def metadata_table(designs: list[str], reg: Registry) -> Table:
 
 
 def reentrancy_table(verdicts: Verdicts) -> Table:
-    """One row per design: its ``benchframe explore`` verdicts against an IRQ and an NMI."""
+    """One row per design: its ``benchframe explore`` verdicts against an IRQ, an NMI and another CPU."""
     rows = []
     for design, per in verdicts.items():
         row = [marked(design, verdicts)]
-        for context in ("irq", "nmi"):
+        for context in CONTEXT_LABELS:
             res = per.get(context)
             if res is None:
                 row.append("-")
@@ -321,10 +322,11 @@ def reentrancy_table(verdicts: Verdicts) -> Table:
                 cell = f"{cell} ({'; '.join(extent)})"
             row.append(cell)
         rows.append(row)
-    return Table("Re-entrancy verdicts (benchframe explore)", ["design", "vs IRQ", "vs NMI"], rows,
+    return Table("Re-entrancy verdicts (benchframe explore)", ["design", *CONTEXT_LABELS.values()], rows,
                  "Found by systematic exploration: an interrupt or NMI whose handler allocates/frees on the same "
-                 "CPU is delivered at each charge point of each operation in turn (the interleavings counted in "
-                 "each cell) and the invariants are checked; the reason is the simplest failing case. "
+                 "CPU is delivered at each charge point of each operation in turn, and a second CPU's operation "
+                 "starts at each shared access of the first (the interleavings counted in each cell); the "
+                 "invariants are checked; the reason is the simplest failing case. "
                  "`benchframe explore --design NAME` prints the failing interleaving step by step.",
                  stralign="left")
 
@@ -388,8 +390,8 @@ def legend(baseline: str, n_tests: int, verdicts: Verdicts | None) -> str:
             f"across seeds: Welch's t-test, p < 0.05 after the {CORRECTION} correction over all {n_tests} tests "
             "of this report.")
     if verdicts and any(unsafe(v) for v in verdicts.values()):
-        text += (f" {UNSAFE_MARK} after a design's name: `benchframe explore` found it UNSAFE against an "
-                 f"{DISQUALIFYING.upper()} on the same CPU; its costs are those of an incorrect design.")
+        text += (f" {UNSAFE_MARK} after a design's name: `benchframe explore` found it UNSAFE {DISQUALIFYING_TEXT}; "
+                 "its costs are those of an incorrect design.")
     return text
 
 

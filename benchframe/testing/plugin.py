@@ -17,6 +17,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="design spec(s) that conformance_suite() classes without a name run against")
     group.addoption("--benchframe-plugin", action="append", default=[], metavar="PATH",
                     help="load a benchframe plugin module/path before collecting conformance suites")
+    group.addoption("--benchframe-examples", type=int, default=None, metavar="N",
+                    help="random sequences per conformance suite (default 10)")
+    group.addoption("--benchframe-steps", type=int, default=None, metavar="N",
+                    help="rules per random sequence, at most (default 20)")
+    group.addoption("--benchframe-seed", type=int, default=None, metavar="S",
+                    help="the hypothesis seed of the random sequences (default: a fresh one each run)")
 
 
 def pytest_configure(config: pytest.Config) -> None:

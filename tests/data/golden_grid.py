@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PCPSPIN = str(ROOT / "examples" / "pcpspin" / "benchframe_pcpspin" / "__init__.py")
-DESIGNS = "single,list,array,twopass,llist,llist:free=splice,locallock,preempt,pcpspin"
+DESIGNS = "single,list,array,twopass,llist,llist:free=batch,llist:free=splice,llist_del_first,locallock,preempt,pcpspin"
 
 # (workload, [--param ...], [other options: --config, --kernel])
 GRID: list[tuple[str, list[str], list[str]]] = [

@@ -12,7 +12,7 @@ from benchframe.run import RunSpec, run_one
 #: a real excerpt (perf script text, imported as the run reads it): order-3 frags, softirq frees, 2 CPUs
 TRACE_EXCERPT = str(Path(__file__).resolve().parents[1] / "data" / "traces" / "loopback-tcp.perf.txt")
 
-DESIGNS = ["single", "list", "array", "twopass", "llist", "locallock", "preempt"]
+DESIGNS = ["single", "list", "array", "twopass", "llist", "llist_del_first", "locallock", "preempt"]
 SMALL = {
     "page_bench04": {"pages": 1024},
     "page_pool": {"packets": 2048, "remote_free": 0.5},

@@ -1,0 +1,203 @@
+"""Soak: many random sequences (``benchframe.testing.sequences``) per design, on a process pool or a Dask
+cluster, reporting how many ran and how many broke an invariant.
+
+    python -m benchframe.testing.soak [--designs a,b] [--sequences 100000] [--minutes 10] [--jobs 2]
+                                      [--executor process|dask] [--scheduler tcp://HOST:PORT] [--seed S]
+
+Work is cut into chunks of ``--chunk`` sequences (one hypothesis run each, seeded ``seed + chunk index``, no
+shrinking) spread over the designs round-robin; ``--minutes`` stops handing out chunks when the time is up, so
+the report says what that budget reached. A failing chunk is reported with its design, seed and the command
+that replays it with shrinking (the minimal failing sequence). Exit status 1 if any sequence failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from benchframe import BenchframeError
+from benchframe.plugins import get_registry
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+DEFAULT_EXAMPLES = 10
+DEFAULT_STEPS = 20
+
+
+@dataclass
+class SoakResult:
+    """What one run of sequences did: how many sequences started, the seed, and the first failure (or None)."""
+
+    spec: str
+    sequences: int
+    seed: int
+    failure: str | None = None
+    seconds: float = 0.0
+
+
+def run_sequences(spec: str, config: tuple[str, ...] = (), plugins: tuple[str, ...] = (), interrupts: bool = True,
+                  examples: int | None = None, steps: int | None = None, seed: int | None = None,
+                  shrink: bool = True) -> SoakResult:
+    """Run ``examples`` random sequences of up to ``steps`` rules against ``spec`` with hypothesis, from ``seed``
+    (a fresh random one when None: derandomized runs would only ever try the same sequences)."""
+    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from benchframe.testing.sequences import sequences_for
+
+    examples = DEFAULT_EXAMPLES if examples is None else examples
+    steps = DEFAULT_STEPS if steps is None else steps
+    seed = random.SystemRandom().getrandbits(32) if seed is None else seed
+    machine = hypothesis_seed(seed)(sequences_for(spec, config, plugins, interrupts))
+    phases = (Phase.explicit, Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
+    conf = settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+                    derandomize=False, phases=phases, suppress_health_check=list(HealthCheck), print_blob=False)
+    t0 = time.perf_counter()
+    result = SoakResult(spec, 0, seed)
+    try:
+        run_state_machine_as_test(machine, settings=conf)
+    except BenchframeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure of a sequence is the finding, reported with its seed
+        config_text = f" --config {','.join(config)}" if config else ""
+        result.failure = (f"{spec}{config_text}: random sequence failed (hypothesis seed {seed}; rerun with "
+                          f"--benchframe-seed {seed} --benchframe-examples {examples} --benchframe-steps {steps}): "
+                          f"{type(exc).__name__}: {exc}")
+    result.sequences = machine.runs
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _chunk(args: tuple[str, int, int, int]) -> SoakResult:
+    spec, examples, steps, seed = args
+    return run_sequences(spec, examples=examples, steps=steps, seed=seed, shrink=False)
+
+
+def _chunks(designs: list[str], total: int, chunk: int, steps: int, seed: int) -> Iterator[tuple[str, int, int, int]]:
+    """Chunks of ``chunk`` sequences, round-robin over the designs, until each has ``total``."""
+    left = dict.fromkeys(designs, total)
+    i = 0
+    while any(left.values()):
+        for d in designs:
+            if left[d]:
+                n = min(chunk, left[d])
+                left[d] -= n
+                yield d, n, steps, seed + i
+                i += 1
+
+
+def _pool(jobs: int, executor: str, scheduler: str | None):
+    if executor == "dask" or scheduler:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise BenchframeError("--executor dask needs dask.distributed: pip install 'benchframe[dask]'") from None
+        if scheduler:
+            return Client(scheduler, timeout="10s")
+        return Client(LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None))
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs)
+
+
+def soak(designs: list[str], total: int, chunk: int, steps: int, jobs: int, seed: int, minutes: float | None,
+         executor: str = "process", scheduler: str | None = None) -> dict[str, list[SoakResult]]:
+    """Run the chunks on the pool, at most ``jobs`` in flight, handing out no new chunk after ``minutes``."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    deadline = time.monotonic() + minutes * 60 if minutes else None
+    results: dict[str, list[SoakResult]] = {d: [] for d in designs}
+    todo = _chunks(designs, total, chunk, steps, seed)
+    pool = _pool(jobs, executor, scheduler)
+    try:
+        running: set = set()
+        while True:
+            while len(running) < jobs * 2 and (deadline is None or time.monotonic() < deadline):
+                nxt = next(todo, None)
+                if nxt is None:
+                    break
+                running.add(pool.submit(_chunk, nxt))
+            if not running:
+                break
+            if isinstance(pool, ProcessPoolExecutor):
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+            else:
+                from distributed import wait as dask_wait
+
+                done, pending = dask_wait(list(running), return_when="FIRST_COMPLETED")
+                running = set(pending)
+            for fut in done:
+                r = fut.result()
+                results[r.spec].append(r)
+    finally:
+        if isinstance(pool, ProcessPoolExecutor):
+            pool.shutdown(cancel_futures=True)
+        else:  # a dask.distributed Client (and the LocalCluster it started)
+            cluster = pool.cluster
+            pool.close()
+            if cluster is not None and scheduler is None:
+                cluster.close()
+    return results
+
+
+def report(results: dict[str, list[SoakResult]], seconds: float, jobs: int) -> str:
+    lines = [f"{'design':<22} {'sequences':>10} {'violations':>10} {'seq/s':>8}"]
+    for design, rs in results.items():
+        n = sum(r.sequences for r in rs)
+        bad = [r for r in rs if r.failure]
+        busy = sum(r.seconds for r in rs) or 1e-9
+        lines.append(f"{design:<22} {n:>10,} {len(bad):>10} {n / busy:>8.1f}")
+    total = sum(r.sequences for rs in results.values() for r in rs)
+    lines.append(f"{total:,} sequences in {seconds:.0f} s on {jobs} worker(s)")
+    for rs in results.values():
+        for r in rs:
+            if r.failure:
+                lines.append(r.failure)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchframe.testing.soak", description=__doc__.split("\n\n")[0])
+    p.add_argument("--designs", help="design specs, comma-separated (default: every registered design)")
+    p.add_argument("--sequences", type=int, default=100_000, help="sequences per design (default 100000)")
+    p.add_argument("--minutes", type=float, help="stop handing out work after this long")
+    p.add_argument("--chunk", type=int, default=200, help="sequences per task (default 200)")
+    p.add_argument("--steps", type=int, default=DEFAULT_STEPS, help="rules per sequence, at most")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
+    p.add_argument("--executor", choices=("process", "dask"), default="process")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="a running Dask scheduler")
+    p.add_argument("--seed", type=int, help="base seed (default: random, printed)")
+    args = p.parse_args(argv)
+    try:
+        try:
+            import hypothesis  # noqa: F401 - the sequences are hypothesis state machines
+        except ImportError:
+            raise BenchframeError("the soak needs hypothesis: pip install 'benchframe[test]'") from None
+        reg = get_registry()
+        designs = [d.strip() for d in (args.designs or ",".join(reg.designs)).split(",") if d.strip()]
+        for d in designs:
+            reg.design_spec(d)
+        for name in ("sequences", "chunk", "steps", "jobs"):
+            if getattr(args, name) < 1:
+                raise BenchframeError(f"--{name} must be at least 1")
+        seed = random.SystemRandom().getrandbits(31) if args.seed is None else args.seed
+        print(f"soak: {', '.join(designs)}; up to {args.sequences:,} sequences each, seed {seed}", flush=True)
+        t0 = time.monotonic()
+        results = soak(designs, args.sequences, args.chunk, args.steps, args.jobs, seed, args.minutes,
+                       args.executor, args.scheduler)
+    except BenchframeError as exc:
+        print(f"soak: error: {exc}", file=sys.stderr)
+        return 2
+    print(report(results, time.monotonic() - t0, args.jobs))
+    return 1 if any(r.failure for rs in results.values() for r in rs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
