@@ -36,7 +36,7 @@ def test_run_writes_three_runs_and_is_byte_identical(tmp_path, monkeypatch):
     assert doc["schema"] == 1 and doc["profile"] == DEFAULT_PROFILE
     # what reproduces it: the command line (it was ""), every plugin distribution's version, the verdicts
     assert doc["command"] == "benchframe run " + " ".join(args) + " --json r.json"
-    assert doc["plugins"]["benchframe"] and set(doc["verdicts"]["single"]) == {"irq", "nmi"}
+    assert doc["plugins"]["benchframe"] and set(doc["verdicts"]["single"]) == {"irq", "nmi", "smp"}
     assert [r["params"]["bulk"] for r in doc["runs"]] == [1, 8, 64]
     assert all(r["metrics"]["invariant_violations"] == 0 for r in doc["runs"])
     assert all(r["metrics"]["pages_allocated"] > 0 for r in doc["runs"])
@@ -70,15 +70,16 @@ def test_single_is_calibrated_and_moves_with_a_primitive_cost(tmp_path):
 
 
 def test_run_shows_the_workloads_headline_metrics_with_units_and_marks_unsafe_designs(capsys):
-    assert main(["run", "--designs", "array,llist", "--workload", "irq_latency", "--param", "bulk=64",
-                 "--param", "bursts=50"]) == 0
+    assert main(["run", "--designs", "array,llist,llist_del_first", "--workload", "irq_latency", "--param",
+                 "bulk=64", "--param", "bursts=50"]) == 0
     out = capsys.readouterr().out
     header = out.splitlines()[0]
     assert "irq_latency_p99_cycles" in header and "irq_latency_samples" in header
     assert "alloc_free_cycles_per_page" not in header  # page_bench04's columns were shown for every workload
     assert "(cycles)" in out.splitlines()[1] and "(interrupts)" in out.splitlines()[1]
-    rows = {ln.split()[0]: ln for ln in out.splitlines()[3:5]}
-    assert "llist" in rows and out.count("llist [UNSAFE]") == 1 and "array [UNSAFE]" not in out
+    rows = {ln.split()[0]: ln for ln in out.splitlines()[3:6]}
+    assert set(rows) == {"array", "llist", "llist_del_first"}
+    assert out.count("llist_del_first [UNSAFE]") == 1 and "array [UNSAFE]" not in out and "llist [UNSAFE]" not in out
     assert "UNSAFE against an IRQ" in out
 @pytest.mark.parametrize("extra", [["--json", "{tmp}"], ["--json", "/proc/r.json"], ["--metrics", "nosuch"]])
 def test_output_and_metrics_are_checked_before_any_run(tmp_path, capsys, design_plugin, extra):
