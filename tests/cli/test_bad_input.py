@@ -126,7 +126,8 @@ CASES = [
     (RUN + ["--config", "NOPE"], "unknown kernel config 'NOPE'"),
     (["run", "--design", "llist:colour=red", "--workload", "page_bench04"], "unknown option"),
     # a declared option's value (#14: llist:free=splcie ran the default)
-    (RUN[:2] + ["llist:free=splcie"] + RUN[3:], "design llist: option free='splcie' must be one of per_page, batch, splice"),
+    (RUN[:2] + ["llist:free=splcie"] + RUN[3:],
+     "design llist: option free='splcie' must be one of per_page, batch, splice"),
     (RUN[:2] + ["llist:free=splice,free=per_page"] + RUN[3:], "design llist: option free is given twice"),
     (["compare", "--designs", "array,llist:free=splcie", "--output", "{tmp}/rep"], "must be one of per_page"),
     (["sweep", "{tmp}/sweep_optvalue.toml", "--output", "{tmp}/sw"], "option free='splcie' must be one of"),
