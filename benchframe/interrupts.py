@@ -6,14 +6,17 @@ must not end benchframe with the plugin's exit status, no output and no result f
 named like any other. A real Ctrl-C still interrupts. Both arrive as ``KeyboardInterrupt``; what tells them
 apart is whether SIGINT was delivered. ``watch_sigint()`` (the CLI's main thread, each process-pool worker)
 installs a handler that notes the signal before raising ``KeyboardInterrupt`` as Python's default handler does;
-``ignore_sigint()`` (each process-pool worker) notes it and leaves the interrupt to the parent.
+``ignore_sigint()`` (each process-pool worker) notes it and leaves the interrupt to the parent;
+``init_worker()`` also makes a worker end with the process that started it.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
 import threading
+import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -125,3 +128,45 @@ def deadline(seconds: float | None) -> Iterator[None]:
         with lock:
             done = True
         timer.cancel()
+
+
+def init_worker(owner: int | None = None) -> None:
+    """Set up a process-pool worker (the executors', the explore verdicts'): it ends when the process that
+    started it dies (``exit_with_parent``), and Ctrl-C is left to the parent (a plugin's KeyboardInterrupt is
+    still its error there)."""
+    exit_with_parent(owner)
+    ignore_sigint()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def exit_with_parent(owner: int | None = None) -> None:
+    """End this worker process when its parent dies (a ``kill -9`` of ``compare`` or ``sweep`` left the pool's
+    workers running, adopted by init): on Linux the kernel sends SIGKILL at once (``prctl(PR_SET_PDEATHSIG)``);
+    elsewhere a daemon thread notices the new parent within a second. ``owner``, the pid of the process that
+    created the pool, catches a parent that died before this ran."""
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):  # not Linux: watch for the parent's death
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="benchframe-parent-watch", daemon=True).start()
+    if os.getppid() != parent or (owner is not None and not _alive(owner)):
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

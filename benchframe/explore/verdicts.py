@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError, __version__
 from benchframe.explore.explorer import CONTEXTS, explore
 from benchframe.explore.trace import model_files
-from benchframe.interrupts import CellTimeout, deadline, describe, ignore_sigint, plugin_exit
+from benchframe.interrupts import CellTimeout, deadline, describe, init_worker, plugin_exit
 from benchframe.io import write_atomic
 from benchframe.plugins import get_registry
 
@@ -166,8 +166,8 @@ def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, 
 
 def _explore_in_worker(plugins: tuple[str, ...], design_spec: str, context: str, config: tuple[str, ...],
                        kernel: str | None, timeout: float | None) -> Verdict:
-    """One verdict in a worker process (its own registry, the parent's plugins; Ctrl-C is the parent's)."""
-    ignore_sigint()
+    """One verdict in a worker process (its own registry, the parent's plugins; ``init_worker``: Ctrl-C is the
+    parent's, and the worker dies with it)."""
     return _explored(get_registry(plugins), design_spec, context, config, kernel, timeout)
 
 
@@ -186,7 +186,8 @@ def design_verdicts(designs: list[str], reg: Registry, config: tuple[str, ...] =
             found[p] = v
     todo = [p for p in pairs if p not in found]
     if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=init_worker,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {p: pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel, timeout)
                        for p in todo}
             found.update({p: f.result() for p, f in futures.items()})

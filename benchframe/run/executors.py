@@ -8,18 +8,16 @@ workers ran them; callers get them in spec order (``run_specs``) or as they fini
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
 import threading
-import time
 import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.interrupts import CellTimeout, deadline, ignore_sigint
+from benchframe.interrupts import CellTimeout, deadline, init_worker
 from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
 
@@ -51,47 +49,6 @@ def run_cell(spec: RunSpec, timeout: float | None = None) -> dict | str:
         return str(exc)
     except CellTimeout as exc:  # outside the design's and workload's code (the invariant checks, the metrics)
         return f"cell {spec.design} x {spec.workload} {dict(spec.params)} seed {spec.seed}: {exc}"
-
-
-def init_worker(owner: int | None = None) -> None:
-    """Set up a process-pool worker: it ends when the process that started it dies (``exit_with_parent``), and
-    Ctrl-C is left to the parent (a plugin's KeyboardInterrupt is still its error there)."""
-    exit_with_parent(owner)
-    ignore_sigint()
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def exit_with_parent(owner: int | None = None) -> None:
-    """End this worker process when its parent dies (a ``kill -9`` of ``compare`` or ``sweep`` left the pool's
-    workers running, adopted by init): on Linux the kernel sends SIGKILL at once (``prctl(PR_SET_PDEATHSIG)``);
-    elsewhere a daemon thread notices the new parent within a second. ``owner``, the pid of the process that
-    created the pool, catches a parent that died before this ran."""
-    parent = os.getppid()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
-            raise OSError(ctypes.get_errno(), "prctl")
-    except (OSError, AttributeError):  # not Linux: watch for the parent's death
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(1.0)
-            os._exit(1)
-
-        threading.Thread(target=watch, name="benchframe-parent-watch", daemon=True).start()
-    if os.getppid() != parent or (owner is not None and not _alive(owner)):
-        os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None,
