@@ -55,12 +55,11 @@ def parse_seeds(values: list[str] | None, default: str) -> list[int]:
                 first = last = int(item)
         except ValueError:
             raise BenchframeError(f"--seeds {item!r}: expected integers or a range A-B") from None
-        if last - first + 1 + len(seeds) > MAX_SEEDS:  # checked before the range is built
-            count = len(seeds | set(range(first, last + 1))) if last - first < MAX_SEEDS else last - first + 1
-            if count > MAX_SEEDS:
-                what = f"--seeds {item}" if dash and lo else "--seeds"
-                raise BenchframeError(f"{what}: {count} seeds is over the bound of {MAX_SEEDS}")
+        if last - first >= MAX_SEEDS:  # before the range is built
+            raise BenchframeError(f"--seeds {item}: {last - first + 1} seeds is over the bound of {MAX_SEEDS}")
         seeds.update(range(first, last + 1))
+    if len(seeds) > MAX_SEEDS:
+        raise BenchframeError(f"--seeds: {len(seeds)} seeds is over the bound of {MAX_SEEDS}")
     return sorted(seeds)
 
 
