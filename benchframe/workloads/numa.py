@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
-from benchframe.hw.topology import Topology
+from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.mm.bulk import BulkAllocator
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -23,11 +23,36 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from benchframe.kconfig import KernelConfig
+    from benchframe.mm.zone import Zone
     from benchframe.workloads.context import RunContext
 
 
 def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     return Topology.numa(nodes=2, cpus_per_node=1, normal_pages=params["node_pages"])
+
+
+def pin_local_zone(ctx: RunContext, zone: Zone, target: int) -> None:
+    """Leave ``target`` pages free in ``zone``: the rest is memory someone else on the node holds, taken as
+    blocks of the largest order that fits (as a THP or a driver's buffers would hold it), each through
+    ``rmqueue_buddy()`` -- ``__rmqueue()`` splitting blocks and ``check_new_pages()`` touching every subpage, so
+    the pages left free and the cache state are what the buddy allocator leaves. Not measured: the workload
+    resets its measurement afterwards."""
+    k = ctx.kernel
+    cpu = ctx.cpus[0]
+    held_order = ctx.measurement.held_order
+    order = MAX_ORDER - 1
+    while zone.nr_free_pages > target:
+        while order and 1 << order > zone.nr_free_pages - target:
+            order -= 1
+        page = k.rmqueue_buddy(cpu, zone, order, 0)
+        if page is None:
+            if not order:
+                break
+            order -= 1  # no block that large left
+            continue
+        ctx.held.add(page)
+        if order:
+            held_order[page] = order
 
 
 def run(ctx: RunContext) -> None:
@@ -38,15 +63,7 @@ def run(ctx: RunContext) -> None:
         ctx.impl.spill_remote = p["spill"]
     cpu = ctx.cpus[0]
     local = k.node_zones[0][0]
-    # pin the local zone just above its low watermark (pages held by someone else on the node)
-    pinned = []
-    target = local.watermark[1] + p["margin"]
-    while local.nr_free_pages > target:
-        page = k.rmqueue_buddy(cpu, local, 0, 0)
-        if page is None:
-            break
-        pinned.append(page)
-    ctx.held.update(pinned)
+    pin_local_zone(ctx, local, local.watermark[1] + p["margin"])
     caller = ctx.caller(cpu)
     costs = ctx.costs
     array: list = [None] * bulk
