@@ -173,7 +173,10 @@ class Workload:
     what is wrong with a combination of parameter values that each pass alone (``bulk=1000`` with
     ``pages=10``), so the run is refused before it starts rather than run otherwise than asked. ``headline``:
     the metrics ``benchframe run`` shows by default (default: the workload's own metrics, the longest
-    IRQs-off window and the invariant violations).
+    IRQs-off window and the invariant violations). ``seeded``: the run draws on its seed (``ctx.rng``,
+    ``ctx.seed``); a workload that does not says ``False``, and is then run once for all the seeds a command
+    asks for (the simulation is deterministic, so every seed's result would be that one) -- reading the seed
+    is then the workload's error.
     """
 
     name: str
@@ -185,6 +188,7 @@ class Workload:
     standard: bool = True  # part of the default `benchframe compare`
     check: CheckFn | None = None
     headline: tuple[str, ...] = ()
+    seeded: bool = True
 
     def param(self, name: str) -> Param:
         for p in self.params:

@@ -8,6 +8,8 @@ workers ran them; callers get them in spec order (``run_specs``) or as they fini
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import os
 import signal
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.interrupts import CellTimeout, deadline, init_worker
+from benchframe.plugins import get_registry
 from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
 
@@ -26,7 +29,8 @@ if TYPE_CHECKING:
 
     from benchframe.run.spec import RunSpec
 
-__all__ = ["EXECUTORS", "TLSFiles", "check_executor", "iter_results", "run_cell", "run_cells", "run_specs"]
+__all__ = ["EXECUTORS", "TLSFiles", "check_executor", "iter_results", "run_cell", "run_cells", "run_specs",
+           "seed_groups"]
 
 EXECUTORS = ("process", "serial", "dask")
 #: local worker processes at most (each one a Python interpreter with the simulator: about 100 MB)
@@ -73,6 +77,23 @@ def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict |
     return [run_cell(spec, timeout) for spec in specs]
 
 
+def seed_groups(specs: list[RunSpec]) -> list[list[int]]:
+    """The cells that are one run: those of a workload declared ``seeded=False`` that differ only in their seed
+    give the same result, so each group (indices into ``specs``, the first one run) is run once."""
+    groups: dict[Any, list[int]] = {}
+    for i, spec in enumerate(specs):
+        key: Any = i
+        try:
+            seeded = get_registry(spec.plugins).workload(spec.workload).seeded
+        except BenchframeError:
+            seeded = True  # an unknown workload or plugin: the run itself reports it
+        if not seeded:
+            key = (spec.design, spec.workload, json.dumps(dict(spec.params), sort_keys=True, default=str),
+                   spec.profile, spec.config, spec.plugins, spec.kernel)
+        groups.setdefault(key, []).append(i)
+    return list(groups.values())
+
+
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
                  scheduler: str | None = None, dask_processes: bool = True,
                  timeout: float | None = DEFAULT_CELL_TIMEOUT,
@@ -80,8 +101,19 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
     """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
     threads of this process (faster to start; each cell's greenlets live in its worker thread). A cell still
     running after ``timeout`` seconds (``None``: no limit) is that cell's error. ``tls``: the certificate files
-    of a ``tls://`` scheduler."""
+    of a ``tls://`` scheduler. Cells that differ only in the seed of a workload that does not use it
+    (``seed_groups``) are run once; each gets that result under its own seed."""
     check_executor(jobs, executor, scheduler, timeout, tls)
+    groups = seed_groups(specs)
+    for j, result in _iter_unique([specs[g[0]] for g in groups], jobs, executor, scheduler, dask_processes,
+                                  timeout, tls):
+        for i in groups[j]:
+            yield i, ({**copy.deepcopy(result), "seed": specs[i].seed} if isinstance(result, dict) else result)
+
+
+def _iter_unique(specs: list[RunSpec], jobs: int | None, executor: str, scheduler: str | None,
+                 dask_processes: bool, timeout: float | None,
+                 tls: TLSFiles | None) -> Iterator[tuple[int, dict | str]]:
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1

@@ -43,6 +43,10 @@ class DesignContractError(Exception):
     clock): the design's fault, whatever code trips over it next."""
 
 
+class WorkloadContractError(Exception):
+    """A workload used what it declared it does not (the seed of a ``seeded=False`` workload)."""
+
+
 class Harness:
     """A simulated machine and kernel running one design, the pages its callers hold, and the checks.
 
@@ -349,9 +353,26 @@ class RunContext(Harness):
         super().__init__(design, options, costs, config, topology, registry)
         self.workload = workload
         self.params = params
-        self.seed = seed
-        self.rng = random.Random(seed)
+        self._seed = seed
+        self._rng = random.Random(seed)
         self.extra: dict[str, Any] = {}
+
+    @property
+    def seed(self) -> int:
+        """The run's seed (a workload declared ``seeded=False`` may not read it)."""
+        self._check_seeded("ctx.seed")
+        return self._seed
+
+    @property
+    def rng(self) -> random.Random:
+        """A ``random.Random`` seeded with the run's seed (a workload declared ``seeded=False`` may not use it)."""
+        self._check_seeded("ctx.rng")
+        return self._rng
+
+    def _check_seeded(self, what: str) -> None:
+        if not self.workload.seeded:
+            raise WorkloadContractError(f"workload {self.workload.name} is declared seeded=False but reads {what}: "
+                                        "its runs would differ by seed, yet one run stands for every seed")
 
     def record(self, name: str, value: Any) -> None:
         """Record one of the workload's own metrics (declared in ``Workload.metrics``)."""

@@ -95,6 +95,7 @@ def run(ctx: RunContext) -> None:
 WORKLOAD = Workload(
     name="numa",
     run=run,
+    seeded=False,  # the pinning and the refills are the same whatever the seed
     description="two nodes, local zone near its low watermark: bulk falls back to single pages (or spills)",
     params=(
         Param("bulk", 64, "pages the caller wants per refill", minimum=1, maximum=MAX_PAGES),

@@ -179,6 +179,7 @@ def run(ctx: RunContext) -> None:
 WORKLOAD = Workload(
     name="trace",
     run=run,
+    seeded=False,  # the trace fixes the order of every call
     description="a real page-allocation trace (benchframe trace import) replayed per CPU in recorded order",
     params=(
         Param("file", "", "the trace: an events file of 'benchframe trace import', or perf/ftrace text",

@@ -246,3 +246,27 @@ def test_a_nan_metric_of_a_workload_is_blamed_on_the_workload(tmp_path, capsys):
     assert (f"plugin {plugin}: workload nanwl produced non-finite metric(s) nan_metric=nan (design array)"
             in capsys.readouterr().err)
     assert json.loads(out.read_text())["runs"] == []
+
+
+SEED_READER = '''
+from benchframe import hookimpl
+from benchframe.api import Workload
+
+def run(ctx):
+    ctx.rng.random()
+
+@hookimpl
+def benchframe_register_workloads():
+    return [Workload(name="liar", run=run, description="x", seeded=False)]
+'''
+
+
+def test_a_workload_declared_seeded_false_that_reads_the_seed_is_blamed(tmp_path, capsys):
+    """One run stands for every seed of a seeded=False workload: one that draws on the seed anyway would make
+    that a lie, so its run is the workload's error."""
+    plugin = tmp_path / "liar.py"
+    plugin.write_text(SEED_READER)
+    assert main(["run", "--design", "array", "--workload", "liar", "--seeds", "1,2", "--plugin", str(plugin),
+                 "--executor", "serial"]) == 1
+    assert (f"plugin {plugin}: workload liar raised WorkloadContractError: workload liar is declared seeded=False "
+            "but reads ctx.rng") in capsys.readouterr().err

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from benchframe import BenchframeError
-from benchframe.run import RunSpec
-from benchframe.run.executors import iter_results, run_specs
+from benchframe.run import RunSpec, executors
+from benchframe.run.executors import iter_results, run_specs, seed_groups
 
 
 def specs() -> list[RunSpec]:
@@ -166,3 +166,23 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path, clean_env, argv):
                 p.kill()
             except psutil.Error:
                 pass
+
+
+def test_cells_of_an_unseeded_workload_that_differ_only_in_seed_run_once(monkeypatch):
+    """page_bench04 is declared seeded=False: its three seeds are one run, reported under each seed; a seeded
+    workload's seeds and an unseeded one's other parameters are runs of their own."""
+    cells = [RunSpec(design="array", workload="page_bench04", params={"bulk": b, "pages": 128}, seed=s)
+             for b in (8, 16) for s in (1, 2, 3)]
+    cells += [RunSpec(design="array", workload="sunrpc", params={"calls": 5}, seed=s) for s in (1, 2)]
+    assert seed_groups(cells) == [[0, 1, 2], [3, 4, 5], [6], [7]]
+    ran: list[RunSpec] = []
+    real = executors.run_cell
+    monkeypatch.setattr(executors, "run_cell", lambda spec, timeout=None: ran.append(spec) or real(spec, timeout))
+    got = run_specs(cells, executor="serial")
+    assert [(s.workload, s.params.get("bulk"), s.seed) for s in ran] == \
+        [("page_bench04", 8, 1), ("page_bench04", 16, 1), ("sunrpc", None, 1), ("sunrpc", None, 2)]
+    assert [r["seed"] for r in got] == [1, 2, 3, 1, 2, 3, 1, 2]
+    alone = run_specs([cells[1]], executor="serial")[0]
+    assert got[1] == alone and got[1] is not got[0]
+    got[0]["metrics"]["alloc_cycles_per_page"] = -1.0  # each seed's result is its own copy
+    assert got[2]["metrics"]["alloc_cycles_per_page"] == alone["metrics"]["alloc_cycles_per_page"]
