@@ -161,6 +161,7 @@ class Param:
 TopologyFn = Callable[[Mapping[str, Any], KernelConfig], Topology]
 #: ``check(params)``: what is wrong with this combination of (converted) parameter values, or ``None``
 CheckFn = Callable[[Mapping[str, Any]], "str | None"]
+SeededFn = Callable[[Mapping[str, Any]], bool]
 
 
 @dataclass(frozen=True)
@@ -173,10 +174,10 @@ class Workload:
     what is wrong with a combination of parameter values that each pass alone (``bulk=1000`` with
     ``pages=10``), so the run is refused before it starts rather than run otherwise than asked. ``headline``:
     the metrics ``benchframe run`` shows by default (default: the workload's own metrics, the longest
-    IRQs-off window and the invariant violations). ``seeded``: the run draws on its seed (``ctx.rng``,
-    ``ctx.seed``); a workload that does not says ``False``, and is then run once for all the seeds a command
-    asks for (the simulation is deterministic, so every seed's result would be that one) -- reading the seed
-    is then the workload's error.
+    IRQs-off window and the invariant violations). ``seeded``: whether a run draws on its seed (``ctx.rng``,
+    ``ctx.seed``), or a function of the parameters that says so; a run that does not is run once for all the
+    seeds a command asks for (the simulation is deterministic, so every seed's result would be that one), and
+    reading the seed is then the workload's error.
     """
 
     name: str
@@ -188,7 +189,7 @@ class Workload:
     standard: bool = True  # part of the default `benchframe compare`
     check: CheckFn | None = None
     headline: tuple[str, ...] = ()
-    seeded: bool = True
+    seeded: bool | SeededFn = True
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -206,6 +207,10 @@ class Workload:
             if problem:
                 raise BenchframeError(f"workload {self.name}: {problem}")
         return values
+
+    def uses_seed(self, params: Mapping[str, Any]) -> bool:
+        """Whether a run with ``params`` (resolved) draws on its seed (``seeded``)."""
+        return bool(self.seeded(params) if callable(self.seeded) else self.seeded)
 
     def headline_metrics(self) -> tuple[str, ...]:
         """What ``benchframe run`` shows by default."""

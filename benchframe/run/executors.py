@@ -78,15 +78,17 @@ def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict |
 
 
 def seed_groups(specs: list[RunSpec]) -> list[list[int]]:
-    """The cells that are one run: those of a workload declared ``seeded=False`` that differ only in their seed
-    give the same result, so each group (indices into ``specs``, the first one run) is run once."""
+    """The cells that are one run: those that differ only in their seed where the workload declares the run
+    unseeded (``Workload.seeded``) give the same result, so each group (indices into ``specs``, the first one
+    run) is run once."""
     groups: dict[Any, list[int]] = {}
     for i, spec in enumerate(specs):
         key: Any = i
         try:
-            seeded = get_registry(spec.plugins).workload(spec.workload).seeded
+            workload = get_registry(spec.plugins).workload(spec.workload)
+            seeded = workload.uses_seed(workload.resolve_params(spec.params))
         except BenchframeError:
-            seeded = True  # an unknown workload or plugin: the run itself reports it
+            seeded = True  # an unknown workload or plugin, bad parameters: the run itself reports it
         if not seeded:
             key = (spec.design, spec.workload, json.dumps(dict(spec.params), sort_keys=True, default=str),
                    spec.profile, spec.config, spec.plugins, spec.kernel)

@@ -30,15 +30,23 @@ def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     return Topology.uma(cpus=params["cpus"])
 
 
+def _seeded(p: Mapping[str, Any]) -> bool:
+    """Only a share strictly between none and all of the pages of more than one CPU is drawn at random."""
+    return p["cpus"] > 1 and 0.0 < p["remote_free"] < 1.0
+
+
 def run(ctx: RunContext) -> None:
     p = ctx.params
     bulk = p["bulk"]
     cpus = ctx.cpus[:p["cpus"]]
     inbox: list[deque[int]] = [deque() for _ in ctx.cpus]
-    rng = ctx.rng
     remote_share = p["remote_free"] if len(cpus) > 1 else 0.0
     # decide every hand-over up front so the choice does not depend on interleaving
-    plan = [[[rng.random() < remote_share for _ in range(bulk)] for _ in range(p["bursts"])] for _ in cpus]
+    if _seeded(p):
+        rng = ctx.rng
+        plan = [[[rng.random() < remote_share for _ in range(bulk)] for _ in range(p["bursts"])] for _ in cpus]
+    else:  # none or all of each burst is handed over: nothing to draw
+        plan = [[[remote_share >= 1.0] * bulk for _ in range(p["bursts"])] for _ in cpus]
 
     def task(cpu) -> None:
         caller = ctx.caller(cpu)
@@ -75,6 +83,7 @@ def run(ctx: RunContext) -> None:
 WORKLOAD = Workload(
     name="contention",
     run=run,
+    seeded=_seeded,
     description="N CPUs allocating/freeing bursts, a share freed on a completion CPU (zone->lock contention)",
     params=(
         Param("cpus", 2, "CPUs taking part", minimum=1, maximum=MAX_CPUS),

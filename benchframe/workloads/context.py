@@ -359,20 +359,21 @@ class RunContext(Harness):
 
     @property
     def seed(self) -> int:
-        """The run's seed (a workload declared ``seeded=False`` may not read it)."""
+        """The run's seed (a run its workload declares unseeded may not read it: ``Workload.seeded``)."""
         self._check_seeded("ctx.seed")
         return self._seed
 
     @property
     def rng(self) -> random.Random:
-        """A ``random.Random`` seeded with the run's seed (a workload declared ``seeded=False`` may not use it)."""
+        """A ``random.Random`` seeded with the run's seed (not for a run declared unseeded: ``Workload.seeded``)."""
         self._check_seeded("ctx.rng")
         return self._rng
 
     def _check_seeded(self, what: str) -> None:
-        if not self.workload.seeded:
-            raise WorkloadContractError(f"workload {self.workload.name} is declared seeded=False but reads {what}: "
-                                        "its runs would differ by seed, yet one run stands for every seed")
+        if not self.workload.uses_seed(self.params):
+            shown = "" if self.workload.seeded is False else " with these parameters"
+            raise WorkloadContractError(f"workload {self.workload.name} is declared seeded=False{shown} but reads "
+                                        f"{what}: its runs would differ by seed, yet one run stands for every seed")
 
     def record(self, name: str, value: Any) -> None:
         """Record one of the workload's own metrics (declared in ``Workload.metrics``)."""

@@ -74,7 +74,8 @@ class PagePool:
         self.in_flight.append(page)
         if len(self.in_flight) > self.p["free_delay"]:
             done = self.in_flight.popleft()
-            if self.remote is not None and self.ctx.rng.random() < self.p["remote_free"]:
+            share = self.p["remote_free"]
+            if self.remote is not None and (share >= 1.0 or self.ctx.rng.random() < share):  # all: no draw
                 self.ctx.machine.sync(cpu)
                 self.to_remote.append((cpu.clock, done))
             else:
@@ -129,6 +130,7 @@ def run(ctx: RunContext) -> None:
 WORKLOAD = Workload(
     name="page_pool",
     run=run,
+    seeded=lambda p: 0.0 < p["remote_free"] < 1.0,  # only a share of the frees made remote is drawn
     description="NAPI softirq page_pool: one page per packet from a 128-entry cache, refilled 64 at a time",
     params=(
         Param("packets", 16384, "packets received (measured)", minimum=1, maximum=MAX_PAGES),

@@ -270,3 +270,11 @@ def test_a_workload_declared_seeded_false_that_reads_the_seed_is_blamed(tmp_path
                  "--executor", "serial"]) == 1
     assert (f"plugin {plugin}: workload liar raised WorkloadContractError: workload liar is declared seeded=False "
             "but reads ctx.rng") in capsys.readouterr().err
+
+
+def test_a_run_declared_unseeded_for_its_parameters_that_reads_the_seed_is_blamed(tmp_path, capsys):
+    plugin = tmp_path / "liar2.py"
+    plugin.write_text(SEED_READER.replace('seeded=False', 'seeded=lambda p: False'))
+    assert main(["run", "--design", "array", "--workload", "liar", "--plugin", str(plugin),
+                 "--executor", "serial"]) == 1
+    assert "workload liar is declared seeded=False with these parameters but reads ctx.rng" in capsys.readouterr().err

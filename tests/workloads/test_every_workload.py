@@ -22,17 +22,32 @@ def test_kernel_configs_run_every_workload_cleanly(run, config, design, workload
     assert r.config == list(config)
 
 
-UNSEEDED = [name for name, w in get_registry().workloads.items() if not w.seeded]
+UNSEEDED = [name for name, w in get_registry().workloads.items() if w.seeded is False]
+#: runs whose workload declares them unseeded: always, or with these parameters only
+UNSEEDED_RUNS = [(name, {}) for name in UNSEEDED] + [
+    ("page_pool", {"remote_free": 0.0}), ("contention", {"cpus": 1}), ("contention", {"cpus": 2, "remote_free": 1.0})]
 
 
 def test_the_unseeded_workloads_are_the_deterministic_ones():
     assert sorted(UNSEEDED) == ["numa", "page_bench04", "trace"]
+    reg = get_registry()
+    for name, params in [("page_pool", {"remote_free": 0.5}), ("contention", {"cpus": 2}), ("sunrpc", {}),
+                         ("irq_latency", {}), ("nmi", {})]:
+        w = reg.workload(name)
+        assert w.uses_seed(w.resolve_params(params)), name
 
 
-@pytest.mark.parametrize("unseeded", UNSEEDED)
+@pytest.mark.parametrize("unseeded, params", UNSEEDED_RUNS)
 @pytest.mark.parametrize("config", [(), ("PREEMPT_RT",)])
-def test_a_workload_declared_seeded_false_gives_every_seed_the_same_run(run, design, unseeded, config):
+def test_a_run_declared_unseeded_is_the_same_for_every_seed(run, design, unseeded, params, config):
     """What lets the executors run such a cell once for all seeds (``seed_groups``)."""
-    one, other = (run(design, unseeded, seed=s, config=config).as_dict() for s in (1, 7))
+    w = get_registry().workload(unseeded)
+    assert not w.uses_seed(w.resolve_params(params))
+    one, other = (run(design, unseeded, seed=s, config=config, **params).as_dict() for s in (1, 7))
     assert one.pop("seed") == 1 and other.pop("seed") == 7
     assert one == other
+
+
+def test_a_seeded_run_differs_by_seed(run):
+    one, other = (run("array", "contention", seed=s, cpus=2).metrics for s in (1, 7))
+    assert one["remote_frees"] != other["remote_frees"]
