@@ -27,7 +27,7 @@ from benchframe.cli.options import (
     split_designs,
     tls_files,
 )
-from benchframe.explore.verdicts import design_verdicts, verdicts_as_json
+from benchframe.explore.verdicts import PendingVerdicts, verdicts_as_json
 from benchframe.io import atomic_dir, check_dir_target, dumps, result_document, write_atomic
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
@@ -105,16 +105,18 @@ def main(args: argparse.Namespace) -> int:
             reg.workload(study.workload).resolve_params(params)
     out_dir = Path(args.output)
     check_dir_target(out_dir)
-    with Progress(len(cells), "benchframe compare") as bar:
-        results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
-                            bar.update, timeout=args.cell_timeout, tls=tls_files(args))
+    # the verdicts not cached are explored on their own processes while the cells run
+    with PendingVerdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args),
+                         args.cell_timeout) as pending:
+        with Progress(len(cells), "benchframe compare") as bar:
+            results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
+                                bar.update, timeout=args.cell_timeout, tls=tls_files(args))
+        verdicts = pending.result()
     errors = [r for r in results if isinstance(r, str)]
     runs = [r for r in results if not isinstance(r, str)]
     command = command_line(args.argv)
     versions = plugin_versions(reg)
     header = report_header(runs, command, versions)
-    verdicts = design_verdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args),
-                               args.cell_timeout)
     ext = EXTENSIONS[args.format]
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,

@@ -15,7 +15,7 @@ import functools
 import hashlib
 import json
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -171,31 +171,66 @@ def _explore_in_worker(plugins: tuple[str, ...], design_spec: str, context: str,
     return _explored(get_registry(plugins), design_spec, context, config, kernel, timeout)
 
 
+class PendingVerdicts:
+    """Every design's verdicts against each context, being explored: those in the cache are read at once, the
+    others (with ``jobs`` > 1) start on their own ``jobs`` processes, so they run while the caller runs its cells;
+    ``result()`` waits for them (or, with one job, explores them then). Use it as a context manager: leaving
+    it early (an error, Ctrl-C) cancels what has not started."""
+
+    def __init__(self, designs: list[str], reg: Registry, config: tuple[str, ...] = (), kernel: str | None = None,
+                 plugins: tuple[str, ...] = (), jobs: int = 1, timeout: float | None = None):
+        self.designs = designs
+        self.args = (reg, config, kernel, timeout)
+        pairs = [(d, c) for d in designs for c in CONTEXTS]
+        self.paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
+        self.found: dict[tuple[str, str], Verdict] = {}
+        for p in pairs:
+            v = _cached(self.paths[p])
+            if v is not None:
+                self.found[p] = v
+        self.todo = [p for p in pairs if p not in self.found]
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: dict[tuple[str, str], Future[Verdict]] = {}
+        if jobs > 1 and len(self.todo) > 1:
+            self.pool = ProcessPoolExecutor(max_workers=min(jobs, len(self.todo)), initializer=init_worker,
+                                            initargs=(os.getpid(),))
+            self.futures = {p: self.pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel, timeout)
+                            for p in self.todo}
+
+    def __enter__(self) -> PendingVerdicts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Cancel the explorations not started (the running ones finish: their workers ignore Ctrl-C) and let
+        the pool go without waiting for them."""
+        for future in self.futures.values():
+            future.cancel()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False)
+            self.pool = None
+
+    def result(self) -> Verdicts:
+        reg, config, kernel, timeout = self.args
+        for p in self.todo:
+            future = self.futures.get(p)
+            self.found[p] = future.result() if future else _explored(reg, p[0], p[1], config, kernel, timeout)
+            _store(self.paths[p], self.found[p])
+        self.close()
+        return {d: {c: self.found[(d, c)] for c in CONTEXTS} for d in self.designs}
+
+
 def design_verdicts(designs: list[str], reg: Registry, config: tuple[str, ...] = (),
                     kernel: str | None = None, plugins: tuple[str, ...] = (), jobs: int = 1,
                     timeout: float | None = None) -> Verdicts:
-    """Every design's verdicts against an IRQ and an NMI; with ``jobs`` > 1 those not cached are explored on
-    that many processes (``plugins``: the ``--plugin`` paths the workers load). ``timeout``: seconds one
-    design and context may take (the runs' ``--cell-timeout``), after which its verdict is ERROR."""
-    pairs = [(d, c) for d in designs for c in CONTEXTS]
-    paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
-    found: dict[tuple[str, str], Verdict] = {}
-    for p in pairs:
-        v = _cached(paths[p])
-        if v is not None:
-            found[p] = v
-    todo = [p for p in pairs if p not in found]
-    if jobs > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), initializer=init_worker,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = {p: pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel, timeout)
-                       for p in todo}
-            found.update({p: f.result() for p, f in futures.items()})
-    else:
-        found.update({p: _explored(reg, p[0], p[1], config, kernel, timeout) for p in todo})
-    for p in todo:
-        _store(paths[p], found[p])
-    return {d: {c: found[(d, c)] for c in CONTEXTS} for d in designs}
+    """Every design's verdicts against each context (``PendingVerdicts``, waited for): with ``jobs`` > 1 those
+    not cached are explored on that many processes (``plugins``: the ``--plugin`` paths the workers load).
+    ``timeout``: seconds one design and context may take (the runs' ``--cell-timeout``), after which its
+    verdict is ERROR."""
+    with PendingVerdicts(designs, reg, config, kernel, plugins, jobs, timeout) as pending:
+        return pending.result()
 
 
 def verdicts_as_json(verdicts: Verdicts) -> dict[str, dict[str, dict[str, Any]]]:

@@ -1,0 +1,35 @@
+"""Verdicts for the reports: explored on their own processes while the caller runs its cells, cached."""
+
+from __future__ import annotations
+
+from concurrent.futures import wait
+
+from benchframe.explore.verdicts import PendingVerdicts, design_verdicts
+from benchframe.plugins import get_registry
+
+DESIGNS = ["single", "llist_del_first"]
+
+
+def test_pending_verdicts_explore_in_the_background_and_give_what_explore_gives(monkeypatch, tmp_path):
+    monkeypatch.setenv("BENCHFRAME_CACHE_DIR", str(tmp_path / "cold"))
+    reg = get_registry()
+    with PendingVerdicts(DESIGNS, reg, jobs=2) as pending:
+        assert len(pending.todo) == 6 and len(pending.futures) == 6  # nothing cached: all submitted at once
+        background = pending.result()
+    monkeypatch.setenv("BENCHFRAME_CACHE_DIR", "off")
+    assert background == design_verdicts(DESIGNS, reg, jobs=1)
+    assert background["llist_del_first"]["irq"].verdict == "UNSAFE"
+    monkeypatch.setenv("BENCHFRAME_CACHE_DIR", str(tmp_path / "cold"))
+    with PendingVerdicts(DESIGNS, reg, jobs=2) as again:  # now every verdict comes from the cache
+        assert again.todo == [] and again.pool is None
+        assert again.result() == background
+
+
+def test_leaving_pending_verdicts_early_cancels_what_has_not_started(monkeypatch):
+    monkeypatch.setenv("BENCHFRAME_CACHE_DIR", "off")
+    with PendingVerdicts(list(get_registry().designs), get_registry(), jobs=2) as pending:
+        futures = list(pending.futures.values())
+    assert pending.pool is None
+    done, _ = wait(futures, timeout=60)  # the pool's manager thread cancels the queued ones
+    assert len(done) == len(futures)
+    assert sum(f.cancelled() for f in futures) > len(futures) // 2  # 27 queued on two processes: most never ran
