@@ -37,6 +37,8 @@ class InterruptController(Protocol):
 
     def rearm(self, cpu: CPU) -> None: ...
 
+    def irqs_off(self, cpu: CPU) -> None: ...
+
 
 class CPU:
     """One CPU. Counters here are raw; ``benchframe.metrics`` turns them into per-page figures."""
@@ -113,7 +115,7 @@ class CPU:
             self.irqs_off_since = self.clock
             self.irq_toggles += 1
             if self.sources or self.irq.charge_point is not None:  # nothing else to look at (the hot case)
-                self.irq.rearm(self)
+                self.irq.irqs_off(self)
         return flags
 
     def local_irq_restore(self, flags: bool) -> None:
@@ -135,7 +137,7 @@ class CPU:
             self.irqs_on = False
             self.irqs_off_since = self.clock
             self.irq_toggles += 1
-            self.irq.rearm(self)
+            self.irq.irqs_off(self)
 
     def local_irq_enable(self) -> None:
         self.charge(self._irq_disable_half[1])

@@ -93,6 +93,8 @@ class Interrupts:
         self._entry_exit = costs.half("irq_entry_exit")
         #: public hook: while set, called with the CPU at every charge point of task-context code (``explore``)
         self.charge_point: Callable[[CPU], None] | None = None
+        # this policy, not a subclass's: ``irqs_off`` may take its shortcut
+        self._plain = type(self).rearm is Interrupts.rearm and type(self).deliverable is Interrupts.deliverable
 
     def add(self, cpu: CPU, source: InterruptSource) -> None:
         """Connect ``source`` to ``cpu``."""
@@ -118,13 +120,33 @@ class Interrupts:
         if self.charge_point is not None and cpu.context == TASK:
             cpu.next_event = -math.inf  # every charge comes through deliver()
 
+    def irqs_off(self, cpu: CPU) -> None:
+        """``rearm`` after IRQs were disabled on ``cpu``. Under this policy (a subclass's ``rearm`` is called
+        instead) nothing but an NMI can be delivered until they are enabled again: with no NMI source and no
+        charge-point hook that is the answer ``rearm`` would compute, without asking every source (this runs
+        once or twice per page)."""
+        sources = cpu.sources
+        if self._plain and self.charge_point is None and sources and sources[0].kind != NMI_KIND:
+            cpu.next_event = INF  # (NMI sources sort first)
+        else:
+            self.rearm(cpu)
+
     def _next_event(self, cpu: CPU) -> float:
         t = INF
-        for src in cpu.sources:
-            if self.deliverable(cpu, src):
-                due = src.pending_since if src.pending_since is not None else src.next_arrival
-                if due < t:
-                    t = due
+        if self._plain:  # deliverable() inlined: this runs at every local_irq_restore() of a CPU with a device
+            context = cpu.context
+            hardirq = cpu.irqs_on and context in (TASK, SOFTIRQ) and not (self.preempt_rt and cpu.preempt_count)
+            for src in cpu.sources:
+                if hardirq if src.kind != NMI_KIND else context != NMI:
+                    due = src.pending_since if src.pending_since is not None else src.next_arrival
+                    if due < t:
+                        t = due
+        else:
+            for src in cpu.sources:
+                if self.deliverable(cpu, src):
+                    due = src.pending_since if src.pending_since is not None else src.next_arrival
+                    if due < t:
+                        t = due
         cpu.next_event = t
         return t
 

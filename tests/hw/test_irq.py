@@ -8,7 +8,7 @@ import pytest
 
 from benchframe import BenchframeError
 from benchframe.hw.cpu import HARDIRQ, NMI, TASK
-from benchframe.hw.irq import NMI_KIND, InterruptSource
+from benchframe.hw.irq import NMI_KIND, Interrupts, InterruptSource
 from benchframe.hw.machine import Machine
 from benchframe.hw.topology import Topology
 
@@ -125,3 +125,37 @@ def test_an_interrupt_storm_is_a_one_line_error(one_cpu):
     machine.add_interrupt(cpu, InterruptSource.periodic("dev", 10, lambda c: c.charge(500)))
     with pytest.raises(BenchframeError, match="interrupt storm on CPU0"):
         cpu.charge(100)
+
+
+class AskEverySource(Interrupts):
+    """The same policy, but a subclass: ``irqs_off`` asks ``rearm`` instead of taking its shortcut."""
+
+    def rearm(self, cpu):
+        super().rearm(cpu)
+
+
+@pytest.mark.parametrize("preempt_rt", [False, True])
+@pytest.mark.parametrize("with_nmi", [False, True])
+def test_the_irqs_off_shortcut_delivers_as_rearm_does(costs, preempt_rt, with_nmi):
+    """``Interrupts.irqs_off`` skips asking the sources when only hardirqs are connected; a policy that asks
+    them every time (a subclass) must see the same deliveries at the same clocks."""
+    seen = []
+    for irq_class in (Interrupts, AskEverySource):
+        machine = Machine(costs, Topology.uma(cpus=1), preempt_rt, irq_class)
+        cpu = machine.cpus[0]
+        assert machine.irq._plain == (irq_class is Interrupts)
+        machine.add_interrupt(cpu, InterruptSource.poisson("eth0", 700, lambda c: c.charge(50), seed=3))
+        if with_nmi:
+            machine.add_interrupt(cpu, InterruptSource.poisson("perf", 5000, lambda c: c.charge(80), seed=4,
+                                                               kind=NMI_KIND))
+        for i in range(2000):
+            flags = cpu.local_irq_save()
+            cpu.charge(37 + i % 11)
+            if i % 3 == 0:
+                cpu.local_irq_disable()
+                cpu.charge(5)
+            cpu.local_irq_restore(flags)
+            cpu.charge(13)
+        seen.append((cpu.clock, cpu.irq_latencies, cpu.irqs_off_windows, [s.delivered for s in cpu.sources]))
+    assert seen[0] == seen[1]
+    assert all(n > 50 for n in seen[0][3])  # both kinds were delivered, many times
