@@ -3,9 +3,12 @@ designs, and an UNSAFE verdict comes with the interleaving that breaks the desig
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict
+
 import pytest
 
-from benchframe.explore import explore
+from benchframe.explore import explore, explorer
 
 
 @pytest.mark.parametrize("design", ["single", "list", "array", "twopass", "locallock"])
@@ -109,3 +112,24 @@ def test_the_interrupted_tasks_stale_local_is_named():
     result = explore("llist_del_first", "irq")
     stale = next(s for s in result.steps if s.startswith("stale in the interrupted task"))
     assert "llist_del_first(): following = " in stale and "was in pcp[cpu0][Normal][mt0]" in stale
+
+
+# -- one run per IRQs-off window ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("design", ["array", "twopass", "llist_del_first", "llist:free=splice", "early_unlock"])
+def test_one_run_per_irqs_off_window_finds_what_every_charge_point_finds(design, early_unlock):
+    """A hardirq raised anywhere in an IRQs-off window is delivered where IRQs come back on: the window's first
+    point stands for it. The verdict, the counts, the failing interleaving and its steps are those of the full
+    search (SAFE and UNSAFE designs, and one whose zone->lock is released early inside the window)."""
+    design = early_unlock if design == "early_unlock" else design
+    assert asdict(explore(design, "irq")) == asdict(explore(design, "irq", every_point=True))
+
+
+def test_one_run_per_irqs_off_window_runs_far_fewer(monkeypatch):
+    runs = []
+    real = explorer.run_interleaving
+    monkeypatch.setattr(explorer, "run_interleaving", lambda *a: runs.append(a[-1]) or real(*a))
+    result = explore("array", "irq")
+    ran = [k for k in runs if k != math.inf]
+    assert result.explored_points == 475 and len(ran) < result.explored_points // 2
+    runs.clear()
+    assert explore("array", "nmi").explored_points == len([k for k in runs if k != math.inf])  # NMIs: every point
