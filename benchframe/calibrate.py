@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from benchframe import BenchframeError
 from benchframe.hw.costs import COST_NAMES, FRACTIONAL
@@ -86,6 +85,8 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry)
     # is flat with shallow steps; the solver stops on one of them. Starts across the plausible range land
     # within about half a standard error of each other (the i7 fit from 0.4..1.2: 0.777..0.800): the fit says
     # no more than its standard errors. It starts from the base profile's values, so a refit is reproducible.
+    from scipy.optimize import least_squares  # here: 0.3 s of start-up every other command does not need
+
     res = least_squares(residuals, x0, jac=jacobian, bounds=(np.zeros_like(x0), upper), method="trf",
                         x_scale=np.maximum(np.abs(x0), 1.0))
     fitted = {n: _rounded(n, v) for n, v in zip(names, res.x)}

@@ -9,8 +9,6 @@ import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scipy import stats as scipy_stats
-
 from benchframe.metrics import HIGHER
 
 if TYPE_CHECKING:
@@ -71,6 +69,8 @@ def welch_p(a: Sequence[float], b: Sequence[float]) -> float | None:
         return None
     if statistics.pstdev(a) == 0 and statistics.pstdev(b) == 0:
         return None
+    from scipy import stats as scipy_stats  # here: half a second of start-up most commands do not need
+
     with warnings.catch_warnings():  # nearly identical samples: scipy warns, the p-value is still usable
         warnings.simplefilter("ignore", RuntimeWarning)
         result = scipy_stats.ttest_ind(a, b, equal_var=False)
@@ -88,4 +88,6 @@ def adjust(pvalues: Sequence[float]) -> list[float]:
     ``false_discovery_control``): a test is significant when its adjusted p-value is below 0.05."""
     if not pvalues:
         return []
+    from scipy import stats as scipy_stats
+
     return [float(p) for p in scipy_stats.false_discovery_control(list(pvalues), method="bh")]
