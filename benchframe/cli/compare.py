@@ -69,7 +69,8 @@ def command_line(argv: list[str] | None) -> str:
 
 
 def verdict_jobs(args: argparse.Namespace) -> int:
-    """Processes to explore uncached verdicts on: the local jobs, one for the serial executor."""
+    """Processes to explore uncached verdicts (and draw the plots) on: the local jobs, one for the serial
+    executor."""
     if getattr(args, "executor", "process") == "serial":
         return 1
     return getattr(args, "jobs", 0) or os.cpu_count() or 1
@@ -120,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
     ext = EXTENSIONS[args.format]
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,
-                                   notes + [f"run failed: {e}" for e in errors], verdicts)
+                                   notes + [f"run failed: {e}" for e in errors], verdicts, verdict_jobs(args))
         write_atomic(tmp / "results.json", dumps(result_document(runs, costs.name, config, command, kernel,
                                                                  versions, verdicts_as_json(verdicts))))
         write_atomic(tmp / f"comparison.{ext}", text)

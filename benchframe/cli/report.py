@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
     path = out_dir / f"report.{EXTENSIONS[args.format]}"
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, _ = render_report(runs, studies_from_runs(runs, reg), order, baseline, args.format, tmp, header,
-                                reg, [], verdicts)
+                                reg, [], verdicts, verdict_jobs(args))
         write_atomic(tmp / path.name, text)
     print(f"benchframe: wrote {path}")
     return 0

@@ -333,8 +333,8 @@ def reentrancy_table(verdicts: Verdicts) -> Table:
 
 def render_report(runs: list[dict[str, Any]], studies: list[Study], designs: list[str], baseline: str, fmt: str,
                   out_dir: Path | None, header: list[tuple[str, str]], reg: Registry, notes: list[str],
-                  verdicts: Verdicts | None = None) -> tuple[str, list[str]]:
-    """The whole report as text (and the PNGs written into ``out_dir``)."""
+                  verdicts: Verdicts | None = None, jobs: int = 1) -> tuple[str, list[str]]:
+    """The whole report as text (and the PNGs written into ``out_dir``, drawn on ``jobs`` processes)."""
     labels = {d: marked(d, verdicts) for d in designs}
     sections: list[tuple[str, list[Table]]] = []
     for study in studies:
@@ -350,7 +350,7 @@ def render_report(runs: list[dict[str, Any]], studies: list[Study], designs: lis
     for section in reg.call("benchframe_report_sections", errors=reg.errors, runs=runs, baseline=baseline):
         for title, body in section:
             extra.append(Table(str(title), [], [], str(body)))
-    pngs = plot_all(runs, designs, out_dir, labels) if out_dir is not None else []
+    pngs = plot_all(runs, designs, out_dir, labels, jobs) if out_dir is not None else []
     if fmt in ("csv", "json"):
         tables = first + family + extra
         return (render_csv(tables) if fmt == "csv" else render_json(tables, header)), pngs

@@ -73,13 +73,17 @@ def _mean_by(runs: list[dict[str, Any]], workload: str, metric: str, x: str,
 
 
 def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
-             names: dict[str, str] | None = None) -> list[str]:
+             names: dict[str, str] | None = None, jobs: int = 1) -> list[str]:
     """Every plot the runs have data for, written into ``out_dir``; the paths written. ``names``: each
-    design's label (``llist [UNSAFE]``)."""
+    design's label (``llist [UNSAFE]``). ``jobs`` > 1 draws the figures on that many processes at once (each
+    takes about a quarter to half a second of matplotlib); if one fails, the others finish before it is
+    raised, so the caller may remove ``out_dir``."""
     import matplotlib
 
     matplotlib.use("Agg")
-    plotter = _Plotter(designs, out_dir, names or {})
+    import matplotlib.pyplot  # once here, before any worker is forked
+
+    figures: list[tuple[str, tuple[Any, ...]]] = []
     for metric, name, ylabel, title, logy in (
         ("alloc_free_cycles_per_page", "cost_per_page_vs_bulk.png", "alloc+free cost per page (cycles)",
          "page_bench04: cost per page vs bulk size", False),
@@ -88,7 +92,7 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
     ):
         series = _mean_by(runs, "page_bench04", metric, "bulk")
         if series:
-            plotter.vs_bulk(series, name, ylabel, title, logy)
+            figures.append(("vs_bulk", (series, name, ylabel, title, logy)))
     # interrupt latency CCDF per design at bulk=64 (irq_latency), both kernels if present
     for rt, name in ((False, "irq_latency_ccdf.png"), (True, "irq_latency_ccdf_rt.png")):
         per: dict[str, list[int]] = {}
@@ -99,7 +103,26 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
                 continue
             per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
         if per:
-            plotter.latency_ccdf({d: sorted(v) for d, v in per.items() if v}, name, rt)
+            figures.append(("latency_ccdf", ({d: sorted(v) for d, v in per.items() if v}, name, rt)))
+    if jobs > 1 and len(figures) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        from benchframe.interrupts import init_worker
+
+        with ProcessPoolExecutor(max_workers=min(jobs, len(figures)), initializer=init_worker,
+                                 initargs=(os.getpid(),)) as pool:
+            futures = [pool.submit(_draw, designs, out_dir, names or {}, kind, args) for kind, args in figures]
+            return [path for f in futures for path in f.result()]  # the pool is drained before an error leaves
+    plotter = _Plotter(designs, out_dir, names or {})
+    for kind, args in figures:
+        getattr(plotter, kind)(*args)
+    return plotter.written
+
+
+def _draw(designs: list[str], out_dir: Path, names: dict[str, str], kind: str, args: tuple[Any, ...]) -> list[str]:
+    """One figure in a worker process: the paths written."""
+    plotter = _Plotter(designs, out_dir, names)
+    getattr(plotter, kind)(*args)
     return plotter.written
 
 

@@ -123,23 +123,26 @@ def test_a_report_is_replaced_whole_never_mixed_with_the_previous_one(tmp_path, 
     assert "NOTES.txt" in names and "old_plot.png" not in names
 
 
-def test_a_full_disk_leaves_no_orphan_pngs(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_full_disk_leaves_no_orphan_pngs(tmp_path, monkeypatch, jobs):
     import matplotlib.figure
 
     out = tmp_path / "rep"
     calls = []
     real = matplotlib.figure.Figure.savefig
 
-    def full(self, fname, **kwargs):
+    def full(self, fname, **kwargs):  # the plots are drawn on two processes: both see this
         calls.append(fname)
-        if len(calls) > 1:
+        if "irqs_off" in str(fname):  # the second plot
             raise OSError(28, "No space left on device")
         return real(self, fname, **kwargs)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", full)
-    assert main(SMALL + ["--output", str(out)]) == 2
-    assert len(calls) == 2  # one PNG was written before the disk filled up
-    assert list(tmp_path.iterdir()) == []  # neither the PNG nor a temporary directory stays behind
+    executor = "serial" if jobs == 1 else "process"  # the serial executor draws the plots in-process
+    assert main([*SMALL[:-1], executor, "--output", str(out), "--jobs", str(jobs)]) == 2
+    if jobs == 1:
+        assert len(calls) == 2  # one PNG was written before the disk filled up
+    assert list(tmp_path.iterdir()) == []  # neither a PNG nor a temporary directory stays behind
 
 
 def test_a_killed_writers_temporary_directory_is_removed_by_the_next(tmp_path):
