@@ -68,9 +68,9 @@ def command_line(argv: list[str] | None) -> str:
     return "benchframe " + " ".join(shlex.quote(a) for a in (argv or []))
 
 
-def verdict_jobs(args: argparse.Namespace) -> int:
-    """Processes to explore uncached verdicts (and draw the plots) on: the local jobs, one for the serial
-    executor."""
+def local_jobs(args: argparse.Namespace) -> int:
+    """Local processes for the work besides the cells (uncached verdicts, the plots): ``--jobs`` (default: the
+    cores), one with the serial executor."""
     if getattr(args, "executor", "process") == "serial":
         return 1
     return getattr(args, "jobs", 0) or os.cpu_count() or 1
@@ -107,7 +107,7 @@ def main(args: argparse.Namespace) -> int:
     out_dir = Path(args.output)
     check_dir_target(out_dir)
     # the verdicts not cached are explored on their own processes while the cells run
-    with PendingVerdicts(designs, reg, tuple(config), kernel, plugins, verdict_jobs(args),
+    with PendingVerdicts(designs, reg, tuple(config), kernel, plugins, local_jobs(args),
                          args.cell_timeout) as pending:
         with Progress(len(cells), "benchframe compare") as bar:
             results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
@@ -121,7 +121,7 @@ def main(args: argparse.Namespace) -> int:
     ext = EXTENSIONS[args.format]
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,
-                                   notes + [f"run failed: {e}" for e in errors], verdicts, verdict_jobs(args))
+                                   notes + [f"run failed: {e}" for e in errors], verdicts, local_jobs(args))
         write_atomic(tmp / "results.json", dumps(result_document(runs, costs.name, config, command, kernel,
                                                                  versions, verdicts_as_json(verdicts))))
         write_atomic(tmp / f"comparison.{ext}", text)

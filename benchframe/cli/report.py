@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.compare import plugin_versions, verdict_jobs
+from benchframe.cli.compare import local_jobs, plugin_versions
 from benchframe.cli.options import add_format_option, add_plugin_option
 from benchframe.explore.verdicts import design_verdicts, verdicts_from_json
 from benchframe.io import atomic_dir, check_dir_target, write_atomic
@@ -53,7 +53,7 @@ def main(args: argparse.Namespace) -> int:
     # on the current model (once: they are cached)
     verdicts = verdicts_from_json(loaded.verdicts)
     missing = [d for d in order if d not in verdicts and _registered(reg, d)]
-    verdicts.update(design_verdicts(missing, reg, plugins=tuple(args.plugin), jobs=verdict_jobs(args)))
+    verdicts.update(design_verdicts(missing, reg, plugins=tuple(args.plugin), jobs=local_jobs(args)))
     verdicts = {d: verdicts[d] for d in order if d in verdicts}
     if out_dir is None:
         text, _ = render_report(runs, studies_from_runs(runs, reg), order, baseline, args.format, None, header,
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
     path = out_dir / f"report.{EXTENSIONS[args.format]}"
     with atomic_dir(out_dir, is_report_file) as tmp:
         text, _ = render_report(runs, studies_from_runs(runs, reg), order, baseline, args.format, tmp, header,
-                                reg, [], verdicts, verdict_jobs(args))
+                                reg, [], verdicts, local_jobs(args))
         write_atomic(tmp / path.name, text)
     print(f"benchframe: wrote {path}")
     return 0

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from tabulate import tabulate
 
 from benchframe import BenchframeError
-from benchframe.cli.compare import command_line, plugin_versions, verdict_jobs
+from benchframe.cli.compare import command_line, local_jobs, plugin_versions
 from benchframe.cli.options import (
     add_config_option,
     add_designs_option,
@@ -116,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
     verdicts = design_verdicts(designs, reg, tuple(config.as_list()), config.version.name, plugins,
-                               verdict_jobs(args), args.cell_timeout)
+                               local_jobs(args), args.cell_timeout)
     param_keys = sorted({k for point in grid for k in point})
     rows = [[marked(r["design"], verdicts)] + [r["params"][k] for k in param_keys] + [r["seed"]] +
             [r["metrics"].get(m) for m in shown] for r in runs]
