@@ -30,7 +30,7 @@ from benchframe.cli.options import (
 from benchframe.explore.verdicts import (
     DISQUALIFYING_TEXT,
     UNSAFE_MARK,
-    design_verdicts,
+    PendingVerdicts,
     marked,
     unsafe,
     verdicts_as_json,
@@ -111,12 +111,14 @@ def main(args: argparse.Namespace) -> int:
     unknown = [m for m in shown if m not in METRICS and m not in workload.metrics]
     if unknown:  # before the work, not after it
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
-    results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout,
-                        tls=tls_files(args))
+    # the verdicts not cached are explored on their own processes while the cells run
+    with PendingVerdicts(designs, reg, tuple(config.as_list()), config.version.name, plugins, local_jobs(args),
+                         args.cell_timeout) as pending:
+        results = run_specs(specs, args.jobs or None, args.executor, args.scheduler, timeout=args.cell_timeout,
+                            tls=tls_files(args))
+        verdicts = pending.result()
     runs = [r for r in results if isinstance(r, dict)]
     failed = [r for r in results if isinstance(r, str)]  # a plugin raised: the other designs still come out
-    verdicts = design_verdicts(designs, reg, tuple(config.as_list()), config.version.name, plugins,
-                               local_jobs(args), args.cell_timeout)
     param_keys = sorted({k for point in grid for k in point})
     rows = [[marked(r["design"], verdicts)] + [r["params"][k] for k in param_keys] + [r["seed"]] +
             [r["metrics"].get(m) for m in shown] for r in runs]
