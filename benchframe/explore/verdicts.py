@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -191,26 +192,35 @@ class PendingVerdicts:
         self.todo = [p for p in pairs if p not in self.found]
         self.pool: ProcessPoolExecutor | None = None
         self.futures: dict[tuple[str, str], Future[Verdict]] = {}
+        self.workers: list[multiprocessing.process.BaseProcess] = []
         if jobs > 1 and len(self.todo) > 1:
+            before = set(multiprocessing.active_children())
             self.pool = ProcessPoolExecutor(max_workers=min(jobs, len(self.todo)), initializer=init_worker,
                                             initargs=(os.getpid(),))
             self.futures = {p: self.pool.submit(_explore_in_worker, plugins, p[0], p[1], config, kernel, timeout)
                             for p in self.todo}
+            self.workers = [w for w in multiprocessing.active_children() if w not in before]  # started by now
 
     def __enter__(self) -> PendingVerdicts:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.close(abandon=exc_type is not None)
 
-    def close(self) -> None:
-        """Cancel the explorations not started (the running ones finish: their workers ignore Ctrl-C) and let
-        the pool go without waiting for them."""
-        for future in self.futures.values():
-            future.cancel()
-        if self.pool is not None:
+    def close(self, abandon: bool = False) -> None:
+        """Cancel the explorations not started and let the pool go; ``abandon`` (leaving on an error or Ctrl-C):
+        stop the running ones too -- nothing waits for their verdicts."""
+        if self.pool is None:
+            return
+        if abandon:  # the pool finds its workers gone and fails every future (cancelled ones it cannot fail)
             self.pool.shutdown(wait=False)
-            self.pool = None
+            for worker in self.workers:
+                worker.terminate()
+        else:
+            for future in self.futures.values():
+                future.cancel()
+            self.pool.shutdown(wait=False)
+        self.pool = None
 
     def result(self) -> Verdicts:
         reg, config, kernel, timeout = self.args

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import wait
+
+import pytest
 
 from benchframe.explore.verdicts import PendingVerdicts, design_verdicts
 from benchframe.plugins import get_registry
@@ -33,3 +36,22 @@ def test_leaving_pending_verdicts_early_cancels_what_has_not_started(monkeypatch
     done, _ = wait(futures, timeout=60)  # the pool's manager thread cancels the queued ones
     assert len(done) == len(futures)
     assert sum(f.cancelled() for f in futures) > len(futures) // 2  # 27 queued on two processes: most never ran
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_leaving_pending_verdicts_on_an_error_stops_the_running_explorations(monkeypatch):
+    """Ctrl-C during compare's runs: nothing will read the verdicts, so their workers are stopped at once
+    rather than finishing what they explore (and the pool's own thread does not trip over them)."""
+    monkeypatch.setenv("BENCHFRAME_CACHE_DIR", "off")
+    with pytest.raises(KeyboardInterrupt):
+        with PendingVerdicts(list(get_registry().designs), get_registry(), jobs=2) as pending:
+            workers = pending.workers
+            assert len(workers) == 2 and all(w.is_alive() for w in workers)
+            raise KeyboardInterrupt
+    start = time.monotonic()
+    for w in workers:
+        w.join(timeout=10)
+    assert not any(w.is_alive() for w in workers) and time.monotonic() - start < 1.0
+    done, _ = wait(list(pending.futures.values()), timeout=10)
+    assert len(done) == len(pending.futures)  # failed (or cancelled), none left pending
+    time.sleep(0.2)  # the pool's manager thread has finished with them
