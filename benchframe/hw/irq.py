@@ -133,20 +133,11 @@ class Interrupts:
 
     def _next_event(self, cpu: CPU) -> float:
         t = INF
-        if self._plain:  # deliverable() inlined: this runs at every local_irq_restore() of a CPU with a device
-            context = cpu.context
-            hardirq = cpu.irqs_on and context in (TASK, SOFTIRQ) and not (self.preempt_rt and cpu.preempt_count)
-            for src in cpu.sources:
-                if hardirq if src.kind != NMI_KIND else context != NMI:
-                    due = src.pending_since if src.pending_since is not None else src.next_arrival
-                    if due < t:
-                        t = due
-        else:
-            for src in cpu.sources:
-                if self.deliverable(cpu, src):
-                    due = src.pending_since if src.pending_since is not None else src.next_arrival
-                    if due < t:
-                        t = due
+        for src in cpu.sources:
+            if self.deliverable(cpu, src):
+                due = src.pending_since if src.pending_since is not None else src.next_arrival
+                if due < t:
+                    t = due
         cpu.next_event = t
         return t
 
