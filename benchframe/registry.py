@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, load_profile_file
-from benchframe.interrupts import describe, plugin_exit
+from benchframe.signals import describe, plugin_exit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -27,8 +27,8 @@ from benchframe.cli import (
     validate,
 )
 from benchframe.cli.options import Parser
-from benchframe.interrupts import restore_sigint, watch_sigint
 from benchframe.plugins import get_registry
+from benchframe.signals import restore_sigint, watch_sigint
 
 if TYPE_CHECKING:
     import argparse

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
+from benchframe.explore.evidence import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.explore.scenarios import HANDLERS, OPERATIONS, Operation, Scenario
-from benchframe.explore.trace import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.kconfig import KernelConfig

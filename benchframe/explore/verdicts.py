@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError, __version__
+from benchframe.explore.evidence import model_files
 from benchframe.explore.explorer import CONTEXTS, explore
-from benchframe.explore.trace import model_files
-from benchframe.interrupts import CellTimeout, deadline, describe, init_worker, plugin_exit
 from benchframe.io import write_atomic
 from benchframe.plugins import get_registry
+from benchframe.signals import CellTimeout, deadline, describe, init_worker, plugin_exit
 
 if TYPE_CHECKING:
     from benchframe.registry import Registry

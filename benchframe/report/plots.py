@@ -107,7 +107,7 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
     if jobs > 1 and len(figures) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        from benchframe.interrupts import init_worker
+        from benchframe.signals import init_worker
 
         with ProcessPoolExecutor(max_workers=min(jobs, len(figures)), initializer=init_worker,
                                  initargs=(os.getpid(),)) as pool:

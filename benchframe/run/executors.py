@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.interrupts import CellTimeout, deadline, init_worker
 from benchframe.plugins import get_registry
 from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
+from benchframe.signals import CellTimeout, deadline, init_worker
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator

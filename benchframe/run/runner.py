@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
-from benchframe.interrupts import CellTimeout, describe, plugin_exit
 from benchframe.kconfig import KernelConfig
 from benchframe.metrics import METRICS, standard_metrics
 from benchframe.plugins import get_registry
 from benchframe.records import Design, RunResult, Workload
 from benchframe.registry import PluginHookError, Registry
+from benchframe.signals import CellTimeout, describe, plugin_exit
 from benchframe.workloads.context import DesignContractError, RunContext
 
 if TYPE_CHECKING:

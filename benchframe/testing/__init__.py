@@ -3,6 +3,7 @@ design contract against a design; ``make_kernel(NAME)`` boots a small machine ru
 
 from __future__ import annotations
 
-from benchframe.testing.conformance import Kit, conformance_suite, make_kernel
+from benchframe.testing.conformance import Kit, conformance_suite
+from benchframe.testing.kernel import make_kernel
 
 __all__ = ["Kit", "conformance_suite", "make_kernel"]

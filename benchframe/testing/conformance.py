@@ -16,9 +16,9 @@ config=("PREEMPT_RT",))`` runs it on a PREEMPT_RT kernel. Or leave the name to t
     pytest --benchframe-design mydesign,mydesign:opt=1 tests/
 
 (every test of such a class runs once per design named; without the option they are skipped). To poke at a
-design by hand, ``make_kernel("mydesign")`` boots the same small machine on the shared harness
-(``benchframe.workloads.context.Harness``) that runs and ``benchframe explore`` use. What is checked (the
-design's own ``benchframe_check_invariants`` hooks included):
+design by hand, ``make_kernel("mydesign")`` (``benchframe.testing.kernel``) boots the same small machine on the
+shared harness (``benchframe.workloads.context.Harness``) that runs and ``benchframe explore`` use. What is
+checked (the design's own ``benchframe_check_invariants`` hooks included):
 
 * return values for the design's shape: a list design returns the number of pages it put on the list; an array
   design treats ``nr_pages`` as the array size, fills only NULL slots (holes anywhere), counts populated slots,
@@ -44,27 +44,10 @@ from __future__ import annotations
 import pytest
 
 from benchframe import BenchframeError
-from benchframe.hw.irq import Interrupts
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.bulk import ARRAY, LIST
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.plugins import get_registry
-from benchframe.workloads.context import Harness
-
-SMALL_ZONE = 16384  # pages: fast to check, batch 3 / high 18 so refills and drains happen often
-
-
-def make_kernel(design_spec: str, topology: Topology | None = None, config: tuple[str, ...] = (),
-                plugins: tuple[str, ...] = (), irq_class: type[Interrupts] = Interrupts) -> Harness:
-    """Boot a small simulated machine running ``design_spec`` (``"llist:free=splice"``) on the shared harness:
-    ``h.impl.alloc_bulk(h.cpus[0], GFP_ATOMIC, n, page_list=[])`` calls the design directly,
-    ``h.caller().alloc(GFP_ATOMIC, n)`` as a caller would, ``h.invariant_problems()`` checks the result
-    (the design's own ``benchframe_check_invariants`` hooks included)."""
-    reg = get_registry(plugins)
-    design, options = reg.design_spec(design_spec)
-    return Harness(design, options, reg.cost_model(None), KernelConfig.parse(list(config)),
-                   topology or Topology.uma(cpus=1, normal_pages=SMALL_ZONE), reg, irq_class)
+from benchframe.testing.kernel import SMALL_ZONE, make_kernel
 
 
 class Kit:

@@ -34,6 +34,7 @@ from benchframe.hw.topology import Topology
 from benchframe.mm.bulk import ARRAY
 from benchframe.mm.page import GFP_ATOMIC
 from benchframe.mm.zone import WMARK_LOW, WMARK_MIN
+from benchframe.testing.kernel import make_kernel
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
@@ -90,8 +91,6 @@ class DesignSequences(RuleBasedStateMachine):
     @initialize(cpus=st.integers(1, MAX_CPUS), pages=st.sampled_from(ZONE_SIZES), dma32=st.booleans(),
                 extra=st.sets(st.sampled_from(("PAGE_OWNER", "PREEMPT_RT"))))
     def boot(self, cpus: int, pages: int, dma32: bool, extra: set[str]) -> None:
-        from benchframe.testing.conformance import make_kernel
-
         type(self).runs += 1
         config = tuple(sorted(set(self.base_config) | extra))
         topology = Topology.uma(cpus=cpus, normal_pages=pages, dma32_pages=2048 if dma32 else 0)
