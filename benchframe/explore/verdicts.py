@@ -136,15 +136,6 @@ def _store(path: Path | None, verdict: Verdict) -> None:
         pass  # a read-only home: explore again next time
 
 
-def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple[str, ...] = (),
-                    kernel: str | None = None, timeout: float | None = None) -> Verdict:
-    """The design's verdict against ``context``, from the cache or explored (and cached)."""
-    path = _cache_path(reg, design_spec, context, config, kernel)
-    verdict = _cached(path) or _explored(reg, design_spec, context, config, kernel, timeout)
-    _store(path, verdict)
-    return verdict
-
-
 def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
               kernel: str | None, timeout: float | None = None) -> Verdict:
     """Explore one pair; a design that raises, calls ``sys.exit()`` or runs past ``timeout`` seconds (the

@@ -64,7 +64,6 @@ class CacheModel:
         self.shared_version: list[int] = []
         self.shared_writer: list[int] = []
         self.shared_seen: list[list[int]] = [[] for _ in cpu_node]  # per CPU: each shared line's version when read
-        self.misses = 0  # touches that were not L1 hits
 
     # -- struct page lines ---------------------------------------------------------------------------------
     def touch(self, cpu: CPU, pfn: int) -> int:
@@ -93,8 +92,6 @@ class CacheModel:
         seq += 1
         self.seq[c] = seq
         self.line[pfn] = seq << 8 | (c + 1)
-        if extra:
-            self.misses += 1
         return extra
 
     def touch2(self, cpu: CPU, pfn: int, other: int) -> int:

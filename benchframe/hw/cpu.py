@@ -46,7 +46,7 @@ class CPU:
     __slots__ = (
         "id", "name", "node", "irq", "costs", "clock", "next_event", "irqs_on", "preempt_count",
         "migrate_disable_count", "context", "irqs_off_since", "irqs_off_windows", "irq_toggles",
-        "atomics", "sources", "irq_latencies", "irqs_delivered", "_irq_half", "_preempt_half",
+        "atomics", "sources", "irq_latencies", "_irq_half", "_preempt_half",
         "_irq_disable_half", "preempt_rt", "waiting_for",
     )
 
@@ -70,7 +70,6 @@ class CPU:
         self.atomics = 0
         self.sources: list[InterruptSource] = []  # the interrupt lines that target this CPU
         self.irq_latencies: list[int] = []  # arrival -> handler start, cycles, per delivered hardirq
-        self.irqs_delivered = 0
         self._irq_half = costs.half("irq_save_restore")
         self._irq_disable_half = costs.half("irq_disable_enable")
         self._preempt_half = costs.half("preempt_disable_enable")
@@ -80,7 +79,7 @@ class CPU:
         """Forget what was counted so far (after a warm-up): IRQs-off windows, latencies, toggles, atomics."""
         self.irqs_off_windows.clear()
         self.irq_latencies.clear()
-        self.irq_toggles = self.atomics = self.irqs_delivered = 0
+        self.irq_toggles = self.atomics = 0
 
     def __repr__(self) -> str:
         return f"<CPU{self.id} clock={self.clock} {self.context} irqs={'on' if self.irqs_on else 'off'}>"
@@ -168,9 +167,6 @@ class CPU:
     # -- context queries, as in include/linux/preempt.h ----------------------------------------------
     def in_nmi(self) -> bool:
         return self.context == NMI
-
-    def in_hardirq(self) -> bool:
-        return self.context == HARDIRQ
 
     def in_interrupt(self) -> bool:
         return self.context != TASK

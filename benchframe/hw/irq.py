@@ -36,7 +36,7 @@ Handler = Callable[[CPU], None]
 class InterruptSource:
     """One interrupt line to one CPU. ``handler(cpu)`` runs in hardirq (or NMI) context when delivered."""
 
-    __slots__ = ("name", "kind", "handler", "next_arrival", "pending_since", "coalesced", "delivered", "_it")
+    __slots__ = ("name", "kind", "handler", "next_arrival", "pending_since", "delivered", "_it")
 
     def __init__(self, name: str, kind: str, handler: Handler, arrivals: Iterable[float]):
         if kind not in (IRQ, NMI_KIND):
@@ -47,7 +47,6 @@ class InterruptSource:
         self._it: Iterator[float] = iter(arrivals)
         self.next_arrival: float = math.inf
         self.pending_since: float | None = None
-        self.coalesced = 0
         self.delivered = 0
         self.advance()
 
@@ -183,10 +182,8 @@ class Interrupts:
             now = cpu.clock
             for src in cpu.sources:
                 while src.next_arrival <= now:
-                    if src.pending_since is None:
+                    if src.pending_since is None:  # a later arrival coalesces with the pending one
                         src.pending_since = src.next_arrival
-                    else:
-                        src.coalesced += 1
                     src.advance()
             cpu.next_event = INF  # nothing re-enters while we decide
             ran = None
@@ -212,7 +209,6 @@ class Interrupts:
         nmi = src.kind == NMI_KIND
         if not nmi:
             cpu.irq_latencies.append(latency)
-            cpu.irqs_delivered += 1
         saved = (cpu.context, cpu.irqs_on)
         cpu.context = NMI if nmi else HARDIRQ
         cpu.irqs_on = False  # hardware masks IRQs on entry; not a window opened by kernel code

@@ -62,7 +62,6 @@ class Zone:
         self.cache = cache
         self._split = expand_cost  # one expand() step (mm.work.EXPAND_STEP)
         self._merge = merge_cost  # one __free_one_page() merge step (mm.work.MERGE_STEP)
-        self.fallback_steals = 0
         self.vmstat_line = cache.shared_line()  # vm_stat[NR_FREE_PAGES]: read by every watermark check
 
     def __repr__(self) -> str:
@@ -138,7 +137,6 @@ class Zone:
                         for blk in range(pfn >> PAGEBLOCK_ORDER, (pfn + (1 << current)) >> PAGEBLOCK_ORDER):
                             mem.pageblock_mt[blk] = start_mt
                     self._add_free(pfn, current, start_mt)
-                    self.fallback_steals += 1
                     return True
         return False
 
