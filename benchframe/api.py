@@ -37,13 +37,14 @@ from benchframe.records import (
     Option,
     Param,
     ProfileSource,
-    RunResult,
+    Study,
     Workload,
 )
+from benchframe.results import RunResult
 
 __all__ = [
     "ARRAY", "CPU", "IRQ", "LIST", "MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "NMI_KIND", "NULL", "SHAPES",
     "BenchframeError", "BulkAllocator", "Design", "DesignImpl", "InterruptSource", "Kernel", "Llist",
     "LlistAllocator", "LlistPcp", "Option", "Param", "PcpList", "PcpOps", "PerCpuPages", "PrivateList",
-    "ProfileSource", "RunResult", "SpinLock", "Topology", "Work", "Workload", "hookimpl",
+    "ProfileSource", "RunResult", "SpinLock", "Study", "Topology", "Work", "Workload", "hookimpl",
 ]

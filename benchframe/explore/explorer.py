@@ -36,15 +36,13 @@ from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
+from benchframe.results import CONTEXTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from benchframe.registry import Registry
 
-CONTEXTS = ("irq", "nmi", "smp")
-#: how a report names each context's column
-CONTEXT_LABELS = {"irq": "vs IRQ", "nmi": "vs NMI", "smp": "vs another CPU"}
 
 
 @dataclass

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from benchframe.results import RunResult
+
 #: the files ``plot_all`` may write
 PLOT_FILES = ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_ccdf.png", "irq_latency_ccdf_rt.png")
 
@@ -59,20 +61,20 @@ def legend_labels(series: dict[str, Any], designs: list[str], names: dict[str, s
 
 
 
-def _mean_by(runs: list[dict[str, Any]], workload: str, metric: str, x: str,
+def _mean_by(runs: list[RunResult], workload: str, metric: str, x: str,
              config_rt: bool = False) -> dict[str, list[tuple[Any, float]]]:
     acc: dict[str, dict[Any, list[float]]] = {}
     for r in runs:
-        if r["workload"] != workload or ("PREEMPT_RT" in r.get("config", [])) != config_rt:
+        if r.workload != workload or ("PREEMPT_RT" in r.config) != config_rt:
             continue
-        v = r["metrics"].get(metric)
-        if v is None or x not in r["params"]:
+        v = r.metrics.get(metric)
+        if v is None or x not in r.params:
             continue
-        acc.setdefault(r["design"], {}).setdefault(r["params"][x], []).append(float(v))
+        acc.setdefault(r.design, {}).setdefault(r.params[x], []).append(float(v))
     return {d: sorted((k, sum(v) / len(v)) for k, v in pts.items()) for d, pts in acc.items()}
 
 
-def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
+def plot_all(runs: list[RunResult], designs: list[str], out_dir: Path,
              names: dict[str, str] | None = None, jobs: int = 1) -> list[str]:
     """Every plot the runs have data for, written into ``out_dir``; the paths written. ``names``: each
     design's label (``llist [UNSAFE]``). ``jobs`` > 1 draws the figures on that many processes at once (each
@@ -97,11 +99,9 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
     for rt, name in ((False, "irq_latency_ccdf.png"), (True, "irq_latency_ccdf_rt.png")):
         per: dict[str, list[int]] = {}
         for r in runs:
-            if r["workload"] != "irq_latency" or r["params"].get("bulk") != 64:
+            if r.workload != "irq_latency" or r.params.get("bulk") != 64 or ("PREEMPT_RT" in r.config) != rt:
                 continue
-            if ("PREEMPT_RT" in r.get("config", [])) != rt:
-                continue
-            per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
+            per.setdefault(r.design, []).extend(r.samples.get("irq_latency_cycles", []))
         if per:
             figures.append(("latency_ccdf", ({d: sorted(v) for d, v in per.items() if v}, name, rt)))
     if jobs > 1 and len(figures) > 1:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.hw.irq import Interrupts
 from benchframe.hw.machine import Machine
-from benchframe.metrics import METRICS, Measurement
+from benchframe.metrics import Measurement, metric
 from benchframe.mm.bulk import ARRAY, LIST
 from benchframe.mm.invariants import check_kernel
 from benchframe.mm.page import PAGE_ALLOCATED
@@ -377,6 +377,6 @@ class RunContext(Harness):
 
     def record(self, name: str, value: Any) -> None:
         """Record one of the workload's own metrics (declared in ``Workload.metrics``)."""
-        if name not in self.workload.metrics and name not in METRICS:
+        if metric(name, self.workload) is None:
             raise BenchframeError(f"workload {self.workload.name} records undeclared metric {name!r}")
         self.extra[name] = value

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Study, Workload
 from benchframe.hw.irq import InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -57,4 +57,11 @@ WORKLOAD = Workload(
     ),
     headline=("irq_latency_samples", "irq_latency_p50_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles",
               "irqs_off_max_cycles", "invariant_violations"),
+    studies=(
+        Study("irq", "IRQs-off window and interrupt latency vs bulk (\"will the realtime people get upset?\")",
+              ("irqs_off_max_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles"), "bulk", (8, 64, 256)),
+        Study("irq_rt", "The same under PREEMPT_RT (local_lock becomes a sleeping lock, handlers are threads)",
+              ("irqs_off_max_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles"), "bulk", (8, 64, 256),
+              config=("PREEMPT_RT",)),
+    ),
 )

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import LIST, MAX_PAGES, Param, Workload
+from benchframe.api import LIST, MAX_PAGES, Param, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import parse_gfp
 
@@ -128,6 +128,13 @@ def run(ctx: RunContext) -> None:
         one_loop()
 
 
+BULKS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # the bulk study's sizes
+#: pages per run of the bulk study: its per-page costs and longest IRQs-off window are identical to those at
+#: the default 16384 pages for every design and bulk size (tests/workloads/test_page_bench04.py checks it), for
+#: a quarter of the time — what keeps the default compare under a minute on two cores.
+BULK_STUDY_PAGES = 4096
+
+
 WORKLOAD = Workload(
     name="page_bench04",
     run=run,
@@ -138,4 +145,12 @@ WORKLOAD = Workload(
     check=check,
     headline=("alloc_free_cycles_per_page", "alloc_cycles_per_page", "free_cycles_per_page", "irqs_off_max_cycles",
               "fallbacks", "invariant_violations"),
+    studies=(
+        Study("bulk", "Cost per page vs bulk size (page_bench04: allocate `bulk`, free one by one)",
+              ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "irqs_off_max_cycles"), "bulk", BULKS,
+              params={"pages": BULK_STUDY_PAGES}),
+        Study("rt_atomic", "PREEMPT_RT: refills and drains that take zone->lock (a sleeping lock on RT) with IRQs "
+              "hard-disabled — the 'local_irq_save(); spin_lock()' sequence RT considers unsafe",
+              ("rt_sleeping_lock_irqs_off", "irqs_off_max_cycles"), "bulk", (64, 512), config=("PREEMPT_RT",)),
+    ),
 )

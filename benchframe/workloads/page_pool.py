@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_PAGES, Param, Workload
+from benchframe.api import MAX_PAGES, Param, Study, Workload
 from benchframe.hw.cpu import CPU, SOFTIRQ
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import __GFP_NOWARN, GFP_ATOMIC
@@ -151,4 +151,6 @@ WORKLOAD = Workload(
         "packets_per_sec": ("pps", "higher", "clock / (other_cycles + alloc_cycles_per_packet)"),
         "alloc_share_of_budget_pct": ("%", "lower", "alloc_cycles_per_packet as a share of budget_cycles"),
     },
+    studies=(Study("page_pool", "page_pool refill of 64 pages in NAPI softirq context: cost per packet",
+                   ("alloc_cycles_per_packet", "packets_per_sec", "irqs_off_max_cycles")),),
 )

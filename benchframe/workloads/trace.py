@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import Param, Workload
+from benchframe.api import Param, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.trace.events import CONTEXTS
 from benchframe.trace.replay import ALLOC, FREE, parse_batch, replay_plan, trace_events
@@ -211,4 +211,10 @@ WORKLOAD = Workload(
     standard=False,
     headline=("allocator_cycles_per_page", "allocator_cycles_total", "high_order_cycles_per_page", "bulk_share_pct",
               "bulk_calls", "irqs_off_max_cycles", "invariant_violations"),
+    studies=(Study("trace", "A recorded workload replayed (--workloads trace:FILE): its order-0 allocations one by "
+                   "one (batch=none, the single-page baseline) or one bulk call per run (batch=runs); order > 0 "
+                   "blocks take the single-page path either way",
+                   ("allocator_cycles_total", "allocator_cycles_per_page", "alloc_cycles_per_page", "bulk_share_pct",
+                    "high_order_cycles_per_page", "irqs_off_max_cycles", "zone_lock_wait_cycles", "fallbacks"),
+                   "batch", ("none", "runs"), params={"file": ""}),),  # --workloads trace:FILE names the file
 )

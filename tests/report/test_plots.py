@@ -9,6 +9,11 @@ import matplotlib.figure
 import pytest
 
 from benchframe.report.plots import design_styles, legend_labels, plot_all
+from benchframe.results import RunResult
+
+
+def records(runs: list[dict]) -> list[RunResult]:
+    return [RunResult.model_validate(r) for r in runs]
 
 
 def test_failed_plot_leaves_no_partial_png(tmp_path, monkeypatch):
@@ -22,7 +27,7 @@ def test_failed_plot_leaves_no_partial_png(tmp_path, monkeypatch):
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", broken_savefig)
     with pytest.raises(OSError):
-        plot_all(runs, ["single", "array"], tmp_path)
+        plot_all(records(runs), ["single", "array"], tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -45,7 +50,7 @@ def _figures(monkeypatch, runs, designs, tmp_path, names=None):
         figs[name] = fig
 
     monkeypatch.setattr(plots._Plotter, "save", keep)
-    plot_all(runs, designs, tmp_path, names)
+    plot_all(records(runs), designs, tmp_path, names)
     return figs
 
 
