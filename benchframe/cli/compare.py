@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe import BenchframeError
 from benchframe.cli.options import (
     Progress,
     add_config_option,
@@ -30,7 +29,7 @@ from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
 from benchframe.results import ResultDocument
 from benchframe.run.session import execute, snapshot
-from benchframe.run.studies import select_studies, study_cells
+from benchframe.run.studies import baseline_of, designs_of, select_studies, study_cells
 
 if TYPE_CHECKING:
     import argparse
@@ -57,38 +56,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_plugin_option(p)
 
 
-def baseline_of(args: argparse.Namespace, designs: list[str]) -> str:
-    """``--baseline``: one of the designs (``single``, the default, stands back for the first design named)."""
-    if args.baseline in designs:
-        return str(args.baseline)
-    if args.designs and args.baseline == "single":
-        return designs[0]
-    raise BenchframeError(f"--baseline {args.baseline!r} is not among the designs ({', '.join(designs)})")
-
-
 def main(args: argparse.Namespace) -> int:
     """Check everything, run every cell with the designs' verdicts alongside, and write the report directory
     whole (exit 1 if a cell failed: the report still comes out, with the failure in its notes)."""
+    command = command_line(args.argv)
+    named, workloads, out_dir = split_designs(args.designs), split(args.workloads), Path(args.output)
     bed = setup(args, DEFAULT_SEEDS)
     reg = bed.registry()
-    designs = split_designs(args.designs) or list(reg.designs)
-    for d in designs:
-        reg.design_spec(d)
-    baseline = baseline_of(args, designs)
-    studies = select_studies(reg, split(args.workloads))
-    out_dir = Path(args.output)
+    designs = designs_of(reg, named)
+    baseline = baseline_of(designs, args.baseline, bool(named))
+    studies = select_studies(reg, workloads)
     check_dir_target(out_dir)
     cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)
     with Progress(len(cells), "benchframe compare") as bar:
         done = execute(bed, cells, designs, bar.update)
-    command = command_line(args.argv)
     snap = snapshot(reg, done.runs, studies, designs, baseline, done.verdicts, command,
                     notes=[f"run failed: {f}" for f in done.failures])
+    out = writer(args.format)
+    text, pngs = render_report(snap, out, plots=True, jobs=bed.executor.local_jobs)
     document = ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config), command,
                                    bed.testbed.kernel, reg.versions(), done.verdicts)
-    out = writer(args.format)
     with atomic_dir(out_dir, is_report_file) as tmp:
-        text, pngs = render_report(snap, out, tmp, bed.executor.local_jobs)
+        for name, png in pngs.items():
+            write_atomic(tmp / name, png)
         write_atomic(tmp / "results.json", document.dumps())
         write_atomic(tmp / f"comparison.{out.extension}", text)
     print(f"benchframe: wrote {out_dir / f'comparison.{out.extension}'} ({len(done.runs)} runs, {len(pngs)} plots)")

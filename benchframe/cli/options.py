@@ -148,9 +148,11 @@ def executor(args: argparse.Namespace) -> Executor:
 def setup(args: argparse.Namespace, default_seeds: str = "1") -> Setup:
     """The command's ``Setup``, checked before anything runs: from ``--profile``, ``--config``, ``--kernel``,
     ``--plugin``, ``--seeds`` and the executor options, each at its default where the command has none."""
+    seeds = parse_seeds(getattr(args, "seeds", None), default_seeds)
+    where = executor(args)
     return Setup.parse(profile=getattr(args, "profile", None), config=getattr(args, "config", None) or (),
                        kernel=getattr(args, "kernel", DEFAULT_KERNEL), plugins=tuple(getattr(args, "plugin", ())),
-                       seeds=parse_seeds(getattr(args, "seeds", None), default_seeds), executor=executor(args))
+                       seeds=seeds, executor=where)
 
 
 def command_line(argv: list[str] | None) -> str:

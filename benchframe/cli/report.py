@@ -50,12 +50,14 @@ def main(args: argparse.Namespace) -> int:
                     saved_verdicts(bed, order, loaded.verdicts),
                     "benchframe report " + " ".join(map(shlex.quote, args.results)), loaded.sources)
     out = writer(args.format)
+    text, pngs = render_report(snap, out, plots=out_dir is not None, jobs=bed.executor.local_jobs)
     if out_dir is None:
-        print(render_report(snap, out)[0])
+        print(text)
         return 0
     path = out_dir / f"report.{out.extension}"
     with atomic_dir(out_dir, is_report_file) as tmp:
-        text, _ = render_report(snap, out, tmp, bed.executor.local_jobs)
+        for name, png in pngs.items():
+            write_atomic(tmp / name, png)
         write_atomic(tmp / path.name, text)
     print(f"benchframe: wrote {path}")
     return 0

@@ -23,8 +23,6 @@ from benchframe.report.tables import correct
 from benchframe.results import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from benchframe.output import Writer
     from benchframe.output.document import Block
     from benchframe.results import RunResult, Verdicts
@@ -100,10 +98,10 @@ def document(snap: Snapshot, pngs: list[str]) -> Document:
     return Document(blocks, column="design")
 
 
-def render_report(snap: Snapshot, writer: Writer, out_dir: Path | None = None,
-                  jobs: int = 1) -> tuple[str, list[str]]:
-    """The whole report as text in the writer's format (and the PNGs written into ``out_dir``, drawn on
-    ``jobs`` processes)."""
+def render_report(snap: Snapshot, writer: Writer, plots: bool = False,
+                  jobs: int = 1) -> tuple[str, dict[str, bytes]]:
+    """The whole report as text in the writer's format and, with ``plots``, its PNGs (file name -> bytes,
+    drawn on ``jobs`` processes), which the text shows beside it."""
     labels = {d: marked(d, snap.verdicts) for d in snap.designs}
-    pngs = plot_all(snap.runs, snap.designs, out_dir, labels, jobs) if out_dir is not None else []
-    return writer.render(document(snap, pngs)), pngs
+    pngs = plot_all(snap.runs, snap.designs, labels, jobs) if plots else {}
+    return writer.render(document(snap, list(pngs))), pngs

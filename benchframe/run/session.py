@@ -42,7 +42,8 @@ def execute(setup: Setup, specs: list[RunSpec], designs: Sequence[str] = (),
     as the cells do (leaving early stops it). ``progress(1)`` and ``on_result(index, outcome)`` are called in
     this process as each cell finishes."""
     ex = setup.executor
-    with PendingVerdicts(list(designs), setup.registry(), setup.testbed, ex.local_jobs, ex.timeout) as pending:
+    reg = setup.registry()
+    with PendingVerdicts(list(designs), reg, setup.testbed, ex.local_jobs, ex.timeout) as pending:
         results = run_specs(specs, ex.jobs, ex.kind, ex.scheduler, progress, on_result, ex.timeout, ex.tls)
         verdicts = pending.result()
     return Executed([r for r in results if isinstance(r, RunResult)],

@@ -57,10 +57,9 @@ class Setup:
         the registry's errors), the profile exists, the kernel version and config options are known, the
         executor can be used. The config is kept sorted and the kernel by its name, as runs record them."""
         executor = executor or Executor()
-        reg = get_registry(tuple(plugins))
-        reg.cost_model(profile)
-        kconfig = KernelConfig.parse(list(config), kernel)
         executor.check()
+        get_registry(tuple(plugins)).cost_model(profile)
+        kconfig = KernelConfig.parse(list(config), kernel)
         return cls(Testbed(profile, tuple(kconfig.as_list()), kconfig.version.name, tuple(plugins)), tuple(seeds),
                    executor)
 

@@ -25,6 +25,23 @@ ORDER = ("bulk", "irq", "irq_rt", "rt_atomic", "page_pool", "sunrpc", "contentio
 DEFAULT_METRICS = ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "irqs_off_max_cycles")
 
 
+def designs_of(reg: Registry, given: list[str]) -> list[str]:
+    """The design specs named (each checked: its name and options), else every registered design."""
+    for d in given:
+        reg.design_spec(d)
+    return given or list(reg.designs)
+
+
+def baseline_of(designs: list[str], asked: str, named: bool) -> str:
+    """The baseline: ``asked``, one of the designs; the default ``single`` stands back for the first design
+    when the designs were ``named`` without it."""
+    if asked in designs:
+        return asked
+    if named and asked == "single":
+        return designs[0]
+    raise BenchframeError(f"--baseline {asked!r} is not among the designs ({', '.join(designs)})")
+
+
 def _in_order(studies: list[Study]) -> list[Study]:
     return sorted(studies, key=lambda s: ORDER.index(s.key) if s.key in ORDER else len(ORDER))
 
