@@ -242,6 +242,13 @@ class RunResult:
     #: raw per-event samples for distribution plots (e.g. ``irq_latency_cycles``), at most MAX_SAMPLES each
     samples: dict[str, list[int]] = field(default_factory=dict)
     kernel: str = "5.13"
+    #: with attribution on (``RunSpec.perf``): folded stacks (``frame;frame``, inlined frames ``_[i]``) ->
+    #: cycles of the measured part of the run, which sum to ``perf_cycles``, every CPU's clock advance
+    perf_stacks: dict[str, int] = field(default_factory=dict)
+    perf_cycles: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.perf_stacks:  # results without attribution keep their shape
+            del out["perf_stacks"], out["perf_cycles"]
+        return out

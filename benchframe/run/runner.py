@@ -54,7 +54,8 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     topology = (workload.topology or default_topology)(params, config)
     hung = False
     try:
-        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
+        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry,
+                         perf=spec.perf)
         k = ctx.kernel
         try:
             workload.run(ctx)
@@ -92,6 +93,9 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
         design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
         units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list(),
         samples=samples, kernel=config.version.name)
+    if ctx.perf is not None:
+        result.perf_stacks = ctx.perf.folded()
+        result.perf_cycles = ctx.cycles
     try:
         registry.call("benchframe_run_finished", run=result)
     except PluginHookError as exc:

@@ -26,3 +26,4 @@ class RunSpec:
     config: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     kernel: str = "5.13"  # the kernel version (benchframe.kconfig.KERNELS)
+    perf: bool = False  # attribute every cycle to the functions the model mirrors (benchframe.hw.perf)
