@@ -18,7 +18,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from benchframe import BenchframeError, __version__
 from benchframe.io import dumps, git_commit, loads_json, read_text, schema_problem
@@ -69,6 +77,19 @@ class RunResult(BaseModel):
     #: raw per-event samples for distribution plots (e.g. ``irq_latency_cycles``), at most 1000 each
     samples: dict[str, list[int]] = {}
     kernel: Name = DEFAULT_KERNEL
+    #: with attribution on (``RunSpec.perf``): folded stacks (``frame;frame``, inlined frames ``_[i]``) ->
+    #: cycles of the measured part of the run, which sum to ``perf_cycles``, every CPU's clock advance
+    perf_stacks: dict[str, int] = {}
+    perf_cycles: int = 0
+
+    @model_serializer(mode="wrap")
+    def _shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """A run without attribution is written without its (empty) perf fields: results keep their shape."""
+        out: dict[str, Any] = handler(self)
+        if not self.perf_stacks:
+            out.pop("perf_stacks", None)
+            out.pop("perf_cycles", None)
+        return out
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.hw.cpu import CPU, HARDIRQ, INF, NMI, SOFTIRQ, TASK
+from benchframe.hw.frames import Frame
 
 if TYPE_CHECKING:
     from benchframe.hw.costs import CostModel
@@ -36,7 +37,7 @@ Handler = Callable[[CPU], None]
 class InterruptSource:
     """One interrupt line to one CPU. ``handler(cpu)`` runs in hardirq (or NMI) context when delivered."""
 
-    __slots__ = ("name", "kind", "handler", "next_arrival", "pending_since", "delivered", "_it")
+    __slots__ = ("name", "kind", "handler", "next_arrival", "pending_since", "delivered", "_it", "frames")
 
     def __init__(self, name: str, kind: str, handler: Handler, arrivals: Iterable[float]):
         if kind not in (IRQ, NMI_KIND):
@@ -44,6 +45,9 @@ class InterruptSource:
         self.name = name
         self.kind = kind
         self.handler = handler
+        #: what perf shows on top of the interrupted code: the x86-64 entry (its cycles), then the handler
+        self.frames = (Frame("asm_exc_nmi"), Frame(f"{name}_nmi_handler")) if kind == NMI_KIND else \
+            (Frame("asm_common_interrupt"), Frame(f"{name}_irq_handler"))
         self._it: Iterator[float] = iter(arrivals)
         self.next_arrival: float = math.inf
         self.pending_since: float | None = None
@@ -213,8 +217,13 @@ class Interrupts:
         cpu.context = NMI if nmi else HARDIRQ
         cpu.irqs_on = False  # hardware masks IRQs on entry; not a window opened by kernel code
         self.rearm(cpu)
+        entry, handler = src.frames
+        cpu.frame_push((entry,))
         cpu.charge(self._entry_exit[0])
+        cpu.frame_push((handler,))
         src.handler(cpu)
+        cpu.frame_pop()
         cpu.charge(self._entry_exit[1])
+        cpu.frame_pop()
         cpu.context, cpu.irqs_on = saved
         self._next_event(cpu)  # deliver() runs whatever became due meanwhile: no recursion per interrupt

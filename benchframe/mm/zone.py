@@ -20,6 +20,7 @@ from benchframe.mm.page import (
     PAGE_TAIL,
     MemMap,
 )
+from benchframe.mm.symbols import ksym
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -102,6 +103,7 @@ class Zone:
         self.nr_free[order] -= 1
         self.mem.state[pfn] = PAGE_TAIL
 
+    @ksym("expand")
     def expand(self, cpu: CPU, pfn: int, low: int, high: int, mt: int) -> None:
         """``expand()``: give back the upper halves of a block split from order ``high`` down to ``low``."""
         size = 1 << high
@@ -112,6 +114,7 @@ class Zone:
             self._add_free(pfn + size, high, mt)
             cpu.charge(self._split + touch(cpu, pfn + size))  # set_buddy_order(), add_to_free_list()
 
+    @ksym("__rmqueue_smallest")
     def rmqueue_smallest(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue_smallest()``: the smallest free block of ``mt`` that fits, split down to ``order``."""
         for current in range(order, MAX_ORDER):
@@ -140,6 +143,7 @@ class Zone:
                     return True
         return False
 
+    @ksym("__rmqueue")
     def rmqueue(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue()``: smallest block of the type, else steal from a fallback type and retry."""
         pfn = self.rmqueue_smallest(cpu, order, mt)
@@ -147,6 +151,7 @@ class Zone:
             pfn = self.rmqueue_smallest(cpu, order, mt)
         return pfn
 
+    @ksym("__free_one_page")
     def free_one_page(self, cpu: CPU, pfn: int, order: int, mt: int) -> None:
         """``__free_one_page()``: merge with free buddies up the orders, then add the block to its free list."""
         mem = self.mem

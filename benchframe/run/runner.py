@@ -78,7 +78,8 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     topology = (workload.topology or default_topology)(params, config)
     hung = False
     try:
-        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
+        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry,
+                         perf=spec.perf)
         k = ctx.kernel
         try:
             workload.run(ctx)
@@ -113,7 +114,9 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     result = RunResult(
         design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
         units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list(),
-        samples=samples, kernel=config.version.name)
+        samples=samples, kernel=config.version.name,
+        perf_stacks=ctx.perf.folded() if ctx.perf is not None else {},
+        perf_cycles=ctx.cycles if ctx.perf is not None else 0)
     try:
         registry.call("benchframe_run_finished", run=result)
     except PluginHookError as exc:

@@ -30,6 +30,7 @@ class RunSpec:
     config: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     kernel: str = DEFAULT_KERNEL  # the kernel version (benchframe.kconfig.KERNELS)
+    perf: bool = False  # attribute every cycle to the functions the model mirrors (benchframe.hw.perf)
 
     @classmethod
     def on(cls, testbed: Testbed, design: str, workload: str, params: Mapping[str, Any], seed: int) -> RunSpec:

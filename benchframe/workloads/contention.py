@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_CALLS, MAX_CPUS, MAX_PAGES, Param, Study, Workload
+from benchframe.api import MAX_CALLS, MAX_CPUS, MAX_PAGES, OTHER_WORK, Param, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -68,7 +68,7 @@ def run(ctx: RunContext) -> None:
             caller.free_pages(mine)
             for page in theirs:
                 caller.free(page)
-            cpu.charge(p["gap_cycles"])
+            cpu.charge(p["gap_cycles"], OTHER_WORK)
 
     ctx.machine.run({cpu: task for cpu in cpus})
     for cpu in cpus:  # what is left in the inboxes is freed after the measurement

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Study, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, OTHER_WORK, Param, Study, Workload
 from benchframe.hw.irq import InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -32,7 +32,7 @@ def run(ctx: RunContext) -> None:
         caller.free_pages([pg for pg in array[:n] if pg is not None])
         for i in range(bulk):
             array[i] = None
-        cpu.charge(p["gap_cycles"])  # the task's own work between bursts
+        cpu.charge(p["gap_cycles"], OTHER_WORK)  # the task's own work between bursts
 
     for _ in range(p["warmup"]):
         one_burst()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Study, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, OTHER_WORK, Param, Study, Workload
 from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.mm.bulk import BulkAllocator
 from benchframe.mm.page import GFP_ATOMIC
@@ -81,7 +81,7 @@ def run(ctx: RunContext) -> None:
             far = k.page_zone(page).node != cpu.node
             remote += far
             t0 = cpu.clock
-            cpu.charge(p["touch_lines"] * (costs.dram_remote if far else costs.dram_local))  # the page's data
+            cpu.charge(p["touch_lines"] * (costs.dram_remote if far else costs.dram_local), OTHER_WORK)  # its data
             use += cpu.clock - t0
         caller.free_pages(pages)
         for i in range(bulk):

@@ -42,7 +42,7 @@ def check(p: Mapping[str, Any]) -> str | None:
 def run(ctx: RunContext) -> None:
     p = ctx.params
     pages = p["pages"]
-    caller = ctx.caller(0)
+    caller = ctx.caller(0, frames=("svc_alloc_arg", "svc_free_res_pages"))
     cpu = ctx.cpus[0]
     rq_pages: list = [None] * pages
     rng = ctx.rng

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import Param, Study, Workload
+from benchframe.api import IDLE, Param, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.trace.events import CONTEXTS
 from benchframe.trace.replay import ALLOC, FREE, parse_batch, replay_plan, trace_events
@@ -95,7 +95,9 @@ class Replay:
         still = []
         for waiter, ident, seq in self.waiting:
             if self.ready(waiter, ident, seq):
-                waiter.clock = max(waiter.clock, cpu.clock)
+                if waiter.clock < cpu.clock:
+                    waiter.account(cpu.clock - waiter.clock, IDLE)
+                    waiter.clock = cpu.clock
                 self.engine.wake(waiter)
             else:
                 still.append((waiter, ident, seq))
