@@ -38,6 +38,7 @@ DEFAULT_SEEDS = "1,2,3"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe compare`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("compare", help="the main job: compare designs on the standard workloads, write a report",
                        description="Run every design on the standard studies over several seeds, explore each "
                        "design's re-entrancy, and write the comparison report, results.json and plots.")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe history`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("history", help="asv results as a table per benchmark and machine across commits",
                        description="The asv results (read through asv's API) as one table per benchmark, "
                        "parameter set and machine; by default only those that changed beyond --factor.")

@@ -18,6 +18,7 @@ WHAT = ("designs", "workloads", "profiles", "metrics", "configs", "kernels")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe list`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics, configs or kernels")
     p.add_argument("what", choices=list(WHAT), help="what to list")
     add_format_option(p, default="text")

@@ -26,6 +26,7 @@ class Parser(argparse.ArgumentParser):
     command's name once (``benchframe: error: run: ...``), never ``benchframe: error: benchframe run: ...``."""
 
     def error(self, message: str) -> NoReturn:
+        """The bad argument as a ``BenchframeError`` (one line, exit 2), naming the command once."""
         command = self.prog.removeprefix("benchframe").strip()
         raise BenchframeError(f"{command}: {message}" if command else message)
 
@@ -184,6 +185,7 @@ class Progress:
 
     @property
     def update(self) -> Callable[[int], object] | None:
+        """What to call with the number of cells done (``None`` without a bar)."""
         return self.bar.update if self.bar is not None else None
 
     def __enter__(self) -> Progress:

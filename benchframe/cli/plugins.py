@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe plugins`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("plugins", help="the loaded plugins: distribution, version, hooks, what they registered")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     add_plugin_option(p)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe report`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("report", help="render comparison tables from saved results without re-running")
     p.add_argument("results", nargs="+", metavar="RESULT.json|DIR",
                    help="result documents (run --json, a compare's results.json) or sweep directories")

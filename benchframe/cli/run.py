@@ -42,6 +42,7 @@ EXIT_FAILED = 1
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe run`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("run", help="run designs x workload x params x seeds; print a table, write JSON",
                        description="Run the product of designs, parameter values and seeds on one workload; "
                        "print the workload's headline metrics (each design marked [UNSAFE] where `benchframe "

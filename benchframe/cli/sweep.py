@@ -20,6 +20,7 @@ EXIT_INTERRUPTED = 130
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe sweep`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("sweep", help="run a grid described in a TOML file into a resumable results directory")
     p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec: designs, seeds, profile, config and a "
                    "parameter grid per workload (examples/sweeps/)")

@@ -20,6 +20,7 @@ DEFAULT_TOLERANCE = 10.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe validate`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("validate", help="published/measured results vs the simulator's predictions",
                        description="Simulate every measured point and compare; exit 1 when an error is beyond "
                        "--tolerance. Also names the designs and workloads no measurement checks.")

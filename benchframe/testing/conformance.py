@@ -89,6 +89,7 @@ class Kit:
         return n, [p for p in arr if p is not None]
 
     def free(self, pages: list[int], bulk: bool = False) -> None:
+        """Free ``pages`` through the caller: one ``free_pages()`` call with ``bulk``, else one by one."""
         if bulk:
             self.caller.free_pages(list(pages))
         else:
@@ -97,6 +98,7 @@ class Kit:
         self._clean("free")
 
     def check(self) -> None:
+        """Every invariant holds: the kernel's and the design's own; no violation recorded."""
         problems = list(self.k.violations) + self.h.invariant_problems()
         assert not problems, "\n".join(problems[:5])
 
@@ -118,11 +120,13 @@ class ConformanceSuite:
             pytest.skip("no design: conformance_suite() without a name needs --benchframe-design NAME")
 
     def harness(self, **kw: int) -> Kit:
+        """A fresh ``Kit`` on this suite's design, config and plugins (``pages=N``: the zone's size)."""
         assert self.spec is not None
         return Kit(self.spec, config=self.kernel_config, plugins=self.extra_plugins, **kw)
 
     # -- return values -------------------------------------------------------------------------------
     def test_bulk_returns_what_it_allocated(self):
+        """A bulk call returns the number of pages it allocated, and allocates the number asked."""
         h = self.harness()
         for n in (2, 3, 8, 17, 64):
             got, new = h.alloc(n)
@@ -130,6 +134,7 @@ class ConformanceSuite:
         h.check()
 
     def test_zero_and_negative_requests_allocate_nothing(self):
+        """0 and negative requests return 0 and take no page."""
         h = self.harness()
         free_before = h.k.nr_free_pages()
         for n in (0, -1, -64):
@@ -139,6 +144,7 @@ class ConformanceSuite:
         h.check()
 
     def test_array_semantics(self):
+        """An array design fills only the NULL slots and returns the populated count (5.13 semantics)."""
         h = self.harness()
         if h.shape != ARRAY:
             pytest.skip("list-shaped design")
@@ -163,6 +169,7 @@ class ConformanceSuite:
         h.check()
 
     def test_list_semantics(self):
+        """A list design appends to a non-empty list, or refuses it with a one-line error."""
         h = self.harness()
         if h.shape != LIST:
             pytest.skip("array-shaped design")
@@ -216,6 +223,7 @@ class ConformanceSuite:
         h.check()
 
     def test_partial_success_near_exhaustion(self):
+        """Near exhaustion: fewer pages than asked, but one while any can be had, each real."""
         h = self.harness(pages=1024)
         total = []
         for _ in range(200):

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The kit's options: ``--benchframe-design``, ``-plugin``, ``-examples``, ``-steps``, ``-seed``."""
     group = parser.getgroup("benchframe")
     group.addoption("--benchframe-design", action="append", default=[], metavar="NAME[,NAME]",
                     help="design spec(s) that conformance_suite() classes without a name run against")
@@ -26,6 +27,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Load the ``--benchframe-plugin`` modules into every registry of the test run."""
     extra = tuple(config.getoption("--benchframe-plugin") or ())
     if extra:
         plugins.set_default_plugins(extra)  # conformance_suite() without plugins= sees them too
