@@ -92,7 +92,7 @@ class Markdown(Writer):
 
     def table(self, t: Table) -> str:
         rows = [[cell.replace("|", "\\|") for cell in row] for row in t.rows]  # "|" separates the cells
-        out = f"### {t.title}\n\n{_tabulate(t, self.tablefmt, rows)}\n"
+        out = (f"### {t.title}\n\n" if t.title else "") + f"{_tabulate(t, self.tablefmt, rows)}\n"
         return out + (f"\n{t.note}\n" if t.note else "")
 
 
@@ -128,7 +128,7 @@ class Plain(Writer):
                 each = max(12, (PLAIN_WIDTH - 2 * len(cols)) // len(cols))
                 body = _tabulate(t, "plain", rows, cols, [each] * len(cols))
             title = t.title + (f" ({g + 1}/{len(groups)})" if len(groups) > 1 else "")
-            parts.append(textwrap.fill(title, PLAIN_WIDTH) + "\n" + body + "\n")
+            parts.append((textwrap.fill(title, PLAIN_WIDTH) + "\n" if title else "") + body + "\n")
         note = textwrap.fill(t.note, PLAIN_WIDTH) + "\n" if t.note else ""
         return "\n".join(parts) + note
 
@@ -189,7 +189,8 @@ class LaTeX(Writer):
         return f"% == {text}\n"
 
     def table(self, t: Table) -> str:
-        return f"% {t.title}\n{_tabulate(t, 'latex')}\n" + (f"% {t.note}\n" if t.note else "")
+        return ((f"% {t.title}\n" if t.title else "") + f"{_tabulate(t, 'latex')}\n" +
+                (f"% {t.note}\n" if t.note else ""))
 
 
 class HTML(Writer):
@@ -211,7 +212,8 @@ class HTML(Writer):
         return self.heading(title) + "".join(self.note(line) for line in lines)
 
     def table(self, t: Table) -> str:
-        return f"<h3>{html.escape(t.title)}</h3>\n{_tabulate(t, 'html')}\n" + (self.note(t.note) if t.note else "")
+        return ((f"<h3>{html.escape(t.title)}</h3>\n" if t.title else "") + f"{_tabulate(t, 'html')}\n" +
+                (self.note(t.note) if t.note else ""))
 
 
 class CSV(Writer):
