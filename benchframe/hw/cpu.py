@@ -58,11 +58,11 @@ class CPU:
         "id", "name", "node", "irq", "costs", "clock", "next_event", "irqs_on", "preempt_count",
         "migrate_disable_count", "context", "irqs_off_since", "irqs_off_windows", "irq_toggles",
         "atomics", "sources", "irq_latencies", "_irq_half", "_preempt_half",
-        "_irq_disable_half", "preempt_rt", "waiting_for",
+        "_irq_disable_half", "preempt_rt", "waiting_for", "trace_irqflags",
     )
 
     def __init__(self, cpu_id: int, node: int, irq: InterruptController, costs: CostModel,
-                 preempt_rt: bool = False):
+                 preempt_rt: bool = False, trace_irqflags: bool = False):
         self.id = cpu_id
         self.name = f"CPU{cpu_id}"
         self.node = node
@@ -81,8 +81,13 @@ class CPU:
         self.atomics = 0
         self.sources: list[InterruptSource] = []  # the interrupt lines that target this CPU
         self.irq_latencies: list[int] = []  # arrival -> handler start, cycles, per delivered hardirq
-        self._irq_half = costs.half("irq_save_restore")
-        self._irq_disable_half = costs.half("irq_disable_enable")
+        # CONFIG_TRACE_IRQFLAGS: trace_hardirqs_off()/on() around every IRQ state change
+        trace = costs.trace_irqflags if trace_irqflags else 0
+        self.trace_irqflags = trace
+        save, restore = costs.half("irq_save_restore")
+        self._irq_half = (save + trace, restore + trace)
+        disable, enable = costs.half("irq_disable_enable")
+        self._irq_disable_half = (disable + trace, enable + trace)
         self._preempt_half = costs.half("preempt_disable_enable")
         self.waiting_for: object = None  # the lock this CPU is blocked on, if any
 

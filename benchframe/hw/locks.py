@@ -46,7 +46,9 @@ class SpinLock:
         self.wait_cycles = 0
         self.hold_cycles = 0
         self.max_hold = 0
-        self._half = machine.costs.half("spin_lock_unlock")
+        lock, unlock = machine.costs.half("spin_lock_unlock")
+        lockdep = machine.costs.lockdep_hook if machine.lockdep else 0  # CONFIG_LOCKDEP: lock_acquire/release
+        self._half = (lock + lockdep, unlock + lockdep)
 
     def __repr__(self) -> str:
         return self.name

@@ -30,10 +30,15 @@ class Machine:
     functions the model mirrors (``benchframe.hw.perf``) into that profile."""
 
     def __init__(self, costs: CostModel, topology: Topology, preempt_rt: bool = False,
-                 irq_class: type[Interrupts] = Interrupts, perf: Profile | None = None):
+                 irq_class: type[Interrupts] = Interrupts, perf: Profile | None = None,
+                 debug: frozenset[str] = frozenset()):
         self.costs = costs
         self.topology = topology
         self.preempt_rt = preempt_rt
+        #: debugging that makes the hardware-level primitives dearer (``benchframe.kconfig.DEBUG_OPTIONS``):
+        #: lockdep hooks in every spin lock, IRQ-flags tracing in every IRQ state change
+        self.lockdep = "LOCKDEP" in debug
+        trace_irqflags = "TRACE_IRQFLAGS" in debug
         self.perf = perf
         self.engine = Engine()
         self.irq = irq_class(costs, preempt_rt)
@@ -41,7 +46,7 @@ class Machine:
         cpu_class = CPU if perf is None else ProfilingCPU
         for nid, node in enumerate(topology.nodes):
             for _ in range(node.cpus):
-                cpu = cpu_class(len(self.cpus), nid, self.irq, costs, preempt_rt)
+                cpu = cpu_class(len(self.cpus), nid, self.irq, costs, preempt_rt, trace_irqflags)
                 if isinstance(cpu, ProfilingCPU) and perf is not None:
                     cpu.prof = perf
                 self.cpus.append(cpu)

@@ -20,6 +20,7 @@ from benchframe.hw.frames import Site
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
 from benchframe.mm.pcp import PcpOps
+from benchframe.mm.prices import ENTRY_BULK, ENTRY_BULK_2017
 from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
 
@@ -43,6 +44,9 @@ class DesignImpl:
 
     shape = ARRAY
     pcp_ops: type[PcpOps] = PcpOps
+    #: False: the kernel before the bulk API, whose callers allocate a page at a time (a workload modelled on a
+    #: caller runs that caller's pre-5.13 code with it, e.g. the page_pool's one page per slow-path call)
+    bulk_api = True
 
     def __init__(self, k: Kernel, **options: Any):
         self.k = k
@@ -88,9 +92,10 @@ class BulkAllocator(DesignImpl):
         prices = k.prices
         version = k.config.version
         self.one_page_fallback = version.bulk_one_page_fallback
+        self.version = version
         if self.account_per_page is None:
             self.account_per_page = version.bulk_stats_per_page
-        self._c_call = prices.bulk_call_2017 if version.bulk_2017 else prices.bulk_call
+        self._entry = ENTRY_BULK_2017 if version.bulk_2017 else ENTRY_BULK
         self._c_slot = prices.bulk_slot if self.shape == ARRAY else 0
         self._c_scan = prices.array_scan
         self._c_store = prices.array_store if self.shape == ARRAY else prices.list_add
@@ -114,12 +119,14 @@ class BulkAllocator(DesignImpl):
                 return zone
         return None
 
-    def _page_site(self, stats: int, prep: int, rest: int) -> Site:
-        """Where one page's charge in the loop goes: the statistics, the inlined prep, the store."""
-        key = (stats, prep, rest)
+    def _page_site(self, stats: Site | None, prep: int, rest: int) -> Site:
+        """Where one page's charge in the loop goes: the statistics (their own site's parts), the inlined
+        prep_new_page() (a function of its own), the store."""
+        key = (id(stats), prep, rest)
         site = self._page_sites.get(key)
         if site is None:
-            site = self._page_sites[key] = Site((_STATS_FRAMES, stats), (_PREP_FRAMES, prep), ((), rest))
+            site = Site(*(stats.parts if stats is not None else ()), (_PREP_FRAMES, prep), ((), rest))
+            self._page_sites[key] = site
         return site
 
     def prep(self, cpu: CPU, page: int, gfp: int) -> None:
@@ -150,6 +157,8 @@ class BulkAllocator(DesignImpl):
         k.stat.bulk_calls += 1
         if nr_pages <= 0:
             return 0
+        if page_list and self.version.bulk_list_must_be_empty:
+            return 0  # v1-v4: WARN_ON_ONCE(!list_empty(page_list)), return 0
         nr_populated = 0
         scan = self._c_scan
         if page_array is not None:
@@ -161,10 +170,13 @@ class BulkAllocator(DesignImpl):
         if (self.one_page_fallback and nr_pages - nr_populated == 1) or \
                 (self.page_owner_fallback and k.config.page_owner):
             return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
-        cpu.charge(self._c_call)  # gfp_allowed_mask, prepare_alloc_pages(), the zone walk, the pcp pointer
+        # gfp_allowed_mask, prepare_alloc_pages() (with should_fail_alloc_page()), the zone walk, the pcp pointer
+        cpu.charge(*k.prices.entry(self._entry, gfp))
         alloc_flags = ALLOC_WMARK_LOW
         zone = self.choose_zone(cpu, gfp, nr_pages, alloc_flags, preferred_nid)
         if zone is None:
+            if self.version.bulk_no_zone_returns_0:
+                return 0  # v1-v4: no zone passed the watermark
             return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
 
         ops = k.pcp_ops
@@ -184,7 +196,7 @@ class BulkAllocator(DesignImpl):
         # per page after __rmqueue_pcplist(): statistics (5.13), prep_new_page(), the store into list or array
         prep = k.prices.prep if inline_prep else 0
         per_page = stats + prep + store + slot
-        page_site = self._page_site(stats, prep, store + slot)
+        page_site = self._page_site(ops.s_stats if stats else None, prep, store + slot)
         taken = []  # pages still to prep after unlock (second-pass designs)
         owner = k.mem.cpu
         nr_account = 0
@@ -213,7 +225,7 @@ class BulkAllocator(DesignImpl):
             nr_populated += 1
         ops.unlock(cpu, token, pcp)
         if not self.account_per_page and nr_account:
-            cpu.charge(ops.c_stats, _STATS)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
+            cpu.charge(ops.c_stats, ops.s_stats)  # PGALLOC and zone_statistics(), nr_account at once
         for page in taken:
             self.prep(cpu, page, gfp)
         k.stat.pages_allocated += nr_account
@@ -222,8 +234,6 @@ class BulkAllocator(DesignImpl):
         return nr_populated
 
 
-_STATS_FRAMES = (kframe("zone_statistics"),)
 _PREP_FRAMES = (kframe("prep_new_page"),)
-_STATS = Site.at(*_STATS_FRAMES)
 
 __all__ = ["BulkAllocator", "DesignImpl", "LIST", "ARRAY", "PageArray"]

@@ -61,6 +61,7 @@ class LlistPcp(PcpOps):
         super().__init__(k)
         prices = k.prices
         self.c_stats = prices.stats_5_14  # f19298b9516c's per-CPU event counters: legal with IRQs on
+        self.s_stats = _STATS_5_14
         self.c_commit = prices.llist_free_commit
         self.c_count = prices.pcp_count_this_cpu
         self.c_next = prices.llist_next
@@ -135,7 +136,7 @@ class LlistPcp(PcpOps):
         mem = k.mem
         flags = k.zone_lock(cpu, zone)
         for page in freed:
-            cpu.charge(prices.free_one_page, _FREE_ONE_PAGE)
+            cpu.charge(prices.free_one_page, prices.free_one_page_site)
             zone.free_one_page(cpu, page, 0, mem.free_mt[page])
         zone.nr_free_pages += len(freed)
         cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
@@ -176,7 +177,7 @@ class LlistAllocator(BulkAllocator):
             k.violation(f"double free: pfn {page} freed while {STATE_NAMES[k.mem.state[page]]} "
                         f"(CPU{cpu.id}, {cpu.context})")
             return False
-        cpu.charge(k.free_prepare_cost, _FREE_PAGES_PREPARE)
+        cpu.charge(k.free_prepare_cost, k.prices.free_prepare_site)
         return True
 
     def _freed(self, cpu: CPU, page: int) -> None:
@@ -235,7 +236,6 @@ class LlistAllocator(BulkAllocator):
 
 
 _THIS_CPU_ADD = at("this_cpu_add")
-_FREE_ONE_PAGE = at("__free_one_page")
-_FREE_PAGES_PREPARE = at("free_pages_prepare")
+_STATS_5_14 = at("zone_statistics")
 
 __all__ = ["FREE_MODES", "LlistAllocator", "LlistPcp"]

@@ -32,8 +32,8 @@ from benchframe.mm.page import (
 )
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
 from benchframe.mm.pcp import PcpOps, PerCpuPages, TailList
-from benchframe.mm.symbols import at, kframe, ksym
-from benchframe.mm.work import Prices
+from benchframe.mm.prices import ENTRY_ALLOC_PAGES, Prices
+from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import (
     ALLOC_HARDER,
     ALLOC_HIGH,
@@ -53,10 +53,6 @@ _ALLOC_PAGES = (kframe("__alloc_pages"),)
 _ALLOC_PAGES_POLICY = (kframe("alloc_pages"), kframe("__alloc_pages"))
 _SPIN_LOCK_IRQSAVE = (kframe("_raw_spin_lock_irqsave"),)
 _SPIN_UNLOCK_IRQRESTORE = (kframe("_raw_spin_unlock_irqrestore"),)
-_FREE_ONE_PAGE = at("__free_one_page")
-_FREE_PAGES_PREPARE = at("free_pages_prepare")
-#: __count_zid_vm_events(PGALLOC) + zone_statistics(), inlined where they are called
-STATS = at("zone_statistics")
 
 
 
@@ -114,7 +110,7 @@ class Kernel:
         setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops, config.version.pcp_batch_cap_bytes)
         #: free_pages_prepare() + get_pfnblock_migratetype(): free_unref_page() before the pcp is protected
         self.free_prepare_cost = prices.free_prepare
-        self._policy_site = Site(((), prices.alloc_pages), ((), prices.mempolicy, 1))
+        self._free_prepare_tails = Site(*prices.free_prepare_site.parts, ((), None))
         # the design keeps 5.13's local_irq_save() around the pcp: the free path calls it directly (speed)
         self._irqsave = type(self.pcp_ops).lock is PcpOps.lock and type(self.pcp_ops).unlock is PcpOps.unlock
 
@@ -161,13 +157,14 @@ class Kernel:
         mem = self.mem
         state = mem.state
         flags = self.zone_lock(cpu, zone)
-        cpu.charge(prices.refill)
+        cpu.charge(prices.refill, prices.refill_site)
+        site = prices.refill_page_site
         alloced = 0
         for _ in range(count):
             page = zone.rmqueue(cpu, order, mt)
             if page is None:
                 break
-            cpu.charge(per_page + touch(cpu, page))
+            cpu.charge(per_page + touch(cpu, page), site)
             state[page] = PAGE_PCP  # check_pcp_refill() passed
             mem.free_mt[page] = mt  # set_pcppage_migratetype()
             lst.add_tail(page)
@@ -218,7 +215,7 @@ class Kernel:
                     break
         flags = self.zone_lock(cpu, zone)
         for page in private:
-            cpu.charge(prices.free_one_page, _FREE_ONE_PAGE)
+            cpu.charge(prices.free_one_page, prices.free_one_page_site)
             zone.free_one_page(cpu, page, 0, mem.free_mt[page])  # get_pcppage_migratetype()
         zone.nr_free_pages += len(private)
         cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
@@ -234,11 +231,7 @@ class Kernel:
         the min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH (no reclaim or compaction is modelled).
         ``mempolicy``: entered through ``alloc_pages()``, which looks up the task's NUMA policy first (what
         ``alloc_page()`` does; ``alloc_pages_node()`` and the bulk allocator's fallback do not)."""
-        prices = self.prices
-        if mempolicy:  # alloc_pages()'s policy lookup, then __alloc_pages(): one charge, two frames
-            cpu.charge(prices.alloc_pages + prices.mempolicy, self._policy_site)
-        else:
-            cpu.charge(prices.alloc_pages)
+        cpu.charge(*self.prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy))
         nid = cpu.node if preferred_nid is None else preferred_nid
         page = self.get_page_from_freelist(cpu, gfp, order, ALLOC_WMARK_LOW, nid)
         if page is None:
@@ -291,7 +284,7 @@ class Kernel:
         ops.rmqueue_pcplist_prepare(pcp)
         page = ops.rmqueue_pcplist(cpu, zone, mt, alloc_flags, pcp)
         if page is not None:
-            cpu.charge(ops.c_stats, STATS)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
+            cpu.charge(ops.c_stats, ops.s_stats)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
         ops.unlock(cpu, token, pcp)
         return page
 
@@ -301,14 +294,14 @@ class Kernel:
         flags = self.zone_lock(cpu, zone)
         page = zone.rmqueue(cpu, order, mt)
         if page is not None:
-            cpu.charge(self.prices.refill_page + self.cache.touch(cpu, page))
+            cpu.charge(self.prices.refill_page + self.cache.touch(cpu, page), self.prices.refill_page_site)
             zone.nr_free_pages -= 1 << order
             cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))
             self.mem.state[page] = PAGE_ALLOCATED
             self.mem.order[page] = order
         self.zone_unlock(cpu, zone, flags)
         if page is not None:
-            cpu.charge(self.pcp_ops.c_stats, STATS)
+            cpu.charge(self.pcp_ops.c_stats, self.pcp_ops.s_stats)
             if order:  # check_new_pages(): every subpage of the block
                 tails = list(range(page + 1, page + (1 << order)))
                 cpu.charge(self.prices.alloc_tail * len(tails) + self.cache.walk(cpu, tails, dependent=False))
@@ -337,7 +330,7 @@ class Kernel:
             self.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]} "
                            f"(CPU{cpu.id}, {cpu.context})")
             return
-        cpu.charge(self.free_prepare_cost, _FREE_PAGES_PREPARE)  # the line: put_page_testzero() touched it
+        cpu.charge(self.free_prepare_cost, self.prices.free_prepare_site)  # put_page_testzero() touched the line
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]  # page_zone(page)
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         ops = self.pcp_ops
@@ -369,7 +362,7 @@ class Kernel:
             return
         tails = list(range(page + 1, page + (1 << order)))
         cpu.charge(self.free_prepare_cost + self.prices.free_tail * len(tails)
-                   + self.cache.walk(cpu, tails, dependent=False))
+                   + self.cache.walk(cpu, tails, dependent=False), self._free_prepare_tails)
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         irq = cpu.local_irq_save()
@@ -383,7 +376,7 @@ class Kernel:
     def free_one_page(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int = 0) -> None:
         """``free_one_page()``: one page (or block of ``order``) straight to the buddy lists under ``zone->lock``."""
         flags = self.zone_lock(cpu, zone)
-        cpu.charge(self.prices.free_one_page, _FREE_ONE_PAGE)
+        cpu.charge(self.prices.free_one_page, self.prices.free_one_page_site)
         zone.free_one_page(cpu, page, order, mt)
         zone.nr_free_pages += 1 << order
         cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))

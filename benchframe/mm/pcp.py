@@ -144,6 +144,7 @@ class PcpOps:
         self.c_take = prices.take  # __rmqueue_pcplist() taking one page
         self.c_commit = prices.free_commit  # free_unref_page_commit()
         self.c_stats = prices.stats  # PGALLOC + zone_statistics() for one update (5.13)
+        self.s_stats = prices.stats_site  # the NUMA counters' two __inc_numa_state() calls of their own
 
     def new_list(self, cpu: int, zone: Zone, mt: int) -> Any:
         return self.list_class(self.k, f"pcp[cpu{cpu}][{zone.name}][mt{mt}]")

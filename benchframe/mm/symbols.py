@@ -39,6 +39,13 @@ SYMBOLS: dict[str, tuple[bool, str]] = {
     "post_alloc_hook": (True, "global, but small and inlined into prep_new_page (assumption: perf's profile "
                               "shows no post_alloc_hook)"),
     "check_new_page": (True, "static inline (check_pcp_refill/check_new_pcp)"),
+    "should_fail_alloc_page": (False, "noinline (ALLOW_ERROR_INJECTION): an empty function without FAIL_PAGE_ALLOC"),
+    "__inc_numa_state": (False, "mm/vmstat.c, out of line (5.13; 5.14 made the NUMA counters inline)"),
+    "__mod_zone_page_state": (False, "mm/vmstat.c, out of line"),
+    "get_pfnblock_migratetype": (True, "static __always_inline, around __get_pfnblock_flags_mask()"),
+    "fs_reclaim_acquire": (False, "mm/page_alloc.c, LOCKDEP's lock_map_acquire()"),
+    "fs_reclaim_release": (False, "mm/page_alloc.c, LOCKDEP's lock_map_release()"),
+    "__might_sleep": (False, "kernel/sched/core.c (DEBUG_ATOMIC_SLEEP)"),
     # the bulk allocator
     "__alloc_pages_bulk": (False, "exported; __alloc_pages_bulk_nodemask() in v1-v4 (kf §2.1 profile)"),
     # the buddy allocator

@@ -45,7 +45,7 @@ class Zone:
     item is the list head (``list_add`` appends, ``list_first_entry`` takes the last)."""
 
     def __init__(self, name: str, node: int, zone_idx: int, start_pfn: int, pages: int, mem: MemMap,
-                 lock: SpinLock, cache: CacheModel, expand_cost: int, merge_cost: int):
+                 lock: SpinLock, cache: CacheModel, expand_cost: int, merge_cost: int, empty_cost: int = 0):
         self.name = name
         self.node = node
         self.zone_idx = zone_idx
@@ -63,6 +63,7 @@ class Zone:
         self.cache = cache
         self._split = expand_cost  # one expand() step (mm.work.EXPAND_STEP)
         self._merge = merge_cost  # one __free_one_page() merge step (mm.work.MERGE_STEP)
+        self._empty = empty_cost  # an empty free list passed by __rmqueue_smallest() (mm.work.EMPTY_ORDER)
         self.vmstat_line = cache.shared_line()  # vm_stat[NR_FREE_PAGES]: read by every watermark check
 
     def __repr__(self) -> str:
@@ -121,6 +122,8 @@ class Zone:
             area = self.free_area[current][mt]
             if area:
                 pfn = next(reversed(area))  # list_first_entry: the most recently added block
+                if current > order:
+                    cpu.charge(self._empty * (current - order))  # the empty lists it looked at first
                 self._del_free(pfn, current, mt)
                 self.expand(cpu, pfn, order, current, mt)
                 return pfn
