@@ -114,6 +114,12 @@ class Design:
         return self.factory.shape
 
     @property
+    def bulk_api(self) -> bool:
+        """False for a baseline without a bulk API: its callers allocate one page per call, as they did before
+        5.13 (``DesignImpl.bulk_api``)."""
+        return bool(getattr(self.factory, "bulk_api", True))
+
+    @property
     def metadata_bytes_per_page(self) -> int:
         """Bytes per page of the structure that carries pages to the caller: ``lru`` or an array slot."""
         return LINK_BYTES[self.shape]
@@ -162,7 +168,8 @@ class Study:
     """One question of the comparison report: the metrics that answer it on one workload, the parameter varied
     (``vary``, or None) over its ``values``, the parameters fixed (``params``) and the kernel config options
     added (``config``). A workload contributes its studies (``Workload.studies``); ``workload`` is filled in
-    with its name."""
+    with its name. ``perf_at``: the values of ``vary`` whose cells run with every cycle attributed
+    (``benchframe.hw.perf``): the report shows where their cycles go."""
 
     key: str
     question: str
@@ -172,6 +179,7 @@ class Study:
     params: dict[str, Any] = field(default_factory=dict)
     config: tuple[str, ...] = ()
     workload: str = ""
+    perf_at: tuple[Any, ...] = ()
 
     def points(self) -> list[dict[str, Any]]:
         """The parameters of each point of the study: one per value of ``vary``."""

@@ -71,7 +71,8 @@ class Harness:
         self.config = config
         self.registry = registry
         self.perf = Profile() if perf else None
-        self.machine = machine = Machine(costs, topology, config.preempt_rt, irq_class, self.perf)
+        self.machine = machine = Machine(costs, topology, config.preempt_rt, irq_class, self.perf,
+                                         config.debug_options)
         self.kernel = machine.instrument(Kernel)(machine, config, design.factory.pcp_ops)
         self.impl = machine.instrument(design.factory)(self.kernel, **options)
         self.measurement = Measurement()
@@ -154,7 +155,7 @@ class Caller:
         self._c_link = prices.list_add
         self._c_unlink = prices.list_del
         self._c_scan = prices.array_scan
-        atomic = harness.costs.atomic_rmw
+        atomic = harness.costs.atomic_rmw + prices.atomic_check  # KASAN checks the atomic's access too
         self._c_atomic = atomic
         self._c_put_page = atomic + prices.put_page
         self._c_free_pages = atomic + prices.free_pages
@@ -183,6 +184,16 @@ class Caller:
         return page
 
     @symbol(_alloc_frames)
+    def alloc_page_node(self, gfp: int, nid: int) -> int | None:
+        """``alloc_pages_node(nid, gfp, 0)``: one page through the single-page path, without the NUMA policy
+        lookup (the page_pool's slow path before 5.13)."""
+        cpu = self.cpu
+        before = self._enter()
+        page = self.kernel.alloc_pages(cpu, gfp, 0, nid, mempolicy=False)
+        self._leave(before, [page] if page is not None else [])
+        return page
+
+    @symbol(_alloc_frames)
     def alloc_pages(self, gfp: int, order: int) -> int | None:
         """``alloc_pages(gfp, order)`` of a block of ``order`` > 0 through the single-page path (the bulk API
         serves order 0 only): measured apart from the order-0 calls (``Measurement.high_order_*``)."""
@@ -201,9 +212,12 @@ class Caller:
         return page
 
     @symbol(_alloc_frames)
-    def alloc_array(self, gfp: int, array: list[int | None], nr_pages: int | None = None) -> int:
+    def alloc_array(self, gfp: int, array: list[int | None], nr_pages: int | None = None, scans: int = 1) -> int:
         """Fill the NULL slots among ``array[:nr_pages]``; returns the number of populated slots. A list design
-        is called for as many pages as there are holes, and the caller moves its list into the holes."""
+        is called for as many pages as there are holes, and the caller moves its list into the holes, having
+        looked at every slot ``scans`` times: once to find the holes as it fills them (the default), twice
+        where it counts them first (Chuck Lever's list version of ``svc_alloc_arg()``), never where it knows
+        the array is empty (the page_pool's list version)."""
         cpu = self.cpu
         size = len(array) if nr_pages is None else nr_pages
         if size > len(array):
@@ -216,7 +230,8 @@ class Caller:
             self._check_count(n, max(size, 0), "alloc_bulk(array)")
             new = [p for p in (array[i] for i in holes) if p is not None]
         else:
-            cpu.charge(self._c_scan * size)  # the caller looks for the NULL slots itself
+            if scans:
+                cpu.charge(self._c_scan * size * scans)  # the caller looks for the NULL slots itself
             lst: list[int] = []
             got = self.impl.alloc_bulk(cpu, gfp, len(holes), page_list=lst, **self._bulk_kwargs) if holes else 0
             self._check_count(got, len(holes), "alloc_bulk(list)")
@@ -275,9 +290,12 @@ class Caller:
     @symbol(_free_frames)
     def free_pages_order(self, page: int, order: int) -> None:
         """``__free_pages(page, order)`` of a block this caller holds: the refcount drop on the head, then
-        ``__free_pages_ok()`` for order > 0 (measured apart, as ``alloc_pages``), ``free()`` for order 0."""
+        ``__free_pages_ok()`` for order > 0 (measured apart, as ``alloc_pages``), ``free_unref_page()`` for
+        order 0."""
         if order == 0:
-            self.free(page)
+            self._put_and_free([page], ((_FREE_PAGES + _ATOMIC, self._c_atomic),
+                                        (_FREE_PAGES, self._c_free_pages - self._c_atomic)),
+                               dependent=False, frames=_FREE_PAGES)
             return
         m = self.measurement
         cpu = self.cpu
@@ -314,12 +332,39 @@ class Caller:
                            frames=_FREE_PAGES)
 
     @symbol(_free_frames)
+    def free_pages_bulk_2021(self, pages: list[int]) -> None:
+        """v1-v4's ``free_pages_bulk(list)`` (2021): one call walking the list, per page
+        ``put_page_testzero()``, ``list_del()`` and ``__free_pages_ok(page, 0)`` -- straight to the buddy
+        lists under zone->lock, never through the pcp (kernel-facts §2.2)."""
+        m = self.measurement
+        cpu = self.cpu
+        if not self._release(pages):
+            return
+        n = len(pages)
+        t0 = cpu.clock
+        cpu.atomics += n
+        costs = self.harness.costs
+        walk = (self._c_next + self._c_unlink) * n
+        cpu.charge(costs.function_call + walk + self._c_atomic * n + self.cache.walk(cpu, pages, dependent=True),
+                   Site((_FREE_PAGES_BULK, walk), (_FREE_PAGES_BULK + _ATOMIC, self._c_atomic * n),
+                        (_FREE_PAGES_BULK, costs.function_call)))
+        self._free_to_buddy(cpu, pages)
+        self._check_clock()
+        m.free_cycles += cpu.clock - t0
+        m.pages_freed += n
+
+    @symbol(lambda self, cpu, pages: _FREE_PAGES_BULK)
+    def _free_to_buddy(self, cpu: CPU, pages: list[int]) -> None:
+        for page in pages:
+            self.kernel.free_pages_ok(cpu, page, 0)
+
+    @symbol(_free_frames)
     def free_pages_bulk(self, pages: list[int]) -> None:
         """The 2017 prototype's ``free_pages_bulk(list)``: one call walking the list, per page
-        ``put_page_testzero()`` and ``list_del()`` before the page is freed."""
+        ``put_page_testzero()`` and ``list_del()`` before the page is freed to the pcp."""
         costs = self.harness.costs
         self._put_and_free(pages, ((_FREE_PAGES_BULK, self._c_next + self._c_unlink),
-                                   (_FREE_PAGES_BULK + _ATOMIC, costs.atomic_rmw)), dependent=True,
+                                   (_FREE_PAGES_BULK + _ATOMIC, self._c_atomic)), dependent=True,
                            once=(_FREE_PAGES_BULK, costs.function_call), frames=_FREE_PAGES_BULK)
 
     def _put_and_free(self, pages: list[int], parts: tuple[tuple[tuple[Frame, ...], int], ...], dependent: bool,
