@@ -19,6 +19,7 @@ from benchframe.cli import (
     history,
     listing,
     new_plugin,
+    perf,
     plugins,
     report,
     run,
@@ -38,8 +39,8 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 # in the order `benchframe --help` lists them
-COMMANDS = (listing, run, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report, history,
-            trace)
+COMMANDS = (listing, run, perf, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report,
+            history, trace)
 DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allocation API on a simulated "
                "machine")
 

@@ -247,3 +247,48 @@ def _framed(fn: Callable[..., Any], frame: Any) -> Callable[..., Any]:
         finally:
             del stack[depth:]
     return wrapper
+
+
+# -- what perf report makes of folded stacks -----------------------------------------------------------------
+def parse_stack(stack: str) -> list[Frame]:
+    """``"a;b_[i];c"`` -> the frames (``_[i]``: inlined)."""
+    return [Frame(f[:-4], True) if f.endswith("_[i]") else Frame(f) for f in stack.split(";")]
+
+
+def symbol_of(frames: list[Frame]) -> tuple[str, tuple[str, ...]]:
+    """The symbol perf puts a sample of this stack in -- its innermost frame that is not inlined (the first
+    frame if every one is) -- and the inlined frames below it."""
+    for i in range(len(frames) - 1, -1, -1):
+        if not frames[i].inline:
+            return frames[i].name, tuple(f.name for f in frames[i + 1:])
+    return frames[0].name, tuple(f.name for f in frames[1:])
+
+
+def self_cycles(folded: dict[str, int]) -> dict[str, int]:
+    """Cycles per symbol as ``perf report --no-children --sort symbol`` counts them: each stack's cycles go
+    to its innermost symbol of its own; inlined callees count in their caller's self time."""
+    out: dict[str, int] = {}
+    for stack, cycles in folded.items():
+        name, _ = symbol_of(parse_stack(stack))
+        out[name] = out.get(name, 0) + cycles
+    return out
+
+
+def children_cycles(folded: dict[str, int]) -> dict[str, int]:
+    """Cycles per symbol with everything it calls (``perf report --children``): each stack counts once for
+    every distinct symbol of its own on it."""
+    out: dict[str, int] = {}
+    for stack, cycles in folded.items():
+        for name in {f.name for f in parse_stack(stack) if not f.inline}:
+            out[name] = out.get(name, 0) + cycles
+    return out
+
+
+def inlined_cycles(folded: dict[str, int]) -> dict[tuple[str, tuple[str, ...]], int]:
+    """A symbol's self cycles split by the chain of inlined frames they were charged in (``()``: its own
+    body): ``perf report --inline``'s view of where inside a symbol the cycles go."""
+    out: dict[tuple[str, tuple[str, ...]], int] = {}
+    for stack, cycles in folded.items():
+        key = symbol_of(parse_stack(stack))
+        out[key] = out.get(key, 0) + cycles
+    return out

@@ -16,6 +16,7 @@ from benchframe import __version__
 from benchframe.io import git_commit
 from benchframe.output import Document, Heading, Note, Preamble, Section, Table
 from benchframe.report.designs import decision_table, metadata_table, reentrancy_table
+from benchframe.report.perf import cycles_tables
 from benchframe.report.plots import plot_all
 from benchframe.report.sections import study_heading, study_tables
 from benchframe.report.stats import CORRECTION, RATIO_BEYOND
@@ -87,6 +88,13 @@ def document(snap: Snapshot, pngs: list[str]) -> Document:
     header = report_header(snap.runs, snap.command, dict(snap.plugins), snap.sources)
     blocks: list[Block] = [Preamble(TITLE, header, legend(snap.baseline, n_tests, snap.verdicts), pngs)]
     blocks += [t for t in [decision_table(snap)] if t is not None]
+    cycles = cycles_tables(snap.runs, snap.studies, snap.designs, snap.baseline, labels)
+    if cycles:
+        blocks += [Heading("Where the cycles go"),
+                   Note("Each design's run at that point with every cycle attributed to the kernel function the "
+                        "model mirrors, named as a 5.13 x86-64 build has them (inlined callees counted in their "
+                        "caller, as perf does): `benchframe perf` shows the whole profile, `--diff` against a "
+                        "design, and flame graphs."), *cycles]
     for heading, tables in sections:
         blocks += [Heading(heading), *tables] if tables else [Heading(heading), Note("(no results)")]
     blocks.append(metadata_table(snap))

@@ -87,7 +87,9 @@ def study_cells(studies: list[Study], designs: list[str], seeds: list[int], test
     for study in studies:
         bed = replace(testbed, config=tuple(sorted(set(testbed.config) | set(study.config))))
         for params in study.points():
-            out += [RunSpec.on(bed, design, study.workload, params, seed) for design in designs for seed in seeds]
+            perf = study.vary is not None and params[study.vary] in study.perf_at
+            out += [replace(RunSpec.on(bed, design, study.workload, params, seed), perf=perf)
+                    for design in designs for seed in seeds]
     return out
 
 
