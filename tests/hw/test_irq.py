@@ -148,7 +148,7 @@ def test_the_irqs_off_shortcut_delivers_as_rearm_does(costs, preempt_rt, with_nm
         if with_nmi:
             machine.add_interrupt(cpu, InterruptSource.poisson("perf", 5000, lambda c: c.charge(80), seed=4,
                                                                kind=NMI_KIND))
-        for i in range(2000):
+        for i in range(4000):
             flags = cpu.local_irq_save()
             cpu.charge(37 + i % 11)
             if i % 3 == 0:

@@ -29,7 +29,7 @@ UNSEEDED_RUNS = [(name, {}) for name in UNSEEDED] + [
 
 
 def test_the_unseeded_workloads_are_the_deterministic_ones():
-    assert sorted(UNSEEDED) == ["numa", "page_bench04", "trace"]
+    assert sorted(UNSEEDED) == ["numa", "page_bench04", "pagealloc", "trace"]
     reg = get_registry()
     for name, params in [("page_pool", {"remote_free": 0.5}), ("contention", {"cpus": 2}), ("sunrpc", {}),
                          ("irq_latency", {}), ("nmi", {})]:
