@@ -17,6 +17,7 @@ and durations, which belong to the run, not the commit: recording a commit twice
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -47,9 +48,11 @@ def git(*args: str) -> str:
 
 def check_install() -> None:
     """The installed benchframe is this checkout's, with every design the suite tracks."""
+    for name in ("asv", "benchframe"):  # asv runs as `python -m asv` of this interpreter
+        if importlib.util.find_spec(name) is None:
+            raise RecordError(f"{name} is not installed here: pip install -e '{ROOT}[dev]'")
     import benchframe
     from benchframe.plugins import get_registry
-
     sys.path.insert(0, str(ROOT))
     from benchmarks.common import DESIGNS
 
