@@ -84,3 +84,58 @@ def test_the_script_fails_in_one_line_outside_an_editable_install(tmp_path):
                          text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 1 and out.stderr.count("\n") == 1, out.stderr
     assert "not this checkout: pip install -e" in out.stderr
+
+
+# ---- the committed history ------------------------------------------------------------------------------------
+
+def committed() -> list[Path]:
+    files = sorted((record.HISTORY / record.MACHINE).glob("*.json"))
+    return [p for p in files if p.name != "machine.json"]
+
+
+def test_the_committed_history_is_there_and_normalized():
+    files = committed()
+    assert files, "benchmarks/history/benchframe-sim holds no record: run python benchmarks/record.py"
+    for path in files:
+        doc = json.loads(path.read_text())
+        assert path.name == f"{doc['commit_hash'][:8]}-{doc['env_name']}.json" and doc["env_name"] == record.ENV_NAME
+        assert record.normalize(doc) == doc, path  # as record.py writes it: no paths, times or durations
+        assert all(name.split(".")[-1].startswith("track_") for name in doc["results"]), path
+        assert doc["params"]["machine"] == record.MACHINE
+    machine = json.loads((record.HISTORY / record.MACHINE / "machine.json").read_text())
+    assert machine == {"machine": record.MACHINE, **record.MACHINE_INFO, "version": 1}
+
+
+def test_benchframe_history_prints_the_committed_series_without_running_asv(capsys):
+    pytest.importorskip("asv")
+    from benchframe.cli import main
+    from benchframe.report.history import load_asv_history
+
+    series = load_asv_history(record.HISTORY)
+    newest = json.loads(committed()[-1].read_text())
+    assert len(series) == len(record.values(newest)) and {s.machine for s in series} == {record.MACHINE}
+    assert {s.unit for s in series} == {"cycles"}
+    assert main(["history", "--results", str(record.HISTORY), "--all", "--benchmark", "PageBench04"]) == 0
+    out = capsys.readouterr().out
+    assert "### bench_designs.PageBench04.track_alloc_free_cycles_per_page('single', 1) on benchframe-sim" in out
+
+
+def test_the_newest_recorded_ancestor_has_the_current_numbers():
+    """A quick part of CI's `record.py --check`: page_bench04's cost per page, simulated now, is what the newest
+    record of HEAD's history says (a change that moves it must record it)."""
+    if not (ROOT / ".git").exists() or shutil.which("git") is None:
+        pytest.skip("not a git checkout: the records are found by HEAD's history")
+    base = record.newest_recorded_ancestor()
+    assert base is not None, "no commit of HEAD's history is recorded: run python benchmarks/record.py"
+    recorded = record.values(json.loads(record.recorded(base).read_text()))
+    from benchframe.plugins import get_registry
+    from benchmarks.bench_designs import PageBench04
+    from benchmarks.common import DESIGNS
+
+    installed = [d for d in DESIGNS if d in get_registry().designs]
+    assert {"single", "list", "array"} <= set(installed)
+    for design in installed:
+        bench = PageBench04()
+        bench.setup(design, 8)
+        key = f"bench_designs.PageBench04.track_alloc_free_cycles_per_page('{design}', 8)"
+        assert bench.track_alloc_free_cycles_per_page(design, 8) == recorded[key], (design, base[:8])
