@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from benchframe.hw.costs import CostModel
     from benchframe.hw.cpu import CPU
@@ -150,10 +150,30 @@ def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
     }
 
 
-def metric_better(name: str, workload: Workload | None = None) -> str:
-    """``"lower"`` or ``"higher"`` for a metric name (standard or declared by the workload)."""
+def metric(name: str, workload: Workload | None = None) -> Metric | None:
+    """The one lookup of a metric: a standard one (``METRICS``), else one ``workload`` declares
+    (``Workload.metrics``: unit, better, definition); ``None`` when neither knows ``name``."""
     if name in METRICS:
-        return METRICS[name].better
+        return METRICS[name]
     if workload is not None and name in workload.metrics:
-        return workload.metrics[name][1]
-    return LOWER
+        unit, better, definition = workload.metrics[name]
+        return Metric(name, unit, better, definition)
+    return None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The metric catalogue of a set of runs: the standard metrics and those of each workload the runs may name
+    (``metric``), and each workload's default parameters (what a table heading need not repeat). What a report
+    knows of the workloads, without the registry: a workload it does not hold (saved results of a plugin no
+    longer loaded) has the standard metrics only."""
+
+    workloads: Mapping[str, Workload] = field(default_factory=dict)
+
+    def metric(self, name: str, workload: str) -> Metric | None:
+        return metric(name, self.workloads.get(workload))
+
+    def defaults(self, workload: str) -> dict[str, Any]:
+        """The parameters ``workload`` runs with when given none (``{}`` for one not held)."""
+        w = self.workloads.get(workload)
+        return {p.name: p.default for p in w.params} if w else {}

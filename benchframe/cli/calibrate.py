@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe calibrate`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("calibrate", help="fit a profile's unknown costs to measurements (bounded least squares)",
                        description="Fit the named costs of a profile (the prices of body work, primitives a "
                                    "machine has no figure for) to measurement rows, and write the fitted profile.")
@@ -39,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Fit the costs, print each with its standard error and each row's residual, write the profile."""
     reg = get_registry(tuple(args.plugin))
     base = reg.cost_model(args.profile)
     text = read_text(base.source, "profile")

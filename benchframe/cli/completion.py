@@ -30,6 +30,7 @@ FILE = re.compile(r"PATH|FILE|DIR|\.(toml|json|csv|png)\b|^(CSV|PEM|T)$")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``completion SHELL`` to the main parser's ``sub``-commands."""
     p = sub.add_parser("completion", help="print the bash or zsh completion script",
                        description="Print the completion script of benchframe's commands and options for SHELL.",
                        epilog=INSTALL, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -37,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Print the completion script for ``args.shell``; file and folder arguments complete paths."""
     import shtab
 
     from benchframe.cli.main import build_parser  # the whole parser: this command is one of its parts

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe explore`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("explore", help="systematic re-entrancy exploration of a design (exit 1 if UNSAFE)")
     add_designs_option(p, required=True)
     p.add_argument("--context", choices=list(CONTEXTS), help="interrupt context (default: both)")
@@ -30,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Explore each design against each context, print the interleavings; exit 1 if one is UNSAFE."""
     reg = get_registry(tuple(args.plugin))
     contexts = [args.context] if args.context else list(CONTEXTS)
     if args.json:

@@ -27,8 +27,8 @@ from benchframe.cli import (
     validate,
 )
 from benchframe.cli.options import Parser
-from benchframe.interrupts import restore_sigint, watch_sigint
 from benchframe.plugins import get_registry
+from benchframe.signals import restore_sigint, watch_sigint
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -42,6 +42,7 @@ DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allo
 
 
 def build_parser() -> Parser:
+    """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"benchframe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -54,6 +55,8 @@ def build_parser() -> Parser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` names (default: the process's arguments); its exit status (see the module
+    docstring). The user's Ctrl-C interrupts; a plugin's ``KeyboardInterrupt`` is the plugin's error."""
     previous = watch_sigint()  # a plugin's KeyboardInterrupt is its error, the user's Ctrl-C interrupts
     try:
         return _main(argv)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.options import add_format_option
 
 if TYPE_CHECKING:
     import argparse
@@ -43,8 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Per call site (the first frame outside the page allocator): allocations by order and gfp "
                     "flags, contexts, and the runs of order-0 allocations one bulk call could serve.")
     p.add_argument("events", metavar="T", help="an events file written by 'benchframe trace import'")
-    p.add_argument("--format", choices=["md", "plain", "csv"], default="md",
-                   help="md (default): Markdown tables; plain: text tables; csv: one row per table cell")
+    add_format_option(p)
     p.add_argument("--plot", metavar="FILE.png", help="also write a plot of the run-length distribution here")
     p.add_argument("--gap-us", type=float, default=DEFAULT_GAP_US, metavar="N",
                    help="longest gap in microseconds between two allocations of one run (default: "
@@ -54,6 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """``import`` or ``summary``."""
     if args.trace_command == "import":
         return _import(args)
     return _summary(args)
@@ -79,8 +80,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from benchframe.output import writer
     from benchframe.trace.store import load_events
-    from benchframe.trace.summary import render_summary, summarise
+    from benchframe.trace.summary import summarise, summary_document
 
     if args.gap_us < 0:
         raise BenchframeError(f"--gap-us {args.gap_us:g}: must be 0 or more")
@@ -93,7 +95,7 @@ def _summary(args: argparse.Namespace) -> int:
             raise BenchframeError(f"--plot {plot}: directory {folder} does not exist")
     events = load_events(args.events)
     summary = summarise(events, gap_ns=round(args.gap_us * 1000))
-    print(render_summary(summary, args.format, top=args.top), end="")
+    print(writer(args.format).render(summary_document(summary, top=args.top)), end="")
     if args.plot:
         from benchframe.trace.plot import plot_runs
 

@@ -3,6 +3,7 @@ charge point of each operation in turn, or a second CPU at each shared access, o
 
 from __future__ import annotations
 
-from benchframe.explore.explorer import CONTEXT_LABELS, CONTEXTS, ExploreResult, explore
+from benchframe.explore.explorer import ExploreResult, explore
+from benchframe.results import CONTEXT_LABELS, CONTEXTS
 
 __all__ = ["CONTEXTS", "CONTEXT_LABELS", "ExploreResult", "explore"]

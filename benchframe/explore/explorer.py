@@ -30,21 +30,19 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
+from benchframe.explore.evidence import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.explore.scenarios import HANDLERS, OPERATIONS, Operation, Scenario
-from benchframe.explore.trace import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
+from benchframe.results import CONTEXTS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from benchframe.registry import Registry
 
-CONTEXTS = ("irq", "nmi", "smp")
-#: how a report names each context's column
-CONTEXT_LABELS = {"irq": "vs IRQ", "nmi": "vs NMI", "smp": "vs another CPU"}
 
 
 @dataclass

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from benchframe.hw.frames import Site
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
 from benchframe.mm.pcp import PcpOps
+from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
 
 if TYPE_CHECKING:
@@ -92,6 +94,7 @@ class BulkAllocator(DesignImpl):
         self._c_slot = prices.bulk_slot if self.shape == ARRAY else 0
         self._c_scan = prices.array_scan
         self._c_store = prices.array_store if self.shape == ARRAY else prices.list_add
+        self._page_sites: dict[tuple[int, int, int], Site] = {}
 
     # -- steps ---------------------------------------------------------------------------------------
     def choose_zone(self, cpu: CPU, gfp: int, nr_pages: int, alloc_flags: int,
@@ -110,6 +113,14 @@ class BulkAllocator(DesignImpl):
             if zone.zone_watermark_fast(0, mark, alloc_flags):
                 return zone
         return None
+
+    def _page_site(self, stats: int, prep: int, rest: int) -> Site:
+        """Where one page's charge in the loop goes: the statistics, the inlined prep, the store."""
+        key = (stats, prep, rest)
+        site = self._page_sites.get(key)
+        if site is None:
+            site = self._page_sites[key] = Site((_STATS_FRAMES, stats), (_PREP_FRAMES, prep), ((), rest))
+        return site
 
     def prep(self, cpu: CPU, page: int, gfp: int) -> None:
         self.k.prep_new_page(cpu, page, 0, gfp)
@@ -130,6 +141,7 @@ class BulkAllocator(DesignImpl):
         return nr_populated
 
     # -- the function --------------------------------------------------------------------------------
+    @ksym("__alloc_pages_bulk")
     def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,  # noqa: C901
                    page_array: PageArray | None = None, preferred_nid: int | None = None) -> int:
         """``__alloc_pages_bulk(gfp, numa_mem_id(), NULL, nr_pages, page_list, page_array)`` (5.13), step by
@@ -170,7 +182,9 @@ class BulkAllocator(DesignImpl):
         store = self._c_store
         slot = self._c_slot
         # per page after __rmqueue_pcplist(): statistics (5.13), prep_new_page(), the store into list or array
-        per_page = stats + (k.prices.prep if inline_prep else 0) + store + slot
+        prep = k.prices.prep if inline_prep else 0
+        per_page = stats + prep + store + slot
+        page_site = self._page_site(stats, prep, store + slot)
         taken = []  # pages still to prep after unlock (second-pass designs)
         owner = k.mem.cpu
         nr_account = 0
@@ -195,11 +209,11 @@ class BulkAllocator(DesignImpl):
                 page_list.append(page)
             elif page_array is not None:
                 page_array[nr_populated] = page
-            cpu.charge(per_page)
+            cpu.charge(per_page, page_site)
             nr_populated += 1
         ops.unlock(cpu, token, pcp)
         if not self.account_per_page and nr_account:
-            cpu.charge(ops.c_stats)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
+            cpu.charge(ops.c_stats, _STATS)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
         for page in taken:
             self.prep(cpu, page, gfp)
         k.stat.pages_allocated += nr_account
@@ -207,5 +221,9 @@ class BulkAllocator(DesignImpl):
             k.stat.partial_returns += 1
         return nr_populated
 
+
+_STATS_FRAMES = (kframe("zone_statistics"),)
+_PREP_FRAMES = (kframe("prep_new_page"),)
+_STATS = Site.at(*_STATS_FRAMES)
 
 __all__ = ["BulkAllocator", "DesignImpl", "LIST", "ARRAY", "PageArray"]

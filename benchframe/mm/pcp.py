@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
 from benchframe.mm.page import MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
+from benchframe.mm.symbols import ksym
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -164,6 +165,7 @@ class PcpOps:
         cpu.local_irq_restore(token)
 
     # -- taking and returning pages ------------------------------------------------------------------
+    @ksym("__rmqueue_pcplist")
     def rmqueue_pcplist(self, cpu: CPU, zone: Zone, mt: int, alloc_flags: int, pcp: PerCpuPages) -> int | None:
         """``__rmqueue_pcplist()`` (5.13): refill an empty list with ``pcp->batch`` pages from the buddy
         allocator, then take the first page."""
@@ -183,6 +185,7 @@ class PcpOps:
         state[page] = PAGE_ALLOCATED
         return page
 
+    @ksym("free_unref_page_commit")
     def free_commit(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
         """``free_unref_page_commit()`` (5.13, without the adaptive ``free_factor``): add the page to this CPU's
         list and drain ``batch`` pages to the buddy allocator when ``count >= high``."""

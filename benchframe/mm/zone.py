@@ -20,6 +20,7 @@ from benchframe.mm.page import (
     PAGE_TAIL,
     MemMap,
 )
+from benchframe.mm.symbols import ksym
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -62,7 +63,6 @@ class Zone:
         self.cache = cache
         self._split = expand_cost  # one expand() step (mm.work.EXPAND_STEP)
         self._merge = merge_cost  # one __free_one_page() merge step (mm.work.MERGE_STEP)
-        self.fallback_steals = 0
         self.vmstat_line = cache.shared_line()  # vm_stat[NR_FREE_PAGES]: read by every watermark check
 
     def __repr__(self) -> str:
@@ -103,6 +103,7 @@ class Zone:
         self.nr_free[order] -= 1
         self.mem.state[pfn] = PAGE_TAIL
 
+    @ksym("expand")
     def expand(self, cpu: CPU, pfn: int, low: int, high: int, mt: int) -> None:
         """``expand()``: give back the upper halves of a block split from order ``high`` down to ``low``."""
         size = 1 << high
@@ -113,6 +114,7 @@ class Zone:
             self._add_free(pfn + size, high, mt)
             cpu.charge(self._split + touch(cpu, pfn + size))  # set_buddy_order(), add_to_free_list()
 
+    @ksym("__rmqueue_smallest")
     def rmqueue_smallest(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue_smallest()``: the smallest free block of ``mt`` that fits, split down to ``order``."""
         for current in range(order, MAX_ORDER):
@@ -138,10 +140,10 @@ class Zone:
                         for blk in range(pfn >> PAGEBLOCK_ORDER, (pfn + (1 << current)) >> PAGEBLOCK_ORDER):
                             mem.pageblock_mt[blk] = start_mt
                     self._add_free(pfn, current, start_mt)
-                    self.fallback_steals += 1
                     return True
         return False
 
+    @ksym("__rmqueue")
     def rmqueue(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue()``: smallest block of the type, else steal from a fallback type and retry."""
         pfn = self.rmqueue_smallest(cpu, order, mt)
@@ -149,6 +151,7 @@ class Zone:
             pfn = self.rmqueue_smallest(cpu, order, mt)
         return pfn
 
+    @ksym("__free_one_page")
     def free_one_page(self, cpu: CPU, pfn: int, order: int, mt: int) -> None:
         """``__free_one_page()``: merge with free buddies up the orders, then add the block to its free list."""
         mem = self.mem

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The kit's options: ``--benchframe-design``, ``-plugin``, ``-examples``, ``-steps``, ``-seed``."""
     group = parser.getgroup("benchframe")
     group.addoption("--benchframe-design", action="append", default=[], metavar="NAME[,NAME]",
                     help="design spec(s) that conformance_suite() classes without a name run against")
@@ -30,6 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Load the ``--benchframe-plugin`` modules into every registry of the test run."""
     extra = tuple(config.getoption("--benchframe-plugin") or ())
     if extra:
         from benchframe import plugins  # the simulator, only for a run that asks for a benchframe plugin

@@ -34,6 +34,7 @@ from benchframe.hw.topology import Topology
 from benchframe.mm.bulk import ARRAY
 from benchframe.mm.page import GFP_ATOMIC
 from benchframe.mm.zone import WMARK_LOW, WMARK_MIN
+from benchframe.testing.kernel import make_kernel
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
@@ -54,6 +55,7 @@ class KitInterrupts(Interrupts):
     zones: list[Zone] = []
 
     def deliverable(self, cpu: CPU, src: InterruptSource) -> bool:
+        """As the base policy; on PREEMPT_RT not while the task holds a sleeping lock."""
         if not super().deliverable(cpu, src):
             return False
         return not (self.preempt_rt and src.kind != NMI_KIND and cpu.context == TASK and self._sleeps(cpu))
@@ -62,6 +64,7 @@ class KitInterrupts(Interrupts):
         return bool(cpu.migrate_disable_count) or any(z.lock.owner is cpu for z in self.zones)
 
     def rearm(self, cpu: CPU) -> None:
+        """As the base policy; on RT, look again at every charge point while an interrupt waits."""
         super().rearm(cpu)
         if cpu.context == TASK and self.preempt_rt and any(
                 src.pending_since is not None and src.kind != NMI_KIND for src in cpu.sources):
@@ -90,8 +93,7 @@ class DesignSequences(RuleBasedStateMachine):
     @initialize(cpus=st.integers(1, MAX_CPUS), pages=st.sampled_from(ZONE_SIZES), dma32=st.booleans(),
                 extra=st.sets(st.sampled_from(("PAGE_OWNER", "PREEMPT_RT"))))
     def boot(self, cpus: int, pages: int, dma32: bool, extra: set[str]) -> None:
-        from benchframe.testing.conformance import make_kernel
-
+        """Boot a machine of ``cpus`` CPUs and ``pages`` pages (a DMA32 zone too) with ``extra`` config options."""
         type(self).runs += 1
         config = tuple(sorted(set(self.base_config) | extra))
         topology = Topology.uma(cpus=cpus, normal_pages=pages, dma32_pages=2048 if dma32 else 0)
@@ -102,6 +104,7 @@ class DesignSequences(RuleBasedStateMachine):
 
     @property
     def harness(self) -> Harness:
+        """The booted harness."""
         assert self.h is not None
         return self.h
 
@@ -113,10 +116,12 @@ class DesignSequences(RuleBasedStateMachine):
     @rule(cpu=st.integers(0, MAX_CPUS - 1), n=st.integers(-2, 80), shape=st.sampled_from(("own", "array", "list")),
           populated=st.integers(0, 8), seed=st.integers(0, 2**16))
     def alloc(self, cpu: int, n: int, shape: str, populated: int, seed: int) -> None:
+        """One bulk call of ``n`` pages on ``cpu``, in the design's shape or another caller's."""
         self.call(self._cpu(cpu), n, shape, populated, random.Random(seed))
 
     @rule(cpu=st.integers(0, MAX_CPUS - 1), count=st.integers(1, 64), bulk=st.booleans(), seed=st.integers(0, 2**16))
     def free(self, cpu: int, count: int, bulk: bool, seed: int) -> None:
+        """Free ``count`` pages held by the callers (any, drawn by ``seed``) on ``cpu``."""
         held = sorted(self.harness.held)
         if held:
             self.free_pages(self._cpu(cpu), random.Random(seed).sample(held, min(count, len(held))), bulk)
@@ -174,17 +179,20 @@ class DesignSequences(RuleBasedStateMachine):
     # -- checks ------------------------------------------------------------------------------------------
     @invariant()
     def consistent(self) -> None:
+        """After every step: every invariant holds (``check``)."""
         if self.h is None:
             return
         self.check("after the step")
 
     def teardown(self) -> None:
+        """Free everything the callers hold, then check again."""
         if self.h is None:
             return
         self.free_pages(self.harness.cpus[0], sorted(self.harness.held), True)
         self.check("after freeing everything")
 
     def check(self, when: str) -> None:
+        """Raise ``SequenceFailure`` naming ``when`` if an invariant is broken or a CPU's state unbalanced."""
         h = self.harness
         problems = list(h.kernel.violations) + h.invariant_problems()
         for c in h.cpus:
@@ -265,6 +273,7 @@ class DesignSequences(RuleBasedStateMachine):
         return new, len(before)
 
     def free_pages(self, cpu: CPU, pages: list[int], bulk: bool) -> None:
+        """Free the ``pages`` still held on ``cpu``: in one bulk call with ``bulk``, else one by one."""
         held = self.harness.held
         pages = [p for p in pages if p in held]  # an interrupt may have freed some meanwhile
         if not pages:

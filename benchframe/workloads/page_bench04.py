@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import LIST, MAX_PAGES, Param, Workload
+from benchframe.api import LIST, MAX_PAGES, Param, Site, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import parse_gfp
 
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from benchframe.workloads.context import Caller, RunContext
 
 TESTS = ("auto", "single", "list", "array")
+#: the module's function timing each test (attribution's caller frame)
+TEST_FUNCTIONS = {"single": "time_single_page_alloc_put", "list": "time_bulk_page_alloc_free_list",
+                  "array": "time_bulk_page_alloc_free_array"}
 PARAMS = (
     Param("bulk", 64, "pages per bulk call (the single test ignores it)", minimum=1, maximum=MAX_PAGES),
     Param("pages", 16384, "pages allocated (and freed) in the measured loops, rounded up to whole loops",
@@ -74,7 +77,7 @@ def _list(caller: Caller, gfp: int, bulk: int, free_pages_bulk: bool) -> None:
 def _array(caller: Caller, gfp: int, bulk: int, array: list[int | None]) -> None:
     n = caller.alloc_array(gfp, array, bulk)
     caller.free_pages([page for page in array[:n] if page is not None])
-    caller.cpu.charge(caller.kernel.prices.array_store * n)  # array[j] = NULL
+    caller.cpu.charge(caller.kernel.prices.array_store * n, Site.at(*caller.free_frames))  # array[j] = NULL
     for i in range(n):
         array[i] = None
 
@@ -107,7 +110,7 @@ def run(ctx: RunContext) -> None:
     if bulk > usable:
         raise BenchframeError(f"page_bench04: bulk={bulk} cannot be met by a zone of {zone.managed_pages} pages "
                               f"({usable} above the min watermark)")
-    caller = ctx.caller(0)
+    caller = ctx.caller(0, frames=(TEST_FUNCTIONS[test], TEST_FUNCTIONS[test]))
     array: list[int | None] = [None] * size
     free_pages_bulk = ctx.config.version.free_pages_bulk
     per_loop = 1 if test == "single" else bulk
@@ -128,6 +131,13 @@ def run(ctx: RunContext) -> None:
         one_loop()
 
 
+BULKS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)  # the bulk study's sizes
+#: pages per run of the bulk study: its per-page costs and longest IRQs-off window are identical to those at
+#: the default 16384 pages for every design and bulk size (tests/workloads/test_page_bench04.py checks it), for
+#: a quarter of the time — what keeps the default compare under a minute on two cores.
+BULK_STUDY_PAGES = 4096
+
+
 WORKLOAD = Workload(
     name="page_bench04",
     run=run,
@@ -138,4 +148,12 @@ WORKLOAD = Workload(
     check=check,
     headline=("alloc_free_cycles_per_page", "alloc_cycles_per_page", "free_cycles_per_page", "irqs_off_max_cycles",
               "fallbacks", "invariant_violations"),
+    studies=(
+        Study("bulk", "Cost per page vs bulk size (page_bench04: allocate `bulk`, free one by one)",
+              ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "irqs_off_max_cycles"), "bulk", BULKS,
+              params={"pages": BULK_STUDY_PAGES}),
+        Study("rt_atomic", "PREEMPT_RT: refills and drains that take zone->lock (a sleeping lock on RT) with IRQs "
+              "hard-disabled — the 'local_irq_save(); spin_lock()' sequence RT considers unsafe",
+              ("rt_sleeping_lock_irqs_off", "irqs_off_max_cycles"), "bulk", (64, 512), config=("PREEMPT_RT",)),
+    ),
 )

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_PAGES, Param, Workload
+from benchframe.api import IDLE, MAX_PAGES, Param, Study, Workload
 from benchframe.hw.cpu import CPU, SOFTIRQ
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import __GFP_NOWARN, GFP_ATOMIC
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 PP_ALLOC_CACHE_SIZE = 128
 PP_ALLOC_CACHE_REFILL = 64
 PP_GFP = GFP_ATOMIC | __GFP_NOWARN  # drivers' NAPI refill gfp (kernel-facts §7: UNCONFIRMED, typical)
+#: attribution's caller frames: the refill (kernel-facts §2.1's profile shows it) and the XDP_REDIRECT free
+FRAMES = ("__page_pool_alloc_pages_slow", "xdp_return_frame")
 IDLE_QUANTUM = 500  # cycles the freeing CPU idles between looks at its queue
 
 
@@ -48,8 +50,8 @@ class PagePool:
         self.ctx = ctx
         p = self.p = ctx.params
         self.rx = ctx.cpus[0]
-        self.caller = ctx.caller(self.rx)
-        self.remote = ctx.caller(ctx.cpus[1]) if len(ctx.cpus) > 1 else None
+        self.caller = ctx.caller(self.rx, frames=FRAMES)
+        self.remote = ctx.caller(ctx.cpus[1], frames=FRAMES) if len(ctx.cpus) > 1 else None
         self.cache: list[int] = []  # pool->alloc.cache[0 .. count)
         self.slots: list[int | None] = [None] * p["refill"]
         self.in_flight: deque[int] = deque()  # pages redirected, not yet freed
@@ -109,7 +111,7 @@ class PagePool:
                 remote.free(self.to_remote.popleft()[1])
             if self.done and not self.to_remote:
                 return
-            cpu.charge(IDLE_QUANTUM)
+            cpu.charge(IDLE_QUANTUM, IDLE)
 
 
 def run(ctx: RunContext) -> None:
@@ -151,4 +153,6 @@ WORKLOAD = Workload(
         "packets_per_sec": ("pps", "higher", "clock / (other_cycles + alloc_cycles_per_packet)"),
         "alloc_share_of_budget_pct": ("%", "lower", "alloc_cycles_per_packet as a share of budget_cycles"),
     },
+    studies=(Study("page_pool", "page_pool refill of 64 pages in NAPI softirq context: cost per packet",
+                   ("alloc_cycles_per_packet", "packets_per_sec", "irqs_off_max_cycles")),),
 )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Study, Workload
 from benchframe.mm.page import GFP_KERNEL
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def check(p: Mapping[str, Any]) -> str | None:
 def run(ctx: RunContext) -> None:
     p = ctx.params
     pages = p["pages"]
-    caller = ctx.caller(0)
+    caller = ctx.caller(0, frames=("svc_alloc_arg", "svc_free_res_pages"))
     cpu = ctx.cpus[0]
     rq_pages: list = [None] * pages
     rng = ctx.rng
@@ -122,4 +122,7 @@ WORKLOAD = Workload(
         "sleep_ms_per_call": ("ms", "lower", "sleeps_per_call * 500 ms: wall time not in us_per_call"),
     },
     check=check,
+    studies=(Study("sunrpc", "svc_alloc_arg() refilling 32 holes of a 259-slot rq_pages array: cost per call",
+                   ("alloc_cycles_per_call", "irqs_off_cycles_per_call", "us_per_call"), "pattern",
+                   ("contiguous", "scattered")),),
 )

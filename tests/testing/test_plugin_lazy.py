@@ -32,7 +32,8 @@ def test_the_kit_names_still_import_from_the_package():
     import benchframe.testing as testing
     from benchframe.testing import Kit, conformance_suite, make_kernel
 
-    assert conformance_suite.__module__ == Kit.__module__ == make_kernel.__module__ == "benchframe.testing.conformance"
+    assert conformance_suite.__module__ == Kit.__module__ == "benchframe.testing.conformance"
+    assert make_kernel.__module__ == "benchframe.testing.kernel"
     try:
         testing.no_such_name  # noqa: B018
     except AttributeError as exc:

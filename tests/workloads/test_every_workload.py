@@ -43,7 +43,7 @@ def test_a_run_declared_unseeded_is_the_same_for_every_seed(run, design, unseede
     """What lets the executors run such a cell once for all seeds (``seed_groups``)."""
     w = get_registry().workload(unseeded)
     assert not w.uses_seed(w.resolve_params(params))
-    one, other = (run(design, unseeded, seed=s, config=config, **params).as_dict() for s in (1, 7))
+    one, other = (run(design, unseeded, seed=s, config=config, **params).model_dump() for s in (1, 7))
     assert one.pop("seed") == 1 and other.pop("seed") == 7
     assert one == other
 
