@@ -19,8 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("history", help="asv results as a table per benchmark and machine across commits",
                        description="The asv results (read through asv's API) as one table per benchmark, "
                        "parameter set and machine; by default only those that changed beyond --factor.")
-    p.add_argument("--results", default=".asv/results", metavar="DIR",
-                   help="asv results directory (default .asv/results)")
+    p.add_argument("--results", default="benchmarks/history", metavar="DIR",
+                   help="asv results directory (default benchmarks/history: asv.conf.json's, in git)")
     p.add_argument("--factor", type=float, default=1.1, help="flag changes beyond this factor (default 1.1)")
     p.add_argument("--all", action="store_true", dest="show_all",
                    help="every series, not only those with a change beyond --factor")

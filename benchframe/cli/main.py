@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError, __version__
 from benchframe.cli import (
     calibrate,
     compare,
+    completion,
     explore,
     history,
     listing,
@@ -31,21 +31,18 @@ from benchframe.cli.options import Parser
 from benchframe.plugins import get_registry
 from benchframe.signals import restore_sigint, watch_sigint
 
-if TYPE_CHECKING:
-    import argparse
-
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 # in the order `benchframe --help` lists them
 COMMANDS = (listing, run, perf, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report,
-            history, trace)
+            history, trace, completion)
 DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allocation API on a simulated "
                "machine")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
     """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"benchframe {__version__}")

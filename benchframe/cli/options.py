@@ -25,10 +25,28 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line (and exit status 2) instead of usage + message: the
     command's name once (``benchframe: error: run: ...``), never ``benchframe: error: benchframe run: ...``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # what `benchframe completion` walks (argparse keeps its own lists private)
+        self.arguments: list[argparse.Action] = []
+        self.commands: dict[str, Parser] = {}
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         """The bad argument as a ``BenchframeError`` (one line, exit 2), naming the command once."""
         command = self.prog.removeprefix("benchframe").strip()
         raise BenchframeError(f"{command}: {message}" if command else message)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's ``add_argument``, the action kept in ``arguments``."""
+        action = super().add_argument(*args, **kwargs)
+        self.arguments.append(action)
+        return action
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
+        """argparse's ``add_subparsers``, its parsers by name in ``commands``."""
+        action = super().add_subparsers(**kwargs)
+        self.commands = action.choices  # the same dict: name -> Parser, filled as commands are added
+        return action
 
 
 def add_designs_option(p: argparse.ArgumentParser, required: bool = False, default_help: str = "") -> None:

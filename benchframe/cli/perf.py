@@ -33,6 +33,7 @@ from benchframe.run.spec import RunSpec
 if TYPE_CHECKING:
     import argparse
 
+    from benchframe.output.document import Block
     from benchframe.results import RunResult
 
 PER = ("page", "call", "run")
@@ -116,7 +117,7 @@ def _document(args: argparse.Namespace, runs: dict[str, list[RunResult]], worklo
               point: dict[str, str]) -> Document:
     where = " ".join(f"{k}={v}" for k, v in point.items()) or "(defaults)"
     unit = {"page": "cycles per page allocated", "call": "cycles per allocation call", "run": "cycles"}[args.per]
-    blocks: list[Note | Table] = [Note(f"{workload} {where}: {unit} (the seeds' runs added up)")]
+    blocks: list[Block] = [Note(f"{workload} {where}: {unit} (the seeds' runs added up)")]
     totals = {d: _total(rs, args.per) for d, rs in runs.items()}
     if args.diff:
         base_stacks, base_per = totals[args.diff]

@@ -18,17 +18,19 @@ DEFAULT_GAP_US = 20.0
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``trace`` with its sub-commands ``import`` and ``summary`` to the main parser's ``subparsers``."""
     trace = subparsers.add_parser(
-        "trace", help="import a perf/ftrace page-allocation trace; summarise it per call site",
-        description="Real page-allocation traces: 'import' turns perf script or ftrace text into an events file, "
-                    "'summary' shows per call site what the bulk API could serve.")
+        "trace", help="import a perf/ftrace/trace-cmd page-allocation trace; summarise it per call site",
+        description="Real page-allocation traces: 'import' turns perf script, ftrace or trace-cmd text, a perf.data "
+                    "or a trace.dat into an events file, 'summary' shows per call site what the bulk API could serve.")
     sub = trace.add_subparsers(dest="trace_command", required=True, metavar="{import,summary}")
 
     p = sub.add_parser(
-        "import", help="read perf script or ftrace text (plain, .gz, .xz) into a compact events file",
+        "import", help="read a perf/ftrace/trace-cmd trace (text, perf.data, trace.dat) into a compact events file",
         description="Read a trace of the kmem page tracepoints (mm_page_alloc, mm_page_free, mm_page_free_batched, "
                     "mm_page_alloc_zone_locked, mm_page_pcpu_drain) from 'perf script' output, with or without "
-                    "call chains, or from ftrace's trace/trace_pipe, streaming, into a columnar events file.")
-    p.add_argument("file", metavar="FILE", help="the trace text: perf script or ftrace output, plain, .gz or .xz")
+                    "call chains, ftrace's trace/trace_pipe or 'trace-cmd report' output, or a perf.data (through "
+                    "'perf script') or trace.dat (through 'trace-cmd report'), streaming, into a columnar events file.")
+    p.add_argument("file", metavar="FILE", help="the trace: perf script, ftrace or trace-cmd report text, a perf.data "
+                   "or a trace.dat; plain, .gz or .xz")
     p.add_argument("--output", "-o", metavar="T",
                    help="events file to write (default: ./NAME.events.npz, NAME being FILE's name without .xz/.gz)")
     p.add_argument("--skip-bad", action="store_true",

@@ -282,7 +282,7 @@ CASES = [
     (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/junk.events.npz"],
      "not a trace imported by 'benchframe trace import'"),
     (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/bad.json"],
-     "bad.json: line 1: not perf script or ftrace text"),
+     "bad.json: line 1: not perf script, ftrace or trace-cmd text"),
     (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/swdir"], "is a directory"),
     (["run", "--design", "array", "--workload", "trace"], "workload trace: parameter file is required"),
     (["run", "--design", "array", "--workload", "trace", "--param", "batch=window:0"],
