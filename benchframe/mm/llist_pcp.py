@@ -75,9 +75,10 @@ class LlistPcp(PcpOps):
 
     # -- counters --------------------------------------------------------------------------------------
     def count_add(self, cpu: CPU, pcp: PerCpuPages, n: int) -> None:
-        """``this_cpu_add(pcp->count, n)`` (negative ``n``: ``this_cpu_sub``)."""
+        """``this_cpu_add(pcp->count, n)`` (negative ``n``: ``this_cpu_sub``): the count of the CPU the code runs
+        on *now* (``pcp``'s own unless the task migrated since it took ``pcp``)."""
         cpu.charge(self.c_count)
-        pcp.count += n
+        pcp.zone.pcp[cpu.id].count += n
 
     def take_checked(self, cpu: CPU, page: int, where: str) -> int:
         """A page leaves a pcp list for the caller: ``check_new_pcp()`` only fails on a corrupted list."""
@@ -145,6 +146,8 @@ class LlistAllocator(BulkAllocator):
     a doubly linked list") on llist pcp lists: no IRQ disabling, statistics once per call, frees to this CPU's
     list. ``pcp_ops`` (the consumer) is the design's."""
 
+    #: ``benchframe explore``: an allocation from NMI is refused (so the NMI verdict must be SAFE)
+    explore_stances = {"nmi": "refuses"}
     shape = LIST
     pcp_ops: type[PcpOps] = LlistPcp
     account_per_page = False  # f19298b9516c's counters, once per call with IRQs on

@@ -59,6 +59,7 @@ def test_llist_refuses_nmi_allocation_cleanly_as_it_declares():
         result = explore(design, "nmi")
         assert result.verdict == "SAFE" and result.refused > 0, result.render()
         assert "refuses allocation in NMI context" in result.reason
+    assert explore("llist", "nmi").stance == "refuses"
 
 
 def test_unsafe_splice_is_found_against_irqs_by_a_handler_sized_from_the_list():
@@ -79,7 +80,7 @@ def test_splice_is_unsafe_against_an_nmi_that_splices_too():
     walked to: the later store wins, the other batch is lost. (Frees one page at a time, llist_add at the head,
     cannot do that: only the bulk move breaks it.)"""
     result = explore("llist:free=splice", "nmi")
-    assert result.verdict == "UNSAFE"
+    assert result.verdict == "UNSAFE" and not result.accepted  # it declares it refuses NMI allocations only
     assert [f["handler"] for f in result.findings] == ["free up to pcp->high"]
     assert "lost" in result.reason
 
