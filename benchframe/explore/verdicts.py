@@ -1,49 +1,43 @@
-"""Every design's re-entrancy verdicts for the reports and ``benchframe run``, each explored once per model.
+"""Every design's exploration verdicts for the reports and ``benchframe run``, each explored once per model.
 
-``explore`` replays a design's operations once per charge point (0.2-1 s per design and context), too slow to
-repeat on every ``benchframe run``. A verdict depends only on the model, the design (with its options), the
-kernel version and config, so it is kept on disk under ``$BENCHFRAME_CACHE_DIR`` (default
-``$XDG_CACHE_HOME/benchframe`` or ``~/.cache/benchframe``), keyed by those and by a digest of the model's
-source (benchframe's own files, the design's modules and the version of every plugin distribution): any edit
-of the model explores again. ``BENCHFRAME_CACHE_DIR=off`` explores every time; a cache that cannot be written
-is not an error.
+``explore`` replays a design's operations once per charge point, too slow to repeat on every ``benchframe run``.
+A verdict depends only on the model, the design (with its options), the kernel version and config, so it is
+cached on disk, each entry validated before it is trusted (``benchframe.explore.cache``). A verdict is explored
+up to the first interleaving that breaks the design (``explore(first_only=True)``: the verdict and the
+interleaving ``benchframe explore`` reports first); ``benchframe explore`` lists every one.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from benchframe import BenchframeError, __version__
+from benchframe import BenchframeError
+from benchframe.explore.cache import VerdictCache
 from benchframe.explore.explorer import CONTEXTS, explore
-from benchframe.explore.trace import model_files
 from benchframe.interrupts import CellTimeout, deadline, describe, init_worker, plugin_exit
-from benchframe.io import write_atomic
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
     from benchframe.registry import Registry
 
 #: the contexts against which an UNSAFE verdict disqualifies a design's costs: an interrupt on the same CPU
-#: (allocating from a hardirq is allowed: GFP_ATOMIC) and a second CPU; not an NMI, from which no page allocator
-#: may allocate (the single-page path itself is UNSAFE there)
-DISQUALIFYING = ("irq", "smp")
+#: (allocating from a hardirq is allowed: GFP_ATOMIC), a second CPU and preemption; not an NMI, from which no
+#: page allocator may allocate (the single-page path itself is UNSAFE there)
+DISQUALIFYING = ("irq", "smp", "preempt")
 #: how the reports say it
-DISQUALIFYING_TEXT = "against an IRQ on the same CPU or an operation on another CPU"
+DISQUALIFYING_TEXT = "against an IRQ on the same CPU, an operation on another CPU or preemption"
 UNSAFE_MARK = "[UNSAFE]"
 
 
 @dataclass(frozen=True)
 class Verdict:
     """One design's verdict against one context: ``SAFE``, ``UNSAFE`` or ``ERROR`` (explore could not run it),
-    the reason (the simplest failing case, or what a SAFE design refuses), and the extent of the search."""
+    the reason (the simplest failing case, or what a SAFE design refuses), the extent of the search (what it
+    covered and not), and the stance the design declares there (``benchframe.explore.stance``)."""
 
     design: str
     context: str
@@ -52,13 +46,42 @@ class Verdict:
     explored_points: int = 0
     refused: int = 0
     failing_pairs: int = 0
+    stance: str = "safe"
+    covered: tuple[str, ...] = field(default_factory=tuple)
+    not_covered: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out["covered"], out["not_covered"] = list(self.covered), list(self.not_covered)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        for k in ("covered", "not_covered"):
+            if k in kw:
+                kw[k] = tuple(kw[k])
+        return cls(**kw)
+
+    @classmethod
+    def checked(cls, d: Any) -> Verdict | None:
+        """``from_dict`` of a dict with every field of its type, else None."""
+        if not isinstance(d, dict) or set(d) != {f.name for f in fields(cls)}:
+            return None
+        texts = ("design", "context", "verdict", "reason", "stance")
+        if not all(isinstance(d[k], str) for k in texts):
+            return None
+        if not all(type(d[k]) is int and d[k] >= 0 for k in ("explored_points", "refused", "failing_pairs")):
+            return None
+        if not all(isinstance(d[k], list) and all(isinstance(x, str) for x in d[k]) for k in ("covered",
+                                                                                             "not_covered")):
+            return None
+        return cls.from_dict(d)
+
+    @property
+    def accepted(self) -> bool:
+        """An UNSAFE verdict the design declares (``stance`` "unsafe"), or not UNSAFE."""
+        return self.verdict != "UNSAFE" or self.stance == "unsafe"
 
 
 #: per design, its verdicts by context
@@ -77,71 +100,12 @@ def marked(design: str, verdicts: Verdicts | None) -> str:
     return f"{design} {UNSAFE_MARK}" if unsafe((verdicts or {}).get(design)) else design
 
 
-def cache_dir() -> Path | None:
-    raw = os.environ.get("BENCHFRAME_CACHE_DIR", "")
-    if raw.lower() in ("off", "0", "none"):
-        return None
-    if raw:
-        return Path(raw)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "benchframe"
-
-
-@functools.lru_cache(maxsize=1)
-def _benchframe_digest() -> str:
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def _key(reg: Registry, design_spec: str, context: str, config: tuple[str, ...], kernel: str | None) -> str:
-    design, options = reg.design_spec(design_spec)
-    h = hashlib.sha256(_benchframe_digest().encode())
-    for f in sorted(model_files(design)):
-        try:
-            h.update(Path(f).read_bytes())
-        except OSError:
-            h.update(f.encode())
-    dists = sorted({(p.dist, p.version) for p in reg.plugins})
-    h.update(json.dumps([design.name, sorted(options.items()), context, sorted(config), kernel, dists],
-                        default=str).encode())
-    return h.hexdigest()[:32]
-
-
-def _cache_path(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
-                kernel: str | None) -> Path | None:
-    folder = cache_dir()
-    return folder / "explore" / f"{_key(reg, design_spec, context, config, kernel)}.json" if folder else None
-
-
-def _cached(path: Path | None) -> Verdict | None:
-    if path is None or not path.is_file():
-        return None
-    try:
-        return Verdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None  # a damaged entry: explore again
-
-
-def _store(path: Path | None, verdict: Verdict) -> None:
-    if path is None or verdict.verdict == "ERROR":
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(verdict.as_dict(), sort_keys=True) + "\n")
-    except (OSError, BenchframeError):
-        pass  # a read-only home: explore again next time
-
-
 def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple[str, ...] = (),
                     kernel: str | None = None, timeout: float | None = None) -> Verdict:
     """The design's verdict against ``context``, from the cache or explored (and cached)."""
-    path = _cache_path(reg, design_spec, context, config, kernel)
-    verdict = _cached(path) or _explored(reg, design_spec, context, config, kernel, timeout)
-    _store(path, verdict)
+    cache = VerdictCache(reg, config, kernel)
+    verdict = cache.load(design_spec, context) or _explored(reg, design_spec, context, config, kernel, timeout)
+    cache.store(verdict)
     return verdict
 
 
@@ -151,9 +115,9 @@ def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, 
     runs' ``--cell-timeout``) gets an ERROR verdict naming what it did, like its runs report it."""
     try:
         with deadline(timeout):
-            res = explore(design_spec, context, registry=reg, config=config, kernel=kernel)
+            res = explore(design_spec, context, registry=reg, config=config, kernel=kernel, first_only=True)
         verdict = Verdict(design_spec, context, res.verdict, res.reason, res.explored_points, res.refused,
-                          len(res.findings))
+                          len(res.findings), res.stance, tuple(res.covered), tuple(res.not_covered))
     except BenchframeError as exc:
         return Verdict(design_spec, context, "ERROR", str(exc))
     except CellTimeout:
@@ -183,10 +147,10 @@ class PendingVerdicts:
         self.designs = designs
         self.args = (reg, config, kernel, timeout)
         pairs = [(d, c) for d in designs for c in CONTEXTS]
-        self.paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
+        self.cache = VerdictCache(reg, config, kernel)
         self.found: dict[tuple[str, str], Verdict] = {}
         for p in pairs:
-            v = _cached(self.paths[p])
+            v = self.cache.load(*p)
             if v is not None:
                 self.found[p] = v
         self.todo = [p for p in pairs if p not in self.found]
@@ -227,7 +191,7 @@ class PendingVerdicts:
         for p in self.todo:
             future = self.futures.get(p)
             self.found[p] = future.result() if future else _explored(reg, p[0], p[1], config, kernel, timeout)
-            _store(self.paths[p], self.found[p])
+            self.cache.store(self.found[p])
         self.close()
         return {d: {c: self.found[(d, c)] for c in CONTEXTS} for d in self.designs}
 
