@@ -178,9 +178,19 @@ def evaluate(job: tuple[str, int, int, int, int]) -> dict[str, Any]:
     t0 = time.perf_counter()
     breaks = next((b for b in (stress(name, s, steps) for s in range(1, seeds + 1)) if b), None)
     out = {"design": design, "mutant": name, "operator": site.operator, "where": site.where, "breaks": breaks,
-           "explore": explore_catches(name, _BASES[design]), "kit": kit_catches(name, examples)}
+           "explore": _guarded(explore_catches, name, _BASES[design]), "kit": _guarded(kit_catches, name, examples)}
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
+
+
+def _guarded(check: Any, *args: Any) -> str | None:
+    """A checker that itself fails on a mutant (an exception it does not turn into a finding) caught it too:
+    the failure is what a developer would see."""
+    try:
+        found: str | None = check(*args)
+    except Exception as exc:  # noqa: BLE001 - reported as what caught the mutant, with the exception
+        return f"raised {type(exc).__name__}: {str(exc)[:160]}"
+    return found
 
 
 def jobs_for(designs: list[str], operators: set[str], steps: int, seeds: int, examples: int
