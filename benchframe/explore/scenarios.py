@@ -27,6 +27,7 @@ ZONE_PAGES = 16384
 #: would multiply them (a 64-page allocation refills 21 times with batch 3, 4 times with 15)
 SMP_ZONE_PAGES = 65536
 WARM_PAGES = 20  # pages a warm pcp list is left with (freed back after a bulk allocation)
+WARM, EMPTY, NEAR_HIGH = "warm", "empty", "near high"  # the pcp list an operation starts from
 
 
 class Scenario:
@@ -81,15 +82,23 @@ class Scenario:
         out += self.harness.invariant_problems(errors)
         return out + errors
 
-    def warm(self, pcp: bool) -> None:
+    def warm(self, pcp: str = WARM) -> None:
         """Hold the spare pages an adversary may free (up to ``pcp->high`` of them, taken as one block from the
-        buddy lists so the pcp list is left alone), then leave pages on the pcp list (``pcp``) or an empty pcp
-        list the operation has to refill; a free operation gets four pages of its own."""
+        buddy lists so the pcp list is left alone), then leave the pcp list ``WARM`` (some pages on it), ``EMPTY``
+        (the operation has to refill it) or ``NEAR_HIGH`` (two below ``pcp->high``: freeing more drains it)."""
         self.spare = self.split_block(spare_pages(self.pcp.high))
-        if pcp:
+        if pcp == WARM:
             self.free(self.alloc(WARM_PAGES))
-        elif self.pcp_pages():
+        elif pcp == EMPTY and self.pcp_pages():
             self.alloc(self.pcp_pages())
+        elif pcp == NEAR_HIGH:
+            self.free(self.alloc(WARM_PAGES))
+            short = self.pcp.high - 2 - self.pcp_pages()
+            if short > 0:  # pages of the block's far end: the adversary's spares are taken from the front
+                self.spare, fill = self.spare[:-short], self.spare[-short:]
+                self.free(fill, bulk=True)
+            elif short < 0:
+                self.alloc(-short)
 
     def split_block(self, n: int) -> list[int]:
         """``alloc_pages(order)`` + ``split_page()``: at least ``n`` order-0 pages held by this caller, from one
@@ -141,7 +150,7 @@ def _pfns(pages: list[int]) -> str:
     return f"{len(pages)} pages [{shown}, ...]" if len(pages) > 3 else f"[{shown}]"
 
 
-Operation = tuple[str, bool, Callable[[Scenario], str]]
+Operation = tuple[str, str, Callable[[Scenario], str]]
 
 
 def _alloc8(s: Scenario) -> str:
@@ -158,19 +167,21 @@ def _free_bulk4(s: Scenario) -> str:
     return "freed"
 
 
-# (name, warm pcp list?, what the task does); simplest first
+# (name, the pcp list it starts from, what the task does); simplest first. Between them the task's own paths
+# take pages off a list, refill it from the buddy lists (zone->lock), put one back, and drain it (zone->lock)
 OPERATIONS: list[Operation] = [
-    ("alloc_bulk(8) from a warm pcp list", True, _alloc8),
-    ("alloc_bulk(8) that refills the pcp list", False, _alloc8),
-    ("free one page", True, _free1),
-    ("free_bulk(4)", True, _free_bulk4),
+    ("alloc_bulk(8) from a warm pcp list", WARM, _alloc8),
+    ("alloc_bulk(8) that refills the pcp list", EMPTY, _alloc8),
+    ("free one page", WARM, _free1),
+    ("free_bulk(4) that drains the pcp list", NEAR_HIGH, _free_bulk4),
 ]
 
 
 def prepare(s: Scenario, op: Operation) -> None:
-    """The state ``op`` starts from on ``s``'s CPU: a warm or empty pcp list, and the pages a free frees."""
+    """The state ``op`` starts from on ``s``'s CPU: its pcp list, and the pages a free frees (held before the list
+    is set, so that taking them does not change it)."""
+    s.task_pages = s.split_block(4)[:4] if op[0].startswith("free") else []
     s.warm(op[1])
-    s.task_pages = s.alloc(4) if op[0].startswith("free") else []
 
 
 __all__ = ["MOVES", "OPERATIONS", "SMP_ZONE_PAGES", "Operation", "Scenario", "WARM_PAGES", "ZONE_PAGES", "prepare",

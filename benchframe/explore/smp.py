@@ -91,7 +91,7 @@ def run_smp(registry: Registry, spec: str, config: KernelConfig, op0: Operation,
     s = Scenario(registry, spec, config, Interrupts, cpus=2, pages=SMP_ZONE_PAGES)
     s1 = s.on(1)
     prepare(s, op0)
-    s1.warm(True)
+    s1.warm()
     steps = [f"CPU0: {op0[0]} ({s.pcp_pages()} pages on its pcp list); CPU1: {move.name} ({s1.pcp_pages()} pages "
              f"on its pcp list)", _plan_text(plan)]
     engine = s.machine.engine

@@ -67,7 +67,7 @@ def test_unsafe_splice_is_found_against_irqs_by_a_handler_sized_from_the_list():
     that allocates exactly the pages on the list takes it."""
     result = explore("llist:free=splice", "irq")
     assert result.verdict == "UNSAFE"
-    assert {f["operation"] for f in result.findings} == {"free_bulk(4)"}  # only the splice breaks
+    assert {f["operation"] for f in result.findings} == {"free_bulk(4) that drains the pcp list"}  # the splice
     assert "llist_splice_tail_unsafe" in "\n".join(result.steps)
     assert "4 page(s) lost" in result.reason
     assert result.findings[0]["handler"] == "alloc_bulk(pcp->count)"
