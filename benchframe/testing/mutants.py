@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe.mm.page_alloc import Kernel
 from benchframe.records import Design
+from benchframe.testing.mutated import HELPERS, recording
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from benchframe.mm.pcp import PcpOps
 
 OPERATORS = {
     "drop-irq-save": "a local_irq_save() dropped",
@@ -229,65 +229,6 @@ def mutate(fn: Callable[..., Any], site: Site) -> Callable[..., Any]:
     return new
 
 
-# -- what the rewritten code calls --------------------------------------------------------------------------------
-def _mut_disable(cpu: Any) -> bool:
-    cpu.local_irq_disable()
-    return True
-
-
-def _mut_enable(cpu: Any, flags: Any = None) -> None:
-    cpu.local_irq_enable()
-
-
-def _mut_spin_lock(cpu: Any, zone: Any) -> None:
-    zone.lock.lock(cpu)  # spin_lock(): IRQs left as they are, so zone_unlock() restores nothing
-
-
-def _before(owner: Any, cpu: Any) -> tuple[Any, int, list[int]] | None:
-    ops = getattr(owner, "pcp_ops", owner)
-    stack = getattr(ops, "_mut_before", {}).get(cpu.id)
-    return stack[-1] if stack else None
-
-
-def _mut_count(owner: Any, cpu: Any, value: int) -> int:
-    """``pcp->count`` as read before the design's lock(): what came in between is not seen."""
-    seen = _before(owner, cpu)
-    return value if seen is None else value - seen[1]
-
-
-def _mut_len(owner: Any, cpu: Any, lst: Any) -> int:
-    seen = _before(owner, cpu)
-    if seen is None or not any(lst is other for other in seen[0].lists):
-        return len(lst)
-    i = next(i for i, other in enumerate(seen[0].lists) if other is lst)
-    return len(lst) - seen[2][i]
-
-
-HELPERS = {f.__name__: f for f in (_mut_disable, _mut_enable, _mut_spin_lock, _mut_count, _mut_len)}
-
-
-def _recording(base: type[PcpOps]) -> dict[str, Any]:
-    """``lock``/``unlock`` that note, per CPU, what changed between the read before the lock and the lock."""
-    def lock(self: Any, cpu: Any, pcp: Any = None) -> Any:
-        before = (pcp.count, [len(lst) for lst in pcp.lists]) if pcp is not None else None
-        token = base.lock(self, cpu, pcp)
-        if token is not None:
-            stacks = self.__dict__.setdefault("_mut_before", {})
-            if before is None:
-                stacks.setdefault(cpu.id, []).append(None)
-            else:
-                stacks.setdefault(cpu.id, []).append((pcp, pcp.count - before[0],
-                                                      [len(lst) - n for lst, n in zip(pcp.lists, before[1])]))
-        return token
-
-    def unlock(self: Any, cpu: Any, token: Any, pcp: Any = None) -> None:
-        stack = self.__dict__.get("_mut_before", {}).get(cpu.id)
-        if stack:
-            stack.pop()
-        base.unlock(self, cpu, token, pcp)
-    return {"lock": lock, "unlock": unlock}
-
-
 # -- mutant designs -------------------------------------------------------------------------------------------------
 def owners(design: Design) -> list[type]:
     """The classes whose functions make up the design: its own, its pcp protocol's, and the kernel's paths."""
@@ -315,7 +256,7 @@ def mutant(design: Design, site: Site, name: str) -> Design:
     pcp_ops = factory.pcp_ops
     ops_attrs: dict[str, Any] = {}
     if site.operator == "count-outside":
-        ops_attrs.update(_recording(pcp_ops))
+        ops_attrs.update(recording(pcp_ops))
     if site.owner in pcp_ops.__mro__:
         ops_attrs[site.function] = new
     if ops_attrs:
