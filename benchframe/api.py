@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from benchframe import BenchframeError, hookimpl
 from benchframe.hw.cpu import CPU
+from benchframe.hw.frames import IDLE, OTHER_WORK, Frame, Site, symbol
 from benchframe.hw.irq import IRQ, NMI_KIND, InterruptSource
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import Topology
@@ -37,13 +38,15 @@ from benchframe.records import (
     Option,
     Param,
     ProfileSource,
-    RunResult,
+    Study,
     Workload,
 )
+from benchframe.results import RunResult
 
 __all__ = [
-    "ARRAY", "CPU", "IRQ", "LIST", "MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "NMI_KIND", "NULL", "SHAPES",
+    "ARRAY", "CPU", "IDLE", "IRQ", "LIST", "MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "NMI_KIND", "NULL", "OTHER_WORK",
+    "SHAPES", "Frame", "Site", "symbol",
     "BenchframeError", "BulkAllocator", "Design", "DesignImpl", "InterruptSource", "Kernel", "Llist",
     "LlistAllocator", "LlistPcp", "Option", "Param", "PcpList", "PcpOps", "PerCpuPages", "PrivateList",
-    "ProfileSource", "RunResult", "SpinLock", "Topology", "Work", "Workload", "hookimpl",
+    "ProfileSource", "RunResult", "SpinLock", "Study", "Topology", "Work", "Workload", "hookimpl",
 ]

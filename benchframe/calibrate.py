@@ -4,11 +4,12 @@ A profile holds primitives measured with time_bench (an IRQ toggle, a lock, an a
 nobody measured directly: the prices of body work (``page_access``, ``data_access``: the code's counted
 accesses in ``benchframe.mm.work``) and primitives a machine lacks a figure for. ``fit()`` finds the named
 ones that bring the model's predictions closest to measurement rows (``benchframe.validate`` reads them), by a
-bounded least-squares fit of the relative residuals (``scipy.optimize.least_squares``, trust region
-reflective); every other cost stays at its value in the base profile.
+bounded least-squares fit of the relative residuals; every other cost stays at its value in the base profile.
 
-The model is linear in the prices up to rounding to whole cycles, so the Jacobian is taken by forward
-differences of one whole cycle (shifting every price by an exact multiple; ``Prices`` rounds half up). What it
+The model is linear in the costs up to rounding to whole cycles, so the fit is a bounded Gauss-Newton
+(``_gauss_newton``: each step a bounded linear least-squares problem, ``scipy.optimize.lsq_linear``), and the
+Jacobian is taken by forward differences of one whole cycle (shifting every price by an exact multiple;
+``Prices`` rounds half up): a few simulations of each row per fitted cost in all. What it
 reports: each fitted cost with its standard error (from the Jacobian and the residual variance), each row's
 residual, and each row's leave-one-out error -- the row's residual when the (linearised) fit is redone
 without it. An under-determined fit (fewer independent rows than costs) or one that lands on a bound says so.
@@ -29,6 +30,8 @@ from benchframe.hw.costs import COST_NAMES, FRACTIONAL
 from benchframe.validate import check_rows, predict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from benchframe.hw.costs import CostModel
     from benchframe.registry import Registry
     from benchframe.validate import Row
@@ -54,14 +57,20 @@ class Fit:
 
 
 
-def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry) -> Fit:
-    """Fit ``names`` of ``base`` to ``rows`` (rows measured on other machines are the caller's to drop)."""
+def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry,
+              bounds: dict[str, tuple[float, float]] | None = None) -> Fit:
+    """Fit ``names`` of ``base`` to ``rows`` (rows measured on other machines are the caller's to drop), each
+    within ``bounds`` where given (a range the evidence allows), else in [0, UPPER x its base + UPPER_ABS]."""
     if not rows:
         raise BenchframeError(f"no measurement rows for profile {base.name} to fit to")
     check_rows(rows, reg)
     values = np.array([r.value for r in rows])
+    bounds = bounds or {}
     x0 = np.array([float(base.cost(n)) for n in names])
-    upper = x0 * UPPER + UPPER_ABS
+    lower = np.array([bounds[n][0] if n in bounds else 0.0 for n in names])
+    upper = np.array([bounds[n][1] if n in bounds else x * UPPER + UPPER_ABS for n, x in zip(names, x0)])
+    x0 = np.clip(x0, lower, upper)
+    resolution = np.array([10.0 ** -DECIMALS if n in FRACTIONAL else 1.0 for n in names])
 
     def model(x: np.ndarray) -> CostModel:
         return base.with_costs(**{n: _as_cost(n, v) for n, v in zip(names, x)})
@@ -72,8 +81,7 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry)
             raise BenchframeError("a measurement row's metric is not reported by the model")
         return (np.array(pred, dtype=float) - values) / values
 
-    def jacobian(x: np.ndarray) -> np.ndarray:
-        r0 = residuals(x)
+    def jacobian(x: np.ndarray, r0: np.ndarray) -> np.ndarray:
         cols = []
         for i in range(len(x)):
             step = np.zeros_like(x)
@@ -81,22 +89,52 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry)
             cols.append((residuals(x + step) - r0) / step[i])
         return np.array(cols).T
 
-    # Every charge is rounded to whole cycles, so at the scale of a few hundredths of a price the cost surface
-    # is flat with shallow steps; the solver stops on one of them. Starts across the plausible range land
-    # within about half a standard error of each other (the i7 fit from 0.4..1.2: 0.777..0.800): the fit says
-    # no more than its standard errors. It starts from the base profile's values, so a refit is reproducible.
-    from scipy.optimize import least_squares  # here: 0.3 s of start-up every other command does not need
-
-    res = least_squares(residuals, x0, jac=jacobian, bounds=(np.zeros_like(x0), upper), method="trf",
-                        x_scale=np.maximum(np.abs(x0), 1.0))
-    fitted = {n: _rounded(n, v) for n, v in zip(names, res.x)}
+    x, r, jac = _gauss_newton(residuals, jacobian, x0, lower, upper, resolution, names)
+    fitted = {n: _rounded(n, v) for n, v in zip(names, x)}
     final = base.with_costs(**fitted)
     pred = [float(p) for p in predict(rows, reg, lambda _profile: final) if p is not None]
     resid = [(p - v) / v for p, v in zip(pred, values)]
-    jac = jacobian(np.array([fitted[n] for n in names], dtype=float))
     out = Fit(names, fitted, _sigmas(jac, np.array(resid), names), rows, pred, resid, _loo(jac, np.array(resid)))
-    out.warnings = _warnings(jac, res.x, x0, upper, names, len(rows))
+    out.warnings = _warnings(jac, x, x0, lower, upper, names, len(rows))
     return out
+
+
+#: Gauss-Newton steps at most (each costs one simulation of every row per fitted cost, plus one)
+MAX_STEPS = 12
+
+
+def _gauss_newton(residuals: Callable[[np.ndarray], np.ndarray],
+                  jacobian: Callable[[np.ndarray, np.ndarray], np.ndarray], x0: np.ndarray, lower: np.ndarray,
+                  upper: np.ndarray, resolution: np.ndarray,
+                  names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounded Gauss-Newton on the model, which is linear in the costs up to rounding to whole cycles: each
+    step solves the linearised problem within the bounds (``scipy.optimize.lsq_linear``), rounds it to the
+    costs' resolution and is halved until it lowers the squared relative residuals; it stops when a step
+    rounds to nothing. Started from the base profile, a refit of a fitted profile is a fixed point. Returns
+    the costs, their residuals and the Jacobian there."""
+    from scipy.optimize import lsq_linear  # here: 0.3 s of start-up every other command does not need
+
+    def snap(x: np.ndarray) -> np.ndarray:
+        return np.array([_rounded(n, v) for n, v in zip(names, x)], dtype=float)
+
+    x = snap(x0)
+    r = residuals(x)
+    jac = jacobian(x, r)
+    for _ in range(MAX_STEPS):
+        step = lsq_linear(jac, -r, bounds=(lower - x, upper - x)).x
+        for _halving in range(6):
+            x_new = snap(np.clip(x + step, lower, upper))
+            if np.all(np.abs(x_new - x) < resolution / 2):
+                return x, r, jac
+            r_new = residuals(x_new)
+            if r_new @ r_new < r @ r:
+                break
+            step = step / 2
+        else:
+            return x, r, jac  # no step lowers the residuals: a minimum at this resolution
+        x, r = x_new, r_new
+        jac = jacobian(x, r)
+    return x, r, jac
 
 
 def _as_cost(name: str, value: float) -> float:
@@ -132,17 +170,17 @@ def _loo(jac: np.ndarray, resid: np.ndarray) -> list[float | None]:
     return out
 
 
-def _warnings(jac: np.ndarray, x: np.ndarray, x0: np.ndarray, upper: np.ndarray, names: list[str],
-              rows: int) -> list[str]:
+def _warnings(jac: np.ndarray, x: np.ndarray, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              names: list[str], rows: int) -> list[str]:
     out = []
     rank = int(np.linalg.matrix_rank(jac)) if jac.size else 0
     if rows <= len(names) or rank < len(names):
         out.append(f"under-determined: {len(names)} cost(s) fitted to {rows} row(s) of rank {rank}; the fit "
                    "cannot tell them apart (fit fewer costs or add measurements)")
-    for name, value, start, hi in zip(names, x, x0, upper):
-        near = 1e-2 * max(abs(start), 1.0)  # least_squares stays strictly inside its bounds
-        if value <= near or value >= hi - near:
-            bound = "lower bound (0)" if value <= near else f"upper bound ({hi:g})"
+    for name, value, start, lo, hi in zip(names, x, x0, lower, upper):
+        near = 1e-2 * max(abs(start), 1.0)
+        if value <= lo + near or value >= hi - near:
+            bound = f"lower bound ({lo:g})" if value <= lo + near else f"upper bound ({hi:g})"
             out.append(f"{name} landed on its {bound}: the measurements push it out of range")
     return out
 
@@ -157,6 +195,8 @@ class FitSpec:
     costs: list[str] = field(default_factory=list)
     measurements: list[str] = field(default_factory=list)
     machine: str = ""
+    #: cost -> (low, high): the range the evidence allows it (e.g. two time_bench figures), else [0, ...)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def fit_spec(text: str) -> FitSpec:
@@ -174,7 +214,16 @@ def fit_spec(text: str) -> FitSpec:
         raise BenchframeError("profile: [fit] costs and measurements must be lists of names")
     if not isinstance(machine, str):
         raise BenchframeError("profile: [fit] machine must be a profile name")
-    return FitSpec(costs, files, machine)
+    raw = table.get("bounds", {})
+    bounds: dict[str, tuple[float, float]] = {}
+    if not isinstance(raw, dict):
+        raise BenchframeError("profile: [fit] bounds must be a table of cost = [low, high]")
+    for cost, pair in raw.items():
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, int | float) for v in pair)
+                and 0 <= pair[0] <= pair[1]):
+            raise BenchframeError(f"profile: [fit] bounds.{cost} must be [low, high] with 0 <= low <= high")
+        bounds[cost] = (float(pair[0]), float(pair[1]))
+    return FitSpec(costs, files, machine, bounds)
 
 
 def check_names(names: list[str]) -> None:
@@ -186,7 +235,8 @@ def check_names(names: list[str]) -> None:
 
 
 def write_profile(text: str, result: Fit, name: str | None = None, description: str | None = None,
-                  measurements: list[str] | None = None, machine: str = "") -> str:
+                  measurements: list[str] | None = None, machine: str = "",
+                  bounds: dict[str, tuple[float, float]] | None = None) -> str:
     """``text`` (the base profile) with each fitted cost's line replaced by its value and a comment naming the
     fit and the rows it was fitted to; everything else, comments included, as it was -- except, when given,
     the profile's ``name`` and ``description`` and the ``[fit]`` table, which then names the costs fitted and
@@ -206,7 +256,9 @@ def write_profile(text: str, result: Fit, name: str | None = None, description: 
     if measurements is not None:
         fit = (f"[fit]\n# written by benchframe calibrate: what --fit auto fits on this profile, and to which files\n"
                f"costs = {json.dumps(list(result.names))}\nmeasurements = {json.dumps(measurements)}\n"
-               + (f"machine = {json.dumps(machine)}\n" if machine else "") + "\n")
+               + (f"machine = {json.dumps(machine)}\n" if machine else "")
+               + (f"bounds = {{ {', '.join(f'{k} = [{lo:g}, {hi:g}]' for k, (lo, hi) in bounds.items())} }}\n"
+                  if bounds else "") + "\n")
         table = re.compile(r"^\[fit\]\n(?:(?!\[).*\n)*", re.MULTILINE)
         match = table.search(text)
         if match is None:

@@ -16,7 +16,8 @@ import pluggy
 
 if TYPE_CHECKING:
     from benchframe.mm.page_alloc import Kernel
-    from benchframe.records import Design, ProfileSource, RunResult, Workload
+    from benchframe.records import Design, ProfileSource, Workload
+    from benchframe.results import RunResult
 
 hookspec = pluggy.HookspecMarker("benchframe")
 
@@ -118,7 +119,7 @@ def benchframe_run_finished(run: RunResult) -> None:
     exporting results elsewhere.
 
     :param run: the ``benchframe.api.RunResult``: design, workload, params, seed, metrics, units,
-        violations, profile, config and raw samples.
+        violations, profile, config, kernel and raw samples.
 
     Example::
 
@@ -139,8 +140,8 @@ def benchframe_report_sections(runs: list[dict[str, Any]], baseline: str) -> lis
 
     Called once per report by ``benchframe compare`` and ``benchframe report``.
 
-    :param runs: every run in the report, as dicts (``RunResult.as_dict()``: design, workload, params, seed,
-        metrics, units, violations, profile, config, samples).
+    :param runs: every run in the report, as dicts (``RunResult.model_dump()``: design, workload, params, seed,
+        metrics, units, violations, profile, config, samples, kernel).
     :param baseline: the name of the baseline design the report compares against.
     :return: sections appended after the built-in tables, each a title and a Markdown body.
 

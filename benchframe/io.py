@@ -21,15 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 import filelock
 
-from benchframe import BenchframeError, __version__
+from benchframe import BenchframeError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from pydantic import ValidationError
-
-SCHEMA = 1
-
 
 def schema_problem(exc: ValidationError) -> str:
     """The first problem a pydantic schema found, in one line: ``where: what, not <value>``."""
@@ -77,28 +74,6 @@ def git_commit() -> str | None:
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()
     return None
-
-
-def result_document(runs: list[dict[str, Any]], profile: str, config: list[str],
-                    command: str = "", kernel: str = "5.13", plugins: dict[str, str] | None = None,
-                    verdicts: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON result document: what reproduces the runs exactly (the command line, benchframe's version and
-    commit, the version of every plugin distribution loaded, profile, config, kernel; each run has its seed)
-    and, where computed, each design's explore verdicts."""
-    doc = {
-        "kernel": kernel,
-        "schema": SCHEMA,
-        "benchframe": __version__,
-        "git_commit": git_commit(),
-        "plugins": dict(sorted((plugins or {}).items())),
-        "profile": profile,
-        "config": config,
-        "command": command,
-        "runs": runs,
-    }
-    if verdicts is not None:
-        doc["verdicts"] = verdicts
-    return doc
 
 
 def dumps(doc: Any) -> str:

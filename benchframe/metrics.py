@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from benchframe.hw.samples import Samples
+
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from benchframe.hw.costs import CostModel
     from benchframe.hw.cpu import CPU
@@ -60,6 +62,7 @@ METRICS: dict[str, Metric] = dict([
     _m("pcp_refills", "calls", LOWER, "rmqueue_bulk() refills of a pcp list from the buddy allocator"),
     _m("pcp_drains", "calls", LOWER, "free_pcppages_bulk() drains of a pcp list to the buddy allocator"),
     _m("pages_allocated", "pages", HIGHER, "pages handed to callers"),
+    _m("alloc_calls", "calls", LOWER, "calls the callers made into the allocator (bulk or single-page)"),
     _m("rt_sleeping_lock_irqs_off", "calls", LOWER,
        "PREEMPT_RT: zone->lock (a sleeping lock on RT) taken with IRQs hard-disabled, a might_sleep() splat"),
     _m("metadata_bytes_per_page", "bytes", LOWER, "bytes per page of the structure carrying pages to the caller"),
@@ -101,12 +104,20 @@ def min_samples(pct: float) -> int:
     return math.ceil(100.0 / (100.0 - pct) - 1e-9) if pct < 100 else 1
 
 
-def percentile(values: Sequence[int] | Sequence[float], pct: float) -> float | None:
+def percentile(values: Sequence[int] | Sequence[float] | Samples, pct: float) -> float | None:
     """numpy's percentile (linear interpolation), rounded to 0.1; ``None`` when there are fewer samples than
-    the percentile needs (``min_samples``): with 60 samples a "p99" is the maximum, and says so only as max."""
+    the percentile needs (``min_samples``): with 60 samples a "p99" is the maximum, and says so only as max.
+    A ``Samples`` histogram gives the same value from its counts."""
     if len(values) < min_samples(pct):
         return None
+    if isinstance(values, Samples):
+        return round(values.percentile(pct), 1)
     return round(float(np.percentile(np.asarray(values, dtype=float), pct)), 1)
+
+
+def merged(samples: list[Samples]) -> Samples:
+    """Several CPUs' samples as one histogram."""
+    return Samples().merged(samples)
 
 
 def _per(num: float, den: float) -> float | None:
@@ -116,8 +127,8 @@ def _per(num: float, den: float) -> float | None:
 def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
                      costs: CostModel) -> dict[str, float | int | None]:
     """The metrics every run reports, from what its callers measured and the machine's and kernel's counters."""
-    windows = [w for c in cpus for w in c.irqs_off_windows]
-    latencies = [lat for c in cpus for lat in c.irq_latencies]
+    windows = merged([c.irqs_off_windows for c in cpus])
+    latencies = merged([c.irq_latencies for c in cpus])
     alloc = _per(m.alloc_cycles, m.pages_allocated)
     free = _per(m.free_cycles, m.pages_freed)
     both = round(alloc + free, 3) if alloc is not None and free is not None else alloc
@@ -127,13 +138,13 @@ def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
         "free_cycles_per_page": free,
         "alloc_free_cycles_per_page": both,
         "ns_per_page": round(costs.ns(both), 3) if both is not None else None,
-        "irqs_off_max_cycles": max(windows) if windows else 0,
+        "irqs_off_max_cycles": windows.max() or 0,
         "irqs_off_windows": len(windows),
         "irqs_off_p99_cycles": percentile(windows, 99),
         "irq_latency_samples": len(latencies),
         "irq_latency_p50_cycles": percentile(latencies, 50),
         "irq_latency_p99_cycles": percentile(latencies, 99),
-        "irq_latency_max_cycles": max(latencies) if latencies else None,
+        "irq_latency_max_cycles": latencies.max(),
         "zone_lock_wait_cycles": sum(z.lock.wait_cycles for z in k.zones),
         "zone_lock_hold_max_cycles": max(z.lock.max_hold for z in k.zones),
         "atomics_per_page": _per(sum(c.atomics for c in cpus), pages),
@@ -143,6 +154,7 @@ def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
         "pcp_refills": k.stat.pcp_refills,
         "pcp_drains": k.stat.pcp_drains,
         "pages_allocated": pages,
+        "alloc_calls": m.alloc_calls,
         "rt_sleeping_lock_irqs_off": k.stat.rt_sleeping_lock_irqs_off,
         "metadata_bytes_per_page": design.metadata_bytes_per_page,
         "pcp_link_bytes": design.pcp_link_bytes,
@@ -150,10 +162,30 @@ def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
     }
 
 
-def metric_better(name: str, workload: Workload | None = None) -> str:
-    """``"lower"`` or ``"higher"`` for a metric name (standard or declared by the workload)."""
+def metric(name: str, workload: Workload | None = None) -> Metric | None:
+    """The one lookup of a metric: a standard one (``METRICS``), else one ``workload`` declares
+    (``Workload.metrics``: unit, better, definition); ``None`` when neither knows ``name``."""
     if name in METRICS:
-        return METRICS[name].better
+        return METRICS[name]
     if workload is not None and name in workload.metrics:
-        return workload.metrics[name][1]
-    return LOWER
+        unit, better, definition = workload.metrics[name]
+        return Metric(name, unit, better, definition)
+    return None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The metric catalogue of a set of runs: the standard metrics and those of each workload the runs may name
+    (``metric``), and each workload's default parameters (what a table heading need not repeat). What a report
+    knows of the workloads, without the registry: a workload it does not hold (saved results of a plugin no
+    longer loaded) has the standard metrics only."""
+
+    workloads: Mapping[str, Workload] = field(default_factory=dict)
+
+    def metric(self, name: str, workload: str) -> Metric | None:
+        return metric(name, self.workloads.get(workload))
+
+    def defaults(self, workload: str) -> dict[str, Any]:
+        """The parameters ``workload`` runs with when given none (``{}`` for one not held)."""
+        w = self.workloads.get(workload)
+        return {p.name: p.default for p in w.params} if w else {}

@@ -25,10 +25,10 @@ import pluggy
 
 from benchframe import __version__, hookimpl, hookspecs
 from benchframe.hw.costs import builtin_profile_paths, load_profile_file
-from benchframe.interrupts import describe, plugin_exit
 from benchframe.mm.bulk import DesignImpl
 from benchframe.records import SHAPES, Design, Option, ProfileSource, Workload
 from benchframe.registry import PluginHookError, PluginInfo, Registry, call_each
+from benchframe.signals import describe, plugin_exit
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -1,20 +1,20 @@
-"""The records plugins register and receive: what a design, a workload, a cost profile and a run are.
+"""The records plugins register: what a design, a workload (with the studies it contributes to the comparison)
+and a cost profile are; and the testbed a run is simulated on.
 
 Plugins return ``Design``, ``Workload`` and ``ProfileSource`` records from the registration hooks in
-``benchframe.hookspecs``; every run produces a ``RunResult``, the flat long-format record (mimalloc-bench
-style) the reporters read without knowing how it was produced.
+``benchframe.hookspecs``. What a run produces is in ``benchframe.results``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from benchframe import BenchframeError
 from benchframe.hw.cache import MAX_CPUS
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
+from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
 from benchframe.mm.bulk import ARRAY, LIST, DesignImpl
 
 SHAPES = (LIST, ARRAY)
@@ -114,6 +114,12 @@ class Design:
         return self.factory.shape
 
     @property
+    def bulk_api(self) -> bool:
+        """False for a baseline without a bulk API: its callers allocate one page per call, as they did before
+        5.13 (``DesignImpl.bulk_api``)."""
+        return bool(getattr(self.factory, "bulk_api", True))
+
+    @property
     def metadata_bytes_per_page(self) -> int:
         """Bytes per page of the structure that carries pages to the caller: ``lru`` or an array slot."""
         return LINK_BYTES[self.shape]
@@ -123,8 +129,8 @@ class Design:
 #: pages a second and keeps about 50 bytes per page of the zone)
 MAX_PAGES = 2**24
 MAX_CALLS = 10**6
-__all__ = ["MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "SHAPES", "Design", "Option", "Param", "ProfileSource", "RunResult",
-           "Workload"]
+__all__ = ["MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "SHAPES", "Design", "Option", "Param", "ProfileSource", "Study",
+           "Testbed", "Workload"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +163,31 @@ class Param:
         return value
 
 
+@dataclass(frozen=True)
+class Study:
+    """One question of the comparison report: the metrics that answer it on one workload, the parameter varied
+    (``vary``, or None) over its ``values``, the parameters fixed (``params``) and the kernel config options
+    added (``config``). A workload contributes its studies (``Workload.studies``); ``workload`` is filled in
+    with its name. ``perf_at``: the values of ``vary`` whose cells run with every cycle attributed
+    (``benchframe.hw.perf``): the report shows where their cycles go."""
+
+    key: str
+    question: str
+    metrics: tuple[str, ...]
+    vary: str | None = None
+    values: tuple[Any, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+    config: tuple[str, ...] = ()
+    workload: str = ""
+    perf_at: tuple[Any, ...] = ()
+
+    def points(self) -> list[dict[str, Any]]:
+        """The parameters of each point of the study: one per value of ``vary``."""
+        if self.vary is None:
+            return [dict(self.params)]
+        return [{**self.params, self.vary: v} for v in self.values]
+
+
 #: ``topology(params, config)``: the machine a workload needs for these parameters
 TopologyFn = Callable[[Mapping[str, Any], KernelConfig], Topology]
 #: ``check(params)``: what is wrong with this combination of (converted) parameter values, or ``None``
@@ -177,7 +208,8 @@ class Workload:
     IRQs-off window and the invariant violations). ``seeded``: whether a run draws on its seed (``ctx.rng``,
     ``ctx.seed``), or a function of the parameters that says so; a run that does not is run once for all the
     seeds a command asks for (the simulation is deterministic, so every seed's result would be that one), and
-    reading the seed is then the workload's error.
+    reading the seed is then the workload's error. ``standard``: part of the default ``benchframe compare``,
+    which runs its ``studies`` (none declared: one at its default parameters over its own metrics).
     """
 
     name: str
@@ -190,6 +222,7 @@ class Workload:
     check: CheckFn | None = None
     headline: tuple[str, ...] = ()
     seeded: bool | SeededFn = True
+    studies: tuple[Study, ...] = ()
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -216,6 +249,14 @@ class Workload:
         """What ``benchframe run`` shows by default."""
         return self.headline or (*self.metrics, "irqs_off_max_cycles", "invariant_violations")
 
+    def compare_studies(self) -> tuple[Study, ...]:
+        """What ``benchframe compare`` runs of this workload: its ``studies``, each naming it; none declared,
+        one at its default parameters over its own metrics."""
+        if self.studies:
+            return tuple(replace(s, workload=self.name) for s in self.studies)
+        metrics = tuple(self.metrics) or ("alloc_cycles_per_page",)
+        return (Study(self.name, f"{self.name} at its default parameters", metrics, workload=self.name),)
+
 
 @dataclass(frozen=True)
 class ProfileSource:
@@ -226,22 +267,13 @@ class ProfileSource:
     description: str = ""
 
 
-@dataclass
-class RunResult:
-    """One run: (design x workload x params x seed) on a profile and kernel config, and what it measured."""
+@dataclass(frozen=True)
+class Testbed:
+    """What a run is simulated on besides its design and workload: the cost profile (a registered name or a
+    TOML file; None: the default), the kernel version and CONFIG_ options, and the ``--plugin`` modules
+    loaded. Commands parse these once and pass them on as one."""
 
-    design: str
-    workload: str
-    params: dict[str, Any]
-    seed: int
-    metrics: dict[str, Any]
-    units: dict[str, str]
-    violations: list[str]
-    profile: str = ""
-    config: list[str] = field(default_factory=list)
-    #: raw per-event samples for distribution plots (e.g. ``irq_latency_cycles``), at most MAX_SAMPLES each
-    samples: dict[str, list[int]] = field(default_factory=dict)
-    kernel: str = "5.13"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    profile: str | None = None
+    config: tuple[str, ...] = ()
+    kernel: str = DEFAULT_KERNEL
+    plugins: tuple[str, ...] = ()

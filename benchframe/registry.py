@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.hw.costs import DEFAULT_PROFILE, CostModel, load_profile_file
-from benchframe.interrupts import describe, plugin_exit
+from benchframe.signals import describe, plugin_exit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -32,6 +32,10 @@ class PluginInfo:
 
 class PluginHookError(BenchframeError):
     """A plugin's hook implementation raised; the message names the plugin, the hook and the exception."""
+
+    def __init__(self, message: str, plugin: str = ""):
+        super().__init__(message)
+        self.plugin = plugin
 
 
 @dataclass
@@ -60,11 +64,15 @@ class Registry:
             if isinstance(outcome, BaseException):
                 line = f"plugin {name}: {hook} raised {describe(outcome)}"
                 if errors is None:
-                    raise PluginHookError(line) from outcome
+                    raise PluginHookError(line, name) from outcome
                 errors.append(line)
             elif outcome is not None:
                 results.append(outcome)
         return results
+
+    def versions(self) -> dict[str, str]:
+        """The version of every plugin distribution loaded (benchframe's own included), as reports record them."""
+        return {p.dist: p.version for p in self.plugins}
 
     def design(self, name: str) -> Design:
         try:

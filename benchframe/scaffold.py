@@ -33,7 +33,7 @@ requires-python = ">=3.11"
 dependencies = ["benchframe"]
 
 [project.optional-dependencies]
-test = ["pytest>=8", "hypothesis>=6.100"]
+test = ["benchframe[kit]"]  # the conformance kit: pytest and hypothesis
 
 # This is what makes benchframe find the design: list, run, compare and the asv suite all see it.
 [project.entry-points.benchframe]

@@ -7,9 +7,13 @@ A measurement file is CSV (``#`` starts a comment line) of one of two kinds:
   ``profile`` (the cost profile of the machine that measured the row; default ``--profile``), ``kernel`` (the
   kernel version, ``benchframe list kernels``) and ``config`` (``|``-separated CONFIG_ options). Each row is
   simulated at the same point.
-* **perf self-time shares**: ``symbol,self_share,profile``: the share of a profile's cycles in each function
-  of the single-page allocation path, which the model's counted work gives too (``benchframe.mm.work``);
-  shares are compared normalised over the symbols of the file.
+* **perf self-time shares**: ``symbol,self_share,workload,design`` (with the optional ``profile``, ``kernel``,
+  ``config`` and parameter columns of a run row): a perf profile's self time per symbol while that run ran --
+  ``perf report --stdio --no-children --sort symbol`` prints it as ``3.24%  [k] rmqueue``. The model runs the
+  same point with attribution on (``benchframe.hw.perf``) and takes each symbol's self cycles as perf counts
+  them (inlined callees in their caller); shares are compared normalised over the symbols of the file that
+  were measured for the same run, so what the model does not run (the driver, the network stack) drops out.
+  A symbol's pre-5.13 name is understood (``__alloc_pages_nodemask``: ``benchframe.mm.symbols.ALIASES``).
 
 With ``--normalize-to DESIGN`` every run value is also divided by that design's value at the same workload,
 profile and parameters in the same file (or, if that point was not measured, its only measurement for the
@@ -28,9 +32,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchframe import BenchframeError
+from benchframe.hw.perf import self_cycles
 from benchframe.io import read_text, schema_problem
 from benchframe.kconfig import DEFAULT_KERNEL, kernel_version
-from benchframe.mm.work import PERF_SELF, self_cycles
+from benchframe.mm.symbols import ALIASES, SYMBOLS
 from benchframe.run.runner import run_one
 from benchframe.run.spec import RunSpec
 
@@ -41,7 +46,9 @@ if TYPE_CHECKING:
     from benchframe.registry import Registry
 
 RUN_COLUMNS = ("workload", "design", "metric", "value", "unit")
-SHARE_COLUMNS = ("symbol", "self_share")
+SHARE_COLUMNS = ("symbol", "self_share", "workload", "design")
+#: a pre-5.13 symbol name in a perf profile -> the model's 5.13 frame
+FRAME_OF = {old: new for new, old in ALIASES.items()}
 RESERVED = {"workload", "design", "metric", "value", "unit", "profile", "kernel", "config", "symbol", "self_share"}
 
 
@@ -71,9 +78,9 @@ class Row:
         return (self.file, self.workload, self.design, tuple(sorted(self.params.items())), self.kernel,
                 self.config, self.profile, self.metric, self.symbol)
 
-    def spec(self, profile: str | None) -> RunSpec:
+    def spec(self, profile: str | None, perf: bool = False) -> RunSpec:
         return RunSpec(design=self.design, workload=self.workload, params=self.params, profile=profile,
-                       config=self.config, kernel=self.kernel)
+                       config=self.config, kernel=self.kernel, perf=perf)
 
     def label(self) -> str:
         if self.symbol:
@@ -142,7 +149,11 @@ class ShareRow(BaseModel):
 
     symbol: Text
     self_share: Measured
+    workload: Text
+    design: Text
     profile: str = ""
+    kernel: str = ""
+    config: str = ""
 
 
 def _checked(where: str, rec: dict[str, str], shares: bool) -> float:
@@ -162,11 +173,6 @@ def _checked(where: str, rec: dict[str, str], shares: bool) -> float:
 def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
     value = _checked(where, rec, shares)
     profile = rec.get("profile") or None
-    if shares:
-        if rec["symbol"] not in PERF_SELF:
-            raise BenchframeError(f"{where}: unknown symbol {rec['symbol']!r}; the model knows "
-                                  f"{', '.join(PERF_SELF)}")
-        return Row(where, value, "%", profile, symbol=rec["symbol"])
     kernel = rec.get("kernel") or DEFAULT_KERNEL
     try:
         kernel_version(kernel)
@@ -174,6 +180,13 @@ def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
         raise BenchframeError(f"{where}: {exc}") from None
     params = {k: v for k, v in rec.items() if k not in RESERVED and v != ""}
     config = tuple(c for c in rec.get("config", "").split("|") if c)
+    if shares:
+        symbol = FRAME_OF.get(rec["symbol"], rec["symbol"])
+        if SYMBOLS.get(symbol, (False, ""))[0]:
+            raise BenchframeError(f"{where}: {rec['symbol']!r} is inlined in the model's kernel "
+                                  f"({SYMBOLS[symbol][1]}): perf shows its cycles in its caller's self time")
+        return Row(where, value, "%", profile, rec["workload"], rec["design"], "", params, kernel, config,
+                   symbol=rec["symbol"])
     return Row(where, value, rec["unit"], profile, rec["workload"], rec["design"], rec["metric"], params, kernel,
                config)
 
@@ -181,8 +194,6 @@ def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
 def check_rows(rows: list[Row], reg: Registry) -> None:
     """Every run row names a known workload, design and parameters: a one-line error before any simulation."""
     for row in rows:
-        if row.symbol:
-            continue
         if row.workload not in reg.workloads:
             raise BenchframeError(f"{row.where}: unknown workload {row.workload!r}")
         if row.design not in reg.designs:
@@ -195,20 +206,26 @@ def check_rows(rows: list[Row], reg: Registry) -> None:
 
 def predict(rows: list[Row], reg: Registry, costs_of: Callable[[str | None], CostModel],
             default_profile: str | None = None) -> list[float | None]:
-    """The model's value for each row: run rows simulated (each point once), share rows from the counted
-    work, normalised over the share rows of the same file and profile."""
+    """The model's value for each row: run rows simulated (each point once), share rows from the same run
+    with attribution on, each symbol's self cycles normalised over the symbols measured in that run's rows of
+    the same file."""
     cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+    shares: dict[tuple[Any, ...], dict[str, int]] = {}
     out: list[float | None] = []
     for row in rows:
         profile = row.profile or default_profile
         costs = costs_of(profile)
-        if row.symbol:
-            group = [r for r in rows if r.symbol and r.file == row.file and (r.profile or default_profile) == profile]
-            total_measured = sum(r.value for r in group)
-            total_model = sum(self_cycles(r.symbol, costs) for r in group)
-            out.append(self_cycles(row.symbol, costs) / total_model * total_measured if total_model else None)
-            continue
         key = (row.workload, row.design, tuple(sorted(row.params.items())), row.kernel, row.config, costs)
+        if row.symbol:
+            if key not in shares:
+                shares[key] = self_cycles(run_one(row.spec(profile, perf=True), reg, costs).perf_stacks)
+            own = shares[key]
+            group = [r for r in rows if r.symbol and r.file == row.file and r.point()[1:7] == row.point()[1:7]]
+            total_measured = sum(r.value for r in group)
+            total_model = sum(own.get(FRAME_OF.get(r.symbol, r.symbol), 0) for r in group)
+            mine = own.get(FRAME_OF.get(row.symbol, row.symbol), 0)
+            out.append(mine / total_model * total_measured if total_model else None)
+            continue
         if key not in cache:
             cache[key] = run_one(row.spec(profile), reg, costs).metrics
         metrics = cache[key]
@@ -270,9 +287,8 @@ def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to
         if normalize_to:
             line += _normalised(rows, predicted, row, pred, normalize_to)
         table.append(line)
-    measured = [r for r in rows if not r.symbol]
-    return Validation(table, errors, [d for d in reg.designs if d not in {r.design for r in measured}],
-                      [w for w in reg.workloads if w not in {r.workload for r in measured}])
+    return Validation(table, errors, [d for d in reg.designs if d not in {r.design for r in rows}],
+                      [w for w in reg.workloads if w not in {r.workload for r in rows}])
 
 
 def range_error(pred: float | None, values: list[float]) -> float | None:

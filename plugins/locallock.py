@@ -19,7 +19,11 @@ from __future__ import annotations
 
 from benchframe.api import ARRAY, BulkAllocator, Design, PcpOps, SpinLock, hookimpl
 from benchframe.mm.page import PAGE_PCP
+from benchframe.mm.symbols import at
 from benchframe.mm.zone import WMARK_LOW
+
+#: f19298b9516c's counters: inlined per-CPU adds, no call of their own
+STATS_5_14 = at("zone_statistics")
 
 
 class LocalLockPcp(PcpOps):
@@ -30,6 +34,7 @@ class LocalLockPcp(PcpOps):
         self.rt = k.config.preempt_rt
         self.locks = [SpinLock(f"pagesets.lock[cpu{c.id}]", k.machine) for c in k.machine.cpus]
         self.c_stats = k.prices.stats_5_14
+        self.s_stats = STATS_5_14
 
     def lock(self, cpu, pcp=None):
         """``local_lock_irqsave(&pagesets.lock, flags)``."""

@@ -13,6 +13,7 @@ from benchframe.api import ARRAY, Design, DesignImpl
 
 class Single(DesignImpl):
     shape = ARRAY
+    bulk_api = False  # the callers' pre-5.13 code: one alloc_page() (or alloc_pages_node()) per page
 
     def alloc_bulk(self, cpu, gfp, nr_pages, page_list=None, page_array=None, preferred_nid=None) -> int:
         """``for (i = 0; i < nr_pages; i++) if (!page_array[i]) page_array[i] = alloc_page(gfp);`` -- or

@@ -21,12 +21,6 @@ def test_the_shipped_profiles_are_what_calibrate_makes_of_the_shipped_measuremen
     assert "fitted by benchframe calibrate" in builtin_profile_paths()["i7-4790k"].read_text()
 
 
-def test_both_profiles_price_body_work_alike():
-    """Broadwell (E5-1650 v4) is a Haswell (i7-4790K) shrink: the E5 takes the i7's fitted prices."""
-    e5, i7 = (load_profile_file(p) for p in (builtin_profile_paths()["e5-1650v4"], builtin_profile_paths()["i7-4790k"]))
-    assert (e5.page_access, e5.data_access) == (i7.page_access, i7.data_access)
-
-
 POINTS = [("preempt", {"test": "single"}), *(("preempt", {"test": "list", "bulk": b}) for b in (1, 2, 8, 64, 256))]
 
 

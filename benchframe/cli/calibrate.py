@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe calibrate`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("calibrate", help="fit a profile's unknown costs to measurements (bounded least squares)",
                        description="Fit the named costs of a profile (the prices of body work, primitives a "
                                    "machine has no figure for) to measurement rows, and write the fitted profile.")
@@ -39,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Fit the costs, print each with its standard error and each row's residual, write the profile."""
     reg = get_registry(tuple(args.plugin))
     base = reg.cost_model(args.profile)
     text = read_text(base.source, "profile")
@@ -64,7 +66,7 @@ def main(args: argparse.Namespace) -> int:
             raise BenchframeError(f"profile {base.name}: no measurement files to fit to; give --measurements "
                                   f"({'not found: ' + ', '.join(missing) if missing else 'its [fit] names none'})")
     rows = [r for p in paths for r in read_measurements(p) if (r.profile or machine) == machine]
-    result = fit_costs(base, names, rows, reg)
+    result = fit_costs(base, names, rows, reg, spec.bounds)
     print(tabulate([[n, _shown(n, result.values[n]), "-" if result.sigmas[n] is None else f"{result.sigmas[n]:.3g}",
                      _shown(n, base.cost(n))] for n in names],
                    headers=["cost", "fitted", "std. error", "base"], tablefmt="simple", disable_numparse=True))
@@ -84,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
         description=None if name == base.name else
         f"{base.name} recalibrated by benchframe calibrate: {', '.join(names)} fitted to {', '.join(files)}",
         measurements=None if (names, files, name) == (spec_costs, spec_files, base.name) else files,
-        machine="" if machine == name else machine)
+        machine="" if machine == name else machine, bounds=spec.bounds)
     parse_profile(new, str(output))  # what is written must load as a profile
     write_atomic(output, new)
     print(f"benchframe: wrote {output} ({len(names)} cost(s) fitted to {len(rows)} row(s))")

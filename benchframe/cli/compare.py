@@ -4,13 +4,10 @@ whole: a reader of ``--output`` sees the previous report or the new one, never a
 
 from __future__ import annotations
 
-import os
-import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe import BenchframeError
 from benchframe.cli.options import (
     Progress,
     add_config_option,
@@ -21,31 +18,27 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
-    check_executor_args,
-    parse_seeds,
+    command_line,
+    setup,
     split,
     split_designs,
-    tls_files,
 )
-from benchframe.explore.verdicts import PendingVerdicts, verdicts_as_json
-from benchframe.io import atomic_dir, check_dir_target, dumps, result_document, write_atomic
-from benchframe.kconfig import KernelConfig
-from benchframe.plugins import get_registry
-from benchframe.report.document import render_report, report_header
+from benchframe.io import atomic_dir, check_dir_target, write_atomic
+from benchframe.output import writer
+from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
-from benchframe.report.studies import build_specs, select_studies
-from benchframe.report.tables import EXTENSIONS, FORMATS
-from benchframe.run.executors import run_specs
+from benchframe.results import ResultDocument
+from benchframe.run.session import execute, snapshot
+from benchframe.run.studies import baseline_of, designs_of, select_studies, study_cells
 
 if TYPE_CHECKING:
     import argparse
-
-    from benchframe.registry import Registry
 
 DEFAULT_SEEDS = "1,2,3"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe compare`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("compare", help="the main job: compare designs on the standard workloads, write a report",
                        description="Run every design on the standard studies over several seeds, explore each "
                        "design's re-entrancy, and write the comparison report, results.json and plots.")
@@ -57,75 +50,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_profile_option(p)
     add_config_option(p)
     add_kernel_option(p)
-    add_format_option(p, FORMATS)
+    add_format_option(p)
     p.add_argument("--output", default="reports", metavar="DIR",
                    help="report directory, replaced whole (default: reports/)")
     add_executor_options(p)
     add_plugin_option(p)
 
 
-def command_line(argv: list[str] | None) -> str:
-    return "benchframe " + " ".join(shlex.quote(a) for a in (argv or []))
-
-
-def local_jobs(args: argparse.Namespace) -> int:
-    """Local processes for the work besides the cells (uncached verdicts, the plots): ``--jobs`` (default: the
-    cores), one with the serial executor."""
-    if getattr(args, "executor", "process") == "serial":
-        return 1
-    return getattr(args, "jobs", 0) or os.cpu_count() or 1
-
-
-def plugin_versions(reg: Registry) -> dict[str, str]:
-    """The version of every plugin distribution loaded (benchframe's own included)."""
-    return {p.dist: p.version for p in reg.plugins}
-
-
 def main(args: argparse.Namespace) -> int:
-    plugins = tuple(args.plugin)
-    reg = get_registry(plugins)
-    designs = split_designs(args.designs) or list(reg.designs)
-    for d in designs:
-        reg.design_spec(d)
-    baseline = args.baseline
-    if baseline not in designs:
-        if args.designs and baseline == "single":
-            baseline = designs[0]
-        else:
-            raise BenchframeError(f"--baseline {baseline!r} is not among the designs ({', '.join(designs)})")
-    seeds = parse_seeds(args.seeds, DEFAULT_SEEDS)
-    kconfig = KernelConfig.parse(args.config, args.kernel)
-    config = kconfig.as_list()
-    kernel = kconfig.version.name
-    costs = reg.cost_model(args.profile)
-    check_executor_args(args)
-    studies, notes = select_studies(reg, split(args.workloads))
-    cells = build_specs(studies, designs, seeds, args.profile, config, plugins, kernel)
-    for study in studies:  # bad parameter values (a trace file too) fail before anything runs or is written
-        for params in study.points():
-            reg.workload(study.workload).resolve_params(params)
-    out_dir = Path(args.output)
-    check_dir_target(out_dir)
-    # the verdicts not cached are explored on their own processes while the cells run
-    with PendingVerdicts(designs, reg, tuple(config), kernel, plugins, local_jobs(args),
-                         args.cell_timeout) as pending:
-        with Progress(len(cells), "benchframe compare") as bar:
-            results = run_specs([spec for _, spec in cells], args.jobs or None, args.executor, args.scheduler,
-                                bar.update, timeout=args.cell_timeout, tls=tls_files(args))
-        verdicts = pending.result()
-    errors = [r for r in results if isinstance(r, str)]
-    runs = [r for r in results if not isinstance(r, str)]
+    """Check everything, run every cell with the designs' verdicts alongside, and write the report directory
+    whole (exit 1 if a cell failed: the report still comes out, with the failure in its notes)."""
     command = command_line(args.argv)
-    versions = plugin_versions(reg)
-    header = report_header(runs, command, versions)
-    ext = EXTENSIONS[args.format]
+    named, workloads, out_dir = split_designs(args.designs), split(args.workloads), Path(args.output)
+    bed = setup(args, DEFAULT_SEEDS)
+    reg = bed.registry()
+    designs = designs_of(reg, named)
+    baseline = baseline_of(designs, args.baseline, bool(named))
+    studies = select_studies(reg, workloads)
+    check_dir_target(out_dir)
+    cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)
+    with Progress(len(cells), "benchframe compare") as bar:
+        done = execute(bed, cells, designs, bar.update)
+    snap = snapshot(reg, done.runs, studies, designs, baseline, done.verdicts, command,
+                    notes=[f"run failed: {f}" for f in done.failures])
+    out = writer(args.format)
+    text, pngs = render_report(snap, out, plots=True, jobs=bed.executor.local_jobs)
+    document = ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config), command,
+                                   bed.testbed.kernel, reg.versions(), done.verdicts)
     with atomic_dir(out_dir, is_report_file) as tmp:
-        text, pngs = render_report(runs, studies, designs, baseline, args.format, tmp, header, reg,
-                                   notes + [f"run failed: {e}" for e in errors], verdicts, local_jobs(args))
-        write_atomic(tmp / "results.json", dumps(result_document(runs, costs.name, config, command, kernel,
-                                                                 versions, verdicts_as_json(verdicts))))
-        write_atomic(tmp / f"comparison.{ext}", text)
-    print(f"benchframe: wrote {out_dir / f'comparison.{ext}'} ({len(runs)} runs, {len(pngs)} plots)")
-    for e in errors:
-        print(f"benchframe: run failed: {e}", file=sys.stderr)
-    return 1 if errors else 0
+        for name, png in pngs.items():
+            write_atomic(tmp / name, png)
+        write_atomic(tmp / "results.json", document.dumps())
+        write_atomic(tmp / f"comparison.{out.extension}", text)
+    print(f"benchframe: wrote {out_dir / f'comparison.{out.extension}'} ({len(done.runs)} runs, {len(pngs)} plots)")
+    for f in done.failures:
+        print(f"benchframe: run failed: {f}", file=sys.stderr)
+    return 1 if done.failures else 0

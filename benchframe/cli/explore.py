@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe explore`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("explore", help="systematic exploration of a design against interrupts, preemption and "
                                        "another CPU (exit 1 for an UNSAFE verdict the design does not declare)")
     add_designs_option(p, required=True)
@@ -36,6 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Explore each design against each context, print the verdicts, what they covered and the interleavings;
+    exit 1 for an UNSAFE verdict the design does not declare."""
     reg = get_registry(tuple(args.plugin))
     contexts = list(CONTEXTS) if args.context == "all" else [args.context]
     designs = split_designs(args.designs)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
-from benchframe.cli.options import add_plugin_option
+from benchframe.cli.options import add_format_option, add_plugin_option
 from benchframe.kconfig import KERNELS
 from benchframe.kconfig import OPTIONS as KCONFIG_OPTIONS
 from benchframe.metrics import METRICS
+from benchframe.output import Document, Table, writer
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -19,12 +18,15 @@ WHAT = ("designs", "workloads", "profiles", "metrics", "configs", "kernels")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe list`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("list", help="list registered designs, workloads, profiles, metrics, configs or kernels")
     p.add_argument("what", choices=list(WHAT), help="what to list")
+    add_format_option(p, default="text")
     add_plugin_option(p)
 
 
 def main(args: argparse.Namespace) -> int:
+    """One table of what ``what`` names, in ``--format``."""
     reg = get_registry(tuple(args.plugin))
     headers: list[str]
     rows: list[tuple[str, ...]]
@@ -49,5 +51,5 @@ def main(args: argparse.Namespace) -> int:
     else:
         headers = ["config", "effect"]
         rows = sorted(KCONFIG_OPTIONS.items())
-    print(tabulate(rows, headers=headers, tablefmt="simple"))
+    print(writer(args.format).render(Document([Table("", headers, [list(r) for r in rows])])), end="")
     return 0

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError, __version__
 from benchframe.cli import (
     calibrate,
     compare,
+    completion,
     explore,
     history,
     listing,
     new_plugin,
+    perf,
     plugins,
     report,
     run,
@@ -27,24 +28,22 @@ from benchframe.cli import (
     validate,
 )
 from benchframe.cli.options import Parser
-from benchframe.interrupts import restore_sigint, watch_sigint
 from benchframe.plugins import get_registry
-
-if TYPE_CHECKING:
-    import argparse
+from benchframe.signals import restore_sigint, watch_sigint
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
 # in the order `benchframe --help` lists them
-COMMANDS = (listing, run, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report, history,
-            trace)
+COMMANDS = (listing, run, perf, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report,
+            history, trace, completion)
 DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allocation API on a simulated "
                "machine")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> Parser:
+    """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"benchframe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -57,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command ``argv`` names (default: the process's arguments); its exit status (see the module
+    docstring). The user's Ctrl-C interrupts; a plugin's ``KeyboardInterrupt`` is the plugin's error."""
     previous = watch_sigint()  # a plugin's KeyboardInterrupt is its error, the user's Ctrl-C interrupts
     try:
         return _main(argv)
@@ -69,6 +70,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
         args.argv = list(sys.argv[1:] if argv is None else argv)
+        args.root_parser = parser  # `completion` prints the whole parser; commands do not import this module
         status = args.main(args)
         errors = get_registry(tuple(getattr(args, "plugin", ()) or ())).errors
     except BenchframeError as exc:

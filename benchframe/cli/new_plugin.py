@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe new-plugin`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("new-plugin", help="scaffold an installable design plugin package")
     p.add_argument("name", help="design name (a Python identifier)")
     p.add_argument("--from", dest="from_design", default="array", metavar="DESIGN",
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Write the plugin package and say how to install and test it."""
     path = scaffold(args.name, args.from_design, args.dir, tuple(args.plugin))
     print(f"benchframe: created {path}/ (design {args.name}, derived from {args.from_design}); next:\n"
           f"  pip install -e '{path}[test]' && benchframe plugins && python -m pytest {path}/tests\n"

@@ -1,17 +1,20 @@
 """What several commands share: one spelling of each option (``--designs``, ``--seeds``, ``--profile``,
-``--config``, ``--format``, executor and plugin options), list and parameter-grid parsing, and the progress
-bar."""
+``--config``, ``--format``, executor and plugin options), the ``Setup`` they make, list and parameter-grid
+parsing, the command line that reproduces a result, and the progress bar."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from itertools import product
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from benchframe import BenchframeError
 from benchframe.kconfig import DEFAULT_KERNEL, KERNELS, OPTIONS
-from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, TLSFiles, check_executor
+from benchframe.output import FORMATS
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, TLSFiles
+from benchframe.run.setup import Executor, Setup
 from benchframe.run.spec import MAX_SEEDS
 
 if TYPE_CHECKING:
@@ -22,9 +25,28 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a bad argument in one line (and exit status 2) instead of usage + message: the
     command's name once (``benchframe: error: run: ...``), never ``benchframe: error: benchframe run: ...``."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # what `benchframe completion` walks (argparse keeps its own lists private)
+        self.arguments: list[argparse.Action] = []
+        self.commands: dict[str, Parser] = {}
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
+        """The bad argument as a ``BenchframeError`` (one line, exit 2), naming the command once."""
         command = self.prog.removeprefix("benchframe").strip()
         raise BenchframeError(f"{command}: {message}" if command else message)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's ``add_argument``, the action kept in ``arguments``."""
+        action = super().add_argument(*args, **kwargs)
+        self.arguments.append(action)
+        return action
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction:
+        """argparse's ``add_subparsers``, its parsers by name in ``commands``."""
+        action = super().add_subparsers(**kwargs)
+        self.commands = action.choices  # the same dict: name -> Parser, filled as commands are added
+        return action
 
 
 def add_designs_option(p: argparse.ArgumentParser, required: bool = False, default_help: str = "") -> None:
@@ -64,18 +86,20 @@ def parse_seeds(values: list[str] | None, default: str) -> list[int]:
 
 
 def add_profile_option(p: argparse.ArgumentParser) -> None:
+    """``--profile NAME_OR_FILE``: the cost profile."""
     p.add_argument("--profile", metavar="NAME_OR_FILE",
                    help="cost profile: a name from `benchframe list profiles` or a TOML file (default e5-1650v4)")
 
 
 def add_config_option(p: argparse.ArgumentParser) -> None:
+    """``--config OPTION``, repeatable: kernel CONFIG_ options."""
     p.add_argument("--config", action="append", metavar="OPTION",
                    help=f"kernel config option(s), repeatable: {', '.join(OPTIONS)}")
 
 
-def add_format_option(p: argparse.ArgumentParser, formats: Iterable[str], default: str = "md") -> None:
-    p.add_argument("--format", choices=list(formats), default=default,
-                   help=f"output format (default {default})")
+def add_format_option(p: argparse.ArgumentParser, default: str = "md") -> None:
+    """``--format``: one of the output stack's writers (``benchframe.output.FORMATS``)."""
+    p.add_argument("--format", choices=list(FORMATS), default=default, help=f"output format (default {default})")
 
 
 def split(values: Iterable[Any] | None) -> list[str]:
@@ -112,11 +136,13 @@ def parse_params(values: list[str] | None) -> dict[str, list[str]]:
 
 
 def param_grid(params: dict[str, list[str]]) -> list[dict[str, str]]:
+    """Every combination of the parameters' values: ``{"a": ["1", "2"]}`` -> ``[{"a": "1"}, {"a": "2"}]``."""
     keys = list(params)
     return [dict(zip(keys, combo)) for combo in product(*(params[k] for k in keys))]
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
+    """``--jobs``, ``--executor``, ``--scheduler`` and its ``--tls-*`` files, ``--cell-timeout``."""
     p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
@@ -130,21 +156,37 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
                         f"(default {DEFAULT_CELL_TIMEOUT:g}; 0: no limit)")
 
 
-def tls_files(args: argparse.Namespace) -> TLSFiles:
-    return TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key)
+def executor(args: argparse.Namespace) -> Executor:
+    """Where the cells run, from the executor options (the defaults for a command without them)."""
+    if not hasattr(args, "executor"):
+        return Executor()
+    return Executor(args.executor, args.jobs or None, args.scheduler,
+                    TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key), args.cell_timeout)
 
 
-def check_executor_args(args: argparse.Namespace) -> None:
-    """The executor options' one-line errors, before the command creates or runs anything."""
-    check_executor(args.jobs or None, args.executor, args.scheduler, args.cell_timeout, tls_files(args))
+def setup(args: argparse.Namespace, default_seeds: str = "1") -> Setup:
+    """The command's ``Setup``, checked before anything runs: from ``--profile``, ``--config``, ``--kernel``,
+    ``--plugin``, ``--seeds`` and the executor options, each at its default where the command has none."""
+    seeds = parse_seeds(getattr(args, "seeds", None), default_seeds)
+    where = executor(args)
+    return Setup.parse(profile=getattr(args, "profile", None), config=getattr(args, "config", None) or (),
+                       kernel=getattr(args, "kernel", DEFAULT_KERNEL), plugins=tuple(getattr(args, "plugin", ())),
+                       seeds=seeds, executor=where)
+
+
+def command_line(argv: list[str] | None) -> str:
+    """The command that reproduces a result: ``benchframe`` and the arguments, quoted for a shell."""
+    return "benchframe " + " ".join(shlex.quote(a) for a in (argv or []))
 
 
 def add_kernel_option(p: argparse.ArgumentParser) -> None:
+    """``--kernel VERSION``: the kernel version the allocator paths follow."""
     p.add_argument("--kernel", default=DEFAULT_KERNEL, metavar="VERSION",
                    help=f"kernel version the allocator follows: {', '.join(KERNELS)} (default {DEFAULT_KERNEL})")
 
 
 def add_plugin_option(p: argparse.ArgumentParser) -> None:
+    """``--plugin MODULE_OR_PATH``, repeatable: a plugin that is not installed."""
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",
                    help="load a plugin module (importable name or .py path); repeatable")
 
@@ -161,6 +203,7 @@ class Progress:
 
     @property
     def update(self) -> Callable[[int], object] | None:
+        """What to call with the number of cells done (``None`` without a bar)."""
         return self.bar.update if self.bar is not None else None
 
     def __enter__(self) -> Progress:

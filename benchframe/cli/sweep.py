@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, check_executor_args, tls_files
-from benchframe.plugins import get_registry
-from benchframe.run.sweep import cells, count_cells, existing_cells, load_spec, run_sweep
+from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, executor
+from benchframe.run.grid import cells, count_cells, load_spec
+from benchframe.run.setup import Setup
+from benchframe.run.sweep import existing_cells, run_sweep
 
 if TYPE_CHECKING:
     import argparse
@@ -19,6 +20,7 @@ EXIT_INTERRUPTED = 130
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe sweep`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("sweep", help="run a grid described in a TOML file into a resumable results directory")
     p.add_argument("spec", metavar="SPEC.toml", help="the sweep spec: designs, seeds, profile, config and a "
                    "parameter grid per workload (examples/sweeps/)")
@@ -29,9 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    reg = get_registry(tuple(args.plugin))
-    spec = load_spec(Path(args.spec), reg)
-    check_executor_args(args)
+    """Check the spec against the registry, run the cells the output directory lacks, saving each as it
+    finishes; Ctrl-C says how to resume."""
+    bed = Setup.parse(plugins=args.plugin, executor=executor(args))
+    spec = load_spec(Path(args.spec), bed.registry())
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
     distinct, listed = len(cells(spec)), count_cells(spec)
     if distinct != listed:
@@ -39,9 +42,7 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
     try:
         with Progress(distinct, "benchframe sweep") as bar:
-            ran, skipped, errors = run_sweep(spec, out, args.resume, args.jobs or None, args.executor,
-                                             args.scheduler, tuple(args.plugin), bar.update, args.cell_timeout,
-                                             tls_files(args))
+            ran, skipped, errors = run_sweep(spec, out, args.resume, bed, bar.update)
     except KeyboardInterrupt:
         saved = len(existing_cells(out)) if out.is_dir() else 0
         argv = list(args.argv or [])

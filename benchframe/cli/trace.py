@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.options import add_format_option
 
 if TYPE_CHECKING:
     import argparse
@@ -17,17 +18,19 @@ DEFAULT_GAP_US = 20.0
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``trace`` with its sub-commands ``import`` and ``summary`` to the main parser's ``subparsers``."""
     trace = subparsers.add_parser(
-        "trace", help="import a perf/ftrace page-allocation trace; summarise it per call site",
-        description="Real page-allocation traces: 'import' turns perf script or ftrace text into an events file, "
-                    "'summary' shows per call site what the bulk API could serve.")
+        "trace", help="import a perf/ftrace/trace-cmd page-allocation trace; summarise it per call site",
+        description="Real page-allocation traces: 'import' turns perf script, ftrace or trace-cmd text, a perf.data "
+                    "or a trace.dat into an events file, 'summary' shows per call site what the bulk API could serve.")
     sub = trace.add_subparsers(dest="trace_command", required=True, metavar="{import,summary}")
 
     p = sub.add_parser(
-        "import", help="read perf script or ftrace text (plain, .gz, .xz) into a compact events file",
+        "import", help="read a perf/ftrace/trace-cmd trace (text, perf.data, trace.dat) into a compact events file",
         description="Read a trace of the kmem page tracepoints (mm_page_alloc, mm_page_free, mm_page_free_batched, "
                     "mm_page_alloc_zone_locked, mm_page_pcpu_drain) from 'perf script' output, with or without "
-                    "call chains, or from ftrace's trace/trace_pipe, streaming, into a columnar events file.")
-    p.add_argument("file", metavar="FILE", help="the trace text: perf script or ftrace output, plain, .gz or .xz")
+                    "call chains, ftrace's trace/trace_pipe or 'trace-cmd report' output, or a perf.data (through "
+                    "'perf script') or trace.dat (through 'trace-cmd report'), streaming, into a columnar events file.")
+    p.add_argument("file", metavar="FILE", help="the trace: perf script, ftrace or trace-cmd report text, a perf.data "
+                   "or a trace.dat; plain, .gz or .xz")
     p.add_argument("--output", "-o", metavar="T",
                    help="events file to write (default: ./NAME.events.npz, NAME being FILE's name without .xz/.gz)")
     p.add_argument("--skip-bad", action="store_true",
@@ -41,8 +44,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Per call site (the first frame outside the page allocator): allocations by order and gfp "
                     "flags, contexts, and the runs of order-0 allocations one bulk call could serve.")
     p.add_argument("events", metavar="T", help="an events file written by 'benchframe trace import'")
-    p.add_argument("--format", choices=["md", "plain", "csv"], default="md",
-                   help="md (default): Markdown tables; plain: text tables; csv: one row per table cell")
+    add_format_option(p)
     p.add_argument("--plot", metavar="FILE.png", help="also write a plot of the run-length distribution here")
     p.add_argument("--gap-us", type=float, default=DEFAULT_GAP_US, metavar="N",
                    help="longest gap in microseconds between two allocations of one run (default: "
@@ -52,6 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """``import`` or ``summary``."""
     if args.trace_command == "import":
         return _import(args)
     return _summary(args)
@@ -77,8 +80,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from benchframe.output import writer
     from benchframe.trace.store import load_events
-    from benchframe.trace.summary import render_summary, summarise
+    from benchframe.trace.summary import summarise, summary_document
 
     if args.gap_us < 0:
         raise BenchframeError(f"--gap-us {args.gap_us:g}: must be 0 or more")
@@ -91,7 +95,7 @@ def _summary(args: argparse.Namespace) -> int:
             raise BenchframeError(f"--plot {plot}: directory {folder} does not exist")
     events = load_events(args.events)
     summary = summarise(events, gap_ns=round(args.gap_us * 1000))
-    print(render_summary(summary, args.format, top=args.top), end="")
+    print(writer(args.format).render(summary_document(summary, top=args.top)), end="")
     if args.plot:
         from benchframe.trace.plot import plot_runs
 

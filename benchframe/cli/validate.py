@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tabulate import tabulate
-
 from benchframe import BenchframeError
 from benchframe.cli.options import add_plugin_option
+from benchframe.output import Document, Table, writer
 from benchframe.plugins import get_registry
 from benchframe.validate import shipped_measurements, validate
 
@@ -21,6 +20,7 @@ DEFAULT_TOLERANCE = 10.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``benchframe validate`` and its options to the sub-commands of the main parser."""
     p = sub.add_parser("validate", help="published/measured results vs the simulator's predictions",
                        description="Simulate every measured point and compare; exit 1 when an error is beyond "
                        "--tolerance. Also names the designs and workloads no measurement checks.")
@@ -35,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Predict every measurement, print the table, and exit 1 when an error is beyond ``--tolerance``."""
     if not args.tolerance >= 0:
         raise BenchframeError(f"--tolerance must be a non-negative percentage, not {args.tolerance}")
     paths = [Path(p) for p in args.measurements] if args.measurements else shipped_measurements()
@@ -46,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
                "error", "vs range"]
     if args.normalize_to:
         headers += [f"measured/{args.normalize_to}", f"predicted/{args.normalize_to}", "ratio error"]
-    print(tabulate(result.table, headers=headers, tablefmt="simple", disable_numparse=True))
+    print(writer("text").render(Document([Table("", headers, result.table)])), end="")
     print()
     print(f"not checked against any measurement: designs {', '.join(result.unmeasured_designs) or '-'}; "
           f"workloads {', '.join(result.unmeasured_workloads) or '-'}")

@@ -4,7 +4,8 @@ access, on the shared harness; the adversaries' sizes read from the state they f
 
 from __future__ import annotations
 
-from benchframe.explore.explorer import CONTEXT_LABELS, CONTEXTS, explore
+from benchframe.explore.explorer import explore
 from benchframe.explore.result import ExploreResult
+from benchframe.verdict import CONTEXT_LABELS, CONTEXTS
 
 __all__ = ["CONTEXTS", "CONTEXT_LABELS", "ExploreResult", "explore"]

@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError, __version__
-from benchframe.explore.trace import model_files
+from benchframe.explore.evidence import model_files
 from benchframe.io import write_atomic
+from benchframe.verdict import Verdict
 
 if TYPE_CHECKING:
-    from benchframe.explore.verdicts import Verdict
     from benchframe.registry import Registry
 
 SCHEMA = 2
@@ -112,8 +112,6 @@ class VerdictCache:
 
 def valid(entry: Any, key: str, inputs: dict[str, Any], name: str) -> Verdict | None:
     """The verdict of a cache ``entry`` read from file ``name``.json if it is what it claims, else None."""
-    from benchframe.explore.verdicts import Verdict
-
     if not isinstance(entry, dict) or set(entry) != {"schema", "key", "inputs", "verdict", "digest"}:
         return None
     content = {k: entry[k] for k in ("schema", "key", "inputs", "verdict")}

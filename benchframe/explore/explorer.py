@@ -29,14 +29,10 @@ from benchframe.explore.smp import explore_smp
 from benchframe.explore.stance import note, stances
 from benchframe.kconfig import KernelConfig
 from benchframe.plugins import get_registry
+from benchframe.verdict import CONTEXT_LABELS, CONTEXTS
 
 if TYPE_CHECKING:
     from benchframe.registry import Registry
-
-CONTEXTS = ("irq", "nmi", "smp", "preempt")
-#: how a report names each context's column
-CONTEXT_LABELS = {"irq": "vs IRQ", "nmi": "vs NMI", "smp": "vs another CPU", "preempt": "vs preemption"}
-
 
 def explore(design_spec: str, context: str = "irq", registry: Registry | None = None,
             config: tuple[str, ...] = (), kernel: str | None = None, every_point: bool = False,

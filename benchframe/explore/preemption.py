@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from benchframe.explore import coverage
+from benchframe.explore.evidence import changes, model_files, model_frames, snapshot, stale, where
 from benchframe.explore.outcome import failure, most_telling, reason_of
 from benchframe.explore.reentry import Duplicate
 from benchframe.explore.result import SAFE, UNSAFE, ExploreResult
 from benchframe.explore.scenarios import MOVES, OPERATIONS, WARM_PAGES, Operation, Scenario, prepare, run_move
-from benchframe.explore.trace import changes, model_files, model_frames, snapshot, stale, where
 from benchframe.hw.cpu import TASK
 from benchframe.hw.irq import Interrupts
 from benchframe.mm.page import GFP_ATOMIC

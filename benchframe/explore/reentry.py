@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from benchframe.explore import coverage
+from benchframe.explore.evidence import changes, model_files, model_frames, snapshot, stale, where
 from benchframe.explore.outcome import failure, most_telling, reason_of
 from benchframe.explore.result import SAFE, UNSAFE, ExploreResult
 from benchframe.explore.scenarios import MOVES, OPERATIONS, Operation, Scenario, prepare, run_move
-from benchframe.explore.trace import changes, model_files, model_frames, snapshot, stale, where
 from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.workloads.adversary import ALLOC

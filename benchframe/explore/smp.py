@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe.explore import coverage
 from benchframe.explore.access import Tracer
+from benchframe.explore.evidence import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.explore.outcome import failure, most_telling, reason_of
 from benchframe.explore.result import SAFE, UNSAFE, ExploreResult
 from benchframe.explore.scenarios import MOVES, OPERATIONS, SMP_ZONE_PAGES, Operation, Scenario, prepare, run_move
 from benchframe.explore.schedule import INFINITE, ControlledEngine
-from benchframe.explore.trace import Snapshot, changes, model_files, model_frames, snapshot, stale, where
 from benchframe.hw.irq import Interrupts
 
 if TYPE_CHECKING:

@@ -64,7 +64,6 @@ class CacheModel:
         self.shared_version: list[int] = []
         self.shared_writer: list[int] = []
         self.shared_seen: list[list[int]] = [[] for _ in cpu_node]  # per CPU: each shared line's version when read
-        self.misses = 0  # touches that were not L1 hits
 
     # -- struct page lines ---------------------------------------------------------------------------------
     def touch(self, cpu: CPU, pfn: int) -> int:
@@ -93,8 +92,6 @@ class CacheModel:
         seq += 1
         self.seq[c] = seq
         self.line[pfn] = seq << 8 | (c + 1)
-        if extra:
-            self.misses += 1
         return extra
 
     def touch2(self, cpu: CPU, pfn: int, other: int) -> int:
@@ -109,13 +106,18 @@ class CacheModel:
             line[pfn] = seq << 8 | c1
             extra = 0
         else:
-            extra = self.touch(cpu, pfn)
+            extra = CacheModel.touch(self, cpu, pfn)
             seq = self.seq[c1 - 1]
         v = line[other]
         if v & 255 == c1 and seq - (v >> 8) < l1:
             line[other] = seq << 8 | c1
             return extra
-        return extra + self.touch(cpu, other)
+        return extra + CacheModel.touch(self, cpu, other)
+
+    def prefetch(self, cpu: CPU, pfn: int) -> int:
+        """``prefetch()`` of a struct page line: its miss overlaps with the work that follows, so only a
+        ``fill_buffers``-th of it is paid."""
+        return CacheModel.touch(self, cpu, pfn) // self.fill_buffers
 
     def _dram(self, c: int, pfn: int) -> int:
         return self.x_dram if self.node_of_page[pfn] == self.cpu_node[c] else self.x_remote
@@ -126,7 +128,7 @@ class CacheModel:
         line = self.line
         c1 = cpu.id + 1
         l1 = self.l1
-        touch = self.touch
+        touch = CacheModel.touch
         total = misses = 0
         for pfn in pfns:
             v = line[pfn]
@@ -134,7 +136,7 @@ class CacheModel:
             if v & 255 == c1 and seq - (v >> 8) < l1:  # touch()'s fast path, inlined: an L1 hit
                 line[pfn] = seq << 8 | c1
                 continue
-            extra = touch(cpu, pfn)
+            extra = touch(self, cpu, pfn)
             if extra:
                 total += extra
                 misses += 1
@@ -163,7 +165,7 @@ class CacheModel:
 
     def write_shared(self, cpu: CPU, line: int) -> int:
         """``cpu`` writes a shared line: a transfer if another CPU wrote it since this CPU last had it."""
-        extra = self.read_shared(cpu, line)
+        extra = CacheModel.read_shared(self, cpu, line)
         self.shared_version[line] += 1
         self.shared_writer[line] = cpu.id
         self.shared_seen[cpu.id][line] = self.shared_version[line]

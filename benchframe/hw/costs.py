@@ -52,6 +52,10 @@ COST_NAMES: dict[str, str] = {
     "irq_entry_exit": "cycles: hardware interrupt (or NMI) entry and exit",
     "kasan_check": "cycles: one KASAN shadow check of an instrumented access (CONFIG_KASAN)",
     "kasan_page": "cycles: poisoning or unpoisoning one 4 KiB page's shadow (CONFIG_KASAN)",
+    "lockdep_hook": "cycles: one lock_acquire() or lock_release() with its validation (CONFIG_LOCKDEP)",
+    "trace_irqflags": "cycles: one trace_hardirqs_off() or trace_hardirqs_on() call (CONFIG_TRACE_IRQFLAGS)",
+    "might_sleep": "cycles: one __might_sleep() call (CONFIG_DEBUG_ATOMIC_SLEEP)",
+    "rdtsc": "cycles: what one rdtsc pair around a timed interval adds to it",
 }
 #: the costs that are prices (fractional cycles); every other cost is a whole number
 FRACTIONAL = ("page_access", "data_access")
@@ -90,6 +94,10 @@ class CostModel:
     irq_entry_exit: int
     kasan_check: int
     kasan_page: int
+    lockdep_hook: int
+    trace_irqflags: int
+    might_sleep: int
+    rdtsc: int
     source: str = ""
 
     def cost(self, name: str) -> float:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.hw.cpu import CPU, HARDIRQ, INF, NMI, SOFTIRQ, TASK
+from benchframe.hw.frames import Frame
 
 if TYPE_CHECKING:
     from benchframe.hw.costs import CostModel
@@ -36,7 +37,7 @@ Handler = Callable[[CPU], None]
 class InterruptSource:
     """One interrupt line to one CPU. ``handler(cpu)`` runs in hardirq (or NMI) context when delivered."""
 
-    __slots__ = ("name", "kind", "handler", "next_arrival", "pending_since", "coalesced", "delivered", "_it")
+    __slots__ = ("name", "kind", "handler", "next_arrival", "pending_since", "delivered", "_it", "frames")
 
     def __init__(self, name: str, kind: str, handler: Handler, arrivals: Iterable[float]):
         if kind not in (IRQ, NMI_KIND):
@@ -44,10 +45,12 @@ class InterruptSource:
         self.name = name
         self.kind = kind
         self.handler = handler
+        #: what perf shows on top of the interrupted code: the x86-64 entry (its cycles), then the handler
+        self.frames = (Frame("asm_exc_nmi"), Frame(f"{name}_nmi_handler")) if kind == NMI_KIND else \
+            (Frame("asm_common_interrupt"), Frame(f"{name}_irq_handler"))
         self._it: Iterator[float] = iter(arrivals)
         self.next_arrival: float = math.inf
         self.pending_since: float | None = None
-        self.coalesced = 0
         self.delivered = 0
         self.advance()
 
@@ -183,10 +186,8 @@ class Interrupts:
             now = cpu.clock
             for src in cpu.sources:
                 while src.next_arrival <= now:
-                    if src.pending_since is None:
+                    if src.pending_since is None:  # a later arrival coalesces with the pending one
                         src.pending_since = src.next_arrival
-                    else:
-                        src.coalesced += 1
                     src.advance()
             cpu.next_event = INF  # nothing re-enters while we decide
             ran = None
@@ -212,13 +213,17 @@ class Interrupts:
         nmi = src.kind == NMI_KIND
         if not nmi:
             cpu.irq_latencies.append(latency)
-            cpu.irqs_delivered += 1
         saved = (cpu.context, cpu.irqs_on)
         cpu.context = NMI if nmi else HARDIRQ
         cpu.irqs_on = False  # hardware masks IRQs on entry; not a window opened by kernel code
         self.rearm(cpu)
+        entry, handler = src.frames
+        cpu.frame_push((entry,))
         cpu.charge(self._entry_exit[0])
+        cpu.frame_push((handler,))
         src.handler(cpu)
+        cpu.frame_pop()
         cpu.charge(self._entry_exit[1])
+        cpu.frame_pop()
         cpu.context, cpu.irqs_on = saved
         self._next_event(cpu)  # deliver() runs whatever became due meanwhile: no recursion per interrupt

@@ -13,10 +13,20 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from benchframe.engine import Deadlock
+from benchframe.hw.frames import Frame, Site
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
     from benchframe.hw.machine import Machine
+
+# the frames of an x86-64 build without CONFIG_PREEMPTION (kernel/locking/spinlock.c): spin_lock() and
+# spin_trylock() are functions of their own, spin_unlock() an inlined store; a wait is the queued slow path
+SPIN_LOCK = Site.at(Frame("_raw_spin_lock"))
+SPIN_TRYLOCK = Site.at(Frame("_raw_spin_trylock"))
+SPIN_UNLOCK = Site.at(Frame("_raw_spin_unlock", True))
+SPIN_WAIT = Site.at(Frame("native_queued_spin_lock_slowpath"))
+#: the lock's cycles belong to the function the caller is in (spin_lock_irqsave() pushed its own frame)
+IN_CALLER = Site.at()
 
 
 class SpinLock:
@@ -36,7 +46,9 @@ class SpinLock:
         self.wait_cycles = 0
         self.hold_cycles = 0
         self.max_hold = 0
-        self._half = machine.costs.half("spin_lock_unlock")
+        lock, unlock = machine.costs.half("spin_lock_unlock")
+        lockdep = machine.costs.lockdep_hook if machine.lockdep else 0  # CONFIG_LOCKDEP: lock_acquire/release
+        self._half = (lock + lockdep, unlock + lockdep)
 
     def __repr__(self) -> str:
         return self.name
@@ -45,8 +57,9 @@ class SpinLock:
         """Forget the acquisition, contention, wait and hold statistics (after a warm-up)."""
         self.acquisitions = self.contended = self.wait_cycles = self.hold_cycles = self.max_hold = 0
 
-    def lock(self, cpu: CPU) -> None:
-        """``spin_lock()``: take the lock, waiting (in simulated time) while another CPU holds it."""
+    def lock(self, cpu: CPU, site: Site = SPIN_LOCK) -> None:
+        """``spin_lock()``: take the lock, waiting (in simulated time) while another CPU holds it. ``site``:
+        where attribution puts its cycles (the wait goes below it, to the queued slow path)."""
         self.engine.sync(cpu)
         owner = self.owner
         if owner is None:
@@ -62,7 +75,8 @@ class SpinLock:
             self.engine.block(cpu)
             cpu.waiting_for = None
             self.wait_cycles += cpu.clock - t0
-        cpu.charge(self._half[0])
+            cpu.account(cpu.clock - t0, Site.at(*site.parts[0][0], *SPIN_WAIT.parts[0][0]))
+        cpu.charge(self._half[0], site)
         self.acquired_at = cpu.clock
         self.acquisitions += 1
 
@@ -70,16 +84,16 @@ class SpinLock:
         """``spin_trylock()``: take the lock if free; never waits."""
         self.engine.sync(cpu)
         if self.owner is not None:
-            cpu.charge(self._half[0])
+            cpu.charge(self._half[0], SPIN_TRYLOCK)
             return False
         self.owner = cpu
-        cpu.charge(self._half[0])
+        cpu.charge(self._half[0], SPIN_TRYLOCK)
         self.acquired_at = cpu.clock
         self.acquisitions += 1
         return True
 
-    def unlock(self, cpu: CPU) -> None:
-        cpu.charge(self._half[1])
+    def unlock(self, cpu: CPU, site: Site = SPIN_UNLOCK) -> None:
+        cpu.charge(self._half[1], site)
         self.engine.sync(cpu)
         hold = cpu.clock - self.acquired_at
         self.hold_cycles += hold

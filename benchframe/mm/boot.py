@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
     from benchframe.hw.machine import Machine
     from benchframe.mm.pcp import PcpOps
-    from benchframe.mm.work import Prices
+    from benchframe.mm.prices import Prices
 
 SECTION_SHIFT = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block
 
@@ -42,8 +42,9 @@ class MemoryLayout:
         self.zone_of_section = bytearray(total >> SECTION_SHIFT)
         for nid, zidx, spec, start in layout:
             name = spec.name if len(topology.nodes) == 1 else f"{spec.name}@node{nid}"
-            zone = Zone(name, nid, zidx, start, spec.pages, self.mem, SpinLock(f"zone->lock[{name}]", machine),
-                        cache, prices.expand_step, prices.merge_step)
+            lock = SpinLock(f"zone->lock[{name}]", machine)
+            zone = machine.instrument(Zone)(name, nid, zidx, start, spec.pages, self.mem, lock, cache,
+                                            prices.expand_step, prices.merge_step, prices.empty_order)
             for sec in range(start >> SECTION_SHIFT, -(-(start + spec.pages) // (1 << SECTION_SHIFT))):
                 self.zone_of_section[sec] = len(self.zones)
             zone.init_free()

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from benchframe.hw.frames import Site
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
 from benchframe.mm.pcp import PcpOps
+from benchframe.mm.prices import ENTRY_BULK, ENTRY_BULK_2017
+from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
 
 if TYPE_CHECKING:
@@ -41,6 +44,9 @@ class DesignImpl:
 
     shape = ARRAY
     pcp_ops: type[PcpOps] = PcpOps
+    #: False: the kernel before the bulk API, whose callers allocate a page at a time (a workload modelled on a
+    #: caller runs that caller's pre-5.13 code with it, e.g. the page_pool's one page per slow-path call)
+    bulk_api = True
 
     def __init__(self, k: Kernel, **options: Any):
         self.k = k
@@ -86,12 +92,14 @@ class BulkAllocator(DesignImpl):
         prices = k.prices
         version = k.config.version
         self.one_page_fallback = version.bulk_one_page_fallback
+        self.version = version
         if self.account_per_page is None:
             self.account_per_page = version.bulk_stats_per_page
-        self._c_call = prices.bulk_call_2017 if version.bulk_2017 else prices.bulk_call
+        self._entry = ENTRY_BULK_2017 if version.bulk_2017 else ENTRY_BULK
         self._c_slot = prices.bulk_slot if self.shape == ARRAY else 0
         self._c_scan = prices.array_scan
         self._c_store = prices.array_store if self.shape == ARRAY else prices.list_add
+        self._page_sites: dict[tuple[int, int, int], Site] = {}
 
     # -- steps ---------------------------------------------------------------------------------------
     def choose_zone(self, cpu: CPU, gfp: int, nr_pages: int, alloc_flags: int,
@@ -110,6 +118,16 @@ class BulkAllocator(DesignImpl):
             if zone.zone_watermark_fast(0, mark, alloc_flags):
                 return zone
         return None
+
+    def _page_site(self, stats: Site | None, prep: int, rest: int) -> Site:
+        """Where one page's charge in the loop goes: the statistics (their own site's parts), the inlined
+        prep_new_page() (a function of its own), the store."""
+        key = (id(stats), prep, rest)
+        site = self._page_sites.get(key)
+        if site is None:
+            site = Site(*(stats.parts if stats is not None else ()), (_PREP_FRAMES, prep), ((), rest))
+            self._page_sites[key] = site
+        return site
 
     def prep(self, cpu: CPU, page: int, gfp: int) -> None:
         self.k.prep_new_page(cpu, page, 0, gfp)
@@ -130,6 +148,7 @@ class BulkAllocator(DesignImpl):
         return nr_populated
 
     # -- the function --------------------------------------------------------------------------------
+    @ksym("__alloc_pages_bulk")
     def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,  # noqa: C901
                    page_array: PageArray | None = None, preferred_nid: int | None = None) -> int:
         """``__alloc_pages_bulk(gfp, numa_mem_id(), NULL, nr_pages, page_list, page_array)`` (5.13), step by
@@ -138,6 +157,8 @@ class BulkAllocator(DesignImpl):
         k.stat.bulk_calls += 1
         if nr_pages <= 0:
             return 0
+        if page_list and self.version.bulk_list_must_be_empty:
+            return 0  # v1-v4: WARN_ON_ONCE(!list_empty(page_list)), return 0
         nr_populated = 0
         scan = self._c_scan
         if page_array is not None:
@@ -149,10 +170,13 @@ class BulkAllocator(DesignImpl):
         if (self.one_page_fallback and nr_pages - nr_populated == 1) or \
                 (self.page_owner_fallback and k.config.page_owner):
             return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
-        cpu.charge(self._c_call)  # gfp_allowed_mask, prepare_alloc_pages(), the zone walk, the pcp pointer
+        # gfp_allowed_mask, prepare_alloc_pages() (with should_fail_alloc_page()), the zone walk, the pcp pointer
+        cpu.charge(*k.prices.entry(self._entry, gfp))
         alloc_flags = ALLOC_WMARK_LOW
         zone = self.choose_zone(cpu, gfp, nr_pages, alloc_flags, preferred_nid)
         if zone is None:
+            if self.version.bulk_no_zone_returns_0:
+                return 0  # v1-v4: no zone passed the watermark
             return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
 
         ops = k.pcp_ops
@@ -170,7 +194,9 @@ class BulkAllocator(DesignImpl):
         store = self._c_store
         slot = self._c_slot
         # per page after __rmqueue_pcplist(): statistics (5.13), prep_new_page(), the store into list or array
-        per_page = stats + (k.prices.prep if inline_prep else 0) + store + slot
+        prep = k.prices.prep if inline_prep else 0
+        per_page = stats + prep + store + slot
+        page_site = self._page_site(ops.s_stats if stats else None, prep, store + slot)
         taken = []  # pages still to prep after unlock (second-pass designs)
         owner = k.mem.cpu
         nr_account = 0
@@ -195,11 +221,11 @@ class BulkAllocator(DesignImpl):
                 page_list.append(page)
             elif page_array is not None:
                 page_array[nr_populated] = page
-            cpu.charge(per_page)
+            cpu.charge(per_page, page_site)
             nr_populated += 1
         ops.unlock(cpu, token, pcp)
         if not self.account_per_page and nr_account:
-            cpu.charge(ops.c_stats)  # __count_zid_vm_events(PGALLOC, nr_account) + zone_statistics(nr_account)
+            cpu.charge(ops.c_stats, ops.s_stats)  # PGALLOC and zone_statistics(), nr_account at once
         for page in taken:
             self.prep(cpu, page, gfp)
         k.stat.pages_allocated += nr_account
@@ -207,5 +233,7 @@ class BulkAllocator(DesignImpl):
             k.stat.partial_returns += 1
         return nr_populated
 
+
+_PREP_FRAMES = (kframe("prep_new_page"),)
 
 __all__ = ["BulkAllocator", "DesignImpl", "LIST", "ARRAY", "PageArray"]

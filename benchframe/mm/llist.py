@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from benchframe.hw.frames import symbol
+from benchframe.mm.symbols import ksym
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -47,6 +50,7 @@ class Llist:
     def __bool__(self) -> bool:
         return self.first != NULL
 
+    @ksym("llist_add")
     def llist_add(self, cpu: CPU, page: int) -> None:
         """``llist_add()``: ``do { first = head->first; node->next = first; } while (!try_cmpxchg(...))``; the
         page's line is written (a transfer when another CPU had it), the head's cmpxchg is an atomic."""
@@ -62,6 +66,7 @@ class Llist:
                 self.first = page
                 return
 
+    @ksym("llist_add_batch")
     def llist_add_batch(self, cpu: CPU, pages: list[int]) -> None:
         """``llist_add_batch(first, last, head)``: the batch is a private chain (its links are the caller's),
         then one cmpxchg loop on the head, as ``llist_add``. Safe against any consumer (llist.h)."""
@@ -82,6 +87,7 @@ class Llist:
                 self.first = pages[0]
                 return
 
+    @symbol("llist_splice_tail_unsafe", inline=True)  # no such kernel function: the design's own splice
     def llist_splice_tail_unsafe(self, cpu: CPU, pages: list[int]) -> None:
         """The unsafe splice: link a batch behind the list's *last* node (``list_splice_tail()`` on a list with no
         tail pointer), as the pcp lists put cold pages at the tail. The walk to the last node reads the list as it
@@ -106,6 +112,7 @@ class Llist:
         else:
             nxt[tail] = pages[0]  # tail->next = batch, a plain store
 
+    @ksym("llist_del_first")
     def llist_del_first(self, cpu: CPU, cost: int) -> int:
         """``llist_del_first()``: ``entry = head->first; next = entry->next; cmpxchg(&head->first, entry, next)``.
         Safe only with a single consumer: another consumer between the read and the cmpxchg can make the
@@ -123,6 +130,7 @@ class Llist:
                 self.first = following
                 return entry
 
+    @ksym("llist_del_all")
     def llist_del_all(self, cpu: CPU) -> list[int]:
         """``llist_del_all()``: ``xchg(&head->first, NULL)``; returns the chain newest first. Safe with any
         number of concurrent consumers that use only ``llist_del_all`` (llist.h's lock table). Walking the

@@ -37,11 +37,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
+from benchframe.hw.frames import symbol
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.bulk import LIST, BulkAllocator
 from benchframe.mm.llist import NULL, Llist
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
 from benchframe.mm.pcp import PcpOps
+from benchframe.mm.symbols import at, ksym
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
@@ -63,6 +65,7 @@ class LlistPcp(PcpOps):
         super().__init__(k)
         prices = k.prices
         self.c_stats = prices.stats_5_14  # f19298b9516c's per-CPU event counters: legal with IRQs on
+        self.s_stats = _STATS_5_14
         self.c_commit = prices.llist_free_commit
         self.c_count = prices.pcp_count_this_cpu
         self.c_next = prices.llist_next
@@ -99,7 +102,7 @@ class LlistPcp(PcpOps):
     def count_add(self, cpu: CPU, pcp: PerCpuPages, n: int) -> None:
         """``this_cpu_add(pcp->count, n)`` (negative ``n``: ``this_cpu_sub``): the count of the CPU the code runs
         on *now* -- ``pcp``'s own while the task is pinned."""
-        cpu.charge(self.c_count)
+        cpu.charge(self.c_count, _THIS_CPU_ADD)
         pcp.zone.pcp[cpu.id].count += n
 
     def take_checked(self, cpu: CPU, page: int, where: str) -> int:
@@ -128,6 +131,7 @@ class LlistPcp(PcpOps):
             self.drain(cpu, zone, pcp)
         self.unpin(cpu)
 
+    @ksym("free_pcppages_bulk")
     def drain(self, cpu: CPU, zone: Zone, pcp: PerCpuPages) -> None:
         """``free_pcppages_bulk()`` for llists: detach each non-empty list (``llist_del_all``), walk it, put the
         newest pages back with one ``llist_add_batch()`` and free the ``batch`` oldest (the chain's tail, the
@@ -157,7 +161,7 @@ class LlistPcp(PcpOps):
         mem = k.mem
         flags = k.zone_lock(cpu, zone)
         for page in freed:
-            cpu.charge(prices.free_one_page)
+            cpu.charge(prices.free_one_page, prices.free_one_page_site)
             zone.free_one_page(cpu, page, 0, mem.free_mt[page])
         zone.nr_free_pages += len(freed)
         cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
@@ -200,7 +204,7 @@ class LlistAllocator(BulkAllocator):
             k.violation(f"double free: pfn {page} freed while {STATE_NAMES[k.mem.state[page]]} "
                         f"(CPU{cpu.id}, {cpu.context})")
             return False
-        cpu.charge(k.free_prepare_cost)
+        cpu.charge(k.free_prepare_cost, k.prices.free_prepare_site)
         return True
 
     def _freed(self, cpu: CPU, page: int) -> None:
@@ -209,6 +213,7 @@ class LlistAllocator(BulkAllocator):
         if self.k.mem.cpu[page] != cpu.id:
             stat.remote_frees += 1
 
+    @ksym("free_unref_page")
     def free_page(self, cpu: CPU, page: int) -> None:
         """``free_unref_page()``: ``free_pages_prepare()``, then ``llist_add()`` onto this CPU's list."""
         if not self._prepare(cpu, page):
@@ -224,7 +229,12 @@ class LlistAllocator(BulkAllocator):
         spliced behind the list's last node (unsafe)."""
         if self.free_mode == "per_page":
             super().free_bulk(cpu, pages)
-            return
+        else:
+            self.free_pages_batched(cpu, pages)
+
+    @symbol("llist_free_pages_bulk")  # the design's own bulk free: no such kernel function
+    def free_pages_batched(self, cpu: CPU, pages: list[int]) -> None:
+        """``free=batch|splice``: prepare and link the pages privately, publish them per list at once."""
         k = self.k
         mem = k.mem
         ops = self.llist_ops
@@ -253,5 +263,8 @@ class LlistAllocator(BulkAllocator):
                 ops.drain(cpu, zone, pcp)
             ops.unpin(cpu)
 
+
+_THIS_CPU_ADD = at("this_cpu_add")
+_STATS_5_14 = at("zone_statistics")
 
 __all__ = ["FREE_MODES", "LlistAllocator", "LlistPcp"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from benchframe.hw.frames import Site, symbol
+from benchframe.hw.locks import IN_CALLER, SPIN_UNLOCK
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.boot import (
     SECTION_SHIFT,
@@ -30,7 +32,8 @@ from benchframe.mm.page import (
 )
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
 from benchframe.mm.pcp import PcpOps, PerCpuPages, TailList
-from benchframe.mm.work import Prices
+from benchframe.mm.prices import ENTRY_ALLOC_PAGES, Prices
+from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import (
     ALLOC_HARDER,
     ALLOC_HIGH,
@@ -44,6 +47,13 @@ if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
     from benchframe.hw.machine import Machine
     from benchframe.kconfig import KernelConfig
+
+
+_ALLOC_PAGES = (kframe("__alloc_pages"),)
+_ALLOC_PAGES_POLICY = (kframe("alloc_pages"), kframe("__alloc_pages"))
+_SPIN_LOCK_IRQSAVE = (kframe("_raw_spin_lock_irqsave"),)
+_SPIN_UNLOCK_IRQRESTORE = (kframe("_raw_spin_unlock_irqrestore"),)
+
 
 
 @dataclass(slots=True)
@@ -96,10 +106,11 @@ class Kernel:
         self.zone_of_section = layout.zone_of_section
         setup_per_zone_wmarks(self.zones)
         self.zonelists: list[list[Zone]] = build_zonelists(topology, self.node_zones)
-        self.pcp_ops = pcp_ops(self)
+        self.pcp_ops = machine.instrument(pcp_ops)(self)
         setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops, config.version.pcp_batch_cap_bytes)
         #: free_pages_prepare() + get_pfnblock_migratetype(): free_unref_page() before the pcp is protected
         self.free_prepare_cost = prices.free_prepare
+        self._free_prepare_tails = Site(*prices.free_prepare_site.parts, ((), None))
         # the design keeps 5.13's local_irq_save() around the pcp: the free path calls it directly (speed)
         self._irqsave = type(self.pcp_ops).lock is PcpOps.lock and type(self.pcp_ops).unlock is PcpOps.unlock
 
@@ -112,6 +123,7 @@ class Kernel:
         return self.zones[self.zone_of_section[pfn >> SECTION_SHIFT]]
 
     # -- zone->lock ----------------------------------------------------------------------------------
+    @symbol(lambda self, cpu, zone: _SPIN_LOCK_IRQSAVE if cpu.irqs_on and not self.config.preempt_rt else ())
     def zone_lock(self, cpu: CPU, zone: Zone) -> bool | None:
         """``spin_lock(&zone->lock)`` when the caller already disabled IRQs (5.13), else
         ``spin_lock_irqsave()`` (6.x); on PREEMPT_RT spinlock_t sleeps and never disables IRQs."""
@@ -121,15 +133,19 @@ class Kernel:
                 self.stat.rt_sleeping_lock_irqs_off += 1
         elif cpu.irqs_on:
             flags = cpu.local_irq_save()
+            zone.lock.lock(cpu, IN_CALLER)  # spin_lock_irqsave(): one function
+            return flags
         zone.lock.lock(cpu)
         return flags
 
+    @symbol(lambda self, cpu, zone, flags: _SPIN_UNLOCK_IRQRESTORE if flags is not None else ())
     def zone_unlock(self, cpu: CPU, zone: Zone, flags: bool | None) -> None:
-        zone.lock.unlock(cpu)
+        zone.lock.unlock(cpu, IN_CALLER if flags is not None else SPIN_UNLOCK)
         if flags is not None:
             cpu.local_irq_restore(flags)
 
     # -- buddy <-> pcp -------------------------------------------------------------------------------
+    @ksym("rmqueue_bulk")
     def rmqueue_bulk(self, cpu: CPU, zone: Zone, order: int, count: int, lst: TailList, mt: int,
                      alloc_flags: int) -> int:
         """``rmqueue_bulk()`` (5.13): under ``zone->lock``, move up to ``count`` blocks from the buddy lists to
@@ -141,13 +157,14 @@ class Kernel:
         mem = self.mem
         state = mem.state
         flags = self.zone_lock(cpu, zone)
-        cpu.charge(prices.refill)
+        cpu.charge(prices.refill, prices.refill_site)
+        site = prices.refill_page_site
         alloced = 0
         for _ in range(count):
             page = zone.rmqueue(cpu, order, mt)
             if page is None:
                 break
-            cpu.charge(per_page + touch(cpu, page))
+            cpu.charge(per_page + touch(cpu, page), site)
             state[page] = PAGE_PCP  # check_pcp_refill() passed
             mem.free_mt[page] = mt  # set_pcppage_migratetype()
             lst.add_tail(page)
@@ -158,6 +175,7 @@ class Kernel:
         self.stat.pcp_refills += 1
         return alloced
 
+    @ksym("free_pcppages_bulk")
     def free_pcppages_bulk(self, cpu: CPU, zone: Zone, count: int, pcp: PerCpuPages) -> None:
         """``free_pcppages_bulk()`` (5.13): with IRQs off but without ``zone->lock``, take ``count`` pages off
         the tails of the pcp lists (the coldest), ``batch_free`` at a time round-robin over the migrate types,
@@ -188,7 +206,7 @@ class Kernel:
             while True:
                 page = lst.del_last()
                 pcp.count -= 1
-                prefetch = cache.touch(cpu, page ^ 1) // cache.fill_buffers  # prefetch_buddy()
+                prefetch = cache.prefetch(cpu, page ^ 1)  # prefetch_buddy()
                 cpu.charge(prices.drain_page + cache.touch(cpu, page) + prefetch)
                 private.append(page)
                 count -= 1
@@ -197,7 +215,7 @@ class Kernel:
                     break
         flags = self.zone_lock(cpu, zone)
         for page in private:
-            cpu.charge(prices.free_one_page)
+            cpu.charge(prices.free_one_page, prices.free_one_page_site)
             zone.free_one_page(cpu, page, 0, mem.free_mt[page])  # get_pcppage_migratetype()
         zone.nr_free_pages += len(private)
         cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
@@ -205,14 +223,15 @@ class Kernel:
         self.stat.pcp_drains += 1
 
     # -- allocation ----------------------------------------------------------------------------------
+    @symbol(lambda self, cpu, gfp, order=0, preferred_nid=None, mempolicy=False:
+            _ALLOC_PAGES_POLICY if mempolicy else _ALLOC_PAGES)
     def alloc_pages(self, cpu: CPU, gfp: int, order: int = 0, preferred_nid: int | None = None,
                     mempolicy: bool = False) -> int | None:
         """``__alloc_pages()`` (5.13): the fast path at the low watermark, then a slow path that retries at
         the min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH (no reclaim or compaction is modelled).
         ``mempolicy``: entered through ``alloc_pages()``, which looks up the task's NUMA policy first (what
         ``alloc_page()`` does; ``alloc_pages_node()`` and the bulk allocator's fallback do not)."""
-        prices = self.prices
-        cpu.charge(prices.alloc_pages + (prices.mempolicy if mempolicy else 0))
+        cpu.charge(*self.prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy))
         nid = cpu.node if preferred_nid is None else preferred_nid
         page = self.get_page_from_freelist(cpu, gfp, order, ALLOC_WMARK_LOW, nid)
         if page is None:
@@ -222,6 +241,7 @@ class Kernel:
             self.mem.cpu[page] = cpu.id
         return page
 
+    @ksym("get_page_from_freelist")
     def get_page_from_freelist(self, cpu: CPU, gfp: int, order: int, alloc_flags: int, nid: int) -> int | None:
         """``get_page_from_freelist()``: the first zone in the zonelist that passes ``zone_watermark_fast()``,
         which reads the zone's shared ``NR_FREE_PAGES`` line."""
@@ -239,6 +259,7 @@ class Kernel:
                 return page
         return None
 
+    @ksym("rmqueue")
     def rmqueue(self, cpu: CPU, zone: Zone, order: int, gfp: int, alloc_flags: int) -> int | None:
         """``rmqueue()``: order-0 pages come from the pcp lists, higher orders from the buddy lists under
         ``zone->lock``. From 6.0 a failed pcp attempt (e.g. trylock) falls through to the buddy lists; the
@@ -251,6 +272,7 @@ class Kernel:
                 return page
         return self.rmqueue_buddy(cpu, zone, order, mt)
 
+    @ksym("rmqueue_pcplist")
     def rmqueue_pcplist(self, cpu: CPU, zone: Zone, gfp: int, mt: int, alloc_flags: int) -> int | None:
         """``rmqueue_pcplist()`` (5.13): protect the pcp (``local_irq_save``), take one page, account it."""
         ops = self.pcp_ops
@@ -262,28 +284,30 @@ class Kernel:
         ops.rmqueue_pcplist_prepare(pcp)
         page = ops.rmqueue_pcplist(cpu, zone, mt, alloc_flags, pcp)
         if page is not None:
-            cpu.charge(ops.c_stats)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
+            cpu.charge(ops.c_stats, ops.s_stats)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
         ops.unlock(cpu, token, pcp)
         return page
 
+    @ksym("rmqueue_buddy")
     def rmqueue_buddy(self, cpu: CPU, zone: Zone, order: int, mt: int) -> int | None:
         """The buddy part of ``rmqueue()``: ``spin_lock_irqsave(&zone->lock)`` and ``__rmqueue()``."""
         flags = self.zone_lock(cpu, zone)
         page = zone.rmqueue(cpu, order, mt)
         if page is not None:
-            cpu.charge(self.prices.refill_page + self.cache.touch(cpu, page))
+            cpu.charge(self.prices.refill_page + self.cache.touch(cpu, page), self.prices.refill_page_site)
             zone.nr_free_pages -= 1 << order
             cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))
             self.mem.state[page] = PAGE_ALLOCATED
             self.mem.order[page] = order
         self.zone_unlock(cpu, zone, flags)
         if page is not None:
-            cpu.charge(self.pcp_ops.c_stats)
+            cpu.charge(self.pcp_ops.c_stats, self.pcp_ops.s_stats)
             if order:  # check_new_pages(): every subpage of the block
                 tails = list(range(page + 1, page + (1 << order)))
                 cpu.charge(self.prices.alloc_tail * len(tails) + self.cache.walk(cpu, tails, dependent=False))
         return page
 
+    @ksym("prep_new_page")
     def prep_new_page(self, cpu: CPU, page: int, order: int, gfp: int) -> None:
         """``prep_new_page()``: post_alloc_hook (private, refcount, pfmemalloc), KASAN unpoisoning; zeroing with
         ``__GFP_ZERO`` (clear_page per page). The page's line is the one taking it off its list just touched;
@@ -294,6 +318,7 @@ class Kernel:
         cpu.charge(cost)
 
     # -- freeing -------------------------------------------------------------------------------------
+    @ksym("free_unref_page")
     def free_unref_page(self, cpu: CPU, page: int) -> None:
         """``free_unref_page()`` (5.13): free_pages_prepare (and with DEBUG_VM its checks, with KASAN the
         page's poisoning), the pageblock's migrate type, then with the pcp protected
@@ -305,7 +330,7 @@ class Kernel:
             self.violation(f"double free: pfn {page} freed while {STATE_NAMES[mem.state[page]]} "
                            f"(CPU{cpu.id}, {cpu.context})")
             return
-        cpu.charge(self.free_prepare_cost)  # the line: put_page_testzero() touched it just before (the caller's)
+        cpu.charge(self.free_prepare_cost, self.prices.free_prepare_site)  # put_page_testzero() touched the line
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]  # page_zone(page)
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         ops = self.pcp_ops
@@ -324,6 +349,7 @@ class Kernel:
         if mem.cpu[page] != cpu.id:
             self.stat.remote_frees += 1
 
+    @ksym("__free_pages_ok")
     def free_pages_ok(self, cpu: CPU, page: int, order: int) -> None:
         """``__free_pages(page, order)`` of an order > 0 block, ``__free_pages_ok()`` (5.13): free_pages_prepare()
         checks the head and every tail page, then with IRQs off ``free_one_page()`` merges the block into the
@@ -336,7 +362,7 @@ class Kernel:
             return
         tails = list(range(page + 1, page + (1 << order)))
         cpu.charge(self.free_prepare_cost + self.prices.free_tail * len(tails)
-                   + self.cache.walk(cpu, tails, dependent=False))
+                   + self.cache.walk(cpu, tails, dependent=False), self._free_prepare_tails)
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
         irq = cpu.local_irq_save()
@@ -346,10 +372,11 @@ class Kernel:
         if mem.cpu[page] != cpu.id:
             self.stat.remote_frees += 1 << order
 
+    @ksym("free_one_page")
     def free_one_page(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int = 0) -> None:
         """``free_one_page()``: one page (or block of ``order``) straight to the buddy lists under ``zone->lock``."""
         flags = self.zone_lock(cpu, zone)
-        cpu.charge(self.prices.free_one_page)
+        cpu.charge(self.prices.free_one_page, self.prices.free_one_page_site)
         zone.free_one_page(cpu, page, order, mt)
         zone.nr_free_pages += 1 << order
         cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))

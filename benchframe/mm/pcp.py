@@ -12,6 +12,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
 from benchframe.mm.page import MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
+from benchframe.mm.symbols import ksym
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -143,6 +144,7 @@ class PcpOps:
         self.c_take = prices.take  # __rmqueue_pcplist() taking one page
         self.c_commit = prices.free_commit  # free_unref_page_commit()
         self.c_stats = prices.stats  # PGALLOC + zone_statistics() for one update (5.13)
+        self.s_stats = prices.stats_site  # the NUMA counters' two __inc_numa_state() calls of their own
 
     def new_list(self, cpu: int, zone: Zone, mt: int) -> Any:
         return self.list_class(self.k, f"pcp[cpu{cpu}][{zone.name}][mt{mt}]")
@@ -164,6 +166,7 @@ class PcpOps:
         cpu.local_irq_restore(token)
 
     # -- taking and returning pages ------------------------------------------------------------------
+    @ksym("__rmqueue_pcplist")
     def rmqueue_pcplist(self, cpu: CPU, zone: Zone, mt: int, alloc_flags: int, pcp: PerCpuPages) -> int | None:
         """``__rmqueue_pcplist()`` (5.13): refill an empty list with ``pcp->batch`` pages from the buddy
         allocator, then take the first page."""
@@ -183,6 +186,7 @@ class PcpOps:
         state[page] = PAGE_ALLOCATED
         return page
 
+    @ksym("free_unref_page_commit")
     def free_commit(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
         """``free_unref_page_commit()`` (5.13, without the adaptive ``free_factor``): add the page to this CPU's
         list and drain ``batch`` pages to the buddy allocator when ``count >= high``."""

@@ -3,259 +3,243 @@
 The model charges the *primitives* a function executes where it executes them (``local_irq_save``, a LOCK'd
 atomic, ``spin_lock``: measured with time_bench) and the *state* of the cache lines it touches (a struct page
 that is not in L1 costs its miss; ``benchframe.hw.cache``). Everything else a function body does is priced from
-this table: how many loads and stores of kernel data it makes, split into struct page fields (``page``) and
-other kernel data (``data``: per-CPU pagesets and counters, the zone, zonelists, the task, globals), and how
-many functions it calls that the compiler does not inline. A profile prices a ``page`` and a ``data`` access
-(``page_access``, ``data_access``: fitted by ``benchframe calibrate``) and a call (``function_call``:
-time_bench), so the split between allocation and free, and between per-call and per-page work, follows from
-the code rather than from an assumption.
+this table, by kind of access:
 
-Counts follow 5.13's mm/page_alloc.c on x86-64 with CONFIG_NUMA, CONFIG_DEBUG_VM off and every debugging
-static key (page_owner, debug_pagealloc, init_on_alloc/free, page poisoning) disabled; register-only work,
-stack traffic and static-key branches are not counted. They are read from the code, not fitted: each entry
-says what it counts. ``debug_vm`` is what ``CONFIG_DEBUG_VM`` adds (its checks, ``VM_BUG_ON_PAGE``s).
+* ``page``: loads and stores of struct page fields, independent of each other (the out-of-order core overlaps
+  them), priced ``page_access``;
+* ``data``: loads and stores of other kernel data (the zone, the pcp, zonelists, the task, globals), priced
+  ``data_access``;
+* ``stack``: loads and stores of on-stack structs (``struct alloc_context``), priced ``data_access``;
+* ``regs``: the stack traffic the compiler adds -- callee-saved registers a prologue pushes and its epilogue
+  pops, the stack protector's canary -- priced ``data_access`` (L1 lines like the rest: a stated assumption, one
+  price fewer to fit); KASAN does not instrument them;
+* ``percpu``: ``this_cpu``/``raw_cpu`` operations (one %gs-relative instruction each: vm events, the NUMA
+  counters, ``this_cpu_off``), priced ``data_access``; unlike the others KASAN does not instrument them;
+* ``chain``: loads on a dependent chain -- the next address comes from the line just loaded (``head->next``,
+  then ``page->lru.next``; a list walk node after node) -- each paying the L1 load-to-use latency, ``l1_hit``,
+  because nothing can overlap them (an array walk's loads are ``page``: independent);
+* ``calls``: functions the compiler does not inline, priced ``function_call`` (time_bench).
+
+A profile's ``page_access`` and ``data_access`` are fitted by ``benchframe calibrate``; nobody measured them
+directly. Counts follow 5.13's mm/page_alloc.c on x86-64 with CONFIG_NUMA, CONFIG_CMA, CONFIG_MEMCG,
+CONFIG_STACKPROTECTOR_STRONG, CONFIG_DEBUG_VM off and every debugging static key off; static-key branches and
+register-only work are not counted. They are read from the code, not fitted: each entry says what it counts.
+A function perf shows as its own symbol (``benchframe.mm.symbols``) has an entry of its own, so its cycles can
+be attributed to it: ``should_fail_alloc_page()`` (noinline), ``__inc_numa_state()`` and
+``__mod_zone_page_state()`` (mm/vmstat.c).
+
+``Prices`` turns the counts into cycles for one profile and kernel config, with what KASAN, LOCKDEP,
+TRACE_IRQFLAGS, DEBUG_ATOMIC_SLEEP and DEBUG_VM add by their mechanisms.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from benchframe.hw.costs import CostModel
-    from benchframe.kconfig import KernelConfig
 
 
 @dataclass(frozen=True)
 class Work:
-    """Loads and stores of struct page fields and of other kernel data, and non-inlined calls."""
+    """Accesses by kind (the module docstring), non-inlined calls, and on-stack objects KASAN puts redzones
+    around (``stack_objects``)."""
 
     page: int = 0
     data: int = 0
+    stack: int = 0
+    regs: int = 0
+    percpu: int = 0
+    chain: int = 0
     calls: int = 0
+    stack_objects: int = 0
     counted: str = ""
 
     def __add__(self, other: Work) -> Work:
-        return Work(self.page + other.page, self.data + other.data, self.calls + other.calls)
+        return Work(self.page + other.page, self.data + other.data, self.stack + other.stack,
+                    self.regs + other.regs, self.percpu + other.percpu, self.chain + other.chain,
+                    self.calls + other.calls, self.stack_objects + other.stack_objects)
 
     @property
-    def accesses(self) -> int:
-        return self.page + self.data
+    def instrumented(self) -> int:
+        """Accesses KASAN checks: the C-level ones, not the per-CPU asm operations or the compiler's own stack
+        traffic."""
+        return self.page + self.data + self.stack + self.chain
 
 
 NONE = Work()
 
 # -- the single-page allocation path (alloc_pages -> __alloc_pages -> get_page_from_freelist -> rmqueue) ------
-ALLOC_PAGES_MEMPOLICY = Work(data=9, calls=3, counted=(
-    "alloc_pages() with CONFIG_NUMA (mm/mempolicy.c): in_interrupt(), current->mempolicy, the default/preferred "
-    "node policy and its mode, policy_node() and policy_nodemask(); calls of alloc_pages, get_task_policy and "
-    "policy_nodemask. The bulk allocator and alloc_pages_node() (page_pool) skip it."))
-ALLOC_PAGES = Work(data=7, calls=1, counted=(
-    "__alloc_pages(): gfp_allowed_mask, current_gfp_context() (current->flags), prepare_alloc_pages(): "
-    "node_zonelist() (NODE_DATA), first_zones_zonelist() (zoneref zone and index); the call into it."))
-ALLOC_FLAGS_NOFRAGMENT = Work(data=3, counted=(
-    "alloc_flags_nofragment() (since 5.0): zone_idx via zone_pgdat, nr_online_nodes, populated_zone(zone - 1)."))
-GET_PAGE_FROM_FREELIST = Work(data=8, calls=1, counted=(
-    "get_page_from_freelist(): the zoneref (zone, zone_idx), ac->spread_dirty_pages, the no_fallback test "
-    "(nr_online_nodes), wmark_pages() (_watermark[] + watermark_boost), zone_watermark_fast()'s "
-    "nr_reserved_highatomic and lowmem_reserve; its NR_FREE_PAGES read is the zone's shared vmstat line, "
-    "charged by the cache model; the call into it."))
-RMQUEUE = Work(data=3, counted=(
-    "rmqueue() + rmqueue_pcplist() (inlined): zone->pageset, this_cpu_off, the ZONE_BOOSTED_WATERMARK test."))
-RMQUEUE_PCPLIST = Work(page=5, data=4, counted=(
-    "__rmqueue_pcplist() taking one page: list_first_entry (the pcp list head), list_del (page->lru.next and "
-    ".prev, next->prev, prev->next, the two poison stores), pcp->count-- (load and store)."))
+ALLOC_PAGES_MEMPOLICY = Work(data=5, regs=6, percpu=4, calls=3, counted=(
+    "alloc_pages() with CONFIG_NUMA (mm/mempolicy.c): in_interrupt() and current (per-CPU reads), "
+    "get_task_policy() (a call: current->mempolicy, numa_node_id(), preferred_node_policy[node] and its mode), "
+    "the MPOL_INTERLEAVE test, policy_node() (the mode, numa_node_id()), policy_nodemask() (a call: the mode); "
+    "its prologue/epilogue (three registers). The bulk allocator and alloc_pages_node() skip it."))
+ALLOC_PAGES = Work(data=5, stack=6, regs=14, percpu=3, calls=1, stack_objects=1, counted=(
+    "__alloc_pages() (5.13): gfp_allowed_mask, current_gfp_context() (current, current->flags), "
+    "prepare_alloc_pages() (inlined): NODE_DATA(nid) for node_zonelist(), first_zones_zonelist()'s zoneref "
+    "zone_idx, and six stores into the on-stack struct alloc_context (zonelist, nodemask, migratetype, "
+    "highest_zoneidx, spread_dirty_pages, preferred_zoneref; its '= { }' zeroing is dead-store eliminated); "
+    "ac.preferred_zoneref->zone for alloc_flags_nofragment(); the prologue/epilogue (six callee-saved "
+    "registers) and the stack protector's canary (ac's address escapes to get_page_from_freelist: a per-CPU "
+    "read and a stack store at entry, a load and a per-CPU compare at exit); the call into it."))
+ALLOC_FLAGS_NOFRAGMENT = Work(data=2, counted=(
+    "alloc_flags_nofragment() (since 5.0): zone_idx via zone->zone_pgdat, nr_online_nodes (on one node the "
+    "populated_zone(zone - 1) test is not reached)."))
+SHOULD_FAIL_ALLOC_PAGE = Work(calls=1, counted=(
+    "should_fail_alloc_page(): noinline (ALLOW_ERROR_INJECTION), an empty body without FAIL_PAGE_ALLOC: the "
+    "call, from prepare_alloc_pages()."))
+GET_PAGE_FROM_FREELIST = Work(data=8, stack=6, regs=12, calls=1, counted=(
+    "get_page_from_freelist(): the zoneref's zone, nr_online_nodes (the no_fallback test), wmark_pages() "
+    "(_watermark[] + watermark_boost), zone_watermark_fast() and __zone_watermark_unusable_free(): "
+    "vm_stat[NR_FREE_PAGES] (the shared line; its misses are the cache model's), nr_reserved_highatomic, "
+    "vm_stat[NR_FREE_CMA_PAGES] (CONFIG_CMA, unmovable requests) and lowmem_reserve[]; six loads of the "
+    "caller's struct alloc_context (preferred_zoneref twice, highest_zoneidx, nodemask, spread_dirty_pages, "
+    "migratetype); the prologue/epilogue (six registers); the call into it."))
+RMQUEUE = Work(data=2, regs=10, percpu=1, calls=1, counted=(
+    "rmqueue() with rmqueue_pcplist() inlined: zone->pageset and this_cpu_off (this_cpu_ptr), the "
+    "ZONE_BOOSTED_WATERMARK test_bit of zone->flags; the prologue/epilogue (five registers); the call (a "
+    "symbol of its own, kernel-facts §2.1)."))
+RMQUEUE_PCPLIST = Work(page=3, data=3, chain=2, counted=(
+    "__rmqueue_pcplist() taking one page: list_empty()/list_first_entry() load head->next, then list_del() "
+    "loads page->lru.next and .prev -- two dependent loads (each address comes from the line loaded before, "
+    "and head->next from the previous call's store); the stores next->prev (the next page), prev->next (the "
+    "head), the two LIST_POISON stores; pcp->count-- (load and store)."))
 CHECK_NEW_PAGE = Work(page=5, counted=(
     "check_new_page(): _mapcount, mapping, _refcount, flags & PAGE_FLAGS_CHECK_AT_PREP, memcg_data. Run when "
     "rmqueue_bulk() moves a page to a pcp list, or, with DEBUG_VM, when __rmqueue_pcplist() takes it."))
-PGALLOC_STATS = Work(page=1, data=11, counted=(
-    "__count_zid_vm_events(PGALLOC, page_zonenum(page), n) (page->flags, a per-CPU add) + 5.13 "
-    "zone_statistics(): zone_to_nid() twice, numa_node_id(), two __inc_numa_state() (z->pageset, a per-CPU "
-    "increment and its threshold test) -- one update, whatever n is."))
-PGALLOC_STATS_5_14 = Work(page=0, data=8, counted=(
-    "5.14 (f19298b9516c, 3e23060b2d0b): PGALLOC and zone_statistics() as basic per-CPU event counters, "
-    "__count_numa_events() twice with nr_account: no threshold test and fold."))
-PREP_NEW_PAGE = Work(page=3, calls=1, counted=(
-    "prep_new_page() + post_alloc_hook(): set_page_private(0), set_page_refcounted() (a plain store), "
-    "clear_page_pfmemalloc() (page->index); the call (perf shows it as its own symbol)."))
+PGALLOC_STATS = Work(page=1, data=2, percpu=3, counted=(
+    "__count_zid_vm_events(PGALLOC, page_zonenum(page), 1) (page->flags, a raw_cpu_add) + 5.13 "
+    "zone_statistics() (inlined): zone_to_nid() of the zone and of the preferred zone, numa_node_id(); its two "
+    "__inc_numa_state() calls are INC_NUMA_STATE."))
+INC_NUMA_STATE = Work(data=1, percpu=1, calls=1, counted=(
+    "__inc_numa_state() (mm/vmstat.c, out of line until 5.14): zone->pageset, __this_cpu_inc_return() of the "
+    "diff and its threshold test; the call. zone_statistics() makes two per page (NUMA_HIT, NUMA_LOCAL)."))
+PGALLOC_STATS_5_14 = Work(data=2, percpu=4, counted=(
+    "5.14 (f19298b9516c, 3e23060b2d0b): PGALLOC and the NUMA statistics as basic per-CPU event counters: "
+    "zone_idx and zone_to_nid (two loads), __count_zid_vm_events and three __count_numa_events() "
+    "(raw_cpu_add, inlined): no call, no threshold test."))
+PREP_NEW_PAGE = Work(page=3, regs=4, calls=1, counted=(
+    "prep_new_page() + post_alloc_hook() (inlined): set_page_private(0), set_page_refcounted() (a plain "
+    "store), clear_page_pfmemalloc() (page->index); the prologue/epilogue (two registers); the call (perf "
+    "shows it as its own symbol)."))
 
 # -- the bulk allocator, per call and per slot --------------------------------------------------------------------
-ALLOC_PAGES_BULK = Work(data=19, calls=1, counted=(
-    "__alloc_pages_bulk() once per call (5.13): gfp_allowed_mask, prepare_alloc_pages() (as __alloc_pages), the "
-    "zone walk (zoneref, nr_online_nodes and zone_to_nid, wmark_pages + nr_pages, nr_reserved_highatomic, "
-    "lowmem_reserve), zone->pageset and this_cpu_off; the call. No mempolicy, alloc_flags_nofragment or "
-    "rmqueue wrappers; the NR_FREE_PAGES read is the cache model's."))
-ALLOC_PAGES_BULK_2017 = Work(data=17, calls=1, counted=(
+ALLOC_PAGES_BULK = Work(data=14, stack=6, regs=12, percpu=1, calls=1, stack_objects=1, counted=(
+    "__alloc_pages_bulk() once per call (5.13): gfp_allowed_mask, prepare_alloc_pages() (inlined: NODE_DATA, "
+    "the zoneref's zone_idx, six stores into struct alloc_context), the zone walk (the zoneref's zone, "
+    "nr_online_nodes, wmark_pages() + nr_pages, zone_watermark_fast(): NR_FREE_PAGES, nr_reserved_highatomic, "
+    "NR_FREE_CMA_PAGES, lowmem_reserve[], zonelist_zone_idx(ac.preferred_zoneref)), zone->pageset and "
+    "this_cpu_off, ac.migratetype, zone->zone_pgdat for zone_idx(zone) in the loop's vm event; the "
+    "prologue/epilogue (six registers); the call. No mempolicy, alloc_flags_nofragment or rmqueue wrappers; "
+    "should_fail_alloc_page() is its own entry."))
+ALLOC_PAGES_BULK_2017 = Work(data=17, stack=6, regs=12, calls=1, counted=(
     "__alloc_pages_bulk_nodemask() once per call (Jan 2017 prototype): in_interrupt(), gfp_allowed_mask, "
-    "prepare_alloc_pages() and finalise_ac() of 4.10, the preferred zone's watermark, zone->pageset; the call."))
+    "prepare_alloc_pages() and finalise_ac() of 4.10 (six stores into struct alloc_context), the preferred "
+    "zone's watermark, zone->pageset; the prologue/epilogue (six registers); the call."))
 BULK_SLOT = Work(data=1, counted="the loop over nr_pages: page_array[nr_populated] tested for a populated slot")
 ARRAY_STORE = Work(data=1, counted="page_array[i] = page (or = NULL)")
-LIST_ADD = Work(page=3, data=2, counted=(
-    "list_add(&page->lru, head) onto a list headed off struct page (a caller's list_head): head->next, "
-    "next->prev (the previous first page, or the head), page->lru.next and .prev, head->next."))
+LIST_ADD = Work(page=3, data=1, chain=1, counted=(
+    "list_add(&page->lru, head) onto a caller's list_head: head->next (a dependent load: the previous "
+    "list_add stored it), next->prev (the previous first page), page->lru.next and .prev, head->next."))
 LIST_DEL = Work(page=4, data=1, counted=(
-    "list_del(&page->lru) from a caller's list: page->lru.next and .prev, next->prev, prev->next (a page or the "
-    "head); the poison stores are LIST_POISON constants folded into the two stores."))
-LIST_NEXT = Work(page=1, counted="list_for_each_entry(_safe): page->lru.next, the next page to visit")
+    "list_del(&page->lru) from a caller's list: page->lru.prev (.next came with the walk's step), next->prev, "
+    "prev->next (the head), the two poison stores."))
+LIST_NEXT = Work(chain=1, counted=(
+    "list_for_each_entry(_safe) one step: page->lru.next, a dependent load (the next address is in the line "
+    "just loaded)."))
 
 # -- freeing -------------------------------------------------------------------------------------------------------
-PUT_PAGE = Work(page=5, calls=1, counted=(
+PUT_PAGE = Work(page=7, regs=4, calls=2, counted=(
     "put_page() around put_page_testzero() (whose LOCK'd decrement is charged as an atomic): compound_head(), "
     "__put_page(): the zone-device and compound flag tests, __page_cache_release() (PageLRU, "
-    "__ClearPageWaiters), mem_cgroup_uncharge() (page_memcg); the call of __put_page."))
+    "__ClearPageWaiters: a load and a store), mem_cgroup_uncharge() (a call: page_memcg()); __put_page()'s "
+    "prologue/epilogue (two registers) and its call."))
 FREE_PAGES = Work(calls=1, counted=(
-    "__free_pages(page, 0) around put_page_testzero(): the order test and free_the_page(); the call. It skips "
-    "__page_cache_release() (page_bench04's comment)."))
-FREE_UNREF_PAGE = Work(page=7, data=4, calls=2, counted=(
-    "free_unref_page() + free_unref_page_prepare() + free_pcp_prepare() -> free_pages_prepare(page, 0, false): "
-    "PageHWPoison, page->mapping, page_cpupid_reset_last() and the PAGE_FLAGS_CHECK_AT_PREP clear (flags, read "
-    "and written), get_pfnblock_migratetype() (mem_section root, section, pageblock_flags, the bitmap word), "
-    "set_pcppage_migratetype() (page->index); calls of free_unref_page and get_pfnblock_flags_mask."))
-FREE_UNREF_PAGE_COMMIT = Work(page=5, data=10, counted=(
+    "__free_pages(page, 0) around put_page_testzero(): the order test and free_the_page() (inlined, a tail "
+    "call into free_unref_page()); the call. It skips __page_cache_release() (page_bench04's comment)."))
+FREE_UNREF_PAGE = Work(page=7, regs=8, calls=1, counted=(
+    "free_unref_page() + free_unref_page_prepare() + free_pcp_prepare() -> free_pages_prepare(page, 0, "
+    "false) (all inlined): PageHWPoison, page->mapping, PageMemcgKmem (memcg_data), page_cpupid_reset_last() "
+    "and the PAGE_FLAGS_CHECK_AT_PREP clear (flags, read and written), set_pcppage_migratetype() "
+    "(page->index); the prologue/epilogue (four registers); the call into it. get_pfnblock_migratetype() is "
+    "GET_PFNBLOCK_MIGRATETYPE."))
+GET_PFNBLOCK_MIGRATETYPE = Work(data=4, counted=(
+    "get_pfnblock_migratetype() (__always_inline __get_pfnblock_flags_mask(): no call): mem_section root, the "
+    "section, its pageblock_flags, the bitmap word."))
+FREE_UNREF_PAGE_COMMIT = Work(page=4, data=5, percpu=2, chain=1, counted=(
     "free_unref_page_commit() (inlined): page_zone() (page->flags, the zone), get_pcppage_migratetype() "
-    "(page->index), __count_vm_event(PGFREE), zone->pageset and this_cpu_off, list_add() onto the pcp list "
-    "(head->next, the previous first page's lru.prev, page->lru.next and .prev, head->next), pcp->count++ and "
-    "the pcp->high test."))
+    "(page->index), __count_vm_event(PGFREE) and this_cpu_off (per-CPU), zone->pageset, list_add() onto the "
+    "pcp list (head->next: a dependent load, the previous free stored it; the previous first page's "
+    "lru.prev, page->lru.next and .prev, head->next), pcp->count++ and the pcp->high test."))
 FREE_PAGES_CHECK = Work(page=5, counted=(
     "free_pages_check(): _mapcount, mapping, _refcount, memcg_data, flags & PAGE_FLAGS_CHECK_AT_FREE. Run when "
     "free_pcppages_bulk() moves a page to the buddy lists, or, with DEBUG_VM, in free_pages_prepare() on every "
     "free."))
-IN_INTERRUPT = Work(data=1, counted="in_interrupt(): preempt_count (the 2017 prototype's pcp bypass test)")
+IN_INTERRUPT = Work(percpu=1, counted="in_interrupt(): preempt_count (the 2017 prototype's pcp bypass test)")
 
 # -- the buddy allocator, under zone->lock ---------------------------------------------------------------------------
-RMQUEUE_BULK = Work(data=4, calls=1, counted=(
-    "rmqueue_bulk() once per refill: the call, __mod_zone_page_state(NR_FREE_PAGES) (a per-CPU diff and its "
-    "threshold test); zone->lock is charged as a lock."))
-RMQUEUE_BULK_PAGE = Work(page=12, data=4, counted=(
-    "per page moved buddy -> pcp: __rmqueue_smallest()'s free_area[order] list head (get_page_from_free_area), "
-    "del_page_from_free_list() (list_del, __ClearPageBuddy, set_page_private(0), area->nr_free--), "
-    "set_pcppage_migratetype(), list_add_tail() onto the pcp list. check_new_page() comes on top (it is run "
-    "here only without DEBUG_VM)."))
-EXPAND_STEP = Work(page=4, data=2, counted=(
-    "one expand() step: add_to_free_list() of the upper half (list_add, area->nr_free++) and set_buddy_order()."))
-FREE_PCPPAGES_BULK = Work(data=6, calls=1, counted=(
-    "free_pcppages_bulk() once per drain (5.13): count = min(pcp->count, count), the round-robin over the pcp "
-    "lists (list_empty tests), has_isolate_pageblock(); the call; zone->lock is charged as a lock."))
-FREE_PCPPAGES_BULK_PAGE = Work(page=7, data=2, counted=(
-    "per page drained, outside zone->lock: list_last_entry + list_del from the pcp list, pcp->count--, "
-    "list_add_tail() onto the private list, prefetch_buddy() (the buddy's pfn); free_pages_check() comes on top "
-    "(here only without DEBUG_VM)."))
-FREE_ONE_PAGE = Work(page=6, data=4, counted=(
-    "__free_one_page() of an order-0 page, under zone->lock: get_pcppage_migratetype(), the merge loop's first "
-    "buddy test (page_is_buddy(): the buddy's flags and private), set_buddy_order(), add_to_free_list() (or to "
-    "the tail: buddy_merge_likely()), __mod_zone_freepage_state()."))
-MERGE_STEP = Work(page=7, data=2, counted=(
-    "one __free_one_page() merge step: del_page_from_free_list(buddy) (list_del, __ClearPageBuddy, "
-    "set_page_private, nr_free--), the next buddy's page_is_buddy() test."))
+RMQUEUE_BULK = Work(regs=12, calls=1, counted=(
+    "rmqueue_bulk() once per refill: its prologue/epilogue (six registers), the call; zone->lock is charged "
+    "as a lock; __mod_zone_page_state(NR_FREE_PAGES) is MOD_ZONE_PAGE_STATE."))
+RMQUEUE_BULK_PAGE = Work(page=11, data=4, chain=3, counted=(
+    "per page moved buddy -> pcp: __rmqueue_smallest()'s free_area[order] list head (list_first_entry: a "
+    "dependent load) and del_page_from_free_list() (list_del: page->lru loaded from that page, a dependent "
+    "load; next->prev, prev->next, the poison stores; __ClearPageBuddy: a load and a store; "
+    "set_page_private(0); area->nr_free--), set_pcppage_migratetype(), list_add_tail() onto the pcp list "
+    "(head->prev: a dependent load on the previous add; prev->next, page->lru, head->prev), "
+    "get_pcppage_migratetype() for the CMA test. check_new_page() comes on top (here only without DEBUG_VM)."))
+MOD_ZONE_PAGE_STATE = Work(data=1, percpu=3, calls=1, counted=(
+    "__mod_zone_page_state() (mm/vmstat.c, out of line): zone->pageset, the per-CPU diff (read and written) "
+    "and its stat_threshold; the call."))
+EMPTY_ORDER = Work(data=1, counted=(
+    "__rmqueue_smallest() passing an empty free_area[order].free_list[mt]: its list head's next pointer."))
+EXPAND_STEP = Work(page=5, data=4, counted=(
+    "one expand() step: add_to_free_list() of the upper half (list_add: head->next and its store, next->prev, "
+    "page->lru; area->nr_free++) and set_buddy_order() (set_page_private, __SetPageBuddy: a load and a store)."))
+FREE_PCPPAGES_BULK = Work(data=6, stack=2, regs=12, calls=1, counted=(
+    "free_pcppages_bulk() once per drain (5.13): count = min(pcp->count, count), pcp->batch for "
+    "prefetch_nr, the round-robin over the pcp lists (list_empty tests), has_isolate_pageblock(); the "
+    "prologue/epilogue (six registers) and the on-stack LIST_HEAD(head); the call; zone->lock is charged as a "
+    "lock."))
+FREE_PCPPAGES_BULK_PAGE = Work(page=7, data=3, stack=2, chain=3, counted=(
+    "per page drained: list_last_entry (head->prev: a dependent load on the previous list_del) and list_del "
+    "from the pcp list (page->lru: dependent; next->prev, prev->next, the poison stores), pcp->count--, "
+    "list_add_tail() onto the on-stack private list (its head->prev, read and written; page->lru and "
+    "prev->next), prefetch_buddy() (the buddy's address: register work; the prefetch is the cache model's); "
+    "then under zone->lock the private list's walk (page->lru.next: dependent) and get_pcppage_migratetype(). "
+    "free_pages_check() comes on top (here only without DEBUG_VM)."))
+FREE_ONE_PAGE = Work(page=7, data=5, percpu=1, counted=(
+    "__free_one_page() of an order-0 page, under zone->lock: task_capc() (current, current->capture_control), "
+    "the merge loop's first page_is_buddy() (the buddy's page_type and private), set_buddy_order(), "
+    "buddy_merge_likely() (the higher buddy's page_type), add_to_free_list() (list_add, area->nr_free++); "
+    "__mod_zone_freepage_state()'s __mod_zone_page_state() is MOD_ZONE_PAGE_STATE."))
+MERGE_STEP = Work(page=9, data=2, counted=(
+    "one __free_one_page() merge step: del_page_from_free_list(buddy) (list_del: four pointer accesses and "
+    "the poison stores, __ClearPageBuddy, set_page_private, nr_free--), the next buddy's page_is_buddy() test."))
 
 # -- llist.h (benchframe.mm.llist) and the per-CPU lists as llists (benchframe.mm.llist_pcp) ---------------------------
 LLIST_ADD = Work(page=1, data=1, counted=(
     "llist_add() = llist_add_batch(new, new, head): head->first read, last->next = first (the page's llist_node); "
     "the cmpxchg is an atomic. llist_add_batch() of a chain does the same once."))
-LLIST_DEL_FIRST = Work(page=1, data=1, counted=(
-    "llist_del_first(): head->first, entry->next; the cmpxchg is an atomic."))
+LLIST_DEL_FIRST = Work(data=1, chain=1, counted=(
+    "llist_del_first(): head->first, then entry->next (a dependent load); the cmpxchg is an atomic."))
 LLIST_DEL_ALL = Work(data=1, counted=(
     "llist_del_all(): the list head's address (this_cpu_ptr(pcp)->lists[mt]); the xchg of head->first is an "
     "atomic."))
-LLIST_NEXT = Work(page=1, counted=(
-    "one llist_for_each() step over a detached chain: node->next of a struct page's llist_node -- to take a page "
-    "off the chain, or to find the chain's last node for llist_add_batch() (llist.h keeps no tail pointer)."))
+LLIST_NEXT = Work(chain=1, counted=(
+    "one llist_for_each() step over a detached chain: node->next of a struct page's llist_node, a dependent load "
+    "-- to take a page off the chain, or to find the chain's last node for llist_add_batch() (llist.h keeps no "
+    "tail pointer)."))
 LLIST_EMPTY = Work(data=1, counted="llist_empty(): a plain read of head->first (\"not guaranteed to be accurate\")")
-PCP_COUNT_THIS_CPU = Work(data=2, counted=(
+PCP_COUNT_THIS_CPU = Work(percpu=1, counted=(
     "this_cpu_add()/this_cpu_sub() on pcp->count: one non-LOCKed read-modify-write instruction on the per-CPU "
     "line (x86 %gs-relative add: it cannot be split by an interrupt or NMI on this CPU, so no atomic is needed)."))
-LLIST_FREE_COMMIT = Work(page=2, data=8, counted=(
+LLIST_FREE_COMMIT = Work(page=2, data=4, percpu=2, counted=(
     "free_unref_page_commit() onto an llist pcp: page_zone() (page->flags, the zone), get_pcppage_migratetype() "
-    "(page->index), __count_vm_event(PGFREE), zone->pageset and this_cpu_off, pcp->high and pcp->count for the "
-    "drain test; llist_add() and this_cpu_inc(pcp->count) are charged as themselves."))
-LLIST_DRAIN = Work(data=5, calls=1, counted=(
-    "the llist drain once per call: pcp->batch, pcp->count, llist_empty() of the three pcp lists; the call; each "
-    "list's llist_del_all()/llist_add_batch() and zone->lock are charged as themselves."))
+    "(page->index), __count_vm_event(PGFREE) and this_cpu_off (per-CPU), zone->pageset, pcp->high and "
+    "pcp->count for the drain test; llist_add() and this_cpu_inc(pcp->count) are charged as themselves."))
+LLIST_DRAIN = Work(data=5, regs=12, calls=1, counted=(
+    "the llist drain once per call: pcp->batch, pcp->count, llist_empty() of the three pcp lists; the "
+    "prologue/epilogue (six registers); the call; each list's llist_del_all()/llist_add_batch() and zone->lock "
+    "are charged as themselves."))
 
 # -- what the conversion between caller shapes costs a caller ---------------------------------------------------------
 ARRAY_SCAN = Work(data=1, counted="a caller looking at one slot of its array for NULL")
-
-
-class Prices:
-    """What each modelled function body costs on one machine under one kernel config, in whole cycles:
-    ``page_access`` per struct page access, ``data_access`` per other access, ``function_call`` per call;
-    with KASAN every access adds a shadow check and allocating or freeing a page (un)poisons its shadow; with
-    DEBUG_VM the new/free page checks move from the buddy<->pcp moves to every allocation and free."""
-
-    def __init__(self, costs: CostModel, config: KernelConfig):
-        self.costs = costs
-        self.kasan = config.kasan
-        debug_vm = config.debug_vm
-        version = config.version
-        page_shadow = costs.kasan_page if config.kasan else 0
-        self.mempolicy = self(ALLOC_PAGES_MEMPOLICY)
-        self.alloc_pages = self(ALLOC_PAGES + (ALLOC_FLAGS_NOFRAGMENT if version.alloc_flags_nofragment else NONE))
-        self.get_page_from_freelist = self(GET_PAGE_FROM_FREELIST)
-        self.rmqueue = self(RMQUEUE)
-        self.take = self(RMQUEUE_PCPLIST + (CHECK_NEW_PAGE if debug_vm else NONE))
-        self.stats = self(PGALLOC_STATS)
-        self.stats_5_14 = self(PGALLOC_STATS_5_14)
-        self.prep = self(PREP_NEW_PAGE) + page_shadow
-        self.bulk_call = self(ALLOC_PAGES_BULK)
-        self.bulk_call_2017 = self(ALLOC_PAGES_BULK_2017)
-        self.bulk_slot = self(BULK_SLOT)
-        self.array_store = self(ARRAY_STORE)
-        self.list_add = self(LIST_ADD)
-        self.list_del = self(LIST_DEL)
-        self.list_next = self(LIST_NEXT)
-        self.array_scan = self(ARRAY_SCAN)
-        self.put_page = self(PUT_PAGE)
-        self.free_pages = self(FREE_PAGES)
-        self.free_prepare = self(FREE_UNREF_PAGE + (FREE_PAGES_CHECK if debug_vm else NONE)) + page_shadow
-        self.free_commit = self(FREE_UNREF_PAGE_COMMIT)
-        self.in_interrupt = self(IN_INTERRUPT)
-        self.refill = self(RMQUEUE_BULK)
-        self.refill_page = self(RMQUEUE_BULK_PAGE + (NONE if debug_vm else CHECK_NEW_PAGE))
-        #: each tail page of an order > 0 block: check_new_pages() on allocation, free_pages_prepare()'s
-        #: check_free_page() and flags store on free (5.13 checks every subpage, not only the head)
-        self.alloc_tail = self(CHECK_NEW_PAGE)
-        self.free_tail = self(FREE_PAGES_CHECK)
-        self.expand_step = self(EXPAND_STEP)
-        self.drain = self(FREE_PCPPAGES_BULK)
-        self.drain_page = self(FREE_PCPPAGES_BULK_PAGE + (NONE if debug_vm else FREE_PAGES_CHECK))
-        self.free_one_page = self(FREE_ONE_PAGE)
-        self.merge_step = self(MERGE_STEP)
-        self.llist_add = self(LLIST_ADD)
-        #: llist_del_first() as a pcp consumer (check_new_page() with DEBUG_VM, as __rmqueue_pcplist)
-        self.llist_del_first = self(LLIST_DEL_FIRST + (CHECK_NEW_PAGE if debug_vm else NONE))
-        self.llist_del_all = self(LLIST_DEL_ALL)
-        self.llist_next = self(LLIST_NEXT)
-        self.llist_empty = self(LLIST_EMPTY)
-        self.pcp_count_this_cpu = self(PCP_COUNT_THIS_CPU)
-        self.llist_free_commit = self(LLIST_FREE_COMMIT)
-        self.llist_drain = self(LLIST_DRAIN)
-        #: per page a drain takes off a detached chain to the buddy lists: the walk step, free_pages_check()
-        self.llist_drain_page = self(LLIST_NEXT + (NONE if debug_vm else FREE_PAGES_CHECK))
-        #: per page taken off a detached chain: the walk step (check_new_page() with DEBUG_VM, as __rmqueue_pcplist)
-        self.llist_take = self(LLIST_NEXT + (CHECK_NEW_PAGE if debug_vm else NONE))
-        self.clear_page = costs.clear_page
-
-    def __call__(self, work: Work) -> int:
-        c = self.costs
-        cycles = work.page * c.page_access + work.data * c.data_access + work.calls * c.function_call
-        if self.kasan:
-            cycles += work.accesses * c.kasan_check
-        return math.floor(cycles + 0.5)  # half up: shifting a price by whole cycles shifts it exactly
-
-
-#: perf's self time of each function of the single-page allocation path (kernel-facts §2.1: the page_pool
-#: single-page baseline) as the work the model puts in it: inlined callees count in their caller's self time
-PERF_SELF: dict[str, tuple[Work, tuple[str, ...]]] = {
-    "rmqueue": (RMQUEUE + RMQUEUE_PCPLIST + PGALLOC_STATS, ("irq_save_restore",)),
-    "get_page_from_freelist": (GET_PAGE_FROM_FREELIST, ()),
-    "__alloc_pages_nodemask": (ALLOC_PAGES + ALLOC_FLAGS_NOFRAGMENT, ()),
-    "prep_new_page": (PREP_NEW_PAGE, ()),
-}
-
-
-def self_cycles(symbol: str, costs: CostModel) -> float:
-    """The cycles of ``symbol``'s self time per single-page allocation (unrounded), or a KeyError."""
-    work, primitives = PERF_SELF[symbol]
-    return (work.page * costs.page_access + work.data * costs.data_access + work.calls * costs.function_call
-            + sum(costs.cost(p) for p in primitives))

@@ -20,6 +20,7 @@ from benchframe.mm.page import (
     PAGE_TAIL,
     MemMap,
 )
+from benchframe.mm.symbols import ksym
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -44,7 +45,7 @@ class Zone:
     item is the list head (``list_add`` appends, ``list_first_entry`` takes the last)."""
 
     def __init__(self, name: str, node: int, zone_idx: int, start_pfn: int, pages: int, mem: MemMap,
-                 lock: SpinLock, cache: CacheModel, expand_cost: int, merge_cost: int):
+                 lock: SpinLock, cache: CacheModel, expand_cost: int, merge_cost: int, empty_cost: int = 0):
         self.name = name
         self.node = node
         self.zone_idx = zone_idx
@@ -62,7 +63,7 @@ class Zone:
         self.cache = cache
         self._split = expand_cost  # one expand() step (mm.work.EXPAND_STEP)
         self._merge = merge_cost  # one __free_one_page() merge step (mm.work.MERGE_STEP)
-        self.fallback_steals = 0
+        self._empty = empty_cost  # an empty free list passed by __rmqueue_smallest() (mm.work.EMPTY_ORDER)
         self.vmstat_line = cache.shared_line()  # vm_stat[NR_FREE_PAGES]: read by every watermark check
 
     def __repr__(self) -> str:
@@ -103,6 +104,7 @@ class Zone:
         self.nr_free[order] -= 1
         self.mem.state[pfn] = PAGE_TAIL
 
+    @ksym("expand")
     def expand(self, cpu: CPU, pfn: int, low: int, high: int, mt: int) -> None:
         """``expand()``: give back the upper halves of a block split from order ``high`` down to ``low``."""
         size = 1 << high
@@ -113,12 +115,15 @@ class Zone:
             self._add_free(pfn + size, high, mt)
             cpu.charge(self._split + touch(cpu, pfn + size))  # set_buddy_order(), add_to_free_list()
 
+    @ksym("__rmqueue_smallest")
     def rmqueue_smallest(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue_smallest()``: the smallest free block of ``mt`` that fits, split down to ``order``."""
         for current in range(order, MAX_ORDER):
             area = self.free_area[current][mt]
             if area:
                 pfn = next(reversed(area))  # list_first_entry: the most recently added block
+                if current > order:
+                    cpu.charge(self._empty * (current - order))  # the empty lists it looked at first
                 self._del_free(pfn, current, mt)
                 self.expand(cpu, pfn, order, current, mt)
                 return pfn
@@ -138,10 +143,10 @@ class Zone:
                         for blk in range(pfn >> PAGEBLOCK_ORDER, (pfn + (1 << current)) >> PAGEBLOCK_ORDER):
                             mem.pageblock_mt[blk] = start_mt
                     self._add_free(pfn, current, start_mt)
-                    self.fallback_steals += 1
                     return True
         return False
 
+    @ksym("__rmqueue")
     def rmqueue(self, cpu: CPU, order: int, mt: int) -> int | None:
         """``__rmqueue()``: smallest block of the type, else steal from a fallback type and retry."""
         pfn = self.rmqueue_smallest(cpu, order, mt)
@@ -149,6 +154,7 @@ class Zone:
             pfn = self.rmqueue_smallest(cpu, order, mt)
         return pfn
 
+    @ksym("__free_one_page")
     def free_one_page(self, cpu: CPU, pfn: int, order: int, mt: int) -> None:
         """``__free_one_page()``: merge with free buddies up the orders, then add the block to its free list."""
         mem = self.mem

@@ -1,2 +1,3 @@
-"""Reports a kernel developer reads: statistics over seeds, compare-kernels tables, the comparison document
-with its plots, the studies it is made of, loading saved results, and the asv history."""
+"""Reports a kernel developer reads, rendered from a ``Snapshot`` (never the registry, the runner or the
+explorer): statistics over seeds, compare-kernels tables, a section per study, the tables about the designs,
+the comparison document with its plots, and the asv history."""

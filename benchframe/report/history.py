@@ -16,12 +16,13 @@ from datetime import datetime, timezone
 from itertools import product
 from typing import TYPE_CHECKING, Any
 
-from tabulate import tabulate
-
 from benchframe import BenchframeError
+from benchframe.output import Document, Note, Table
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from benchframe.output.document import Block
 
 KIND_UNITS = {"time_": "seconds", "peakmem_": "bytes", "mem_": "bytes"}
 
@@ -107,12 +108,13 @@ def load_asv_history(results_dir: Path) -> list[Series]:
     return [series[k] for k in sorted(series)]
 
 
-def render_history(series: list[Series], factor: float, wanted: str | None = None, show_all: bool = False) -> str:
-    """One Markdown table per series (those whose name contains ``wanted``; by default only those with a
-    change beyond ``factor``), and a closing line saying how many were left out."""
-    out = []
+def history_document(series: list[Series], factor: float, wanted: str | None = None,
+                     show_all: bool = False) -> Document:
+    """One table per series (those whose name contains ``wanted``; by default only those with a change beyond
+    ``factor``), and a closing line saying how many were left out."""
     chosen = [s for s in series if not wanted or wanted in s.benchmark]
     shown = [s for s in chosen if show_all or s.changed(factor)]
+    blocks: list[Block] = []
     for s in shown:
         rows = []
         for (commit, date, value), ratio in zip(s.points, s.changes()):
@@ -122,12 +124,12 @@ def render_history(series: list[Series], factor: float, wanted: str | None = Non
             if ratio is not None and (ratio > factor or ratio < 1 / factor):  # asv values: better may be either way
                 flag = f"{'up' if ratio > 1 else 'down'} x{ratio:.2f}"
             rows.append([commit, when, f"{value:.6g}", change, flag])
-        out.append(f"### {s.benchmark} on {s.machine} ({s.unit})\n")
-        out.append(tabulate(rows, headers=["commit", "date (UTC)", f"value ({s.unit})", "change vs previous",
-                                           f"flag (beyond x{factor:g})"], tablefmt="pipe", disable_numparse=True))
-        out.append("")
+        blocks.append(Table(f"{s.benchmark} on {s.machine} ({s.unit})", ["commit", "date (UTC)", f"value ({s.unit})",
+                                                                         "change vs previous",
+                                                                         f"flag (beyond x{factor:g})"], rows))
     left = len(chosen) - len(shown)
     machines = len({s.machine for s in chosen})
-    out.append(f"{len(shown)} of {len(chosen)} series ({machines} machine{'s' if machines != 1 else ''}) shown"
-               + (f"; {left} without a change beyond x{factor:g} left out (--all shows them)" if left else ""))
-    return "\n".join(out)
+    blocks.append(Note(f"{len(shown)} of {len(chosen)} series ({machines} machine{'s' if machines != 1 else ''}) "
+                       "shown" + (f"; {left} without a change beyond x{factor:g} left out (--all shows them)"
+                                  if left else "")))
+    return Document(blocks)

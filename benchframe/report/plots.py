@@ -2,16 +2,17 @@
 interrupt latency as a CCDF on log-log axes (the tail is the point). Cost axes start at 0. Each design keeps
 one colour, line style and marker in every plot, so a curve drawn over an identical one stays visible; a
 legend entry ``pcpspin (= llist)`` says two curves are identical -- only when their plotted data are -- and a
-design marked UNSAFE keeps its mark in the legend. Every PNG is written to a temporary file and renamed, so a
-failed or interrupted save leaves no partial file."""
+design marked UNSAFE keeps its mark in the legend. The plots are drawn into memory (PNG bytes): the command
+writes them with the report, so a failed or interrupted write leaves no partial file."""
 
 from __future__ import annotations
 
+import io
 import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pathlib import Path
+    from benchframe.results import RunResult
 
 #: the files ``plot_all`` may write
 PLOT_FILES = ("cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png", "irq_latency_ccdf.png", "irq_latency_ccdf_rt.png")
@@ -59,25 +60,24 @@ def legend_labels(series: dict[str, Any], designs: list[str], names: dict[str, s
 
 
 
-def _mean_by(runs: list[dict[str, Any]], workload: str, metric: str, x: str,
+def _mean_by(runs: list[RunResult], workload: str, metric: str, x: str,
              config_rt: bool = False) -> dict[str, list[tuple[Any, float]]]:
     acc: dict[str, dict[Any, list[float]]] = {}
     for r in runs:
-        if r["workload"] != workload or ("PREEMPT_RT" in r.get("config", [])) != config_rt:
+        if r.workload != workload or ("PREEMPT_RT" in r.config) != config_rt:
             continue
-        v = r["metrics"].get(metric)
-        if v is None or x not in r["params"]:
+        v = r.metrics.get(metric)
+        if v is None or x not in r.params:
             continue
-        acc.setdefault(r["design"], {}).setdefault(r["params"][x], []).append(float(v))
+        acc.setdefault(r.design, {}).setdefault(r.params[x], []).append(float(v))
     return {d: sorted((k, sum(v) / len(v)) for k, v in pts.items()) for d, pts in acc.items()}
 
 
-def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
-             names: dict[str, str] | None = None, jobs: int = 1) -> list[str]:
-    """Every plot the runs have data for, written into ``out_dir``; the paths written. ``names``: each
-    design's label (``llist [UNSAFE]``). ``jobs`` > 1 draws the figures on that many processes at once (each
-    takes about a quarter to half a second of matplotlib); if one fails, the others finish before it is
-    raised, so the caller may remove ``out_dir``."""
+def plot_all(runs: list[RunResult], designs: list[str], names: dict[str, str] | None = None,
+             jobs: int = 1) -> dict[str, bytes]:
+    """Every plot the runs have data for: file name -> PNG bytes. ``names``: each design's label (``llist
+    [UNSAFE]``). ``jobs`` > 1 draws the figures on that many processes at once (each takes about a quarter to
+    half a second of matplotlib)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -97,62 +97,55 @@ def plot_all(runs: list[dict[str, Any]], designs: list[str], out_dir: Path,
     for rt, name in ((False, "irq_latency_ccdf.png"), (True, "irq_latency_ccdf_rt.png")):
         per: dict[str, list[int]] = {}
         for r in runs:
-            if r["workload"] != "irq_latency" or r["params"].get("bulk") != 64:
+            if r.workload != "irq_latency" or r.params.get("bulk") != 64 or ("PREEMPT_RT" in r.config) != rt:
                 continue
-            if ("PREEMPT_RT" in r.get("config", [])) != rt:
-                continue
-            per.setdefault(r["design"], []).extend(r.get("samples", {}).get("irq_latency_cycles", []))
+            per.setdefault(r.design, []).extend(r.samples.get("irq_latency_cycles", []))
         if per:
             figures.append(("latency_ccdf", ({d: sorted(v) for d, v in per.items() if v}, name, rt)))
     if jobs > 1 and len(figures) > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        from benchframe.interrupts import init_worker
+        from benchframe.signals import init_worker
 
         with ProcessPoolExecutor(max_workers=min(jobs, len(figures)), initializer=init_worker,
                                  initargs=(os.getpid(),)) as pool:
-            futures = [pool.submit(_draw, designs, out_dir, names or {}, kind, args) for kind, args in figures]
-            return [path for f in futures for path in f.result()]  # the pool is drained before an error leaves
-    plotter = _Plotter(designs, out_dir, names or {})
+            futures = [pool.submit(_draw, designs, names or {}, kind, args) for kind, args in figures]
+            return {name: png for f in futures for name, png in f.result().items()}
+    plotter = _Plotter(designs, names or {})
     for kind, args in figures:
         getattr(plotter, kind)(*args)
     return plotter.written
 
 
-def _draw(designs: list[str], out_dir: Path, names: dict[str, str], kind: str, args: tuple[Any, ...]) -> list[str]:
-    """One figure in a worker process: the paths written."""
-    plotter = _Plotter(designs, out_dir, names)
+def _draw(designs: list[str], names: dict[str, str], kind: str, args: tuple[Any, ...]) -> dict[str, bytes]:
+    """One figure in a worker process: its file name and PNG bytes."""
+    plotter = _Plotter(designs, names)
     getattr(plotter, kind)(*args)
     return plotter.written
 
 
 class _Plotter:
-    """The plots of one report: each design's style, and where they were written."""
+    """The plots of one report: each design's style, and the PNGs drawn."""
 
-    def __init__(self, designs: list[str], out_dir: Path, names: dict[str, str]):
+    def __init__(self, designs: list[str], names: dict[str, str]):
         import matplotlib.pyplot as plt
 
         self.names = names
         self.plt = plt
         self.designs = designs
-        self.out_dir = out_dir
         self.styles = design_styles(designs)
         self.markers = {d: DESIGN_MARKERS[i % len(DESIGN_MARKERS)] for i, d in enumerate(designs)}
-        self.written: list[str] = []
+        self.written: dict[str, bytes] = {}
 
     def save(self, fig: Any, name: str) -> None:
-        """Render to a temporary file, then rename: a failed or interrupted save leaves no partial PNG."""
-        path = self.out_dir / name
-        tmp = self.out_dir / f".{name}.tmp.png"
+        """Render the figure as PNG bytes (no timestamp or software version in them: the same runs, the same
+        bytes)."""
+        buf = io.BytesIO()
         try:
-            fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
         finally:
             self.plt.close(fig)
-        self.written.append(str(path))
+        self.written[name] = buf.getvalue()
 
     def vs_bulk(self, series: dict[str, list[tuple[Any, float]]], name: str, ylabel: str, title: str,
                 logy: bool) -> None:

@@ -1,6 +1,5 @@
-"""Comparison tables in the style of mmtests ``compare-kernels``, and their rendering in every ``--format``.
-
-Reporters read only flat run records (``RunResult`` or its dict form); they know nothing of the simulator.
+"""Comparison tables in the style of mmtests ``compare-kernels``: cells that keep their numbers, rendered by the
+output stack (``benchframe.output``) in every ``--format``.
 
 A table has one column per design (baseline first) and, per parameter value, stat rows over the seeds:
 ``Amean``, ``Stddev``, ``CoeffVar``, ``Min``, ``Max`` (``Hmean`` too for rates, i.e. metrics where higher is
@@ -14,36 +13,21 @@ row: the number of events each run's percentile was taken over. A ``Gmean`` row 
 to the baseline over all parameter values.
 
 Every cell keeps its numbers (``Cell``): the CSV and JSON formats write value, ratio, change, p-values and
-significance in columns of their own; the text formats render them. The plain format fits a mail: tables wider
-than ``PLAIN_WIDTH`` columns are split into groups of designs (the baseline in each), as compare-kernels does.
+significance in columns of their own; the text formats render them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import statistics
-import textwrap
-from dataclasses import dataclass, field
-from html import escape
-from typing import Any
-
-from tabulate import tabulate
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from benchframe.metrics import HIGHER
+from benchframe.output import Table
 from benchframe.report.stats import RATIO_BEYOND, SIGNIFICANCE, Stats, adjust, pct_better, welch_p
 
-#: tabulate formats per --format; the golden tests pin "pipe" for Markdown
-TABLEFMT = {"md": "pipe", "github": "github", "plain": "plain", "latex": "latex", "html": "html"}
-#: --format -> file extension of the report
-EXTENSIONS = {"md": "md", "github": "md", "plain": "txt", "latex": "tex", "html": "html", "csv": "csv",
-              "json": "json"}
-FORMATS = tuple(EXTENSIONS)
-#: the widest line of the plain format: a mail
-PLAIN_WIDTH = 100
-CSV_COLUMNS = ("table", "row", "design", "value", "ratio", "pct_better", "p_value", "p_adjusted", "significant",
-               "text")
+if TYPE_CHECKING:
+    from benchframe.output.document import Cell as OutputCell
 
 
 def fmt_value(v: float | None) -> str:
@@ -106,39 +90,26 @@ class Cell:
             change = f"*{change.strip()}*"
         return f"{fmt_value(self.value)} ({change})"
 
+    def record(self) -> dict[str, Any]:
+        """The numbers of the cell (a change only where one is shown), for the CSV and JSON formats."""
+        shown = self.compared or self.text is not None
+        return {"value": self.value, "ratio": self.ratio if shown else None,
+                "pct_better": self.pct if shown else None, "p_value": self.p_value, "p_adjusted": self.p_adjusted,
+                "significant": self.significant if self.p_value is not None else None, "text": self.text}
 
-@dataclass
-class Table:
-    """A table: text rows (``text_rows``) or, for a comparison table, labelled rows of ``Cell``s."""
 
-    title: str
-    headers: list[str]
-    text_rows: list[list[str]]
-    note: str = ""
-    stralign: str = "right"  # numbers line up on the right; text tables read better on the left
-    cells: list[tuple[str, list[Cell]]] = field(default_factory=list)
-    #: a comparison table's baseline column stays in every group when the plain format splits the table
-    keep_first: bool = False
-    #: which tests this table holds, for the document: e.g. the section (study) it belongs to
-    section: str = ""
-
-    @property
-    def rows(self) -> list[list[str]]:
-        if self.cells:
-            return [[label] + [c.render() for c in cells] for label, cells in self.cells]
-        return self.text_rows
-
-    def tests(self) -> list[Cell]:
-        return [c for _, cells in self.cells for c in cells if c.p_value is not None]
+def tests(table: Table) -> list[Cell]:
+    """The comparison cells of ``table`` that hold a Welch test."""
+    return [c for _, cells in table.cells for c in cells if isinstance(c, Cell) and c.p_value is not None]
 
 
 def correct(tables: list[Table]) -> int:
     """Adjust the p-values of every Welch test in ``tables`` as one family (Benjamini-Hochberg); returns the
     number of tests."""
-    tests = [c for t in tables for c in t.tests()]
-    for cell, p in zip(tests, adjust([c.p_value for c in tests if c.p_value is not None])):
+    found = [c for t in tables for c in tests(t)]
+    for cell, p in zip(found, adjust([c.p_value for c in found if c.p_value is not None])):
         cell.p_adjusted = p
-    return len(tests)
+    return len(found)
 
 
 STAT_FNS = {"Amean": lambda s: s.amean, "Hmean": lambda s: s.hmean, "Stddev": lambda s: s.stddev,
@@ -181,12 +152,12 @@ def compare_table(title: str, designs: list[str], baseline: str, points: list[st
     stat_names = ["Amean"] if deterministic else ["Amean", "Stddev", "CoeffVar", "Min", "Max"]
     if better == HIGHER and not deterministic:
         stat_names.insert(1, "Hmean")
-    rows: list[tuple[str, list[Cell]]] = []
+    rows: list[tuple[str, list[OutputCell]]] = []
     ratios: dict[str, list[float]] = {d: [] for d in order}
     for point in points:
         base = samples.get((baseline, point))
         for stat in stat_names:
-            row = []
+            row: list[OutputCell] = []
             for design in order:
                 vals = samples.get((design, point))
                 cell = _cell(stat, vals, base, better, design != baseline) if vals else Cell(None)
@@ -196,7 +167,7 @@ def compare_table(title: str, designs: list[str], baseline: str, points: list[st
             rows.append((f"{stat} {point}".strip(), row))
         if counts is not None:
             rows.append((f"Samples {point}".strip(), [_count_cell(counts.get((d, point))) for d in order]))
-    gmean_row = []
+    gmean_row: list[OutputCell] = []
     for design in order:
         r = ratios[design]
         if not r:
@@ -210,120 +181,6 @@ def compare_table(title: str, designs: list[str], baseline: str, points: list[st
     if deterministic and not note:
         note = "Deterministic: identical across seeds, so only Amean is shown and nothing is starred."
     headers = [""] + [(labels or {}).get(d, d) for d in order]
-    table = Table(title, headers, [], note, cells=rows, keep_first=True)
+    table = Table(title, headers, note=note, stralign="right", cells=rows, keep_first=True)
     correct([table])
     return table
-
-
-# -- rendering -------------------------------------------------------------------------------------------------
-def _tabulate(headers: list[str], rows: list[list[str]], fmt: str, stralign: str,
-              maxcolwidths: list[int | None] | None = None) -> str:
-    return tabulate(rows, headers=headers, tablefmt=TABLEFMT[fmt], disable_numparse=True, stralign=stralign,
-                    maxcolwidths=maxcolwidths)
-
-
-def _widest(text: str) -> int:
-    return max((len(ln) for ln in text.splitlines()), default=0)
-
-
-def column_groups(table: Table, width: int = PLAIN_WIDTH) -> list[list[int]]:
-    """Data column indices (1-based, as in ``headers``) split into groups whose plain rendering fits ``width``:
-    each group as many columns as fit, in order; a comparison table's baseline column in every group."""
-    rows = table.rows
-    n = len(table.headers)
-    first = [1] if table.keep_first and n > 1 else []
-    rest = [i for i in range(1, n) if i not in first]
-    groups: list[list[int]] = []
-    current: list[int] = []
-    for i in rest:
-        trial = current + [i]
-        cols = [0] + first + trial
-        text = _tabulate([table.headers[c] for c in cols], [[r[c] for c in cols] for r in rows], "plain",
-                         table.stralign)
-        if current and _widest(text) > width:
-            groups.append(first + current)
-            current = [i]
-        else:
-            current = trial
-    if current or not groups:
-        groups.append(first + current)
-    return groups
-
-
-def _plain(table: Table, width: int) -> str:
-    parts = []
-    groups = column_groups(table, width)
-    for g, group in enumerate(groups):
-        cols = [0] + group
-        headers = [table.headers[c] for c in cols]
-        rows = [[r[c] for c in cols] for r in table.rows]
-        body = _tabulate(headers, rows, "plain", table.stralign)
-        if _widest(body) > width:  # one column is too wide alone: wrap the text cells
-            each = max(12, (width - 2 * len(cols)) // len(cols))
-            body = _tabulate(headers, rows, "plain", table.stralign, [each] * len(cols))
-        title = table.title + (f" ({g + 1}/{len(groups)})" if len(groups) > 1 else "")
-        parts.append(textwrap.fill(title, width) + "\n" + body + "\n")
-    note = textwrap.fill(table.note, width) + "\n" if table.note else ""
-    return "\n".join(parts) + note
-
-
-def render(table: Table, fmt: str, width: int = PLAIN_WIDTH) -> str:
-    """Render one table as text in the given --format (csv and json are ``render_csv``/``render_json``); the
-    plain format splits a table wider than ``width`` columns into groups of designs."""
-    if fmt == "plain":
-        return _plain(table, width)
-    body = _tabulate(table.headers, table.rows, fmt, table.stralign)
-    if fmt in ("md", "github"):
-        out = f"### {table.title}\n\n{body}\n"
-        if table.note:
-            out += f"\n{table.note}\n"
-        return out
-    if fmt == "latex":
-        return f"% {table.title}\n{body}\n" + (f"% {table.note}\n" if table.note else "")
-    return f"<h3>{escape(table.title)}</h3>\n{body}\n" + (f"<p>{escape(table.note)}</p>\n" if table.note else "")
-
-
-def _number(v: float | None) -> float | None:
-    return None if v is None else round(v, 6)
-
-
-def records(tables: list[Table]) -> list[dict[str, Any]]:
-    """Every cell of ``tables`` as a flat record: the numbers of a comparison cell in fields of their own, the
-    text of a text table's cell in ``text``."""
-    out: list[dict[str, Any]] = []
-    for t in tables:
-        designs = t.headers[1:]
-        if t.cells:
-            for label, cells in t.cells:
-                for design, c in zip(designs, cells):
-                    out.append({"table": t.title, "row": label, "design": design, "value": _number(c.value),
-                                "ratio": _number(c.ratio) if c.compared or c.text else None,
-                                "pct_better": _number(c.pct) if c.compared or c.text else None,
-                                "p_value": _number(c.p_value), "p_adjusted": _number(c.p_adjusted),
-                                "significant": c.significant if c.p_value is not None else None,
-                                "text": c.text})
-            continue
-        for row in t.text_rows:
-            for column, text in zip(designs, row[1:]):
-                out.append({"table": t.title, "row": row[0], "design": column, "value": None, "ratio": None,
-                            "pct_better": None, "p_value": None, "p_adjusted": None, "significant": None,
-                            "text": text})
-    return out
-
-
-def render_csv(tables: list[Table]) -> str:
-    """One line per cell, its numbers in columns of their own (empty where there is none)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for rec in records(tables):
-        writer.writerow(["" if rec[c] is None else str(rec[c]).lower() if isinstance(rec[c], bool) else rec[c]
-                         for c in CSV_COLUMNS])
-    return buf.getvalue()
-
-
-def render_json(tables: list[Table], header: list[tuple[str, str]]) -> str:
-    """The report as one JSON document: the header and every cell as a record (``records``)."""
-    doc = {"header": {k: v.strip("`") for k, v in header}, "cells": records(tables),
-           "notes": {t.title: t.note for t in tables if t.note}}
-    return json.dumps(doc, indent=1, sort_keys=True, allow_nan=False) + "\n"

@@ -1,14 +1,13 @@
 """Running a list of cells on an executor: in-process, a local process pool (``--jobs N``) or a Dask
 distributed cluster (``--executor dask``, ``--scheduler tcp://HOST:PORT``).
 
-A cell is a ``RunSpec``; its result is a plain dict (``RunResult.as_dict()``), or a one-line error string when
-a plugin raised. The simulation is deterministic, so results do not depend on the executor or on how many
+A cell is a ``RunSpec``; its result is a ``RunResult``, or a ``CellFailure`` when a plugin raised, exited or
+hung in it. The simulation is deterministic, so results do not depend on the executor or on how many
 workers ran them; callers get them in spec order (``run_specs``) or as they finish (``iter_results``).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -19,10 +18,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.interrupts import CellTimeout, deadline, init_worker
 from benchframe.plugins import get_registry
+from benchframe.results import CellFailure, RunResult
 from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
+from benchframe.signals import CellTimeout, deadline, init_worker
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -42,17 +42,22 @@ MAX_JOBS = 256
 DEFAULT_CELL_TIMEOUT = 600.0
 
 
-def run_cell(spec: RunSpec, timeout: float | None = None) -> dict | str:
-    """Worker entry point: one run as a dict, or a one-line error naming the plugin whose design raised or
-    hung past ``timeout`` seconds of wall-clock time. Bad input (a ``BenchframeError``) propagates: the whole
-    command fails with it."""
+#: what a cell gives
+Outcome = RunResult | CellFailure
+
+
+def run_cell(spec: RunSpec, timeout: float | None = None) -> Outcome:
+    """Worker entry point: one run, or the failure naming the plugin whose design raised or hung past
+    ``timeout`` seconds of wall-clock time. Bad input (a ``BenchframeError``) propagates: the whole command
+    fails with it."""
     try:
         with deadline(timeout):
-            return run_one(spec).as_dict()
+            return run_one(spec)
     except PluginRunError as exc:
-        return str(exc)
+        return exc.failure
     except CellTimeout as exc:  # outside the design's and workload's code (the invariant checks, the metrics)
-        return f"cell {spec.design} x {spec.workload} {dict(spec.params)} seed {spec.seed}: {exc}"
+        return CellFailure("", spec.design, spec.workload,
+                           f"cell {spec.design} x {spec.workload} {dict(spec.params)} seed {spec.seed}: {exc}")
 
 
 def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeout: float | None = None,
@@ -72,7 +77,7 @@ def check_executor(jobs: int | None, executor: str, scheduler: str | None, timeo
         raise BenchframeError("--tls-ca-file/--tls-cert/--tls-key need a --scheduler tls://HOST:PORT")
 
 
-def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[dict | str]:
+def run_cells(specs: list[RunSpec], timeout: float | None = None) -> list[Outcome]:
     """``run_cell`` over a chunk of cells: one Dask task."""
     return [run_cell(spec, timeout) for spec in specs]
 
@@ -99,7 +104,7 @@ def seed_groups(specs: list[RunSpec]) -> list[list[int]]:
 def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
                  scheduler: str | None = None, dask_processes: bool = True,
                  timeout: float | None = DEFAULT_CELL_TIMEOUT,
-                 tls: TLSFiles | None = None) -> Iterator[tuple[int, dict | str]]:
+                 tls: TLSFiles | None = None) -> Iterator[tuple[int, Outcome]]:
     """Yield ``(index, result)`` as cells finish. ``dask_processes=False`` makes the LocalCluster's workers
     threads of this process (faster to start; each cell's greenlets live in its worker thread). A cell still
     running after ``timeout`` seconds (``None``: no limit) is that cell's error. ``tls``: the certificate files
@@ -110,12 +115,13 @@ def iter_results(specs: list[RunSpec], jobs: int | None = None, executor: str = 
     for j, result in _iter_unique([specs[g[0]] for g in groups], jobs, executor, scheduler, dask_processes,
                                   timeout, tls):
         for i in groups[j]:
-            yield i, ({**copy.deepcopy(result), "seed": specs[i].seed} if isinstance(result, dict) else result)
+            yield i, (result.model_copy(update={"seed": specs[i].seed}, deep=True) if isinstance(result, RunResult)
+                      else result)
 
 
 def _iter_unique(specs: list[RunSpec], jobs: int | None, executor: str, scheduler: str | None,
                  dask_processes: bool, timeout: float | None,
-                 tls: TLSFiles | None) -> Iterator[tuple[int, dict | str]]:
+                 tls: TLSFiles | None) -> Iterator[tuple[int, Outcome]]:
     if scheduler and executor != "dask":
         executor = "dask"
     jobs = jobs or os.cpu_count() or 1
@@ -164,7 +170,7 @@ DASK_CHUNK = 8
 
 
 def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: bool = True,
-          timeout: float | None = None, tls: TLSFiles | None = None) -> Iterator[tuple[int, dict | str]]:
+          timeout: float | None = None, tls: TLSFiles | None = None) -> Iterator[tuple[int, Outcome]]:
     """Cells on a Dask cluster: ``scheduler``'s, or a LocalCluster of ``jobs`` single-threaded workers.
 
     Each task runs a small chunk of cells with ``run_cells`` (pure functions of frozen, picklable ``RunSpec``s;
@@ -233,13 +239,13 @@ def _one_line(exc: BaseException) -> str:
 
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",
               scheduler: str | None = None, progress: Callable[[int], object] | None = None,
-              on_result: Callable[[int, dict | str], None] | None = None,
-              timeout: float | None = DEFAULT_CELL_TIMEOUT, tls: TLSFiles | None = None) -> list[dict | str]:
+              on_result: Callable[[int, Outcome], None] | None = None,
+              timeout: float | None = DEFAULT_CELL_TIMEOUT, tls: TLSFiles | None = None) -> list[Outcome]:
     """Run every cell; results in spec order whatever the executor.
 
     ``on_result(index, result)`` is called in the parent process as each cell finishes (in completion order),
     e.g. to save it at once; ``progress(1)`` likewise, for a progress bar."""
-    out: list[dict | str | None] = [None] * len(specs)
+    out: list[Outcome | None] = [None] * len(specs)
     for i, result in iter_results(specs, jobs, executor, scheduler, timeout=timeout, tls=tls):
         out[i] = result
         if on_result:

@@ -13,18 +13,20 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
-from benchframe.interrupts import CellTimeout, describe, plugin_exit
 from benchframe.kconfig import KernelConfig
-from benchframe.metrics import METRICS, standard_metrics
+from benchframe.metrics import merged, metric, standard_metrics
 from benchframe.plugins import get_registry
-from benchframe.records import Design, RunResult, Workload
 from benchframe.registry import PluginHookError, Registry
+from benchframe.results import CellFailure, RunResult
+from benchframe.signals import CellTimeout, describe, plugin_exit
 from benchframe.workloads.context import DesignContractError, RunContext
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from benchframe.hw.costs import CostModel
+    from benchframe.hw.samples import Samples
+    from benchframe.records import Design, Workload
     from benchframe.run.spec import RunSpec
 
 #: raw samples kept per run for distribution plots (evenly spaced order statistics beyond this)
@@ -32,7 +34,30 @@ MAX_SAMPLES = 1000
 
 
 class PluginRunError(BenchframeError):
-    """A design or workload raised during a run: the plugin's fault, not the user's input."""
+    """A design or workload raised during a run: the plugin's fault, not the user's input. ``failure`` says
+    which plugin, design and workload."""
+
+    def __init__(self, failure: CellFailure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+def _failure(registry: Registry, kind: str, design: Design, workload: Workload, what: str) -> PluginRunError:
+    """The error blaming the plugin that registered the design (``kind`` "designs") or the workload: ``what``
+    it did, and the other half of the cell."""
+    if kind == "designs":
+        plugin = registry.owner("designs", design.name)
+        line = f"plugin {plugin}: design {design.name} {what} (workload {workload.name})"
+    else:
+        plugin = registry.owner("workloads", workload.name)
+        line = f"plugin {plugin}: workload {workload.name} {what} (design {design.name})"
+    return PluginRunError(CellFailure(plugin, design.name, workload.name, line))
+
+
+def _hook_failure(exc: PluginHookError, design: Design, workload: Workload) -> PluginRunError:
+    """A plugin's hook (an invariant check, ``run_finished``) raised during the cell."""
+    return PluginRunError(CellFailure(exc.plugin, design.name, workload.name,
+                                      f"{exc} (design {design.name}, workload {workload.name})"))
 
 
 def default_topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
@@ -54,7 +79,8 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     topology = (workload.topology or default_topology)(params, config)
     hung = False
     try:
-        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry)
+        ctx = RunContext(design, options, workload, params, spec.seed, costs, config, topology, registry,
+                         perf=spec.perf)
         k = ctx.kernel
         try:
             workload.run(ctx)
@@ -64,8 +90,7 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     except BenchframeError:
         raise
     except DesignContractError as exc:
-        raise PluginRunError(f"plugin {registry.owner('designs', design.name)}: design {design.name} {exc} "
-                             f"(workload {workload.name})") from exc
+        raise _failure(registry, "designs", design, workload, str(exc)) from exc
     except BaseException as exc:  # a design or workload plugin broke, exited or hung: report it by name
         if isinstance(exc, CellTimeout):
             what = f"did not finish: {exc}"
@@ -73,29 +98,30 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
             what = f"raised {describe(exc)}"
         else:
             raise  # the user's Ctrl-C
-        raise PluginRunError(_blame(exc, what, design, workload, registry)) from exc
+        raise _failure(registry, _culprit(exc, design, workload), design, workload, what) from exc
     try:
         # A deadlock stops the machine inside a critical section (pages between the buddy and a pcp list,
         # NR_FREE_PAGES not yet updated): the end-of-run accounting would only report that half-done update.
         for problem in () if hung else ctx.invariant_problems():
             k.violation(problem)
     except PluginHookError as exc:
-        raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
+        raise _hook_failure(exc, design, workload) from exc
     metrics = standard_metrics(ctx.measurement, k, ctx.cpus, design, costs)
     metrics.update(ctx.extra)
     _check_finite(metrics, set(ctx.extra), design, workload, registry)
-    units = {name: METRICS[name].unit for name in metrics if name in METRICS}
-    units.update({name: spec_[0] for name, spec_ in workload.metrics.items() if name in metrics})
-    latencies = sorted(lat for cpu in ctx.cpus for lat in cpu.irq_latencies)
+    units = {name: m.unit for name in metrics if (m := metric(name, workload)) is not None}
+    latencies = merged([cpu.irq_latencies for cpu in ctx.cpus])
     samples = {"irq_latency_cycles": _downsample(latencies)} if latencies else {}
     result = RunResult(
         design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
         units=units, violations=list(k.violations[:20]), profile=costs.name, config=config.as_list(),
-        samples=samples, kernel=config.version.name)
+        samples=samples, kernel=config.version.name,
+        perf_stacks=ctx.perf.folded() if ctx.perf is not None else {},
+        perf_cycles=ctx.cycles if ctx.perf is not None else 0)
     try:
         registry.call("benchframe_run_finished", run=result)
     except PluginHookError as exc:
-        raise PluginRunError(f"{exc} (design {design.name}, workload {workload.name})") from exc
+        raise _hook_failure(exc, design, workload) from exc
     return result
 
 
@@ -107,15 +133,12 @@ def _check_finite(metrics: dict[str, Any], extra: set[str], design: Design, work
     if not bad:
         return
     shown = ", ".join(f"{name}={metrics[name]!r}" for name in bad)
-    if bad[0] in extra:
-        raise PluginRunError(f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} "
-                             f"produced non-finite metric(s) {shown} (design {design.name})")
-    raise PluginRunError(f"plugin {registry.owner('designs', design.name)}: design {design.name} produced "
-                         f"non-finite metric(s) {shown} (workload {workload.name})")
+    raise _failure(registry, "workloads" if bad[0] in extra else "designs", design, workload,
+                   f"produced non-finite metric(s) {shown}")
 
 
-def _blame(exc: BaseException, what: str, design: Design, workload: Workload, registry: Registry) -> str:
-    """One line naming the plugin whose code raised. The innermost frame in the design's code (its class, the
+def _culprit(exc: BaseException, design: Design, workload: Workload) -> str:
+    """Whose code raised, "designs" or "workloads": the innermost frame in the design's code (its class, the
     classes it derives from and its ``pcp_ops``) or in the workload's module decides; kernel helpers the
     design called are skipped over, so their exceptions still name the design."""
     factory = design.factory
@@ -127,22 +150,17 @@ def _blame(exc: BaseException, what: str, design: Design, workload: Workload, re
     while tb is not None:
         frames.append(tb.tb_frame.f_globals.get("__name__", ""))
         tb = tb.tb_next
-    culprit = "design"
     for mod in reversed(frames):
         if mod in design_mods:
-            break
+            return "designs"
         if mod == workload_mod:
-            culprit = "workload"
-            break
-    if culprit == "workload":
-        return (f"plugin {registry.owner('workloads', workload.name)}: workload {workload.name} {what} "
-                f"(design {design.name})")
-    return f"plugin {registry.owner('designs', design.name)}: design {design.name} {what} (workload {workload.name})"
+            return "workloads"
+    return "designs"
 
 
-def _downsample(ordered: list[int]) -> list[int]:
-    """Keep a sorted sample list to MAX_SAMPLES evenly spaced order statistics (deterministic)."""
-    n = len(ordered)
+def _downsample(samples: Samples) -> list[int]:
+    """The samples in order, at most MAX_SAMPLES evenly spaced order statistics of them (deterministic)."""
+    n = len(samples)
     if n <= MAX_SAMPLES:
-        return ordered
-    return [ordered[(i * (n - 1)) // (MAX_SAMPLES - 1)] for i in range(MAX_SAMPLES)]
+        return list(samples)
+    return [samples.order_statistic((i * (n - 1)) // (MAX_SAMPLES - 1)) for i in range(MAX_SAMPLES)]

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from benchframe.kconfig import DEFAULT_KERNEL
+from benchframe.records import Testbed
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -16,7 +19,8 @@ MAX_CELLS = 10**6
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One cell: a design (with options), a workload and its parameters, a seed, a profile and config."""
+    """One cell: a design (with options), a workload and its parameters, a seed, on a testbed (profile, kernel
+    config, kernel version, plugins: flat fields, as the asv suite of every past commit builds them)."""
 
     design: str  # name, optionally with options: "llist:free=splice"
     workload: str
@@ -25,4 +29,15 @@ class RunSpec:
     profile: str | None = None  # registered name or path; None = default
     config: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
-    kernel: str = "5.13"  # the kernel version (benchframe.kconfig.KERNELS)
+    kernel: str = DEFAULT_KERNEL  # the kernel version (benchframe.kconfig.KERNELS)
+    perf: bool = False  # attribute every cycle to the functions the model mirrors (benchframe.hw.perf)
+
+    @classmethod
+    def on(cls, testbed: Testbed, design: str, workload: str, params: Mapping[str, Any], seed: int) -> RunSpec:
+        """The cell of ``design`` on ``workload`` at ``params`` and ``seed`` on ``testbed``."""
+        return cls(design=design, workload=workload, params=params, seed=seed, profile=testbed.profile,
+                   config=testbed.config, plugins=testbed.plugins, kernel=testbed.kernel)
+
+    @property
+    def testbed(self) -> Testbed:
+        return Testbed(self.profile, self.config, self.kernel, self.plugins)

@@ -28,10 +28,12 @@ class CheckedCalls:
 
     @property
     def harness(self) -> Harness:
+        """The booted harness."""
         assert self.h is not None
         return self.h
 
     def check(self, when: str) -> None:
+        """Raise ``SequenceFailure`` naming ``when`` if an invariant is broken or a CPU's state unbalanced."""
         h = self.harness
         problems = list(h.kernel.violations) + h.invariant_problems()
         for c in h.cpus:
@@ -110,6 +112,7 @@ class CheckedCalls:
         return new, len(before)
 
     def free_pages(self, cpu: CPU, pages: list[int], bulk: bool) -> None:
+        """Free the ``pages`` still held on ``cpu``: in one bulk call with ``bulk``, else one by one."""
         held = self.harness.held
         pages = [p for p in dict.fromkeys(pages) if p in held]  # an interrupt may have freed some meanwhile
         if not pages:

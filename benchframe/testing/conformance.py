@@ -16,9 +16,9 @@ config=("PREEMPT_RT",))`` runs it on a PREEMPT_RT kernel. Or leave the name to t
     pytest --benchframe-design mydesign,mydesign:opt=1 tests/
 
 (every test of such a class runs once per design named; without the option they are skipped). To poke at a
-design by hand, ``make_kernel("mydesign")`` boots the same small machine on the shared harness
-(``benchframe.workloads.context.Harness``) that runs and ``benchframe explore`` use. What is checked (the
-design's own ``benchframe_check_invariants`` hooks included):
+design by hand, ``make_kernel("mydesign")`` (``benchframe.testing.kernel``) boots the same small machine on the
+shared harness (``benchframe.workloads.context.Harness``) that runs and ``benchframe explore`` use. What is
+checked (the design's own ``benchframe_check_invariants`` hooks included):
 
 * return values for the design's shape: a list design returns the number of pages it put on the list; an array
   design treats ``nr_pages`` as the array size, fills only NULL slots (holes anywhere), counts populated slots,
@@ -46,27 +46,10 @@ from __future__ import annotations
 import pytest
 
 from benchframe import BenchframeError
-from benchframe.hw.irq import Interrupts
 from benchframe.hw.topology import Topology
-from benchframe.kconfig import KernelConfig
 from benchframe.mm.bulk import ARRAY, LIST
 from benchframe.mm.page import GFP_ATOMIC
-from benchframe.plugins import get_registry
-from benchframe.workloads.context import Harness
-
-SMALL_ZONE = 16384  # pages: fast to check, batch 3 / high 18 so refills and drains happen often
-
-
-def make_kernel(design_spec: str, topology: Topology | None = None, config: tuple[str, ...] = (),
-                plugins: tuple[str, ...] = (), irq_class: type[Interrupts] = Interrupts) -> Harness:
-    """Boot a small simulated machine running ``design_spec`` (``"llist:free=splice"``) on the shared harness:
-    ``h.impl.alloc_bulk(h.cpus[0], GFP_ATOMIC, n, page_list=[])`` calls the design directly,
-    ``h.caller().alloc(GFP_ATOMIC, n)`` as a caller would, ``h.invariant_problems()`` checks the result
-    (the design's own ``benchframe_check_invariants`` hooks included)."""
-    reg = get_registry(plugins)
-    design, options = reg.design_spec(design_spec)
-    return Harness(design, options, reg.cost_model(None), KernelConfig.parse(list(config)),
-                   topology or Topology.uma(cpus=1, normal_pages=SMALL_ZONE), reg, irq_class)
+from benchframe.testing.kernel import SMALL_ZONE, make_kernel
 
 
 class Kit:
@@ -108,6 +91,7 @@ class Kit:
         return n, [p for p in arr if p is not None]
 
     def free(self, pages: list[int], bulk: bool = False) -> None:
+        """Free ``pages`` through the caller: one ``free_pages()`` call with ``bulk``, else one by one."""
         if bulk:
             self.caller.free_pages(list(pages))
         else:
@@ -116,6 +100,7 @@ class Kit:
         self._clean("free")
 
     def check(self) -> None:
+        """Every invariant holds: the kernel's and the design's own; no violation recorded."""
         problems = list(self.k.violations) + self.h.invariant_problems()
         assert not problems, "\n".join(problems[:5])
 
@@ -137,11 +122,13 @@ class ConformanceSuite:
             pytest.skip("no design: conformance_suite() without a name needs --benchframe-design NAME")
 
     def harness(self, **kw: int) -> Kit:
+        """A fresh ``Kit`` on this suite's design, config and plugins (``pages=N``: the zone's size)."""
         assert self.spec is not None
         return Kit(self.spec, config=self.kernel_config, plugins=self.extra_plugins, **kw)
 
     # -- return values -------------------------------------------------------------------------------
     def test_bulk_returns_what_it_allocated(self):
+        """A bulk call returns the number of pages it allocated, and allocates the number asked."""
         h = self.harness()
         for n in (2, 3, 8, 17, 64):
             got, new = h.alloc(n)
@@ -149,6 +136,7 @@ class ConformanceSuite:
         h.check()
 
     def test_zero_and_negative_requests_allocate_nothing(self):
+        """0 and negative requests return 0 and take no page."""
         h = self.harness()
         free_before = h.k.nr_free_pages()
         for n in (0, -1, -64):
@@ -158,6 +146,7 @@ class ConformanceSuite:
         h.check()
 
     def test_array_semantics(self):
+        """An array design fills only the NULL slots and returns the populated count (5.13 semantics)."""
         h = self.harness()
         if h.shape != ARRAY:
             pytest.skip("list-shaped design")
@@ -182,6 +171,7 @@ class ConformanceSuite:
         h.check()
 
     def test_list_semantics(self):
+        """A list design appends to a non-empty list, or refuses it with a one-line error."""
         h = self.harness()
         if h.shape != LIST:
             pytest.skip("array-shaped design")
@@ -235,6 +225,7 @@ class ConformanceSuite:
         h.check()
 
     def test_partial_success_near_exhaustion(self):
+        """Near exhaustion: fewer pages than asked, but one while any can be had, each real."""
         h = self.harness(pages=1024)
         total = []
         for _ in range(200):

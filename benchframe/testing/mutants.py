@@ -61,6 +61,7 @@ class Site:
 
     @property
     def where(self) -> str:
+        """``Class.function:line``, as the score's table names a mutant."""
         return f"{self.owner.__name__}.{self.function}:{self.line}"
 
 
@@ -156,6 +157,7 @@ class _Rewrite(ast.NodeTransformer):
         self.seen = 0
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
+        """The call operators: a dropped or disable/enable ``local_irq_save``, ``spin_lock`` for ``zone_lock``."""
         self.generic_visit(node)
         op = self.site.operator
         func = node.func
@@ -179,6 +181,7 @@ class _Rewrite(ast.NodeTransformer):
         return node
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        """``count-outside``: ``pcp.count`` as read before the design's ``lock()``."""
         self.generic_visit(node)
         if self.site.operator == "count-outside" and node.attr == "count" and isinstance(node.ctx, ast.Load) \
                 and isinstance(node.value, ast.Name) and node.value.id == "pcp":
@@ -187,6 +190,7 @@ class _Rewrite(ast.NodeTransformer):
         return node
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        """``count-outside``: ``not lst`` as the list was before the design's ``lock()``."""
         self.generic_visit(node)
         if self.site.operator == "count-outside" and isinstance(node.op, ast.Not) \
                 and isinstance(node.operand, ast.Name):
@@ -240,6 +244,7 @@ def owners(design: Design) -> list[type]:
 
 
 def all_sites(design: Design) -> list[Site]:
+    """Every mutation site of every function of the design's classes (``owners``), in a stable order."""
     out = []
     for owner in owners(design):
         for name, value in vars(owner).items():

@@ -1,17 +1,22 @@
 """The conformance kit's pytest plugin (entry point ``pytest11``): ``--benchframe-design`` and
-``--benchframe-plugin``."""
+``--benchframe-plugin``.
+
+pytest loads this module in every run of every project where benchframe is installed, so it imports nothing of
+the simulator: the options are plain declarations, and ``benchframe.plugins`` is imported only in the hook that
+needs it, when ``--benchframe-plugin`` is given. The kit itself (``benchframe.testing.conformance``) is imported
+by the test modules that use it.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from benchframe import plugins
 
 if TYPE_CHECKING:
     import pytest
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """The kit's options: ``--benchframe-design``, ``-plugin``, ``-examples``, ``-steps``, ``-seed``."""
     group = parser.getgroup("benchframe")
     group.addoption("--benchframe-design", action="append", default=[], metavar="NAME[,NAME]",
                     help="design spec(s) that conformance_suite() classes without a name run against")
@@ -26,8 +31,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Load the ``--benchframe-plugin`` modules into every registry of the test run."""
     extra = tuple(config.getoption("--benchframe-plugin") or ())
     if extra:
+        from benchframe import plugins  # the simulator, only for a run that asks for a benchframe plugin
+
         plugins.set_default_plugins(extra)  # conformance_suite() without plugins= sees them too
 
 

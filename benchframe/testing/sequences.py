@@ -48,6 +48,7 @@ from benchframe.hw.irq import NMI_KIND, Interrupts, InterruptSource
 from benchframe.hw.topology import Topology
 from benchframe.mm.zone import WMARK_LOW, WMARK_MIN
 from benchframe.testing.checked import CheckedCalls, SequenceFailure
+from benchframe.testing.kernel import make_kernel
 from benchframe.workloads.adversary import ALLOC_FREE, FREE, MOVES, Move, PcpState
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class KitInterrupts(Interrupts):
     zones: list[Zone] = []
 
     def deliverable(self, cpu: CPU, src: InterruptSource) -> bool:
+        """As the base policy; on PREEMPT_RT not while the task holds a sleeping lock."""
         if not super().deliverable(cpu, src):
             return False
         return not (self.preempt_rt and src.kind != NMI_KIND and cpu.context == TASK and self._sleeps(cpu))
@@ -82,6 +84,7 @@ class KitInterrupts(Interrupts):
         return bool(cpu.migrate_disable_count) or any(z.lock.owner is cpu for z in self.zones)
 
     def rearm(self, cpu: CPU) -> None:
+        """As the base policy; on RT, look again at every charge point while an interrupt waits."""
         super().rearm(cpu)
         if cpu.context == TASK and self.preempt_rt and any(
                 src.pending_since is not None and src.kind != NMI_KIND for src in cpu.sources):
@@ -110,8 +113,7 @@ class DesignSequences(CheckedCalls, RuleBasedStateMachine):
     @initialize(cpus=st.integers(1, MAX_CPUS), pages=st.sampled_from(ZONE_SIZES), dma32=st.booleans(),
                 extra=st.sets(st.sampled_from(("PAGE_OWNER", "PREEMPT_RT"))))
     def boot(self, cpus: int, pages: int, dma32: bool, extra: set[str]) -> None:
-        from benchframe.testing.conformance import make_kernel
-
+        """Boot a machine of ``cpus`` CPUs and ``pages`` pages (a DMA32 zone too) with ``extra`` config options."""
         type(self).runs += 1
         config = tuple(sorted(set(self.base_config) | extra))
         topology = Topology.uma(cpus=cpus, normal_pages=pages, dma32_pages=2048 if dma32 else 0)
@@ -140,6 +142,7 @@ class DesignSequences(CheckedCalls, RuleBasedStateMachine):
     @rule(cpu=st.integers(0, MAX_CPUS - 1), freed=st.lists(consumes(pages), min_size=1, max_size=64),
           bulk=st.booleans())
     def free(self, cpu: int, freed: list[int], bulk: bool) -> None:
+        """Free pages drawn from the ``pages`` bundle on ``cpu``, in one bulk call or one by one."""
         self.free_pages(self._cpu(cpu), freed, bulk)
 
     @rule(cpu=st.integers(0, MAX_CPUS - 1), level=st.sampled_from((WMARK_LOW, WMARK_MIN)))
@@ -245,11 +248,13 @@ class DesignSequences(CheckedCalls, RuleBasedStateMachine):
     # -- checks ------------------------------------------------------------------------------------------
     @invariant()
     def consistent(self) -> None:
+        """After every step: every invariant holds (``check``)."""
         if self.h is None:
             return
         self.check("after the step")
 
     def teardown(self) -> None:
+        """Free everything the callers hold, then check again."""
         if self.h is None:
             return
         self.free_pages(self.harness.cpus[0], sorted(self.harness.held), True)

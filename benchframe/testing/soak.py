@@ -154,6 +154,7 @@ def soak(designs: list[str], total: int, chunk: int, steps: int, jobs: int, seed
 
 
 def report(results: dict[str, list[SoakResult]], seconds: float, jobs: int) -> str:
+    """Sequences and violations per design, the rate, and every failure found."""
     lines = [f"{'design':<22} {'sequences':>10} {'violations':>10} {'seq/s':>8}"]
     for design, rs in results.items():
         n = sum(r.sequences for r in rs)
@@ -170,6 +171,7 @@ def report(results: dict[str, list[SoakResult]], seconds: float, jobs: int) -> s
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m benchframe.testing.soak``: exit 1 if a sequence breaks a design."""
     p = argparse.ArgumentParser(prog="python -m benchframe.testing.soak", description=__doc__.split("\n\n")[0])
     p.add_argument("--designs", help="design specs, comma-separated (default: every registered design)")
     p.add_argument("--sequences", type=int, default=100_000, help="sequences per design (default 100000)")

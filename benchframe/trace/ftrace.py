@@ -10,6 +10,10 @@
 before, absent with ``noirq-info``), the timestamp in seconds. The flags' third character is the context the
 kernel recorded: ``s`` softirq, ``h``/``H`` hardirq, ``z``/``Z`` NMI, ``.`` or ``b`` (BH disabled) task.
 
+``trace-cmd report`` prints the same lines after a ``cpus=N`` line, without the irq-info flags (``-l`` shows
+them, in another layout), its stacks as ``kernel_stack: <stack trace >`` events whose frames are
+``=> symbol (address)``, and lost events as ``CPU:N [M EVENTS DROPPED]``.
+
 With the ``stacktrace`` option each event is followed by a ``<stack trace>`` record of ``=>`` frames. Records
 of the CPUs are merged by time, so another CPU's event can come between an event and its stack; and an
 interrupt taken while the stack is being walked records its own events and stacks first, so the stack can come
@@ -32,10 +36,14 @@ HEADER = re.compile(
     r"^\s*(?P<comm>.*?)-(?P<pid>\d+)\s+(?:\(\s*[\d-]+\)\s+)?\[(?P<cpu>\d+)\]\s+(?:(?P<flags>\S{4,5})\s+)?"
     r"(?P<time>\d+\.\d+):\s+(?P<rest>.*)$"
 )
-LOST = re.compile(r"^CPU:(?P<cpu>\d+) \[LOST (?P<count>\d+) EVENTS\]")
+# ftrace: "CPU:1 [LOST 20 EVENTS]"; trace-cmd: "CPU:1 [20 EVENTS DROPPED]", or without a count when unknown
+LOST = re.compile(r"^CPU:\s*(?P<cpu>\d+) \[(?:LOST (?P<count>\d+) EVENTS|(?P<dropped>\d+ )?EVENTS DROPPED)\]")
+CPUS = re.compile(r"^cpus=\d+$")  # the first line of trace-cmd report
+# trace-cmd's frame: "=> alloc_pages_mpol (ffffffff81679516)"; ftrace's: " => alloc_pages_mpol"
+FRAME_ADDRESS = re.compile(r"\s+\([0-9a-fA-F]+\)$")
 CONTEXT_FLAG = {"s": "softirq", "h": "hardirq", "H": "hardirq", "z": "nmi", "Z": "nmi", ".": "task", "b": "task"}
-STACK = "<stack trace>"
-USER_STACK = "<user stack trace>"
+STACK = ("<stack trace>", "kernel_stack:")
+USER_STACK = ("<user stack trace>", "user_stack:")
 
 
 def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
@@ -44,9 +52,9 @@ def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
     frames: list[str] = []
     skip_frames = False
     for number, line in lines:
-        if line.startswith(" => "):
+        if line.startswith((" => ", "=> ")):
             if stack is not None:
-                frames.append(frame_symbol(line[4:].strip()))
+                frames.append(frame_symbol(FRAME_ADDRESS.sub("", line.split("=> ", 1)[1].strip())))
             elif not skip_frames:
                 yield BadLine(number, "a stack frame with no <stack trace> before it", line)
                 skip_frames = True  # report an orphan chain once, not frame by frame
@@ -55,13 +63,14 @@ def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
             yield StackTrace(stack.line, stack.cpu, stack.pid, tuple(frames))
             stack, frames = None, []
         skip_frames = False
-        if not line or line.isspace() or line.startswith("#"):
+        if not line or line.isspace() or line.startswith("#") or CPUS.match(line):
             continue
         header = HEADER.match(line)
         if header is None:
             lost = LOST.match(line)
             if lost is not None:
-                yield LostEvents(number, int(lost["cpu"]), int(lost["count"]))
+                count = lost["count"] or lost["dropped"]
+                yield LostEvents(number, int(lost["cpu"]), int(count) if count else 1)  # unknown: at least one
             else:
                 yield BadLine(number, "not an ftrace event line", line)
             continue

@@ -1,7 +1,9 @@
-"""``benchframe trace import``: a perf script or ftrace text trace, streamed line by line into ``TraceEvents``.
+"""``benchframe trace import``: a perf script, ftrace or trace-cmd report text trace -- or a ``perf.data`` or
+``trace.dat`` capture, through the text its tool prints -- streamed line by line into ``TraceEvents``.
 
 The format is told from the first event line (perf: ``comm pid [cpu] time: kmem:event:``; ftrace:
-``comm-pid [cpu] flags time: event:``), so a trace needs no particular name. A malformed line stops the import
+``comm-pid [cpu] flags time: event:``; trace-cmd: the same after a ``cpus=N`` line), so a trace needs no
+particular name. A malformed line stops the import
 with its number, unless ``skip_bad`` counts it instead; events of other tracepoints are counted and ignored.
 """
 
@@ -18,14 +20,16 @@ from benchframe import BenchframeError
 from benchframe.trace import ftrace, perf
 from benchframe.trace.callsite import CallSites
 from benchframe.trace.events import CONTEXTS, EVENTS, BadLine, LostEvents, OtherEvent, PageEvent, StackTrace
-from benchframe.trace.source import compression_of, trace_lines
+from benchframe.trace.source import capture_at, compression_of, trace_lines
 from benchframe.trace.store import EventBuilder, TraceEvents, TraceMeta
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    from benchframe.trace.tools import Capture
+
 SNIFF_LINES = 1000  # non-blank lines to look through for the first event line
-PARSERS = {"perf": perf.parse, "ftrace": ftrace.parse}
+PARSERS = {"perf": perf.parse, "ftrace": ftrace.parse, "trace-cmd": ftrace.parse}
 
 
 def sniff(lines: Iterator[tuple[int, str]]) -> tuple[str, Iterator[tuple[int, str]]]:
@@ -35,6 +39,8 @@ def sniff(lines: Iterator[tuple[int, str]]) -> tuple[str, Iterator[tuple[int, st
         seen.append((number, line))
         if not line.strip() or line.startswith("#"):
             continue
+        if ftrace.CPUS.match(line):
+            return "trace-cmd", itertools.chain(seen, lines)
         if line[0] != "\t" and perf.HEADER.match(line):
             return "perf", itertools.chain(seen, lines)
         if ftrace.HEADER.match(line):
@@ -45,7 +51,7 @@ def sniff(lines: Iterator[tuple[int, str]]) -> tuple[str, Iterator[tuple[int, st
     if not content:  # an empty file, or an ftrace header with no events under it
         raise BenchframeError("empty: no events in it" if seen else "empty file")
     first = content[0]
-    raise BenchframeError(f"line {first[0]}: not perf script or ftrace text (no event line such as "
+    raise BenchframeError(f"line {first[0]}: not perf script, ftrace or trace-cmd text (no event line such as "
                           f"'comm pid [cpu] time: kmem:mm_page_alloc: ...' in the first {len(seen)} lines): "
                           f"{_excerpt(first[1])}")
 
@@ -55,8 +61,9 @@ def _excerpt(line: str) -> str:
 
 
 def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Iterable[str] = ()) -> TraceEvents:
-    """Parse the trace at ``path`` (plain, .gz or .xz) into columns, streaming."""
+    """Parse the trace at ``path`` (text plain, .gz or .xz; a perf.data or trace.dat) into columns, streaming."""
     path = Path(path)
+    capture = capture_at(path)
     call_sites = CallSites(allocator_frames)
     builder = EventBuilder(call_sites)
     counts: Counter[str] = Counter()
@@ -93,10 +100,17 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
         what = f"; {sum(other.values())} events of other tracepoints ({_top(other)})" if other else ""
         skipped = f"; {bad} malformed lines skipped" if bad else ""
         raise BenchframeError(f"{path}: no page-allocation events (kmem:{'/'.join(EVENTS)}){what}{skipped}")
-    meta = TraceMeta(source=path.name, source_format=fmt, compression=compression_of(path), lines=last_line[0],
-                     counts={name: counts[name] for name in EVENTS}, other_events=dict(sorted(other.items())),
-                     bad_lines=bad, lost_events=lost, with_callchain=0, allocator_frames=list(call_sites.extra))
+    meta = TraceMeta(source=path.name, source_format=_source_format(fmt, capture), compression=compression_of(path),
+                     lines=last_line[0], counts={name: counts[name] for name in EVENTS},
+                     other_events=dict(sorted(other.items())), bad_lines=bad, lost_events=lost, with_callchain=0,
+                     allocator_frames=list(call_sites.extra))
     return builder.build(meta)
+
+
+def _source_format(text_format: str, capture: Capture | None) -> str:
+    """``"perf"``, ``"ftrace"``, ``"trace-cmd"``; a capture says which tool read it: ``"perf.data through perf
+    script"``."""
+    return f"{capture.name} through {capture.tool} {capture.args[0]}" if capture else text_format
 
 
 def import_report(events: TraceEvents, output: Path) -> str:
@@ -118,7 +132,7 @@ def import_report(events: TraceEvents, output: Path) -> str:
     if meta.bad_lines:
         lines.append(f"  skipped {meta.bad_lines:,} malformed lines (--skip-bad)")
     if meta.lost_events:
-        lines.append(f"  the trace says {meta.lost_events:,} events were lost (ring buffer full): runs across "
+        lines.append(f"  the trace says at least {meta.lost_events:,} events were lost (ring buffer full): runs across "
                      "those gaps are not complete")
     size = output.stat().st_size if output.exists() else 0
     lines.append(f"wrote {output} ({size / 1024:,.0f} KiB)")

@@ -1,9 +1,10 @@
-"""A trace file as a stream of numbered text lines: plain, gzip, xz (or bzip2), never read whole into memory.
+"""A trace file as a stream of numbered text lines: plain, gzip, xz (or bzip2), never read whole into memory;
+a binary capture (``perf.data``, ``trace.dat``, compressed or not) as the text its tool prints (``tools.py``).
 
-Compression is told from the file's magic bytes, not its name, so a ``.txt`` that is really xz still reads.
-Everything that can go wrong with the file itself (missing, binary, a ``perf.data`` not yet converted, corrupt
-or truncated compressed data) is a one-line ``BenchframeError`` naming the file and, once reading has started,
-the line.
+Compression and captures are told from the file's magic bytes, not its name, so a ``.txt`` that is really xz
+still reads. Everything that can go wrong with the file itself (missing, binary, a capture whose tool is not
+installed or fails, corrupt or truncated compressed data) is a one-line ``BenchframeError`` naming the file
+and, once reading has started, the line.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import bz2
 import gzip
 import io
 import lzma
+import shutil
+import tempfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from benchframe import BenchframeError
+from benchframe.trace.tools import Capture, capture_of, tool_lines
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,9 +55,25 @@ def _open_binary(path: Path, kind: str) -> BinaryIO:
     return open(path, "rb")
 
 
+def _head(raw: BinaryIO, path: Path, label: str) -> bytes:
+    try:
+        return raw.peek(4096)[:4096] if hasattr(raw, "peek") else b""
+    except _DECOMPRESS_ERRORS as exc:
+        raise BenchframeError(f"{path}: corrupt or truncated {label}: {exc}") from None
+
+
+def capture_at(path: str | Path) -> Capture | None:
+    """The binary capture format of ``path`` (compressed or not), None for text."""
+    path = Path(path)
+    kind = compression_of(path)
+    with _open_binary(path, kind) as raw:
+        return capture_of(_head(raw, path, f"{kind} data" if kind else "data"))
+
+
 @contextmanager
 def trace_lines(path: str | Path) -> Iterator[Iterator[tuple[int, str]]]:
-    """Yield an iterator of ``(line_number, line)`` (1-based, newline stripped) over the text of ``path``.
+    """Yield an iterator of ``(line_number, line)`` (1-based, newline stripped) over the text of ``path``, or of
+    what its tool prints for a binary capture.
 
     Memory stays bounded by the io buffers whatever the file's size.
     """
@@ -62,21 +82,37 @@ def trace_lines(path: str | Path) -> Iterator[Iterator[tuple[int, str]]]:
     label = f"{kind} data" if kind else "data"
     raw = _open_binary(path, kind)
     try:
-        try:
-            head = raw.peek(4096)[:4096] if hasattr(raw, "peek") else b""
-        except _DECOMPRESS_ERRORS as exc:
-            raise BenchframeError(f"{path}: corrupt or truncated {label}: {exc}") from None
-        if head.startswith((b"PERFILE2", b"PERFFILE")):
-            raise BenchframeError(f"{path}: a perf.data file, not text: convert it first with "
-                                  f"'perf script -i {path} > {path.name}.txt'")
+        head = _head(raw, path, label)
+        capture = capture_of(head)
+        if capture is not None:
+            with _readable(raw, path, kind, capture) as readable, tool_lines(path, capture, readable) as lines:
+                yield lines
+            return
         if b"\0" in head:
-            raise BenchframeError(f"{path}: binary data, not a perf script or ftrace text trace")
+            raise BenchframeError(f"{path}: binary data, not a trace: neither perf script, ftrace or trace-cmd "
+                                  "text nor a perf.data or trace.dat capture")
         # errors="replace": a task name is bytes to the kernel and need not be UTF-8; one odd comm should not
         # reject a whole trace (binary files were refused above)
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
         yield _numbered(text, path, label)
     finally:
         raw.close()
+
+
+@contextmanager
+def _readable(raw: BinaryIO, path: Path, kind: str, capture: Capture) -> Iterator[Path]:
+    """The capture as a file its tool can open: ``path`` itself, or a decompressed temporary copy."""
+    if not kind:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="benchframe-trace-") as tmp:
+        copy = Path(tmp) / capture.name
+        try:
+            with open(copy, "wb") as out:
+                shutil.copyfileobj(raw, out)
+        except _DECOMPRESS_ERRORS as exc:
+            raise BenchframeError(f"{path}: corrupt or truncated {kind} data: {exc}") from None
+        yield copy
 
 
 def _numbered(text: io.TextIOWrapper, path: Path, label: str) -> Iterator[tuple[int, str]]:

@@ -48,7 +48,7 @@ class TraceMeta:
     """What the import saw besides the events: where they came from and what was left out."""
 
     source: str  # the input file's name
-    source_format: str  # "perf" or "ftrace"
+    source_format: str  # "perf", "ftrace", "trace-cmd", or "perf.data through perf script" & co
     compression: str  # "", "xz", "gzip" or "bzip2"
     lines: int
     counts: dict[str, int]  # events kept, per tracepoint

@@ -1,29 +1,26 @@
 """``benchframe trace summary``: per call site, what was allocated, how, and what a bulk call could have served.
 
-Tables in the style of mmtests (``tabulate``): the events, allocations by order (with plainly how much of the
-workload the order-0-only bulk API cannot touch), per call site the orders, gfp flags and contexts, the
-allocations of order > 0 by call site, and the order-0 runs (``runs.py``) per call site and as a histogram.
+Tables in the style of mmtests, rendered in any ``--format`` by the output stack (``benchframe.output``): the
+events, allocations by order (with plainly how much of the workload the order-0-only bulk API cannot touch), per
+call site the orders, gfp flags and contexts, the allocations of order > 0 by call site, and the order-0 runs
+(``runs.py``) per call site and as a histogram.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from tabulate import tabulate
 
-from benchframe import BenchframeError
+from benchframe.output import Document, Heading, Note, Table
 from benchframe.trace.events import CONTEXTS, EVENTS, MM_PAGE_ALLOC, NO_CALLCHAIN, NONE
 from benchframe.trace.runs import Runs, find_runs, histogram, nearest_rank
 
 if TYPE_CHECKING:
     from benchframe.trace.store import TraceEvents
 
-TABLEFMT = {"md": "pipe", "plain": "simple"}
 RUN_COLUMNS = 6  # call sites shown side by side in the run tables (mmtests puts one kernel per column)
 
 
@@ -85,15 +82,6 @@ def summarise(events: TraceEvents, gap_ns: int) -> TraceSummary:
 
 
 # ---- rendering ---------------------------------------------------------------------------------------------------
-
-@dataclass
-class Table:
-    title: str
-    headers: list[str]
-    rows: list[list[str]]
-    note: str = ""
-
-
 def gap_label(gap_ns: int) -> str:
     """The gap in microseconds as given: ``20``, ``2.5``, ``1000000``."""
     return f"{gap_ns / 1000:f}".rstrip("0").rstrip(".")
@@ -217,37 +205,13 @@ def tables(s: TraceSummary, top: int = 20) -> list[Table]:
     return out
 
 
-def render_table(table: Table, fmt: str) -> str:
-    rows = table.rows
-    if fmt == "md":  # gfp flags are joined by "|", the Markdown cell separator
-        rows = [[cell.replace("|", "\\|") for cell in row] for row in rows]
-    body = tabulate(rows, headers=table.headers, tablefmt=TABLEFMT[fmt], disable_numparse=True)
-    if fmt == "md":
-        return f"### {table.title}\n\n{body}\n" + (f"\n{table.note}\n" if table.note else "")
-    return f"{table.title}\n{body}\n" + (f"{table.note}\n" if table.note else "")
-
-
-def render_summary(s: TraceSummary, fmt: str, top: int = 20) -> str:
-    """The whole summary in ``md`` or ``plain``; ``csv`` gives one row per table cell (table, row, column, cell)."""
-    made = tables(s, top)
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["table", "row", "column", "cell"])
-        for t in made:
-            for row in t.rows:
-                for column, cell in zip(t.headers[1:], row[1:]):
-                    writer.writerow([t.title, row[0], column or "value", cell])
-        return buf.getvalue()
-    if fmt not in TABLEFMT:
-        raise BenchframeError(f"--format {fmt}: expected md, plain or csv")
+def summary_document(s: TraceSummary, top: int = 20) -> Document:
+    """The whole summary: what the trace is, what its numbers mean (``statements``), then the tables."""
     ev = s.events
     meta = ev.meta
     span = (int(ev.time_ns.max()) - int(ev.time_ns.min())) / 1e9 if len(ev) else 0.0
     head = (f"Trace {meta.source} ({meta.source_format}): {_n(len(ev))} page events on "
             f"{len(np.unique(ev.cpu))} CPUs over {span:.3f} s; call chains on {_n(meta.with_callchain)}. "
             "Timestamps only order the events and find idle gaps; they are never used as costs.")
-    title = f"## Trace summary: {meta.source}" if fmt == "md" else f"Trace summary: {meta.source}"
-    parts = [title, head, *statements(s)]
-    text = "\n\n".join(parts) + "\n\n" + "\n".join(render_table(t, fmt) for t in made)
-    return text
+    return Document([Heading(f"Trace summary: {meta.source}"), Note(head), *map(Note, statements(s)),
+                     *tables(s, top)])

@@ -4,9 +4,19 @@ registers them like a plugin would."""
 from __future__ import annotations
 
 from benchframe import hookimpl
-from benchframe.workloads import contention, irq_latency, nmi, numa, page_bench04, page_pool, sunrpc, trace
+from benchframe.workloads import (
+    contention,
+    irq_latency,
+    nmi,
+    numa,
+    page_bench04,
+    page_pool,
+    pagealloc,
+    sunrpc,
+    trace,
+)
 
-BUILTIN = (page_bench04, page_pool, sunrpc, irq_latency, contention, numa, nmi, trace)
+BUILTIN = (page_bench04, pagealloc, page_pool, sunrpc, irq_latency, contention, numa, nmi, trace)
 
 
 @hookimpl

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_CALLS, MAX_CPUS, MAX_PAGES, Param, Workload
+from benchframe.api import MAX_CALLS, MAX_CPUS, MAX_PAGES, OTHER_WORK, Param, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -68,7 +68,7 @@ def run(ctx: RunContext) -> None:
             caller.free_pages(mine)
             for page in theirs:
                 caller.free(page)
-            cpu.charge(p["gap_cycles"])
+            cpu.charge(p["gap_cycles"], OTHER_WORK)
 
     ctx.machine.run({cpu: task for cpu in cpus})
     for cpu in cpus:  # what is left in the inboxes is freed after the measurement
@@ -98,4 +98,6 @@ WORKLOAD = Workload(
         "pages_per_sec": ("pages/s", "higher", "pages allocated per second of simulated time, all CPUs"),
         "remote_frees": ("pages", "lower", "pages freed on a CPU other than the one that allocated them"),
     },
+    studies=(Study("contention", "Scaling with CPUs (half of each burst freed on another CPU)",
+                   ("pages_per_sec", "zone_lock_wait_cycles", "alloc_cycles_per_page"), "cpus", (1, 2, 4)),),
 )

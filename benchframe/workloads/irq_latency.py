@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, OTHER_WORK, Param, Study, Workload
 from benchframe.hw.irq import InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -32,7 +32,7 @@ def run(ctx: RunContext) -> None:
         caller.free_pages([pg for pg in array[:n] if pg is not None])
         for i in range(bulk):
             array[i] = None
-        cpu.charge(p["gap_cycles"])  # the task's own work between bursts
+        cpu.charge(p["gap_cycles"], OTHER_WORK)  # the task's own work between bursts
 
     for _ in range(p["warmup"]):
         one_burst()
@@ -57,4 +57,11 @@ WORKLOAD = Workload(
     ),
     headline=("irq_latency_samples", "irq_latency_p50_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles",
               "irqs_off_max_cycles", "invariant_violations"),
+    studies=(
+        Study("irq", "IRQs-off window and interrupt latency vs bulk (\"will the realtime people get upset?\")",
+              ("irqs_off_max_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles"), "bulk", (8, 64, 256)),
+        Study("irq_rt", "The same under PREEMPT_RT (local_lock becomes a sleeping lock, handlers are threads)",
+              ("irqs_off_max_cycles", "irq_latency_p99_cycles", "irq_latency_max_cycles"), "bulk", (8, 64, 256),
+              config=("PREEMPT_RT",)),
+    ),
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.api import LIST, MAX_CALLS, MAX_PAGES, Param, Workload
+from benchframe.api import LIST, MAX_CALLS, MAX_PAGES, Param, Study, Workload
 from benchframe.hw.irq import NMI_KIND, InterruptSource
 from benchframe.mm.page import GFP_ATOMIC
 
@@ -91,4 +91,6 @@ WORKLOAD = Workload(
         "nmi_refused": ("calls", "higher", "NMI allocations the design refused cleanly"),
         "bursts_completed": ("bursts", "higher", "task bursts finished before the run ended (a deadlock stops it)"),
     },
+    studies=(Study("nmi", "Allocation attempted from NMI context (violations are the finding here)",
+                   ("nmi_refused", "nmi_allocs", "invariant_violations")),),
 )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, OTHER_WORK, Param, Study, Workload
 from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.mm.bulk import BulkAllocator
 from benchframe.mm.page import GFP_ATOMIC
@@ -81,7 +81,7 @@ def run(ctx: RunContext) -> None:
             far = k.page_zone(page).node != cpu.node
             remote += far
             t0 = cpu.clock
-            cpu.charge(p["touch_lines"] * (costs.dram_remote if far else costs.dram_local))  # the page's data
+            cpu.charge(p["touch_lines"] * (costs.dram_remote if far else costs.dram_local), OTHER_WORK)  # its data
             use += cpu.clock - t0
         caller.free_pages(pages)
         for i in range(bulk):
@@ -111,4 +111,7 @@ WORKLOAD = Workload(
         "remote_page_share": ("ratio", "lower", "share of pages that came from the remote node"),
         "alloc_calls_per_page": ("calls", "lower", "allocation calls the caller made per page obtained"),
     },
+    studies=(Study("numa", "Local node at its low watermark: fall back to single pages (kernel) or spill to the "
+                   "remote node", ("alloc_cycles_per_page", "use_cycles_per_page", "fallbacks", "remote_page_share"),
+                   "spill", (False, True)),),
 )

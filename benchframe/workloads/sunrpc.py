@@ -4,8 +4,12 @@ An nfsd thread keeps a 259-slot page array (``(sv_max_mesg + 2 * PAGE_SIZE) >> P
 messages). Each RPC consumes ``holes`` pages, leaving NULL slots — contiguous or scattered — and the next
 ``svc_alloc_arg()`` refills them with the 5.13 loop ``for (;;) { filled = alloc_pages_bulk_array(GFP_KERNEL,
 pages, rqstp->rq_pages); if (filled == pages) break; ... }``. Array designs rely on skip-populated; list
-designs fill the holes from a returned list (``api.Caller``); ``single`` loops ``alloc_page()`` over the NULL
-slots as before 5.13. The freeing of the consumed pages happens elsewhere and is not part of the figure.
+designs fill the holes from a returned list as Chuck Lever's list version of the patch did (a pass over the
+array counting the holes, a second filling them; ``api.Caller``); ``single`` loops ``alloc_page()`` over the
+NULL slots as before 5.13. The consumed pages leave through the network stack (``release=network``): they are
+freed on another CPU, the one completing the transmit, so the nfsd thread's pcp list is not refilled by them
+and its refills go through ``rmqueue_bulk()`` under zone->lock; ``release=local`` frees them on the nfsd
+thread's own CPU. Either way the freeing is not part of the figure.
 
 What the hole ``pattern`` changes: where an array design scans the populated slots. 5.13's
 ``__alloc_pages_bulk()`` skips the leading populated slots before it disables IRQs, and every populated slot
@@ -21,12 +25,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Workload
+from benchframe.api import MAX_CALLS, MAX_PAGES, Param, Study, Topology, Workload
 from benchframe.mm.page import GFP_KERNEL
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from benchframe.kconfig import KernelConfig
     from benchframe.workloads.context import RunContext
 
 STALLS = 16  # iterations without progress before the model gives up (the kernel would wait on)
@@ -39,10 +44,18 @@ def check(p: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
+    cpus = 2 if params["release"] == "network" else 1
+    if config.numa:
+        return Topology.numa(nodes=2, cpus_per_node=1)
+    return Topology.uma(cpus=cpus)
+
+
 def run(ctx: RunContext) -> None:
     p = ctx.params
     pages = p["pages"]
-    caller = ctx.caller(0)
+    caller = ctx.caller(0, frames=("svc_alloc_arg", "svc_free_res_pages"))
+    releaser = ctx.caller(1 if p["release"] == "network" else 0, frames=("svc_alloc_arg", "skb_release_data"))
     cpu = ctx.cpus[0]
     rq_pages: list = [None] * pages
     rng = ctx.rng
@@ -56,11 +69,11 @@ def run(ctx: RunContext) -> None:
         ``if (ret > filled) continue;`` form that sleeps only when an iteration made no progress."""
         nonlocal retries, sleeps, irqs_off
         t0 = cpu.clock
-        w0 = len(cpu.irqs_off_windows)
+        w0 = cpu.irqs_off_windows.mark()
         filled = 0
         stalls = 0
         while True:
-            ret = caller.alloc_array(GFP_KERNEL, rq_pages, pages)
+            ret = caller.alloc_array(GFP_KERNEL, rq_pages, pages, scans=2)
             if ret == pages:
                 break
             retries += 1
@@ -70,7 +83,7 @@ def run(ctx: RunContext) -> None:
             if stalls >= STALLS:
                 break  # no memory: the kernel would sleep on; the model stops and leaves the holes
             filled = ret
-        irqs_off += sum(cpu.irqs_off_windows[w0:])
+        irqs_off += cpu.irqs_off_windows.since(w0)
         return cpu.clock - t0
 
     svc_alloc_arg()  # the thread's first call fills every slot
@@ -84,7 +97,7 @@ def run(ctx: RunContext) -> None:
             released = range(start, start + p["holes"])
         else:
             released = rng.sample(range(pages), p["holes"])
-        caller.free_pages([rq_pages[i] for i in released if rq_pages[i] is not None])
+        releaser.free_pages([rq_pages[i] for i in released if rq_pages[i] is not None])
         for i in released:
             rq_pages[i] = None
         total += svc_alloc_arg()
@@ -95,7 +108,7 @@ def run(ctx: RunContext) -> None:
     ctx.record("alloc_retries", retries)
     ctx.record("sleeps_per_call", round(sleeps / p["calls"], 4))
     ctx.record("sleep_ms_per_call", round(sleeps * SLEEP_MS / p["calls"], 3))
-    caller.free_pages([pg for pg in rq_pages if pg is not None])
+    releaser.free_pages([pg for pg in rq_pages if pg is not None])
 
 
 WORKLOAD = Workload(
@@ -111,6 +124,8 @@ WORKLOAD = Workload(
         Param("calls", 200, "RPCs measured", minimum=1, maximum=MAX_CALLS),
         Param("loop", "5.13", "svc_alloc_arg retry loop: 5.13 sleeps whenever the array is short, progress "
               "only when an iteration made no progress", type=str, choices=("5.13", "progress")),
+        Param("release", "network", "where the consumed pages are freed: network (another CPU, after "
+              "transmit) or local (the nfsd thread's CPU)", type=str, choices=("network", "local")),
     ),
     metrics={
         "alloc_cycles_per_call": ("cycles", "lower", "cycles per svc_alloc_arg() call"),
@@ -122,4 +137,8 @@ WORKLOAD = Workload(
         "sleep_ms_per_call": ("ms", "lower", "sleeps_per_call * 500 ms: wall time not in us_per_call"),
     },
     check=check,
+    studies=(Study("sunrpc", "svc_alloc_arg() refilling 32 holes of a 259-slot rq_pages array: cost per call",
+                   ("alloc_cycles_per_call", "irqs_off_cycles_per_call", "us_per_call"), "pattern",
+                   ("contiguous", "scattered")),),
+    topology=_topology,
 )

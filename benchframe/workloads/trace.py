@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.api import Param, Workload
+from benchframe.api import IDLE, Param, Study, Workload
 from benchframe.hw.topology import Topology
 from benchframe.trace.events import CONTEXTS
 from benchframe.trace.replay import ALLOC, FREE, parse_batch, replay_plan, trace_events
@@ -95,7 +95,9 @@ class Replay:
         still = []
         for waiter, ident, seq in self.waiting:
             if self.ready(waiter, ident, seq):
-                waiter.clock = max(waiter.clock, cpu.clock)
+                if waiter.clock < cpu.clock:
+                    waiter.account(cpu.clock - waiter.clock, IDLE)
+                    waiter.clock = cpu.clock
                 self.engine.wake(waiter)
             else:
                 still.append((waiter, ident, seq))
@@ -211,4 +213,10 @@ WORKLOAD = Workload(
     standard=False,
     headline=("allocator_cycles_per_page", "allocator_cycles_total", "high_order_cycles_per_page", "bulk_share_pct",
               "bulk_calls", "irqs_off_max_cycles", "invariant_violations"),
+    studies=(Study("trace", "A recorded workload replayed (--workloads trace:FILE): its order-0 allocations one by "
+                   "one (batch=none, the single-page baseline) or one bulk call per run (batch=runs); order > 0 "
+                   "blocks take the single-page path either way",
+                   ("allocator_cycles_total", "allocator_cycles_per_page", "alloc_cycles_per_page", "bulk_share_pct",
+                    "high_order_cycles_per_page", "irqs_off_max_cycles", "zone_lock_wait_cycles", "fallbacks"),
+                   "batch", ("none", "runs"), params={"file": ""}),),  # --workloads trace:FILE names the file
 )

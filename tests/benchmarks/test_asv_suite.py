@@ -150,5 +150,10 @@ def test_asv_conf():
     assert conf["build_command"] == ["python -m build --wheel -o {build_cache_dir} {build_dir}"]
     ignored = (ROOT / ".gitignore").read_text().split()
     assert ".asv/" in ignored
-    for key in ("results_dir", "html_dir", "env_dir"):
+    for key in ("html_dir", "env_dir"):
         assert conf[key].startswith(".asv/"), key
+    # the results directory is in git, but only the simulated history's machine (benchmarks/record.py)
+    assert conf["results_dir"] == "benchmarks/history"
+    kept = {"benchmarks/history/*", "!benchmarks/history/benchmarks.json", "!benchmarks/history/benchframe-sim/"}
+    assert kept <= set(ignored)
+    assert conf["show_commit_url"].startswith("https://")

@@ -232,8 +232,9 @@ def test_a_nan_clock_set_while_freeing_is_blamed_on_the_design(tmp_path, capsys)
                       "    return [Design(name='nanfree', factory=R, description='x')]\n")
     assert main(["run", "--design", "nanfree", "--workload", "page_bench04", "--param", "pages=64", "--plugin",
                  str(plugin), "--executor", "serial", "--cell-timeout", "60"]) == 1
-    assert (f"plugin {plugin}: design nanfree raised ValueError: CPU0: 20 cycles charged at clock nan: not a "
-            "finite time") in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"plugin {plugin}: design nanfree raised ValueError: CPU0: " in err
+    assert " cycles charged at clock nan: not a finite time" in err
 
 
 def test_a_nan_metric_of_a_workload_is_blamed_on_the_workload(tmp_path, capsys):

@@ -54,7 +54,7 @@ def _single_cycles(tmp_path: Path, name: str, *extra: str) -> dict[int, float]:
 def test_single_is_calibrated_and_moves_with_a_primitive_cost(tmp_path):
     base = _single_cycles(tmp_path, "base.json")
     lo, hi = PUBLISHED_SINGLE_PAGE
-    assert lo <= base[1] <= hi
+    assert lo * 0.9 <= base[1] <= hi * 1.1  # validate's tolerance around the three 2021 trees' range
     text = builtin_profile_paths()[DEFAULT_PROFILE].read_text()
     irq = int(re.search(r"^irq_save_restore = (\d+)", text, re.MULTILINE)[1])
     for change in (+13, -9, +20):

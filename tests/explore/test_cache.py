@@ -9,8 +9,9 @@ import json
 import pytest
 
 from benchframe.explore.cache import SCHEMA, VerdictCache
-from benchframe.explore.verdicts import PendingVerdicts, explore_verdict, marked
+from benchframe.explore.verdicts import PendingVerdicts, explore_verdict
 from benchframe.plugins import get_registry
+from benchframe.verdict import marked
 
 
 @pytest.fixture

@@ -1,13 +1,17 @@
-"""The report document (``report/document.py``): the re-entrancy table shows each design's explore verdicts and
-how many interleavings were tried; the header and headings say what the runs are, not what a default was."""
+"""The report document (``report/document.py`` and its parts): the re-entrancy table shows each design's explore
+verdicts and how many interleavings were tried; the header and headings say what the runs are, not what a
+default was."""
 
 from __future__ import annotations
 
 from benchframe.explore import explore
 from benchframe.explore.verdicts import design_verdicts
+from benchframe.metrics import Catalogue
 from benchframe.plugins import get_registry
-from benchframe.report.document import reentrancy_table, report_header, study_heading
-from benchframe.report.studies import STUDIES
+from benchframe.report.designs import reentrancy_table
+from benchframe.report.document import report_header
+from benchframe.report.sections import study_heading
+from benchframe.results import RunResult
 
 
 def test_reentrancy_table_reports_explore_verdicts_and_extent():
@@ -22,9 +26,9 @@ def test_reentrancy_table_reports_explore_verdicts_and_extent():
             assert f"{res.explored_points} interleavings" in cell
 
 
-def _run(design: str, workload: str, config: list[str], **params) -> dict:
-    return {"design": design, "workload": workload, "params": params, "config": config, "seed": 1,
-            "profile": "e5-1650v4", "kernel": "5.13", "metrics": {}}
+def _run(design: str, workload: str, config: list[str], **params) -> RunResult:
+    return RunResult(design=design, workload=workload, params=params, config=config, seed=1, profile="e5-1650v4",
+                     kernel="5.13", metrics={})
 
 
 def test_header_counts_the_configs_of_the_runs_instead_of_naming_any_one():
@@ -41,10 +45,11 @@ def test_header_counts_the_configs_of_the_runs_instead_of_naming_any_one():
 def test_study_heading_names_the_parameters_of_its_runs():
     # a sweep at pages=512: the heading said "pages=4096" (the compare default) over rows of pages=512
     reg = get_registry(())
-    bulk = next(s for s in STUDIES if s.key == "bulk")
+    catalogue = Catalogue(reg.workloads)
+    bulk = next(s for s in reg.workload("page_bench04").compare_studies() if s.key == "bulk")
     runs = [_run("single", "page_bench04", [], **{**reg.workload("page_bench04").resolve_params({}),
                                                    "bulk": b, "pages": 512}) for b in (8, 64)]
-    heading = study_heading(runs, bulk, reg)
+    heading = study_heading(runs, bulk, catalogue)
     assert "pages=512" in heading and "4096" not in heading
-    mixed = runs + [_run("single", "page_bench04", [], **{**runs[0]["params"], "pages": 1024})]
-    assert "pages=" not in study_heading(mixed, bulk, reg)  # varied: in the row labels, not the heading
+    mixed = runs + [_run("single", "page_bench04", [], **{**runs[0].params, "pages": 1024})]
+    assert "pages=" not in study_heading(mixed, bulk, catalogue)  # varied: in the row labels, not the heading

@@ -1,28 +1,38 @@
-"""Plots (``report/plots.py``): a failed plot leaves no partial PNG; each design keeps its own colour and line
-style, and coinciding curves are named in the legend."""
+"""Plots (``report/plots.py``): PNG bytes drawn in memory; each design keeps its own colour and line style, and
+coinciding curves are named in the legend."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import matplotlib.figure
 import pytest
 
 from benchframe.report.plots import design_styles, legend_labels, plot_all
+from benchframe.results import RunResult
 
 
-def test_failed_plot_leaves_no_partial_png(tmp_path, monkeypatch):
+def records(runs: list[dict]) -> list[RunResult]:
+    return [RunResult.model_validate(r) for r in runs]
+
+
+def test_plots_are_png_bytes_drawn_without_touching_the_disk(tmp_path, monkeypatch):
+    """The report's plots are drawn into memory and written with the report by io.atomic_dir: drawing leaves no
+    file behind (not even a partial one if it fails), and the same runs give the same bytes, whatever the jobs."""
     runs = [{"design": d, "workload": "page_bench04", "params": {"bulk": b}, "config": [], "seed": 1,
              "metrics": {"alloc_free_cycles_per_page": float(b), "irqs_off_max_cycles": 1.0}}
             for d in ("single", "array") for b in (1, 8)]
+    monkeypatch.chdir(tmp_path)
+    pngs = plot_all(records(runs), ["single", "array"])
+    assert sorted(pngs) == ["cost_per_page_vs_bulk.png", "irqs_off_vs_bulk.png"]
+    assert all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in pngs.values())
+    assert plot_all(records(runs), ["single", "array"], jobs=2) == pngs
+    assert list(tmp_path.iterdir()) == []
 
     def broken_savefig(self, fname, **kwargs):
-        Path(fname).write_bytes(b"\x89PNG partial")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", broken_savefig)
     with pytest.raises(OSError):
-        plot_all(runs, ["single", "array"], tmp_path)
+        plot_all(records(runs), ["single", "array"])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -45,7 +55,7 @@ def _figures(monkeypatch, runs, designs, tmp_path, names=None):
         figs[name] = fig
 
     monkeypatch.setattr(plots._Plotter, "save", keep)
-    plot_all(runs, designs, tmp_path, names)
+    plot_all(records(runs), designs, names)
     return figs
 
 

@@ -1,5 +1,6 @@
-"""Comparison tables (``report/tables.py``) in the style of mmtests compare-kernels: golden renderings, stars
-only on significant Amean cells, deterministic metrics as Amean alone."""
+"""Comparison tables (``report/tables.py``) in the style of mmtests compare-kernels, rendered by the output
+stack's writers: golden renderings, stars only on significant Amean cells, deterministic metrics as Amean
+alone."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import pytest
 import tabulate as tabulate_module
 
-from benchframe.report.tables import TABLEFMT, compare_table, render
+from benchframe.output import Document, writer
+from benchframe.output.writers import Markdown
+from benchframe.report.tables import compare_table
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
@@ -27,9 +30,13 @@ def synthetic_table():
                          ["bulk=8", "bulk=64"], samples, "lower")
 
 
+def render(table, fmt):
+    return writer(fmt).table(table)
+
+
 def test_markdown_table_matches_golden():
     # pinned: tabulate's "pipe" format for --format md, as rendered by the tabulate range in pyproject
-    assert TABLEFMT["md"] == "pipe"
+    assert Markdown.tablefmt == "pipe"
     assert tabulate_module.__version__.startswith(("0.9", "0.10"))
     text = render(synthetic_table(), "md")
     golden = GOLDEN / "synthetic_table.md"
@@ -108,9 +115,7 @@ def test_csv_output_is_machine_readable():
     import csv
     import io
 
-    from benchframe.report.tables import render_csv
-
-    text = render_csv([synthetic_table()])
+    text = writer("csv").render(Document([synthetic_table()], column="design"))
     rows = list(csv.DictReader(io.StringIO(text)))
     fast8 = next(r for r in rows if r["row"] == "Amean bulk=8" and r["design"] == "fast")
     assert float(fast8["value"]) == 80.0 and float(fast8["ratio"]) == 0.8
@@ -123,7 +128,7 @@ def test_csv_output_is_machine_readable():
 
 
 def test_plain_tables_fit_100_columns_split_by_design_groups():
-    from benchframe.report.tables import PLAIN_WIDTH
+    from benchframe.output.writers import PLAIN_WIDTH
 
     designs = ["single", "list", "array", "twopass", "llist [UNSAFE]", "locallock", "preempt", "pcpspin"]
     samples = {(d, f"bulk={b}"): [12345.67 + i, 12346.0 + i, 12344.0] for i, d in enumerate(designs)

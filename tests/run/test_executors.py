@@ -1,4 +1,5 @@
-"""Executors: serial, local process pool and Dask give the same results, in spec order."""
+"""Executors: serial, local process pool and Dask give the same results (``RunResult`` or ``CellFailure``), in
+spec order."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 import pytest
 
 from benchframe import BenchframeError
+from benchframe.results import CellFailure, RunResult
 from benchframe.run import RunSpec, executors
 from benchframe.run.executors import iter_results, run_specs, seed_groups
 
@@ -26,7 +28,7 @@ def specs() -> list[RunSpec]:
 
 
 def canon(results: list) -> str:
-    return json.dumps(results, sort_keys=True)
+    return json.dumps([r.model_dump() for r in results], sort_keys=True)
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +37,9 @@ def serial() -> list:
 
 
 def test_serial_results_are_in_spec_order(serial):
-    assert [(r["design"], r["workload"], r["seed"]) for r in serial] == \
-        [(s.design, s.workload, s.seed) for s in specs()]
+    assert [(r.design, r.workload, r.seed) for r in serial] == [(s.design, s.workload, s.seed) for s in specs()]
     assert serial[0] == serial[-1]
-    assert all(r["metrics"]["invariant_violations"] == 0 for r in serial)
+    assert all(r.metrics["invariant_violations"] == 0 for r in serial)
 
 
 def test_runspec_pickles():
@@ -48,7 +49,7 @@ def test_runspec_pickles():
 
 
 def test_process_pool_matches_serial_and_reports_each_cell_once(serial):
-    seen: dict[int, dict] = {}
+    seen: dict[int, RunResult] = {}
     ticks = []
     pool = run_specs(specs(), jobs=2, executor="process", progress=ticks.append,
                      on_result=lambda i, r: seen.setdefault(i, r))
@@ -75,8 +76,10 @@ def test_a_raising_plugin_is_a_result_not_a_crash(tmp_path, raiser_plugin):
              for d in ("raiser", "array")]
     for executor in ("serial", "process"):
         bad, good = run_specs(cells, jobs=2, executor=executor)
-        assert isinstance(bad, str) and "raiser" in bad and "broken" in bad and "\n" not in bad
-        assert isinstance(good, dict) and good["design"] == "array"
+        assert isinstance(bad, CellFailure) and (bad.plugin, bad.design, bad.workload) == (str(plugin), "raiser",
+                                                                                          "page_bench04")
+        assert "raiser" in bad.message and "broken" in bad.message and "\n" not in bad.message
+        assert isinstance(good, RunResult) and good.design == "array"
 
 
 @pytest.mark.parametrize("kwargs, needle", [
@@ -118,17 +121,17 @@ def test_a_hanging_design_is_that_cells_error_after_the_cell_timeout(design_plug
                              dask_processes=executor != "dask-threads"):
         got[i] = r
     hung, fine = got
-    assert hung == (f"plugin {plugin}: design hangs did not finish: no result within 0.5 s (--cell-timeout) "
-                    "(workload page_bench04)")
-    assert isinstance(fine, dict) and fine["design"] == "array"
+    assert hung == CellFailure(str(plugin), "hangs", "page_bench04", f"plugin {plugin}: design hangs did not "
+                               "finish: no result within 0.5 s (--cell-timeout) (workload page_bench04)")
+    assert isinstance(fine, RunResult) and fine.design == "array"
 
 
 def test_no_cell_timeout_means_no_alarm_left_behind():
     import signal
 
     before = signal.getsignal(signal.SIGALRM)
-    assert run_specs(specs()[:1], executor="serial", timeout=0)[0]["design"] == "single"
-    assert run_specs(specs()[:1], executor="serial", timeout=30)[0]["design"] == "single"
+    assert run_specs(specs()[:1], executor="serial", timeout=0)[0].design == "single"
+    assert run_specs(specs()[:1], executor="serial", timeout=30)[0].design == "single"
     assert signal.getsignal(signal.SIGALRM) is before and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
 
 
@@ -181,8 +184,8 @@ def test_cells_of_an_unseeded_workload_that_differ_only_in_seed_run_once(monkeyp
     got = run_specs(cells, executor="serial")
     assert [(s.workload, s.params.get("bulk"), s.seed) for s in ran] == \
         [("page_bench04", 8, 1), ("page_bench04", 16, 1), ("sunrpc", None, 1), ("sunrpc", None, 2)]
-    assert [r["seed"] for r in got] == [1, 2, 3, 1, 2, 3, 1, 2]
+    assert [r.seed for r in got] == [1, 2, 3, 1, 2, 3, 1, 2]
     alone = run_specs([cells[1]], executor="serial")[0]
     assert got[1] == alone and got[1] is not got[0]
-    got[0]["metrics"]["alloc_cycles_per_page"] = -1.0  # each seed's result is its own copy
-    assert got[2]["metrics"]["alloc_cycles_per_page"] == alone["metrics"]["alloc_cycles_per_page"]
+    got[0].metrics["alloc_cycles_per_page"] = -1.0  # each seed's result is its own copy
+    assert got[2].metrics["alloc_cycles_per_page"] == alone.metrics["alloc_cycles_per_page"]

@@ -1,5 +1,5 @@
-"""Sweeps (``run/sweep.py``): executors give identical files, interrupted sweeps resume to the same files, a
-sweep directory is a result source for ``report`` and ``load_sweep_results``."""
+"""Sweeps (``run/sweep.py``, the grid in ``run/grid.py``): executors give identical files, interrupted sweeps
+resume to the same files, a sweep directory is a result source for ``report`` and ``load_sweep_results``."""
 
 from __future__ import annotations
 
@@ -121,7 +121,8 @@ def test_sweep_on_a_dask_cluster_writes_the_same_files(tmp_path, spec):
 
 def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
     from benchframe.plugins import get_registry
-    from benchframe.run.sweep import cell_key, cells, load_spec, load_sweep_results
+    from benchframe.run.grid import cell_key, cells, load_spec
+    from benchframe.run.sweep import load_sweep_results
 
     out = tmp_path / "s"
     assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
@@ -129,7 +130,7 @@ def test_load_sweep_results_in_spec_order_and_partial(tmp_path, spec):
     order.sort(key=lambda c: c.workload)  # the manifest stores workloads by name
     runs = load_sweep_results(out)
     assert len(runs) == len(order) == 18
-    assert [(r["design"], r["workload"], r["seed"], r["params"]["bulk"]) for r in runs] == \
+    assert [(r.design, r.workload, r.seed, r.params["bulk"]) for r in runs] == \
         [(c.design, c.workload, c.seed, c.params["bulk"]) for c in order]
     (out / "cells" / f"{cell_key(order[0])}.json").unlink()  # an interrupted sweep: what is there
     assert load_sweep_results(out) == runs[1:]

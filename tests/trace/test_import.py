@@ -306,7 +306,7 @@ def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:
     files = {
         "binary": (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "binary data"),
         "empty": (b"", "empty"),
-        "wrong format": (b"time,cpu,event\n1,2,alloc\n", "not perf script or ftrace text"),
+        "wrong format": (b"time,cpu,event\n1,2,alloc\n", "not perf script, ftrace or trace-cmd text"),
         "truncated xz": (xz[: len(xz) // 2], "corrupt or truncated xz data"),
         "perf.data": (b"PERFILE2" + bytes(100), "perf script -i"),
         "ftrace header only": (b"# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n", "no events"),

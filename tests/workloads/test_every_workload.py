@@ -29,7 +29,7 @@ UNSEEDED_RUNS = [(name, {}) for name in UNSEEDED] + [
 
 
 def test_the_unseeded_workloads_are_the_deterministic_ones():
-    assert sorted(UNSEEDED) == ["numa", "page_bench04", "trace"]
+    assert sorted(UNSEEDED) == ["numa", "page_bench04", "pagealloc", "trace"]
     reg = get_registry()
     for name, params in [("page_pool", {"remote_free": 0.5}), ("contention", {"cpus": 2}), ("sunrpc", {}),
                          ("irq_latency", {}), ("nmi", {})]:
@@ -43,7 +43,7 @@ def test_a_run_declared_unseeded_is_the_same_for_every_seed(run, design, unseede
     """What lets the executors run such a cell once for all seeds (``seed_groups``)."""
     w = get_registry().workload(unseeded)
     assert not w.uses_seed(w.resolve_params(params))
-    one, other = (run(design, unseeded, seed=s, config=config, **params).as_dict() for s in (1, 7))
+    one, other = (run(design, unseeded, seed=s, config=config, **params).model_dump() for s in (1, 7))
     assert one.pop("seed") == 1 and other.pop("seed") == 7
     assert one == other
 

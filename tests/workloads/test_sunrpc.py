@@ -32,8 +32,10 @@ def test_the_hole_pattern_changes_how_much_an_array_design_scans_with_irqs_off(r
     # nothing. Scattered holes start near slot 0, so 5.13 skips nearly all 259 slots inside its IRQs-off loop.
     arr = {pat: run("array", "sunrpc", pattern=pat).metrics for pat in ("contiguous", "scattered")}
     assert arr["scattered"]["irqs_off_cycles_per_call"] > arr["contiguous"]["irqs_off_cycles_per_call"]
-    # the same slots are tested either way: the cycles per call do not move
-    assert arr["scattered"]["alloc_cycles_per_call"] == arr["contiguous"]["alloc_cycles_per_call"]
+    # the same slots are tested either way: the cycles per call move only with the refills' cache state
+    scattered, contiguous = arr["scattered"]["alloc_cycles_per_call"], arr["contiguous"]["alloc_cycles_per_call"]
+    assert abs(scattered - contiguous) < 0.02 * contiguous
     # a list design finds the holes in the caller, IRQs on: the pattern changes nothing for it
     lst = {pat: run("list", "sunrpc", pattern=pat).metrics for pat in ("contiguous", "scattered")}
-    assert lst["scattered"]["irqs_off_cycles_per_call"] == lst["contiguous"]["irqs_off_cycles_per_call"]
+    scattered, contiguous = (lst[p]["irqs_off_cycles_per_call"] for p in ("scattered", "contiguous"))
+    assert abs(scattered - contiguous) < 0.02 * contiguous  # only the refills' cache state differs

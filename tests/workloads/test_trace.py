@@ -63,7 +63,7 @@ def test_bulk_calls_make_order0_allocation_cheaper_and_leave_order_above_0_alone
 
 
 def test_the_replay_is_deterministic_and_ignores_the_seed(run):
-    a, b, c = (run("list", "trace", seed=s).as_dict() for s in (1, 1, 2))
+    a, b, c = (run("list", "trace", seed=s).model_dump() for s in (1, 1, 2))
     assert a == b
     del a["seed"], c["seed"]
     assert a == c

@@ -1,5 +1,6 @@
-"""The steps of an interleaving as a kernel developer reads them: where in the model the interrupted code was,
-which shared state the other context changed under it, and which of its local variables still hold the old value.
+"""The evidence of a failing interleaving, as a kernel developer reads it: where in the model the interrupted code
+was, which shared state the other context changed under it, and which of its local variables still hold the old
+value.
 
 *Where* is the chain of model functions on the stack (``traceback.extract_stack``: function names only, as an
 oops prints them), restricted to the allocator (``benchframe.mm``) and the design's own modules. *What changed*

@@ -1,5 +1,5 @@
-"""Telling the user's Ctrl-C from a plugin's ``sys.exit()`` or ``raise KeyboardInterrupt``; a wall-clock limit
-on a cell (``deadline``).
+"""Signals: the user's Ctrl-C told from a plugin's ``sys.exit()`` or ``raise KeyboardInterrupt`` (SIGINT), a
+wall-clock limit on a cell (``deadline``: SIGALRM), and worker processes that die with their parent (SIGKILL).
 
 Plugin code (its import, its hooks, its design or workload) that raises ``SystemExit`` or ``KeyboardInterrupt``
 must not end benchframe with the plugin's exit status, no output and no result file: that is a plugin error,

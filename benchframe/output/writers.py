@@ -1,0 +1,255 @@
+"""One writer per format: each says how a preamble, a heading, a note, a section and a table look in it, and the
+file extension it is saved with. Every command renders through them; a new format is one class here.
+
+The text formats render a table with ``tabulate`` (numbers as the cells give them, never re-parsed); the plain
+format fits a mail: no line over ``PLAIN_WIDTH`` columns, tables wider than that split into groups of columns
+(a comparison's baseline in each), as mmtests compare-kernels does. CSV and JSON give every cell as a record,
+its numbers in fields of their own.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import textwrap
+from pathlib import Path
+from typing import ClassVar
+
+from tabulate import tabulate
+
+from benchframe.output.document import FIELDS, Document, Heading, Note, Preamble, Section, Table, records
+
+#: the widest line of the plain format: a mail
+PLAIN_WIDTH = 100
+
+
+def _tabulate(table: Table, tablefmt: str, rows: list[list[str]] | None = None, cols: list[int] | None = None,
+              maxcolwidths: list[int | None] | None = None) -> str:
+    rows = table.rows if rows is None else rows
+    headers = table.headers
+    if cols is not None:
+        headers = [headers[c] for c in cols]
+        rows = [[r[c] for c in cols] for r in rows]
+    return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, stralign=table.stralign,
+                    maxcolwidths=maxcolwidths)
+
+
+class Writer:
+    """A format: ``name`` (``--format``), ``extension`` of its file, and how each block looks in it. A document
+    is its blocks rendered in order, a blank line between them."""
+
+    name: ClassVar[str]
+    extension: ClassVar[str]
+
+    def render(self, doc: Document) -> str:
+        return "\n".join(self.block(b) for b in doc.blocks)
+
+    def block(self, b: Preamble | Heading | Note | Section | Table) -> str:
+        if isinstance(b, Preamble):
+            return self.preamble(b)
+        if isinstance(b, Heading):
+            return self.heading(b.text)
+        if isinstance(b, Note):
+            return self.note(b.text)
+        if isinstance(b, Section):
+            return self.section(b.title, b.lines)
+        return self.section(b.title, [b.note]) if b.is_text else self.table(b)
+
+    def preamble(self, p: Preamble) -> str:
+        raise NotImplementedError
+
+    def heading(self, text: str) -> str:
+        raise NotImplementedError
+
+    def note(self, text: str) -> str:
+        return text + "\n"
+
+    def section(self, title: str, lines: list[str]) -> str:
+        return self.note(title) + "".join(self.note(line) for line in lines)
+
+    def table(self, t: Table) -> str:
+        raise NotImplementedError
+
+
+class Markdown(Writer):
+    name = "md"
+    extension = "md"
+    tablefmt = "pipe"
+
+    def preamble(self, p: Preamble) -> str:
+        parts = [f"# {p.title}\n", "\n".join(f"- **{k}**: {v}" for k, v in p.header) + "\n"]
+        parts += [p.text + "\n"] if p.text else []
+        parts += [f"![{Path(png).stem}]({Path(png).name})\n" for png in p.images]
+        return "\n".join(parts)
+
+    def heading(self, text: str) -> str:
+        return f"## {text}\n"
+
+    def section(self, title: str, lines: list[str]) -> str:
+        return f"## {title}\n\n" + "".join(self.note(line) for line in lines)
+
+    def table(self, t: Table) -> str:
+        rows = [[cell.replace("|", "\\|") for cell in row] for row in t.rows]  # "|" separates the cells
+        out = (f"### {t.title}\n\n" if t.title else "") + f"{_tabulate(t, self.tablefmt, rows)}\n"
+        return out + (f"\n{t.note}\n" if t.note else "")
+
+
+class GitHub(Markdown):
+    name = "github"
+    tablefmt = "github"
+
+
+class Plain(Writer):
+    name = "plain"
+    extension = "txt"
+
+    def note(self, text: str) -> str:
+        """A paragraph wrapped at ``PLAIN_WIDTH`` (continuation lines indented)."""
+        return "\n".join(textwrap.wrap(text, PLAIN_WIDTH, subsequent_indent="    ", break_long_words=True,
+                                       break_on_hyphens=False)) + "\n"
+
+    def preamble(self, p: Preamble) -> str:
+        return (f"{p.title}\n" + "".join(self.note(f"{k}: {v.strip('`')}") for k, v in p.header) + "\n" +
+                (self.note(p.text.replace("`", "")) if p.text else ""))
+
+    def heading(self, text: str) -> str:
+        return self.note(f"== {text}")
+
+    def table(self, t: Table) -> str:
+        parts = []
+        rows = t.rows
+        groups = column_groups(t, rows)
+        for g, group in enumerate(groups):
+            cols = [0] + group
+            body = _tabulate(t, "plain", rows, cols)
+            if _widest(body) > PLAIN_WIDTH:  # one column is too wide alone: wrap the text cells
+                each = max(12, (PLAIN_WIDTH - 2 * len(cols)) // len(cols))
+                body = _tabulate(t, "plain", rows, cols, [each] * len(cols))
+            title = t.title + (f" ({g + 1}/{len(groups)})" if len(groups) > 1 else "")
+            parts.append((textwrap.fill(title, PLAIN_WIDTH) + "\n" if title else "") + body + "\n")
+        note = textwrap.fill(t.note, PLAIN_WIDTH) + "\n" if t.note else ""
+        return "\n".join(parts) + note
+
+
+def _widest(text: str) -> int:
+    return max((len(ln) for ln in text.splitlines()), default=0)
+
+
+def column_groups(table: Table, rows: list[list[str]], width: int = PLAIN_WIDTH) -> list[list[int]]:
+    """Data column indices (1-based, as in ``headers``) split into groups whose plain rendering fits ``width``:
+    each group as many columns as fit, in order; with ``keep_first``, the first data column in every group."""
+    n = len(table.headers)
+    first = [1] if table.keep_first and n > 1 else []
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in (i for i in range(1, n) if i not in first):
+        trial = current + [i]
+        if current and _widest(_tabulate(table, "plain", rows, [0] + first + trial)) > width:
+            groups.append(first + current)
+            current = [i]
+        else:
+            current = trial
+    if current or not groups:
+        groups.append(first + current)
+    return groups
+
+
+class Text(Writer):
+    """Tables as a terminal shows them (a rule under the headers), paragraphs as they are."""
+
+    name = "text"
+    extension = "txt"
+
+    def preamble(self, p: Preamble) -> str:
+        return f"{p.title}\n" + "".join(f"{k}: {v.strip('`')}\n" for k, v in p.header) + "\n" + \
+            (self.note(p.text.replace("`", "")) if p.text else "")
+
+    def heading(self, text: str) -> str:
+        return text + "\n"
+
+    def table(self, t: Table) -> str:
+        return (f"{t.title}\n" if t.title else "") + _tabulate(t, "simple") + "\n" + (f"{t.note}\n" if t.note else "")
+
+
+class LaTeX(Writer):
+    """Tables as ``tabular``; everything else a TeX comment."""
+
+    name = "latex"
+    extension = "tex"
+
+    def note(self, text: str) -> str:
+        return f"% {text}\n"
+
+    def preamble(self, p: Preamble) -> str:
+        return f"% {p.title}\n" + "".join(f"% {k}: {v}\n" for k, v in p.header) + (self.note(p.text) if p.text else "")
+
+    def heading(self, text: str) -> str:
+        return f"% == {text}\n"
+
+    def table(self, t: Table) -> str:
+        return ((f"% {t.title}\n" if t.title else "") + f"{_tabulate(t, 'latex')}\n" +
+                (f"% {t.note}\n" if t.note else ""))
+
+
+class HTML(Writer):
+    name = "html"
+    extension = "html"
+
+    def note(self, text: str) -> str:
+        return f"<p>{html.escape(text)}</p>\n"
+
+    def preamble(self, p: Preamble) -> str:
+        return (f"<h1>{html.escape(p.title)}</h1>\n<ul>\n" +
+                "".join(f"<li><b>{k}</b>: {html.escape(v.strip('`'))}</li>\n" for k, v in p.header) + "</ul>\n" +
+                (self.note(p.text) if p.text else ""))
+
+    def heading(self, text: str) -> str:
+        return f"<h2>{html.escape(text)}</h2>\n"
+
+    def section(self, title: str, lines: list[str]) -> str:
+        return self.heading(title) + "".join(self.note(line) for line in lines)
+
+    def table(self, t: Table) -> str:
+        return ((f"<h3>{html.escape(t.title)}</h3>\n" if t.title else "") + f"{_tabulate(t, 'html')}\n" +
+                (self.note(t.note) if t.note else ""))
+
+
+class CSV(Writer):
+    """One line per cell, its numbers in columns of their own (empty where there is none)."""
+
+    name = "csv"
+    extension = "csv"
+
+    def render(self, doc: Document) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        columns = ("table", "row", doc.column, *FIELDS)
+        writer.writerow(columns)
+        for rec in records(doc):
+            writer.writerow(["" if rec[c] is None else str(rec[c]).lower() if isinstance(rec[c], bool) else rec[c]
+                             for c in columns])
+        return buf.getvalue()
+
+
+class JSON(Writer):
+    """The document as one JSON object: the header, every cell as a record, and the tables' notes."""
+
+    name = "json"
+    extension = "json"
+
+    def render(self, doc: Document) -> str:
+        out = {"header": {k: v.strip("`") for k, v in doc.header()}, "cells": records(doc),
+               "notes": {t.title: t.note for t in doc.tables if t.note}}
+        return json.dumps(out, indent=1, sort_keys=True, allow_nan=False) + "\n"
+
+
+#: every format, by its ``--format`` name, in the order ``--help`` lists them
+WRITERS: dict[str, type[Writer]] = {w.name: w for w in (Markdown, GitHub, Plain, LaTeX, HTML, CSV, JSON, Text)}
+FORMATS = tuple(WRITERS)
+
+
+def writer(name: str) -> Writer:
+    """The writer of format ``name`` (one of ``FORMATS``)."""
+    return WRITERS[name]()

@@ -1,0 +1,156 @@
+"""The grid of a sweep, described in a TOML file, parsed and checked against the registry; its distinct cells,
+each with a key that names its result file.
+
+The spec::
+
+    [sweep]
+    designs = ["single", "array"]      # default: every registered design
+    seeds = [1, 2, 3]                  # or a count: seeds = 3
+    profile = "e5-1650v4"              # optional
+    config = ["PREEMPT_RT"]            # optional
+    kernel = "5.13"                    # optional
+    output = "sweeps/bulk"             # optional, else --output
+
+    [workloads.page_bench04]           # one table per workload: parameter -> list of values
+    bulk = [1, 8, 64]
+    pages = [2048]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from itertools import product
+from typing import TYPE_CHECKING, Any
+
+from benchframe import BenchframeError
+from benchframe.io import read_text
+from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
+from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from benchframe.registry import Registry
+
+SCALARS = (int, float, str, bool)
+
+
+def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
+    """Parse and check a sweep spec; every problem is one line naming the file and the key."""
+    text = read_text(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BenchframeError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(data) - {"sweep", "workloads"}
+    if unknown:
+        raise BenchframeError(
+            f"{path}: unknown table(s) {', '.join(sorted(unknown))} (expected [sweep], [workloads.*])")
+    head = data.get("sweep", {})
+    if not isinstance(head, dict):
+        raise BenchframeError(f"{path}: [sweep] must be a table")
+    bad_keys = set(head) - {"designs", "seeds", "profile", "config", "kernel", "output", "name"}
+    if bad_keys:
+        raise BenchframeError(f"{path}: unknown key(s) in [sweep]: {', '.join(sorted(bad_keys))}")
+    spec = _sweep_table(path, head, reg)
+    spec["workloads"] = _grids(path, data.get("workloads"), reg)
+    total = count_cells(spec)
+    if total > MAX_CELLS:
+        raise BenchframeError(f"{path}: {total} cells is over the bound of {MAX_CELLS} cells per sweep")
+    output = head.get("output")
+    if output is not None and not isinstance(output, str):
+        raise BenchframeError(f"{path}: [sweep] output must be a string")
+    spec["output"] = output
+    return spec
+
+
+def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, Any]:
+    """``[sweep]``: designs, seeds, profile and config, checked against the registry."""
+    designs = head.get("designs", list(reg.designs))
+    if not isinstance(designs, list) or not designs or not all(isinstance(d, str) for d in designs):
+        raise BenchframeError(f"{path}: [sweep] designs must be a non-empty list of names")
+    for d in designs:
+        reg.design_spec(d)
+    seeds = head.get("seeds", [1])
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise BenchframeError(f"{path}: [sweep] seeds must be at least 1")
+        if seeds > MAX_SEEDS:
+            raise BenchframeError(f"{path}: [sweep] seeds = {seeds} is over its bound of {MAX_SEEDS}")
+        seeds = list(range(1, seeds + 1))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                           for s in seeds):
+        raise BenchframeError(f"{path}: [sweep] seeds must be a count or a list of integers")
+    if len(seeds) > MAX_SEEDS:
+        raise BenchframeError(f"{path}: [sweep] seeds: {len(seeds)} is over the bound of {MAX_SEEDS}")
+    profile = head.get("profile")
+    if profile is not None and not isinstance(profile, str):
+        raise BenchframeError(f"{path}: [sweep] profile must be a string")
+    reg.cost_model(profile)
+    config = head.get("config", [])
+    if not isinstance(config, list) or not all(isinstance(c, str) for c in config):
+        raise BenchframeError(f"{path}: [sweep] config must be a list of strings")
+    kernel = head.get("kernel", DEFAULT_KERNEL)
+    if not isinstance(kernel, str):
+        raise BenchframeError(f"{path}: [sweep] kernel must be a string")
+    kconfig = KernelConfig.parse(config, kernel)
+    spec = {"designs": designs, "seeds": seeds, "profile": profile, "config": kconfig.as_list()}
+    if kconfig.version.name != DEFAULT_KERNEL:  # the manifests of sweeps on the default kernel stay as they were
+        spec["kernel"] = kconfig.version.name
+    return spec
+
+
+def _grids(path: Path, workloads: object, reg: Registry) -> dict[str, dict[str, list[Any]]]:
+    """``[workloads.NAME]`` tables: parameter -> values, each value checked by the workload."""
+    if not isinstance(workloads, dict) or not workloads:
+        raise BenchframeError(f"{path}: needs at least one [workloads.NAME] table")
+    grids: dict[str, dict[str, list[Any]]] = {}
+    for name, grid in workloads.items():
+        w = reg.workload(name)
+        if not isinstance(grid, dict):
+            raise BenchframeError(f"{path}: [workloads.{name}] must be a table of parameter = [values]")
+        clean: dict[str, list[Any]] = {}
+        for key, values in grid.items():
+            if isinstance(values, SCALARS):
+                values = [values]
+            if not isinstance(values, list) or not values or not all(isinstance(v, SCALARS) for v in values):
+                raise BenchframeError(f"{path}: [workloads.{name}] {key} must be a value or a non-empty list")
+            for v in values:
+                w.resolve_params({key: v})
+            clean[key] = values
+        grids[name] = clean
+    return grids
+
+
+def cells(spec: dict[str, Any], plugins: tuple[str, ...] = ()) -> list[RunSpec]:
+    """The distinct cells of a loaded spec, in order (a value listed twice, ``bulk = [1, 1]``, is one cell)."""
+    out: dict[str, RunSpec] = {}
+    for workload, grid in spec["workloads"].items():
+        keys = list(grid)
+        for combo in product(*(grid[k] for k in keys)):
+            params = dict(zip(keys, combo))
+            for design in spec["designs"]:
+                for seed in spec["seeds"]:
+                    cell = RunSpec(design=design, workload=workload, params=params, seed=seed,
+                                   profile=spec["profile"], config=tuple(spec["config"]), plugins=plugins,
+                                   kernel=spec.get("kernel", DEFAULT_KERNEL))
+                    out.setdefault(cell_key(cell), cell)
+    return list(out.values())
+
+
+def count_cells(spec: dict[str, Any]) -> int:
+    """The cells a loaded spec lists, duplicates included."""
+    return len(spec["designs"]) * len(spec["seeds"]) * sum(
+        math.prod(len(values) for values in grid.values()) for grid in spec["workloads"].values())
+
+
+def cell_key(cell: RunSpec) -> str:
+    key = {"design": cell.design, "workload": cell.workload, "params": dict(cell.params), "seed": cell.seed,
+           "profile": cell.profile, "config": list(cell.config)}
+    if cell.kernel != DEFAULT_KERNEL:  # keys of cells on the default kernel stay as they were
+        key["kernel"] = cell.kernel
+    canon = json.dumps(key, sort_keys=True)
+    return hashlib.sha256(canon.encode()).hexdigest()[:20]
