@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError, __version__
 from benchframe.explore.evidence import model_files
 from benchframe.io import write_atomic
+from benchframe.kconfig import DEFAULT_KERNEL
 from benchframe.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class VerdictCache:
     def __init__(self, reg: Registry, config: tuple[str, ...] = (), kernel: str | None = None):
         self.reg = reg
         self.config = sorted(config)
-        self.kernel = kernel
+        self.kernel = kernel or DEFAULT_KERNEL  # explore's default: one entry whether it is named or not
         self.folder = cache_dir()
 
     def inputs(self, design_spec: str, context: str) -> dict[str, Any]:
