@@ -2,8 +2,8 @@
 
 ``RunResult`` is one run: (design x workload x params x seed) on a profile, kernel and config, and what it
 measured -- the flat long-format record (mimalloc-bench style) the reports read without knowing how it was
-produced. ``CellFailure`` is a cell whose plugin failed instead. ``Verdict`` is a design's re-entrancy verdict
-against one context (``benchframe explore``). ``ResultDocument`` is what ``run --json`` and ``compare`` write
+produced. ``CellFailure`` is a cell whose plugin failed instead (a design's exploration verdicts are in
+``benchframe.verdict``). ``ResultDocument`` is what ``run --json`` and ``compare`` write
 (``results.json``): the header that reproduces the runs, the runs, and the designs' verdicts.
 
 ``RunResult`` and ``ResultDocument`` are strict pydantic models: the same classes build a record, write it and
@@ -14,7 +14,7 @@ file, the run and the field. Extra keys are kept: a newer benchframe's files sti
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,6 +31,7 @@ from pydantic import (
 from benchframe import BenchframeError, __version__
 from benchframe.io import dumps, git_commit, loads_json, read_text, schema_problem
 from benchframe.kconfig import DEFAULT_KERNEL
+from benchframe.verdict import Verdicts, verdicts_as_json, verdicts_from_json
 
 #: the version of the result document's layout
 SCHEMA = 1
@@ -105,77 +106,6 @@ class CellFailure:
 
     def __str__(self) -> str:
         return self.message
-
-
-# -- re-entrancy verdicts -----------------------------------------------------------------------------------
-#: the contexts ``benchframe explore`` runs a design's operations against: an interrupt whose handler allocates
-#: on the same CPU, an NMI, another CPU
-CONTEXTS = ("irq", "nmi", "smp")
-#: how a report names each context's column
-CONTEXT_LABELS = {"irq": "vs IRQ", "nmi": "vs NMI", "smp": "vs another CPU"}
-#: the contexts against which an UNSAFE verdict disqualifies a design's costs: an interrupt on the same CPU
-#: (allocating from a hardirq is allowed: GFP_ATOMIC) and a second CPU; not an NMI, from which no page allocator
-#: may allocate (the single-page path itself is UNSAFE there)
-DISQUALIFYING = ("irq", "smp")
-#: how the reports say it
-DISQUALIFYING_TEXT = "against an IRQ on the same CPU or an operation on another CPU"
-UNSAFE_MARK = "[UNSAFE]"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One design's verdict against one context: ``SAFE``, ``UNSAFE`` or ``ERROR`` (explore could not run it),
-    the reason (the simplest failing case, or what a SAFE design refuses), and the extent of the search."""
-
-    design: str
-    context: str
-    verdict: str
-    reason: str
-    explored_points: int = 0
-    refused: int = 0
-    failing_pairs: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Verdict:
-        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
-
-
-#: per design, its verdicts by context
-Verdicts = dict[str, dict[str, Verdict]]
-
-
-def unsafe(verdicts: dict[str, Verdict] | None) -> bool:
-    """Whether the verdicts disqualify the design's costs: UNSAFE against an interrupt on the same CPU or
-    another CPU."""
-    per = verdicts or {}
-    return any(per[c].verdict == "UNSAFE" for c in DISQUALIFYING if c in per)
-
-
-def marked(design: str, verdicts: Verdicts | None) -> str:
-    """``llist [UNSAFE]`` for a design explore found unsafe against an interrupt, else the name."""
-    return f"{design} {UNSAFE_MARK}" if unsafe((verdicts or {}).get(design)) else design
-
-
-def verdicts_as_json(verdicts: Verdicts) -> dict[str, dict[str, dict[str, Any]]]:
-    return {d: {c: v.as_dict() for c, v in per.items()} for d, per in verdicts.items()}
-
-
-def verdicts_from_json(doc: Any) -> Verdicts:
-    """Verdicts saved in a result document; malformed entries are left out (they are explored again)."""
-    out: Verdicts = {}
-    if not isinstance(doc, dict):
-        return out
-    for design, per in doc.items():
-        if not isinstance(per, dict):
-            continue
-        try:
-            out[design] = {c: Verdict.from_dict(v) for c, v in per.items() if isinstance(v, dict)}
-        except TypeError:
-            continue
-    return out
 
 
 # -- the result document ------------------------------------------------------------------------------------

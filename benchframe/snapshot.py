@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from benchframe.metrics import Catalogue
     from benchframe.records import Design, Study
-    from benchframe.results import RunResult, Verdicts
+    from benchframe.results import RunResult
+    from benchframe.verdict import Verdicts
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ here uses ``llist_del_all()`` only:
   the pages it needs off the private chain (a ``node->next`` load each), refills the chain from the buddy lists
   when it runs out, and puts the rest back with **one** ``llist_add_batch()`` (a cmpxchg) -- after walking the
   remainder to its last node, since an llist has no tail pointer. Per call: two atomics and a walk as long as
-  what is left on the list; no IRQ disabling.
+  what is left on the list; no IRQ disabling. The task is pinned to its CPU from the detach to the put-back
+  (``pcpu_task_pin()``: ``preempt_disable()``, ``migrate_disable()`` on PREEMPT_RT; priced at the profile's
+  ``preempt_disable_enable``): a task preempted with the list detached and migrated would otherwise put it back
+  on its first CPU's list and ``this_cpu_sub()`` the pages it took from the second CPU's count;
 * an interrupt handler that allocates meanwhile finds the list empty (or holding what was freed since), refills
   from the buddy lists and puts its own remainder back: the pcp is emptier for a while, never a page twice;
 * frees, ``pcp->count``, statistics, the drain and the NMI rules are shared with every llist design
@@ -57,41 +60,45 @@ class LlistDelAllPcp(LlistPcp):
 
     def __init__(self, k: Kernel):
         super().__init__(k)
-        # per CPU, the allocations in progress: an interrupt's allocation nests inside the task's
-        self.calls: list[list[Detached]] = [[] for _ in k.machine.cpus]
+        # per task (the CPU object its code runs with), the allocations in progress: an interrupt's allocation
+        # nests inside the task's on the same CPU
+        self.calls: dict[CPU, list[Detached]] = {}
 
     def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
+        """Pin the task (``LlistPcp.lock``), then take this CPU's pcp (``this_cpu_ptr()``, once pinned)."""
         if super().lock(cpu, pcp) is None:
             return None
-        call = Detached(pcp)
-        self.calls[cpu.id].append(call)
+        call = Detached(pcp.zone.pcp[cpu.id] if pcp is not None else None)
+        self.calls.setdefault(cpu, []).append(call)
         return call
 
     def unlock(self, cpu: CPU, token: Any, pcp: PerCpuPages | None = None) -> None:
-        """Put what is left back with one ``llist_add_batch()`` per list (after the walk to its last node), and
-        ``this_cpu_sub(pcp->count, taken)``."""
-        calls = self.calls[cpu.id]
+        """Put what is left back with one ``llist_add_batch()`` per list (after the walk to its last node),
+        ``this_cpu_sub(pcp->count, taken)``, then unpin."""
+        calls = self.calls.get(cpu, [])
         assert calls and calls[-1] is token, "pcp lock/unlock not nested"
         calls.pop()
         pcp = token.pcp
-        if pcp is None:  # nothing was taken
-            return
-        cache = self.k.cache
-        for mt, rest in token.chains.items():
-            if rest:
-                left = list(rest)
-                cpu.charge(self.c_next * len(left) + cache.walk(cpu, left, dependent=True))
-                pcp.lists[mt].llist_add_batch(cpu, left)
-        if token.taken:
-            self.count_add(cpu, pcp, -token.taken)
+        if pcp is not None:
+            cache = self.k.cache
+            for mt, rest in token.chains.items():
+                if rest:
+                    left = list(rest)
+                    cpu.charge(self.c_next * len(left) + cache.walk(cpu, left, dependent=True))
+                    pcp.lists[mt].llist_add_batch(cpu, left)
+            if token.taken:
+                self.count_add(cpu, pcp, -token.taken)
+        super().unlock(cpu, token, pcp)
 
     def rmqueue_pcplist(self, cpu, zone, mt, alloc_flags, pcp):
         """``__rmqueue_pcplist()``: the first page of this call's detached chain; on the first need the list is
         detached (``llist_del_all``), when the chain runs out it is refilled with ``pcp->batch`` pages from the
         buddy lists (``rmqueue_bulk()`` onto the private chain)."""
         k = self.k
-        call = self.calls[cpu.id][-1]
-        call.pcp = pcp  # where unlock() puts the rest back
+        call = self.calls[cpu][-1]
+        if call.pcp is None:
+            call.pcp = pcp
+        pcp = call.pcp  # this CPU's, taken once the task was pinned; unlock() puts the rest back there
         lst = pcp.lists[mt]
         chain = call.chains.get(mt)
         if chain is None:

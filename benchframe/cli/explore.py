@@ -1,4 +1,5 @@
-"""``benchframe explore``: systematic re-entrancy exploration of a design (exit 1 if UNSAFE)."""
+"""``benchframe explore``: systematic exploration of a design against interrupts, preemption and another CPU
+(exit 1 for an UNSAFE verdict the design does not declare)."""
 
 from __future__ import annotations
 
@@ -21,25 +22,35 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``benchframe explore`` and its options to the sub-commands of the main parser."""
-    p = sub.add_parser("explore", help="systematic re-entrancy exploration of a design (exit 1 if UNSAFE)")
+    p = sub.add_parser("explore", help="systematic exploration of a design against interrupts, preemption and "
+                                       "another CPU (exit 1 for an UNSAFE verdict the design does not declare)")
     add_designs_option(p, required=True)
-    p.add_argument("--context", choices=list(CONTEXTS), help="interrupt context (default: both)")
+    p.add_argument("--context", choices=[*CONTEXTS, "all"], default="all",
+                   help="irq, nmi, smp (another CPU), preempt (preemption and migration), or all (default)")
     add_config_option(p)
     add_kernel_option(p)
+    p.add_argument("--first", action="store_true",
+                   help="stop at the first interleaving that breaks a design (the verdict the reports show); "
+                        "default: every operation and adversary that breaks it")
     p.add_argument("--json", metavar="PATH", help="write the verdicts and interleavings as JSON")
     add_plugin_option(p)
 
 
 def main(args: argparse.Namespace) -> int:
-    """Explore each design against each context, print the interleavings; exit 1 if one is UNSAFE."""
+    """Explore each design against each context, print the verdicts, what they covered and the interleavings;
+    exit 1 for an UNSAFE verdict the design does not declare."""
     reg = get_registry(tuple(args.plugin))
-    contexts = [args.context] if args.context else list(CONTEXTS)
+    contexts = list(CONTEXTS) if args.context == "all" else [args.context]
+    designs = split_designs(args.designs)
+    for d in designs:
+        reg.design_spec(d)  # every name checked before any exploration
     if args.json:
         check_target(args.json, "--json")
-    results = [explore(d, c, reg, tuple(args.config or ()), args.kernel) for d in split_designs(args.designs)
-               for c in contexts]
-    for r in results:
-        print(r.render())
+    results = []
+    for d in designs:
+        for c in contexts:
+            results.append(explore(d, c, reg, tuple(args.config or ()), args.kernel, first_only=args.first))
+            print(results[-1].render(), flush=True)
     if args.json:
-        write_atomic(args.json, dumps([r.__dict__ for r in results]))
-    return 1 if any(r.verdict == "UNSAFE" for r in results) else 0
+        write_atomic(args.json, dumps([r.as_dict() for r in results]))
+    return 0 if all(r.accepted for r in results) else 1

@@ -27,9 +27,10 @@ from benchframe.cli.options import (
 )
 from benchframe.io import check_target, write_atomic
 from benchframe.metrics import metric
-from benchframe.results import DISQUALIFYING_TEXT, UNSAFE_MARK, ResultDocument, marked, unsafe
+from benchframe.results import ResultDocument
 from benchframe.run.session import execute
 from benchframe.run.spec import MAX_CELLS, RunSpec
+from benchframe.verdict import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 
 if TYPE_CHECKING:
     import argparse

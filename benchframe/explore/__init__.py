@@ -1,9 +1,11 @@
-"""Systematic re-entrancy exploration of a design (``benchframe explore``): an interrupt or NMI raised at each
-charge point of each operation in turn, or a second CPU at each shared access, on the shared harness."""
+"""Systematic exploration of a design (``benchframe explore``): an interrupt or NMI raised at each charge point
+of each operation in turn, a task preempted (and migrated) there, or a second CPU interleaved at each shared
+access, on the shared harness; the adversaries' sizes read from the state they find."""
 
 from __future__ import annotations
 
-from benchframe.explore.explorer import ExploreResult, explore
-from benchframe.results import CONTEXT_LABELS, CONTEXTS
+from benchframe.explore.explorer import explore
+from benchframe.explore.result import ExploreResult
+from benchframe.verdict import CONTEXT_LABELS, CONTEXTS
 
 __all__ = ["CONTEXTS", "CONTEXT_LABELS", "ExploreResult", "explore"]

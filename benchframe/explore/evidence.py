@@ -36,7 +36,10 @@ def model_files(design: Design) -> set[str]:
     factory = design.factory
     for cls in (*factory.__mro__, *factory.pcp_ops.__mro__):
         if cls.__module__ != "builtins":
-            src = inspect.getsourcefile(cls)
+            try:
+                src = inspect.getsourcefile(cls)
+            except TypeError:  # defined where no file says so (an interactive session)
+                continue
             if src:
                 files.add(src)
     return files

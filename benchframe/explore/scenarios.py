@@ -1,6 +1,7 @@
-"""What ``benchframe explore`` runs: a task's operations on a small one-CPU kernel, and the handler scripts of
-the interrupt raised in the middle of them, all driven through the shared harness
-(``benchframe.workloads.context``)."""
+"""What ``benchframe explore`` runs: a task's operations on a small kernel, and the adversaries that hit them
+(an interrupt handler, a task that preempts, a second CPU), all driven through the shared harness
+(``benchframe.workloads.context``). The adversaries' sizes come from the state they find
+(``benchframe.workloads.adversary``)."""
 
 from __future__ import annotations
 
@@ -8,34 +9,43 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from benchframe.hw.topology import Topology
-from benchframe.mm.page import GFP_ATOMIC
+from benchframe.hw.topology import MAX_ORDER, Topology
+from benchframe.mm.page import GFP_ATOMIC, PAGE_ALLOCATED
+from benchframe.workloads.adversary import ALLOC, FREE, MOVES, Move, PcpState, spare_pages
 from benchframe.workloads.context import Harness
 
 if TYPE_CHECKING:
     from benchframe.hw.irq import Interrupts
     from benchframe.kconfig import KernelConfig
+    from benchframe.mm.pcp import PerCpuPages
     from benchframe.registry import Registry
 
-ZONE_PAGES = 65536  # small enough to check invariants after every interleaving, big enough for batch 15
+#: one CPU and its interrupts (and preemption): pcp batch 3, high 18 (as the conformance kit's), so refills and
+#: drains come often and cheaply: the search runs each operation once per charge point and handler
+ZONE_PAGES = 16384
+#: two CPUs: batch 15, high 90 -- the search interleaves every zone->lock section of each CPU, and a small batch
+#: would multiply them (a 64-page allocation refills 21 times with batch 3, 4 times with 15)
+SMP_ZONE_PAGES = 65536
+WARM_PAGES = 20  # pages a warm pcp list is left with (freed back after a bulk allocation)
+WARM, EMPTY, NEAR_HIGH = "warm", "empty", "near high"  # the pcp list an operation starts from
 
 
 class Scenario:
-    """One kernel with one design on ``cpus`` CPUs (the task on CPU0): the task's pages, the pages the handler
+    """One kernel with one design on ``cpus`` CPUs (the task on CPU0): the task's pages, the pages an adversary
     may free, and the shared-harness caller both allocate through (in the design's own shape)."""
 
     def __init__(self, registry: Registry, spec: str, config: KernelConfig, irq_class: type[Interrupts],
-                 cpus: int = 1):
+                 cpus: int = 1, pages: int = ZONE_PAGES):
         design, options = registry.design_spec(spec)
         self.design = design
         self.costs = registry.cost_model(None)
         self.harness = Harness(design, options, self.costs, config,
-                               Topology.uma(cpus=cpus, normal_pages=ZONE_PAGES), registry, irq_class)
+                               Topology.uma(cpus=cpus, normal_pages=pages), registry, irq_class)
         self.machine = self.harness.machine
         self.kernel = self.harness.kernel
         self.cpu = self.machine.cpus[0]
         self.caller = self.harness.caller(self.cpu)
-        self.spare: list[int] = []  # pages the "free" handler scripts free
+        self.spare: list[int] = []  # pages the adversary's free moves free
         self.task_pages: list[int] = []  # pages the task's free operations free
 
     def alloc(self, n: int) -> list[int]:
@@ -48,8 +58,13 @@ class Scenario:
             for p in pages:
                 self.caller.free(p)
 
+    @property
+    def pcp(self) -> PerCpuPages:
+        """This CPU's pcp of the zone the allocations come from."""
+        return self.kernel.zones[0].pcp[self.cpu.id]
+
     def pcp_pages(self) -> int:
-        return self.kernel.zones[0].pcp[self.cpu.id].count
+        return self.pcp.count
 
     def on(self, cpu: int) -> Scenario:
         """The same scenario seen from another CPU: its own caller, pages and spare pages."""
@@ -67,17 +82,75 @@ class Scenario:
         out += self.harness.invariant_problems(errors)
         return out + errors
 
-    def warm(self, pcp: bool) -> None:
-        """Leave pages on the pcp list (``pcp``) or an empty pcp list the operation has to refill, and two
-        pages for the "free" handler scripts."""
-        if pcp:
-            self.free(self.alloc(20))
-        self.spare = self.alloc(2)
-        if not pcp and self.pcp_pages():
+    def warm(self, pcp: str = WARM) -> None:
+        """Hold the spare pages an adversary may free (up to ``pcp->high`` of them, taken as one block from the
+        buddy lists so the pcp list is left alone), then leave the pcp list ``WARM`` (some pages on it), ``EMPTY``
+        (the operation has to refill it) or ``NEAR_HIGH`` (two below ``pcp->high``: freeing more drains it)."""
+        self.spare = self.split_block(spare_pages(self.pcp.high))
+        if pcp == WARM:
+            self.free(self.alloc(WARM_PAGES))
+        elif pcp == EMPTY and self.pcp_pages():
             self.alloc(self.pcp_pages())
+        elif pcp == NEAR_HIGH:
+            self.free(self.alloc(WARM_PAGES))
+            short = self.pcp.high - 2 - self.pcp_pages()
+            if short > 0:  # pages of the block's far end: the adversary's spares are taken from the front
+                self.spare, fill = self.spare[:-short], self.spare[-short:]
+                self.free(fill, bulk=True)
+            elif short < 0:
+                self.alloc(-short)
+
+    def split_block(self, n: int) -> list[int]:
+        """``alloc_pages(order)`` + ``split_page()``: at least ``n`` order-0 pages held by this caller, from one
+        block of the buddy lists (no pcp list is touched)."""
+        order = min(max(n - 1, 0).bit_length(), MAX_ORDER - 1)
+        head = self.caller.alloc_pages(GFP_ATOMIC, order)
+        if head is None:
+            return []
+        m = self.harness.measurement
+        del m.held_order[head]
+        mem = self.kernel.mem
+        pages = list(range(head, head + (1 << order)))
+        for p in pages:  # split_page(): every subpage an order-0 page with its own refcount
+            mem.state[p] = PAGE_ALLOCATED
+            mem.order[p] = 0
+            mem.cpu[p] = self.cpu.id
+        m.held.update(pages)
+        return pages
+
+    def state(self) -> PcpState:
+        return PcpState.of(self.pcp)
+
+    def tail(self) -> str:
+        """After the interleaving: allocate what is left on the pcp list -- a list the other context left
+        corrupted breaks here, where the invariants alone would only see its consequences. (Freeing everything
+        again would add nothing the page census does not check.)"""
+        rest = self.alloc(max(self.pcp_pages(), 1))
+        return f"task allocates the {len(rest)} pages left on its pcp list"
 
 
-Operation = tuple[str, bool, Callable[[Scenario], str]]
+def run_move(s: Scenario, move: Move) -> str:
+    """An adversary's ``move`` on ``s``'s CPU, sized from the state it finds there; what it did, in words."""
+    n = move.size(s.state())
+    rule = f" ({move.rule} = {n})" if move.stateful else ""
+    if move.kind == FREE:
+        pages, s.spare = s.spare[:n], s.spare[n:]
+        s.free(pages, bulk=n > 1)
+        return f"frees {_pfns(pages)}{rule}"
+    got = s.alloc(n)
+    if move.kind == ALLOC:
+        return f"alloc_bulk({n}){rule} -> {_pfns(got)}"
+    if got:
+        s.free(got[:1])
+    return f"allocates {n} pages{rule} -> {_pfns(got)}, frees {_pfns(got[:1])}"
+
+
+def _pfns(pages: list[int]) -> str:
+    shown = ", ".join(f"pfn {p}" for p in pages[:3])
+    return f"{len(pages)} pages [{shown}, ...]" if len(pages) > 3 else f"[{shown}]"
+
+
+Operation = tuple[str, str, Callable[[Scenario], str]]
 
 
 def _alloc8(s: Scenario) -> str:
@@ -94,55 +167,22 @@ def _free_bulk4(s: Scenario) -> str:
     return "freed"
 
 
-# (name, warm pcp list?, what the task does); simplest first
+# (name, the pcp list it starts from, what the task does); simplest first. Between them the task's own paths
+# take pages off a list, refill it from the buddy lists (zone->lock), put one back, and drain it (zone->lock)
 OPERATIONS: list[Operation] = [
-    ("alloc_bulk(8) from a warm pcp list", True, _alloc8),
-    ("alloc_bulk(8) that refills the pcp list", False, _alloc8),
-    ("free one page", True, _free1),
-    ("free_bulk(4)", True, _free_bulk4),
+    ("alloc_bulk(8) from a warm pcp list", WARM, _alloc8),
+    ("alloc_bulk(8) that refills the pcp list", EMPTY, _alloc8),
+    ("free one page", WARM, _free1),
+    ("free_bulk(4) that drains the pcp list", NEAR_HIGH, _free_bulk4),
 ]
 
 
-def _pfns(pages: list[int]) -> str:
-    return "[" + ", ".join(f"pfn {p}" for p in pages) + "]"
+def prepare(s: Scenario, op: Operation) -> None:
+    """The state ``op`` starts from on ``s``'s CPU: its pcp list, and the pages a free frees (held before the list
+    is set, so that taking them does not change it)."""
+    s.task_pages = s.split_block(4)[:4] if op[0].startswith("free") else []
+    s.warm(op[1])
 
 
-def _handler_alloc1(s: Scenario) -> str:
-    got = s.alloc(1)
-    return f"allocates 1 page -> {_pfns(got)}"
-
-
-def _handler_alloc2_free1(s: Scenario) -> str:
-    got = s.alloc(2)
-    if got:
-        s.free(got[:1])
-    return f"allocates 2 pages -> {_pfns(got)}, frees {_pfns(got[:1])}"
-
-
-def _handler_free1(s: Scenario) -> str:
-    page = s.spare[:1]
-    s.spare = s.spare[1:]
-    s.free(page)
-    return f"frees {_pfns(page)}"
-
-
-def _handler_bulk4(s: Scenario) -> str:
-    got = s.alloc(4)
-    return f"alloc_bulk(4) -> {_pfns(got)}"
-
-
-def _handler_bulk64(s: Scenario) -> str:
-    got = s.alloc(REFILL)
-    return f"alloc_bulk({REFILL}) -> {len(got)} pages, {_pfns(got[:2])[:-1]}, ...]"
-
-
-REFILL = 64  # a page_pool refill (PP_ALLOC_CACHE_REFILL): more than the warm pcp list holds
-
-# simplest first: the first failing script is the one reported
-HANDLERS: list[tuple[str, Callable[[Scenario], str]]] = [
-    ("alloc 1", _handler_alloc1),
-    ("free 1", _handler_free1),
-    ("alloc 2, free the first", _handler_alloc2_free1),
-    ("alloc_bulk(4)", _handler_bulk4),
-    (f"alloc_bulk({REFILL}): takes the whole pcp list", _handler_bulk64),
-]
+__all__ = ["MOVES", "OPERATIONS", "SMP_ZONE_PAGES", "Operation", "Scenario", "WARM_PAGES", "ZONE_PAGES", "prepare",
+           "run_move"]

@@ -1,94 +1,37 @@
-"""Every design's re-entrancy verdicts for the reports and ``benchframe run``, each explored once per model.
+"""Every design's exploration verdicts for the reports and ``benchframe run``, each explored once per model.
 
-``explore`` replays a design's operations once per charge point (0.2-1 s per design and context), too slow to
-repeat on every ``benchframe run``. A verdict depends only on the model, the design (with its options), the
-kernel version and config, so it is kept on disk under ``$BENCHFRAME_CACHE_DIR`` (default
-``$XDG_CACHE_HOME/benchframe`` or ``~/.cache/benchframe``), keyed by those and by a digest of the model's
-source (benchframe's own files, the design's modules and the version of every plugin distribution): any edit
-of the model explores again. ``BENCHFRAME_CACHE_DIR=off`` explores every time; a cache that cannot be written
-is not an error.
+``explore`` replays a design's operations once per charge point, too slow to repeat on every ``benchframe run``.
+A verdict depends only on the model, the design (with its options), the kernel version and config, so it is
+cached on disk, each entry validated before it is trusted (``benchframe.explore.cache``). A verdict is explored
+up to the first interleaving that breaks the design (``explore(first_only=True)``: the verdict and the
+interleaving ``benchframe explore`` reports first); ``benchframe explore`` lists every one.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe import BenchframeError, __version__
-from benchframe.explore.evidence import model_files
-from benchframe.explore.explorer import CONTEXTS, explore
-from benchframe.io import write_atomic
+from benchframe import BenchframeError
+from benchframe.explore.cache import VerdictCache
+from benchframe.explore.explorer import explore
 from benchframe.plugins import get_registry
 from benchframe.records import Testbed
-from benchframe.results import Verdict, Verdicts
 from benchframe.signals import CellTimeout, deadline, describe, init_worker, plugin_exit
+from benchframe.verdict import CONTEXTS, Verdict, Verdicts
 
 if TYPE_CHECKING:
     from benchframe.registry import Registry
 
-def cache_dir() -> Path | None:
-    raw = os.environ.get("BENCHFRAME_CACHE_DIR", "")
-    if raw.lower() in ("off", "0", "none"):
-        return None
-    if raw:
-        return Path(raw)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "benchframe"
-
-
-@functools.lru_cache(maxsize=1)
-def _benchframe_digest() -> str:
-    root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
-
-
-def _key(reg: Registry, design_spec: str, context: str, config: tuple[str, ...], kernel: str | None) -> str:
-    design, options = reg.design_spec(design_spec)
-    h = hashlib.sha256(_benchframe_digest().encode())
-    for f in sorted(model_files(design)):
-        try:
-            h.update(Path(f).read_bytes())
-        except OSError:
-            h.update(f.encode())
-    dists = sorted({(p.dist, p.version) for p in reg.plugins})
-    h.update(json.dumps([design.name, sorted(options.items()), context, sorted(config), kernel, dists],
-                        default=str).encode())
-    return h.hexdigest()[:32]
-
-
-def _cache_path(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
-                kernel: str | None) -> Path | None:
-    folder = cache_dir()
-    return folder / "explore" / f"{_key(reg, design_spec, context, config, kernel)}.json" if folder else None
-
-
-def _cached(path: Path | None) -> Verdict | None:
-    if path is None or not path.is_file():
-        return None
-    try:
-        return Verdict.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, KeyError):
-        return None  # a damaged entry: explore again
-
-
-def _store(path: Path | None, verdict: Verdict) -> None:
-    if path is None or verdict.verdict == "ERROR":
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps(verdict.as_dict(), sort_keys=True) + "\n")
-    except (OSError, BenchframeError):
-        pass  # a read-only home: explore again next time
+def explore_verdict(reg: Registry, design_spec: str, context: str, config: tuple[str, ...] = (),
+                    kernel: str | None = None, timeout: float | None = None) -> Verdict:
+    """The design's verdict against one ``context``, from the cache or explored (and cached)."""
+    cache = VerdictCache(reg, config, kernel)
+    verdict = cache.load(design_spec, context) or _explored(reg, design_spec, context, config, kernel, timeout)
+    cache.store(verdict)
+    return verdict
 
 
 def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, ...],
@@ -97,9 +40,9 @@ def _explored(reg: Registry, design_spec: str, context: str, config: tuple[str, 
     runs' ``--cell-timeout``) gets an ERROR verdict naming what it did, like its runs report it."""
     try:
         with deadline(timeout):
-            res = explore(design_spec, context, registry=reg, config=config, kernel=kernel)
+            res = explore(design_spec, context, registry=reg, config=config, kernel=kernel, first_only=True)
         verdict = Verdict(design_spec, context, res.verdict, res.reason, res.explored_points, res.refused,
-                          len(res.findings))
+                          len(res.findings), res.stance, tuple(res.covered), tuple(res.not_covered))
     except BenchframeError as exc:
         return Verdict(design_spec, context, "ERROR", str(exc))
     except CellTimeout:
@@ -131,10 +74,10 @@ class PendingVerdicts:
         self.designs = designs
         self.args = (reg, config, kernel, timeout)
         pairs = [(d, c) for d in designs for c in CONTEXTS]
-        self.paths = {p: _cache_path(reg, p[0], p[1], config, kernel) for p in pairs}
+        self.cache = VerdictCache(reg, config, kernel)
         self.found: dict[tuple[str, str], Verdict] = {}
         for p in pairs:
-            v = _cached(self.paths[p])
+            v = self.cache.load(*p)
             if v is not None:
                 self.found[p] = v
         self.todo = [p for p in pairs if p not in self.found]
@@ -175,7 +118,7 @@ class PendingVerdicts:
         for p in self.todo:
             future = self.futures.get(p)
             self.found[p] = future.result() if future else _explored(reg, p[0], p[1], config, kernel, timeout)
-            _store(self.paths[p], self.found[p])
+            self.cache.store(self.found[p])
         self.close()
         return {d: {c: self.found[(d, c)] for c in CONTEXTS} for d in self.designs}
 

@@ -15,6 +15,10 @@ llist design here does:
   unsafe splice of a batch behind the list's last node (``free=splice``, see ``Llist.llist_splice_tail_unsafe``);
 * ``pcp->count`` is a per-CPU counter changed with ``this_cpu_add/sub`` (one x86 instruction that an interrupt
   cannot split; no atomic);
+* every pcp operation -- an allocation from its detach to its put-back, a free from ``llist_add`` to the count --
+  runs with the task pinned to its CPU (``pcpu_task_pin()``: ``preempt_disable()``, ``migrate_disable()`` on
+  PREEMPT_RT), as 6.0's pcp spinlock does: a task preempted there could otherwise resume on another CPU and
+  apply its ``this_cpu`` count update to that CPU (``benchframe explore --context preempt`` shows it);
 * PGALLOC and the NUMA statistics are the plain per-CPU event counters of f19298b9516c (the same series), which
   "the bulk page allocator can then do stat updates in bulk with IRQs enabled": once per bulk call, IRQs on. 5.13's
   ``zone_statistics()`` needs IRQs off; a design that never disables them cannot use it;
@@ -66,21 +70,40 @@ class LlistPcp(PcpOps):
         self.c_count = prices.pcp_count_this_cpu
         self.c_next = prices.llist_next
 
-    # -- protection: none, but no allocation from NMI ------------------------------------------------------
+    # -- protection: the task pinned to its CPU, no allocation from NMI ------------------------------------
+    def pin(self, cpu: CPU) -> None:
+        """``pcpu_task_pin()`` (6.0, 01b44456a7aa; kernel-facts §3.3): ``preempt_disable()`` on !PREEMPT_RT ("faster
+        than migrate_disable"), ``migrate_disable()`` on PREEMPT_RT. Without it a task preempted in the middle of
+        a pcp operation -- with a detached list in hand, between ``llist_add()`` and ``this_cpu_inc(pcp->count)``
+        -- may resume on another CPU and apply its ``this_cpu`` update to that CPU's count."""
+        if self.k.config.preempt_rt:
+            cpu.migrate_disable()
+        else:
+            cpu.preempt_disable()
+
+    def unpin(self, cpu: CPU) -> None:
+        if self.k.config.preempt_rt:
+            cpu.migrate_enable()
+        else:
+            cpu.preempt_enable()
+
     def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
+        """No lock: the task is pinned (``pin``) for the pcp operation; NMIs are refused."""
         if cpu.in_nmi():
             self.k.stat.refused += 1
             return None
+        self.pin(cpu)
         return True
 
     def unlock(self, cpu: CPU, token: Any, pcp: PerCpuPages | None = None) -> None:
-        return None
+        self.unpin(cpu)
 
     # -- counters --------------------------------------------------------------------------------------
     def count_add(self, cpu: CPU, pcp: PerCpuPages, n: int) -> None:
-        """``this_cpu_add(pcp->count, n)`` (negative ``n``: ``this_cpu_sub``)."""
+        """``this_cpu_add(pcp->count, n)`` (negative ``n``: ``this_cpu_sub``): the count of the CPU the code runs
+        on *now* -- ``pcp``'s own while the task is pinned."""
         cpu.charge(self.c_count, _THIS_CPU_ADD)
-        pcp.count += n
+        pcp.zone.pcp[cpu.id].count += n
 
     def take_checked(self, cpu: CPU, page: int, where: str) -> int:
         """A page leaves a pcp list for the caller: ``check_new_pcp()`` only fails on a corrupted list."""
@@ -94,10 +117,11 @@ class LlistPcp(PcpOps):
 
     # -- freeing -----------------------------------------------------------------------------------------
     def free_commit(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
-        """``free_unref_page_commit()``: ``llist_add()`` onto this CPU's list, ``this_cpu_inc(pcp->count)``,
+        """``free_unref_page_commit()``, pinned: ``llist_add()`` onto this CPU's list, ``this_cpu_inc(pcp->count)``,
         and the drain at ``high`` (not from NMI: it takes ``zone->lock``)."""
         k = self.k
-        pcp = zone.pcp[cpu.id]
+        self.pin(cpu)
+        pcp = zone.pcp[cpu.id]  # this_cpu_ptr(), once pinned
         cpu.charge(self.c_commit)
         k.mem.state[page] = PAGE_PCP
         k.mem.free_mt[page] = mt
@@ -105,6 +129,7 @@ class LlistPcp(PcpOps):
         self.count_add(cpu, pcp, 1)
         if pcp.count >= pcp.high and not cpu.in_nmi():
             self.drain(cpu, zone, pcp)
+        self.unpin(cpu)
 
     @ksym("free_pcppages_bulk")
     def drain(self, cpu: CPU, zone: Zone, pcp: PerCpuPages) -> None:
@@ -149,6 +174,8 @@ class LlistAllocator(BulkAllocator):
     a doubly linked list") on llist pcp lists: no IRQ disabling, statistics once per call, frees to this CPU's
     list. ``pcp_ops`` (the consumer) is the design's."""
 
+    #: ``benchframe explore``: an allocation from NMI is refused (so the NMI verdict must be SAFE)
+    explore_stances = {"nmi": "refuses"}
     shape = LIST
     pcp_ops: type[PcpOps] = LlistPcp
     account_per_page = False  # f19298b9516c's counters, once per call with IRQs on
@@ -224,6 +251,7 @@ class LlistAllocator(BulkAllocator):
             self._freed(cpu, page)
         for (node, zidx, mt), batch in groups.items():
             zone = k.node_zones[node][zidx]
+            ops.pin(cpu)
             pcp = zone.pcp[cpu.id]
             lst = pcp.lists[mt]
             if self.free_mode == "batch":
@@ -233,6 +261,7 @@ class LlistAllocator(BulkAllocator):
             ops.count_add(cpu, pcp, len(batch))
             if pcp.count >= pcp.high and not cpu.in_nmi():
                 ops.drain(cpu, zone, pcp)
+            ops.unpin(cpu)
 
 
 _THIS_CPU_ADD = at("this_cpu_add")

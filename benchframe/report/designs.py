@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 from benchframe.output import Table
 from benchframe.report.tables import Cell, fmt_ratio
-from benchframe.results import CONTEXT_LABELS, DISQUALIFYING_TEXT, UNSAFE_MARK, marked
+from benchframe.verdict import CONTEXT_LABELS, DISQUALIFYING_TEXT, UNSAFE_MARK, marked
 
 if TYPE_CHECKING:
     from benchframe.output.document import Cell as OutputCell
     from benchframe.records import Design
-    from benchframe.results import RunResult, Verdict, Verdicts
+    from benchframe.results import RunResult
     from benchframe.snapshot import Snapshot
+    from benchframe.verdict import Verdict, Verdicts
 
 
 # -- the decision table ----------------------------------------------------------------------------------------

@@ -21,13 +21,14 @@ from benchframe.report.plots import plot_all
 from benchframe.report.sections import study_heading, study_tables
 from benchframe.report.stats import CORRECTION, RATIO_BEYOND
 from benchframe.report.tables import correct
-from benchframe.results import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
+from benchframe.verdict import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 
 if TYPE_CHECKING:
     from benchframe.output import Writer
     from benchframe.output.document import Block
-    from benchframe.results import RunResult, Verdicts
+    from benchframe.results import RunResult
     from benchframe.snapshot import Snapshot
+    from benchframe.verdict import Verdicts
 
 TITLE = "benchframe comparison"
 DEFAULT_CONFIG = "default (!PREEMPT_RT)"

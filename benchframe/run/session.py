@@ -19,10 +19,10 @@ if TYPE_CHECKING:
 
     from benchframe.records import Design, Study
     from benchframe.registry import Registry
-    from benchframe.results import Verdicts
     from benchframe.run.executors import Outcome
     from benchframe.run.setup import Setup
     from benchframe.run.spec import RunSpec
+    from benchframe.verdict import Verdicts
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ checked (the design's own ``benchframe_check_invariants`` hooks included):
   called once and its page is the one returned) -- whatever the design is called;
 * random sequences (``benchframe.testing.sequences``, a hypothesis state machine): several CPUs, both caller
   shapes with populated slots, remote frees, zones below their low and min watermarks, PAGE_OWNER/PREEMPT_RT,
-  interrupts whose handlers allocate, CPUs running at once -- every return value checked exactly, and after
+  interrupts raised at a drawn charge point of a call whose handlers allocate or free in the adversary's sizes
+  (exactly the pages on the pcp list they find, one more, one fewer, the batch, up to ``pcp->high``, or today's
+  fixed sizes), CPUs running at once, every choice shrinkable -- every return value checked exactly, and after
   every step page conservation, no page handed out twice, ``pcp->count`` and free counts equal to their lists,
   IRQ/preempt/migrate-disable state balanced. ``--benchframe-examples N`` (default 10) and
   ``--benchframe-steps N`` (20) size them; each run draws a fresh seed, printed with a failure, and

@@ -8,10 +8,16 @@ Each sequence boots its own small machine -- one to four CPUs, a Normal zone (so
   a list design called with an array and vice versa go through the caller's conversion), checking the return
   value exactly: an array design returns the index of the first slot it left NULL (5.13), a list the pages it
   put on the list; a call that returns nothing while the zone is above its min watermark is a violation;
-* ``free``: pages held by anyone freed from any CPU (a remote free), one by one or in bulk;
+* ``free``: pages drawn from those allocated, freed from any CPU (a remote free), one by one or in bulk;
 * ``low_memory``: allocations on one CPU until a zone is below its low or its min watermark;
-* ``interrupt``: a hardirq on a CPU, some cycles ahead, whose handler allocates (and may free what it got);
+* ``interrupt``: a hardirq on a CPU, some cycles ahead; ``interrupted_alloc``/``interrupted_free``: a bulk call
+  or free with a hardirq raised at its n-th charge point. The handler makes one of the adversary's moves
+  (``benchframe.workloads.adversary``, as ``benchframe explore`` does): today's fixed sizes, or exactly the
+  pages on the pcp list it finds, one more, one fewer, the batch, enough frees to reach ``pcp->high``;
 * ``concurrent``: every CPU allocates and frees at once, ordered by the engine at the shared accesses.
+
+Every choice is a hypothesis draw (the pages through a ``Bundle``, the rest ``st.data()`` and plain strategies),
+not a seed for a private RNG: a failing sequence shrinks to its smallest sizes, pages and charge points.
 
 After every rule every invariant holds (the design's own ``benchframe_check_invariants`` hooks included), every
 CPU is back in task context with IRQs on and nothing disabled; at the end everything is freed and checked again.
@@ -21,28 +27,42 @@ NMIs are not raised: the kernel forbids page allocation and freeing from NMI (``
 from __future__ import annotations
 
 import math
-import random
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    MultipleResults,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+)
 
-from benchframe import BenchframeError
 from benchframe.hw.cpu import TASK
 from benchframe.hw.irq import NMI_KIND, Interrupts, InterruptSource
 from benchframe.hw.topology import Topology
-from benchframe.mm.bulk import ARRAY
-from benchframe.mm.page import GFP_ATOMIC
 from benchframe.mm.zone import WMARK_LOW, WMARK_MIN
+from benchframe.testing.checked import CheckedCalls, SequenceFailure
 from benchframe.testing.kernel import make_kernel
+from benchframe.workloads.adversary import ALLOC_FREE, FREE, MOVES, Move, PcpState
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from benchframe.hw.cpu import CPU
     from benchframe.mm.zone import Zone
     from benchframe.workloads.context import Harness
 
 ZONE_SIZES = (2048, 16384)  # pcp batch 1 (high 0: every free drains); 3 (refills and drains often)
 MAX_CPUS = 4
+#: the charge point of a call an interrupt is raised at: most often one of the first few, where a call reads
+#: state before it protects it (the time-of-check/time-of-use window), else anywhere in a long one
+CHARGE_POINT = st.one_of(st.integers(1, 12), st.integers(13, 150))
 LOW_MEMORY_CALLS = 300  # bulk calls one low_memory step makes at most (pages on pcp lists are not NR_FREE_PAGES)
 
 
@@ -71,18 +91,18 @@ class KitInterrupts(Interrupts):
             cpu.next_event = -math.inf  # look again at every charge point until the task lets it run
 
 
-class SequenceFailure(AssertionError):
-    """A contract or an invariant broken by a random sequence."""
-
-
-class DesignSequences(RuleBasedStateMachine):
-    """The state machine; ``sequences_for()`` binds it to a design, a base config and plugins."""
+class DesignSequences(CheckedCalls, RuleBasedStateMachine):
+    """The state machine; ``sequences_for()`` binds it to a design, a base config and plugins. Its choices are
+    hypothesis draws -- the pages allocated go to the ``pages`` bundle that frees draw from, the interrupt's
+    charge point and move are plain draws -- so a failing sequence shrinks to the smallest pages, sizes and
+    points that still break."""
 
     spec: str = ""
     base_config: tuple[str, ...] = ()
     plugins: tuple[str, ...] = ()
     interrupts: bool = True
     runs = 0  # sequences started (all classes): what a soak reports
+    pages = Bundle("pages")
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,29 +122,28 @@ class DesignSequences(RuleBasedStateMachine):
         assert isinstance(irq, KitInterrupts)
         irq.zones = h.kernel.zones
 
-    @property
-    def harness(self) -> Harness:
-        """The booted harness."""
-        assert self.h is not None
-        return self.h
-
     def _cpu(self, i: int) -> CPU:
         cpus = self.harness.cpus
         return cpus[i % len(cpus)]
 
     # -- the rules ---------------------------------------------------------------------------------------
-    @rule(cpu=st.integers(0, MAX_CPUS - 1), n=st.integers(-2, 80), shape=st.sampled_from(("own", "array", "list")),
-          populated=st.integers(0, 8), seed=st.integers(0, 2**16))
-    def alloc(self, cpu: int, n: int, shape: str, populated: int, seed: int) -> None:
-        """One bulk call of ``n`` pages on ``cpu``, in the design's shape or another caller's."""
-        self.call(self._cpu(cpu), n, shape, populated, random.Random(seed))
-
-    @rule(cpu=st.integers(0, MAX_CPUS - 1), count=st.integers(1, 64), bulk=st.booleans(), seed=st.integers(0, 2**16))
-    def free(self, cpu: int, count: int, bulk: bool, seed: int) -> None:
-        """Free ``count`` pages held by the callers (any, drawn by ``seed``) on ``cpu``."""
+    @rule(target=pages, cpu=st.integers(0, MAX_CPUS - 1), n=st.integers(-2, 80),
+          shape=st.sampled_from(("own", "array", "list")), k=st.integers(0, 8), data=st.data())
+    def alloc(self, cpu: int, n: int, shape: str, k: int, data: st.DataObject) -> MultipleResults[int]:
+        """A bulk call, with ``k`` populated slots (or a page on the list) drawn from the pages held."""
         held = sorted(self.harness.held)
-        if held:
-            self.free_pages(self._cpu(cpu), random.Random(seed).sample(held, min(count, len(held))), bulk)
+        k = min(k, len(held))
+        populated = data.draw(st.lists(st.sampled_from(held), min_size=k, max_size=k, unique=True),
+                              label="populated") if k else []
+        slots = data.draw(st.lists(st.integers(0, 79), min_size=len(populated), max_size=len(populated)),
+                          label="slots")
+        return multiple(*self.call(self._cpu(cpu), n, shape, populated, slots))
+
+    @rule(cpu=st.integers(0, MAX_CPUS - 1), freed=st.lists(consumes(pages), min_size=1, max_size=64),
+          bulk=st.booleans())
+    def free(self, cpu: int, freed: list[int], bulk: bool) -> None:
+        """Free pages drawn from the ``pages`` bundle on ``cpu``, in one bulk call or one by one."""
+        self.free_pages(self._cpu(cpu), freed, bulk)
 
     @rule(cpu=st.integers(0, MAX_CPUS - 1), level=st.sampled_from((WMARK_LOW, WMARK_MIN)))
     def low_memory(self, cpu: int, level: int) -> None:
@@ -137,44 +156,94 @@ class DesignSequences(RuleBasedStateMachine):
             if need <= 0:
                 break
             ask = 8 if short else max(64, need // 4)
-            got = len(self.call(c, ask, "own", 0, None))
+            got = len(self.call(c, ask, "own", [], []))
             if not got:
                 break
             short = short or got < ask
 
     @precondition(lambda self: self.interrupts)
-    @rule(cpu=st.integers(0, MAX_CPUS - 1), after=st.integers(0, 3000), n=st.integers(1, 70),
-          free_back=st.integers(0, 2))
-    def interrupt(self, cpu: int, after: int, n: int, free_back: int) -> None:
-        """A hardirq ``after`` cycles from now whose handler allocates ``n`` pages and frees ``free_back`` of
-        them again (it arrives while the CPU's next operations run)."""
+    @rule(cpu=st.integers(0, MAX_CPUS - 1), after=st.integers(0, 3000), move=st.sampled_from(MOVES),
+          back=st.integers(0, 2))
+    def interrupt(self, cpu: int, after: int, move: Move, back: int) -> None:
+        """A hardirq ``after`` cycles from now whose handler makes ``move`` (it arrives while the CPU's next
+        operations run), sized from the pcp list it finds, and frees ``back`` of the pages it got."""
         c = self._cpu(cpu)
-
-        def handler(hcpu: CPU) -> None:
-            got = self.call(hcpu, n, "own", 0, None)
-            self.free_pages(hcpu, got[:free_back], False)
-
-        self.log.append(f"IRQ on CPU{c.id} at clock {c.clock + after}: alloc {n}, free {free_back}")
+        self.log.append(f"IRQ on CPU{c.id} at clock {c.clock + after}: {move.name}, {back} back")
         self.harness.machine.add_interrupt(c, InterruptSource.at(f"kit-irq{len(self.log)}", [c.clock + after],
-                                                                  handler))
+                                                                  self._handler(move, back)))
+
+    @precondition(lambda self: self.interrupts)
+    @rule(target=pages, cpu=st.integers(0, MAX_CPUS - 1), n=st.integers(1, 80), at=CHARGE_POINT,
+          move=st.sampled_from(MOVES), back=st.integers(0, 2))
+    def interrupted_alloc(self, cpu: int, n: int, at: int, move: Move, back: int) -> MultipleResults[int]:
+        """A bulk call on ``cpu`` with a hardirq raised at its ``at``-th charge point, the handler's ``move`` sized
+        from the pcp list it finds (as ``benchframe explore`` raises them), ``back`` of its pages freed again."""
+        c = self._cpu(cpu)
+        with self._raised(c, at, move, back):
+            got = self.call(c, n, "own", [], [])
+        return multiple(*got)
+
+    @precondition(lambda self: self.interrupts)
+    @rule(cpu=st.integers(0, MAX_CPUS - 1), freed=st.lists(consumes(pages), min_size=1, max_size=16),
+          at=CHARGE_POINT, move=st.sampled_from(MOVES), back=st.integers(0, 2))
+    def interrupted_free(self, cpu: int, freed: list[int], at: int, move: Move, back: int) -> None:
+        """A bulk free on ``cpu`` with a hardirq at its ``at``-th charge point making ``move``."""
+        c = self._cpu(cpu)
+        with self._raised(c, at, move, back):
+            self.free_pages(c, freed, True)
 
     @precondition(lambda self: self.h is not None and len(self.h.cpus) > 1)
-    @rule(sizes=st.lists(st.integers(1, 40), min_size=MAX_CPUS, max_size=MAX_CPUS), seed=st.integers(0, 2**16))
-    def concurrent(self, sizes: list[int], seed: int) -> None:
-        """Every CPU at once: allocate, free half of it, free a share of the pages already held (remote)."""
+    @rule(sizes=st.lists(st.integers(1, 40), min_size=MAX_CPUS, max_size=MAX_CPUS),
+          shared=st.lists(consumes(pages), max_size=40))
+    def concurrent(self, sizes: list[int], shared: list[int]) -> None:
+        """Every CPU at once: allocate, free half of it, free its share of the pages drawn (remote frees)."""
         h = self.harness
-        rng = random.Random(seed)
-        held = sorted(h.held)
-        rng.shuffle(held)
         cpus = h.cpus
-        shares = {c.id: held[c.id::len(cpus)][:sizes[c.id] // 2] for c in cpus}
+        shares = {c.id: shared[c.id::len(cpus)][:sizes[c.id] // 2] for c in cpus}
 
         def task(c: CPU) -> None:
-            got = self.call(c, sizes[c.id], "own", 0, None)
+            got = self.call(c, sizes[c.id], "own", [], [])
             self.free_pages(c, got[::2], True)
             self.free_pages(c, shares[c.id], False)
 
         h.machine.run({c: task for c in cpus})
+
+    # -- adversarial interrupts ----------------------------------------------------------------------------
+    def _handler(self, move: Move, back: int = 0) -> Callable[[CPU], None]:
+        def handler(hcpu: CPU) -> None:
+            zone = self.harness.kernel.zonelists[hcpu.node][0]
+            n = move.size(PcpState.of(zone.pcp[hcpu.id]))
+            if move.kind == FREE:
+                self.free_pages(hcpu, sorted(self.harness.held)[:n], n > 1)
+                return
+            got = self.call(hcpu, n, "own", [], [])
+            self.free_pages(hcpu, got[:max(back, 1 if move.kind == ALLOC_FREE else 0)], False)
+        return handler
+
+    @contextmanager
+    def _raised(self, c: CPU, at: int, move: Move, back: int) -> Iterator[None]:
+        """While the body runs on ``c``, a hardirq is raised at its ``at``-th charge point (if it has that many)."""
+        irq = self.harness.machine.irq
+        seen = [0]
+
+        def hook(cpu: CPU) -> None:
+            if cpu is not c:
+                return
+            seen[0] += 1
+            if seen[0] >= at:
+                irq.charge_point = None
+                self.log.append(f"IRQ on CPU{c.id} at charge point {at}: {move.name}")
+                self.harness.machine.add_interrupt(c, InterruptSource.at(f"kit-at{len(self.log)}", [c.clock],
+                                                                          self._handler(move, back)))
+
+        irq.charge_point = hook
+        irq.rearm(c)
+        try:
+            yield
+        finally:
+            if irq.charge_point is hook:
+                irq.charge_point = None
+            irq.rearm(c)
 
     # -- checks ------------------------------------------------------------------------------------------
     @invariant()
@@ -190,101 +259,6 @@ class DesignSequences(RuleBasedStateMachine):
             return
         self.free_pages(self.harness.cpus[0], sorted(self.harness.held), True)
         self.check("after freeing everything")
-
-    def check(self, when: str) -> None:
-        """Raise ``SequenceFailure`` naming ``when`` if an invariant is broken or a CPU's state unbalanced."""
-        h = self.harness
-        problems = list(h.kernel.violations) + h.invariant_problems()
-        for c in h.cpus:
-            if (c.context, c.irqs_on, c.preempt_count, c.migrate_disable_count) != (TASK, True, 0, 0):
-                problems.append(f"{c.name} left in {c.context} context, IRQs {'on' if c.irqs_on else 'off'}, "
-                                f"preempt {c.preempt_count}, migrate_disable {c.migrate_disable_count}")
-        if problems:
-            raise SequenceFailure(f"{self.spec} {when}: " + "; ".join(problems[:5]))
-
-    # -- operations shared by the rules ----------------------------------------------------------------
-    def call(self, cpu: CPU, n: int, shape: str, populated: int, rng: random.Random | None) -> list[int]:
-        """One bulk call on ``cpu``; checks the return value exactly; returns the new pages."""
-        h = self.harness
-        shape = h.design.shape if shape == "own" else shape
-        zone = h.kernel.zonelists[cpu.node][0]
-        # "at least one page while any can be had": checkable when no other CPU allocates meanwhile
-        above_min = zone.nr_free_pages > zone.watermark[WMARK_MIN] + 1 and not h.machine.engine.multi
-        if shape == ARRAY:
-            new, pre = self._call_array(cpu, max(n, 0), populated, rng)
-        else:
-            new, pre = self._call_list(cpu, n, populated, rng)
-        if n >= 1 and not new and above_min and not pre:
-            raise SequenceFailure(f"{self.spec}: alloc_bulk({n}) on CPU{cpu.id} returned no page with "
-                                  f"{zone.nr_free_pages} free in {zone.name} (min {zone.watermark[WMARK_MIN]})")
-        if len(new) > max(n, 0):
-            raise SequenceFailure(f"{self.spec}: alloc_bulk({n}) allocated {len(new)} pages")
-        return new
-
-    def _call_array(self, cpu: CPU, size: int, populated: int, rng: random.Random | None) -> tuple[list[int], int]:
-        """An array of ``size`` with up to ``populated`` held pages in random slots: the new pages, and how many
-        slots were populated."""
-        h = self.harness
-        arr: list[int | None] = [None] * size
-        pre: dict[int, int] = {}
-        if rng is not None and populated and size:
-            pages = rng.sample(sorted(h.held), min(len(h.held), populated, size))
-            pre = dict(zip(rng.sample(range(size), len(pages)), pages))
-            for slot, page in pre.items():
-                arr[slot] = page
-        leading = next((i for i, p in enumerate(arr) if p is None), size)
-        got = h.caller(cpu).alloc_array(GFP_ATOMIC, arr, size)
-        if any(arr[s] != p for s, p in pre.items()):
-            raise SequenceFailure(f"{self.spec}: a populated array slot was overwritten")
-        new = [p for i, p in enumerate(arr) if i not in pre and p is not None]
-        nulls = [i for i in range(size) if arr[i] is None]
-        first_null = nulls[0] if nulls else size
-        if h.design.shape == ARRAY:
-            # 5.13: the index of the first slot left NULL -- or, from the single-page path (``failed:``), the
-            # leading populated slots plus the one page it stored after them
-            ok = got == first_null or (got == leading + 1 and leading < size and leading not in pre
-                                       and arr[leading] is not None)
-            ok = ok and all(arr[i] is not None for i in range(got))
-            ok = ok and not any(i > first_null and i not in pre and arr[i] is not None for i in range(size))
-        else:  # the caller moved the list design's pages into the holes: the populated slots
-            ok = got == size - len(nulls)
-        if not ok:
-            raise SequenceFailure(f"{self.spec}: alloc_bulk(array of {size}, populated {sorted(pre)}) returned "
-                                  f"{got} (NULL slots now {nulls[:5]})")
-        return new, len(pre)
-
-    def _call_list(self, cpu: CPU, n: int, populated: int, rng: random.Random | None) -> tuple[list[int], int]:
-        """A list, empty or (``populated``) holding one page the caller has: the new pages, and how many were on
-        the list before."""
-        h = self.harness
-        lst: list[int] = []
-        if rng is not None and populated and h.held:
-            lst = [rng.choice(sorted(h.held))]
-        before = list(lst)
-        try:
-            got = h.caller(cpu).alloc_list(GFP_ATOMIC, n, lst)
-        except BenchframeError:  # a clear refusal of a non-empty list (twopass) must allocate nothing
-            if lst != before:
-                raise SequenceFailure(f"{self.spec}: refused a non-empty list but changed it") from None
-            return [], len(before)
-        new = lst[len(before):]
-        if lst[:len(before)] != before or got != len(new):
-            raise SequenceFailure(f"{self.spec}: alloc_bulk(list, {n}) returned {got} for {len(new)} new pages")
-        return new, len(before)
-
-    def free_pages(self, cpu: CPU, pages: list[int], bulk: bool) -> None:
-        """Free the ``pages`` still held on ``cpu``: in one bulk call with ``bulk``, else one by one."""
-        held = self.harness.held
-        pages = [p for p in pages if p in held]  # an interrupt may have freed some meanwhile
-        if not pages:
-            return
-        caller = self.harness.caller(cpu)
-        if bulk:
-            caller.free_pages(pages)
-        else:
-            for p in pages:
-                if p in held:
-                    caller.free(p)
 
 
 def sequences_for(spec: str, config: tuple[str, ...] = (), plugins: tuple[str, ...] = (),

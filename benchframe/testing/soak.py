@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.engine import Deadlock
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -63,16 +64,21 @@ def run_sequences(spec: str, config: tuple[str, ...] = (), plugins: tuple[str, .
     result = SoakResult(spec, 0, seed)
     try:
         run_state_machine_as_test(machine, settings=conf)
-    except BenchframeError:
-        raise
+    except BenchframeError as exc:
+        if not isinstance(exc, Deadlock):  # bad input; a deadlock is what the sequence found
+            raise
+        result.failure = _failed(spec, config, seed, examples, steps, exc)
     except Exception as exc:  # noqa: BLE001 - any failure of a sequence is the finding, reported with its seed
-        config_text = f" --config {','.join(config)}" if config else ""
-        result.failure = (f"{spec}{config_text}: random sequence failed (hypothesis seed {seed}; rerun with "
-                          f"--benchframe-seed {seed} --benchframe-examples {examples} --benchframe-steps {steps}): "
-                          f"{type(exc).__name__}: {exc}")
+        result.failure = _failed(spec, config, seed, examples, steps, exc)
     result.sequences = machine.runs
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _failed(spec: str, config: tuple[str, ...], seed: int, examples: int, steps: int, exc: BaseException) -> str:
+    config_text = f" --config {','.join(config)}" if config else ""
+    return (f"{spec}{config_text}: random sequence failed (hypothesis seed {seed}; rerun with --benchframe-seed "
+            f"{seed} --benchframe-examples {examples} --benchframe-steps {steps}): {type(exc).__name__}: {exc}")
 
 
 def _chunk(args: tuple[str, int, int, int]) -> SoakResult:

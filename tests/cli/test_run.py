@@ -36,7 +36,7 @@ def test_run_writes_three_runs_and_is_byte_identical(tmp_path, monkeypatch):
     assert doc["schema"] == 1 and doc["profile"] == DEFAULT_PROFILE
     # what reproduces it: the command line (it was ""), every plugin distribution's version, the verdicts
     assert doc["command"] == "benchframe run " + " ".join(args) + " --json r.json"
-    assert doc["plugins"]["benchframe"] and set(doc["verdicts"]["single"]) == {"irq", "nmi", "smp"}
+    assert doc["plugins"]["benchframe"] and set(doc["verdicts"]["single"]) == {"irq", "nmi", "smp", "preempt"}
     assert [r["params"]["bulk"] for r in doc["runs"]] == [1, 8, 64]
     assert all(r["metrics"]["invariant_violations"] == 0 for r in doc["runs"])
     assert all(r["metrics"]["pages_allocated"] > 0 for r in doc["runs"])

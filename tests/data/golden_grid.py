@@ -61,8 +61,8 @@ def _quiet(args: list[str]) -> None:
 
 def produce() -> dict:
     """Every run of the grid as ``benchframe run --json`` writes it (samples digested), and every design's
-    ``benchframe explore`` verdicts (what the compare report shows of them: verdict, reason, interleavings,
-    and each failing operation/handler/charge point)."""
+    ``benchframe explore --first`` verdicts (what the compare report shows of them: verdict, reason,
+    interleavings, and the first failing operation/adversary/point)."""
     runs = []
     verdicts = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,7 +75,7 @@ def produce() -> dict:
                 runs.append(run)
         for design in DESIGNS.split(","):
             out = str(Path(tmp) / "explore.json")
-            _quiet(["explore", "--design", design, "--plugin", PCPSPIN, "--json", out])
+            _quiet(["explore", "--design", design, "--first", "--plugin", PCPSPIN, "--json", out])
             for res in json.loads(Path(out).read_text()):
                 verdicts.append({"design": res["design"], "context": res["context"], "verdict": res["verdict"],
                                  "reason": res["reason"], "explored_points": res["explored_points"],

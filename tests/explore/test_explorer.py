@@ -1,5 +1,5 @@
-"""Re-entrancy exploration (``explore/``): the verdicts come out of the exploration, not from flags on the
-designs, and an UNSAFE verdict comes with the interleaving that breaks the design."""
+"""Re-entrancy exploration against an IRQ or NMI (``explore/reentry.py``): the verdicts come out of the
+exploration, not from flags on the designs, and an UNSAFE verdict comes with the interleaving that breaks it."""
 
 from __future__ import annotations
 
@@ -8,26 +8,28 @@ from dataclasses import asdict
 
 import pytest
 
-from benchframe.explore import explore, explorer
+from benchframe.explore import explore, reentry
+from benchframe.explore.scenarios import MOVES, OPERATIONS
 
 
 @pytest.mark.parametrize("design", ["single", "list", "array", "twopass", "locallock"])
 def test_irq_disabling_designs_are_safe_against_irqs(design):
     result = explore(design, "irq")
     assert result.verdict == "SAFE", result.render()
-    assert result.explored_points > 100  # every charge point of every operation was tried
+    assert result.explored_points > 500  # every charge point of every operation, every handler move
 
 
 @pytest.mark.parametrize("design", ["single", "list", "array", "locallock"])
-def test_pcp_manipulated_from_nmi_is_unsafe(design):
+def test_pcp_manipulated_from_nmi_is_unsafe_and_declared_so_by_the_kernels_contract(design):
     result = explore(design, "nmi")
     assert result.verdict == "UNSAFE"
     assert "corruption" in result.reason or "twice" in result.reason or "deadlock" in result.reason
+    assert result.stance == "unsafe" and result.accepted and "NMI context" in result.stance_note
 
 
 def test_llist_del_first_second_consumer_in_irq_is_found_unsafe_with_the_interleaving():
     result = explore("llist_del_first", "irq")
-    assert result.verdict == "UNSAFE"
+    assert result.verdict == "UNSAFE" and not result.accepted
     assert "handed out twice" in result.reason
     text = "\n".join(result.steps)
     assert "llist_del_first" in text and "IRQ arrives" in text and "frees" in text
@@ -49,32 +51,38 @@ def test_llist_del_all_consumers_are_safe_against_irqs(design):
     """Consumers that only llist_del_all (and put the rest back with llist_add_batch) may nest: llist.h."""
     result = explore(design, "irq")
     assert result.verdict == "SAFE", result.render()
-    assert result.explored_points > 400
+    assert result.explored_points > 1000
 
 
-def test_llist_refuses_nmi_allocation_cleanly():
+def test_llist_refuses_nmi_allocation_cleanly_as_it_declares():
     for design in ("llist", "llist_del_first"):
         result = explore(design, "nmi")
         assert result.verdict == "SAFE" and result.refused > 0, result.render()
         assert "refuses allocation in NMI context" in result.reason
+    assert explore("llist", "nmi").stance == "refuses"
 
 
-def test_unsafe_splice_is_found_against_irqs():
-    """A batch spliced behind the list's last node is lost when an IRQ takes that node in between."""
+def test_unsafe_splice_is_found_against_irqs_by_a_handler_sized_from_the_list():
+    """A batch spliced behind the list's last node is lost when an IRQ takes that node in between: a handler
+    that allocates exactly the pages on the list takes it."""
     result = explore("llist:free=splice", "irq")
     assert result.verdict == "UNSAFE"
-    assert [f["operation"] for f in result.findings] == ["free_bulk(4)"]  # only the splice breaks
+    assert {f["operation"] for f in result.findings} == {"free_bulk(4) that drains the pcp list"}  # the splice
     assert "llist_splice_tail_unsafe" in "\n".join(result.steps)
     assert "4 page(s) lost" in result.reason
-    assert result.findings[0]["handler"].startswith("alloc_bulk(64)")  # a consumer that takes the last node
-    # the same bulk free with llist_add_batch is not broken by any script
+    assert result.findings[0]["handler"] == "alloc_bulk(pcp->count)"
+    # the same bulk free with llist_add_batch is not broken by any move
     assert not [f for f in explore("llist:free=batch", "irq").findings if f["operation"].startswith("free")]
 
 
-def test_splice_is_safe_against_nmi_producers():
-    """NMIs only free here (allocation is refused): a producer at the head cannot lose a tail splice."""
+def test_splice_is_unsafe_against_an_nmi_that_splices_too():
+    """An NMI that frees up to pcp->high in one bulk free splices its batch behind the same last node the task
+    walked to: the later store wins, the other batch is lost. (Frees one page at a time, llist_add at the head,
+    cannot do that: only the bulk move breaks it.)"""
     result = explore("llist:free=splice", "nmi")
-    assert result.verdict == "SAFE" and result.refused > 0
+    assert result.verdict == "UNSAFE" and not result.accepted  # it declares it refuses NMI allocations only
+    assert [f["handler"] for f in result.findings] == ["free up to pcp->high"]
+    assert "lost" in result.reason
 
 
 def test_locallock_on_preempt_rt():
@@ -82,29 +90,7 @@ def test_locallock_on_preempt_rt():
     assert explore("locallock", "irq", config=("PREEMPT_RT",)).verdict == "SAFE"
     nmi = explore("locallock", "nmi", config=("PREEMPT_RT",))  # an NMI cannot sleep: it spins on the lock
     assert nmi.verdict == "UNSAFE" and "deadlock" in nmi.reason and "pagesets.lock" in nmi.reason
-    assert "NMI handler runs at once" in nmi.steps[-2]
-
-
-# -- two CPUs ----------------------------------------------------------------------------------------------------
-def test_zone_lock_released_early_is_safe_on_one_cpu_and_caught_on_two(early_unlock):
-    """IRQs are off around the early-released zone->lock, so no interrupt can come in between; another CPU can."""
-    assert explore(early_unlock, "irq").verdict == "SAFE"
-    result = explore(early_unlock, "smp")
-    assert result.verdict == "UNSAFE", result.render()
-    assert "NR_FREE_PAGES is" in result.reason
-    text = "\n".join(result.steps)
-    assert "CPU1's first one comes next" in text and "refills" in text
-    # the stale value is a count, not a pfn: the local the refill read under the lock, named with what it was
-    stale = next(s for s in result.steps if "stale on CPU" in s)
-    assert "rmqueue_pcplist(): free = " in stale and "was in Normal NR_FREE_PAGES, now " in stale
-
-
-@pytest.mark.parametrize("design", ["single", "array", "llist", "llist_del_first", "llist:free=splice",
-                                    "locallock"])
-def test_per_cpu_designs_are_safe_against_another_cpu(design):
-    result = explore(design, "smp")
-    assert result.verdict == "SAFE", result.render()
-    assert result.explored_points >= 2  # the pairs that meet at zone->lock were interleaved
+    assert any("NMI handler runs at once" in s for s in nmi.steps)
 
 
 def test_the_interrupted_tasks_stale_local_is_named():
@@ -114,22 +100,61 @@ def test_the_interrupted_tasks_stale_local_is_named():
     assert "llist_del_first(): following = " in stale and "was in pcp[cpu0][Normal][mt0]" in stale
 
 
+def test_every_verdict_says_what_it_covered_and_what_not():
+    result = explore("array", "irq")
+    covered = "\n".join(result.covered)
+    assert "4 task operations" in covered and "charge points" in covered
+    assert all(m.name in covered for m in MOVES)  # every handler size
+    assert "one hardirq per interleaving" in covered
+    assert any("an interrupt inside the handler" in n for n in result.not_covered)
+    text = result.render()
+    assert "covered: " in text and "not covered: " in text
+
+
+# -- the handler's sizes come from the state it finds --------------------------------------------------------------
+def test_a_handler_sized_from_the_pcp_list_takes_exactly_what_is_on_it():
+    from benchframe.kconfig import KernelConfig
+    from benchframe.plugins import get_registry
+    from benchframe.workloads.adversary import COUNT, Move
+
+    run = reentry.run_interleaving(get_registry(), "array", KernelConfig.parse([]), OPERATIONS[0], Move("alloc", COUNT),
+                                   "irq", 1, trace=True)
+    handler = next(s for s in run.steps if "handler runs" in s)
+    count = int(run.steps[0].split("; ")[1].split(" pages")[0])  # the pcp list the task started from
+    assert f"alloc_bulk({count}) (pcp->count = {count})" in handler
+
+
 # -- one run per IRQs-off window ---------------------------------------------------------------------------------
+def _verdict(result):
+    out = asdict(result)
+    for extent in ("runs", "covered"):  # how many runs stood for the points: what differs, by design
+        out.pop(extent)
+    return out
+
+
 @pytest.mark.parametrize("design", ["array", "twopass", "llist_del_first", "llist:free=splice", "early_unlock"])
 def test_one_run_per_irqs_off_window_finds_what_every_charge_point_finds(design, early_unlock):
     """A hardirq raised anywhere in an IRQs-off window is delivered where IRQs come back on: the window's first
     point stands for it. The verdict, the counts, the failing interleaving and its steps are those of the full
     search (SAFE and UNSAFE designs, and one whose zone->lock is released early inside the window)."""
     design = early_unlock if design == "early_unlock" else design
-    assert asdict(explore(design, "irq")) == asdict(explore(design, "irq", every_point=True))
+    assert _verdict(explore(design, "irq")) == _verdict(explore(design, "irq", every_point=True))
 
 
 def test_one_run_per_irqs_off_window_runs_far_fewer(monkeypatch):
     runs = []
-    real = explorer.run_interleaving
-    monkeypatch.setattr(explorer, "run_interleaving", lambda *a: runs.append(a[-1]) or real(*a))
+    real = reentry.run_interleaving
+    monkeypatch.setattr(reentry, "run_interleaving", lambda *a, **kw: runs.append(a[6]) or real(*a, **kw))
     result = explore("array", "irq")
     ran = [k for k in runs if k != math.inf]
-    assert result.explored_points == 510 and len(ran) < result.explored_points // 2  # the charge points of 5.13
-    runs.clear()
-    assert explore("array", "nmi").explored_points == len([k for k in runs if k != math.inf])  # NMIs: every point
+    assert len(ran) == result.runs - len(OPERATIONS)  # and one run per operation to count its points
+    assert len(ran) < result.explored_points // 2
+    nmi = explore("llist", "nmi")  # NMIs: every point, every move
+    assert nmi.verdict == "SAFE" and nmi.runs == nmi.explored_points + len(OPERATIONS)
+
+
+def test_the_first_failing_interleaving_is_the_one_the_whole_search_reports_first():
+    whole = explore("llist_del_first", "irq")
+    first = explore("llist_del_first", "irq", first_only=True)
+    assert first.reason == whole.reason and first.steps == whole.steps
+    assert len(first.findings) == 1 < len(whole.findings) and first.runs < whole.runs

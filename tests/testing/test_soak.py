@@ -10,8 +10,9 @@ def test_soak_reports_sequences_and_no_violations(capsys):
     assert main(["--designs", "array,llist", "--sequences", "6", "--chunk", "3", "--jobs", "2", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: line.split()[1:3] for line in out.splitlines()[2:4]}
-    assert rows == {"array": ["6", "0"], "llist": ["6", "0"]}, out
-    assert "12 sequences in" in out and "seed 3" in out
+    # sequences started: hypothesis may start more than it counts as examples (a draw a rule cannot use)
+    assert set(rows) == {"array", "llist"} and all(int(n) >= 6 and bad == "0" for n, bad in rows.values()), out
+    assert f"{sum(int(n) for n, _ in rows.values()):,} sequences in" in out and "seed 3" in out
 
 
 def test_soak_reports_a_violation_with_its_seed(capsys, early_unlock):
