@@ -15,7 +15,7 @@ def test_failed_write_leaves_the_old_report_and_no_temporary_file(tmp_path, monk
     def broken_fsync(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("benchframe.io.os.fsync", broken_fsync)
+    monkeypatch.setattr("benchframe.io.write.os.fsync", broken_fsync)
     with pytest.raises(BenchframeError, match="comparison.md"):
         write_atomic(target, "new report that must not appear half-written\n" * 1000)
     assert target.read_text() == "old report\n"
