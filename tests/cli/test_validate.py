@@ -72,7 +72,7 @@ def test_the_2017_curve_is_compared_under_its_own_kernel_within_6_percent(capsys
 
 
 def _shipped(name: str) -> str:
-    from benchframe.validate import shipped_measurements
+    from benchframe.measurements import shipped_measurements
 
     return str(next(p for p in shipped_measurements() if p.name == name))
 
