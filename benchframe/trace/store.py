@@ -128,6 +128,17 @@ class EventBuilder:
     def __len__(self) -> int:
         return len(self._cols["time_ns"])
 
+    @staticmethod
+    def problem(ev: PageEvent) -> str | None:
+        """Why ``ev`` cannot be stored as it is (a field beyond its column's integer range), or None: stored
+        numbers are never wrapped or clipped."""
+        for name in ("time_ns", "cpu", "pid", "pfn", "order", "migratetype", "percpu_refill"):
+            bounds = np.iinfo(COLUMNS[name])
+            value = getattr(ev, name)
+            if not bounds.min <= value <= bounds.max:
+                return f"{name}={value} is out of range ({bounds.min} to {bounds.max})"
+        return None
+
     def add(self, ev: PageEvent) -> None:
         c = self._cols
         stack, site, context = self._chain(ev.frames)
