@@ -12,9 +12,9 @@ import pytest
 
 from benchframe import BenchframeError
 from benchframe.cli import main
+from benchframe.remote import TLSFiles, on_this_host, warn_if_exposed
 from benchframe.run import RunSpec
 from benchframe.run.executors import run_specs
-from benchframe.run.remote import TLSFiles, on_this_host, warn_if_exposed
 
 distributed = pytest.importorskip("distributed")
 x509 = pytest.importorskip("cryptography.x509")
@@ -80,7 +80,7 @@ def tls_cluster(certs):
 
 @pytest.fixture
 def quick(monkeypatch):
-    monkeypatch.setattr("benchframe.run.executors.DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("benchframe.remote.DASK_CONNECT_TIMEOUT", "2s")
 
 
 def test_a_tls_scheduler_runs_the_cells(tls_cluster, certs):
