@@ -88,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
         measurements=None if (names, files, name) == (spec_costs, spec_files, base.name) else files,
         machine="" if machine == name else machine, bounds=spec.bounds)
     parse_profile(new, str(output))  # what is written must load as a profile
-    write_atomic(output, new)
+    write_atomic(output, new, "--output")
     print(f"benchframe: wrote {output} ({len(names)} cost(s) fitted to {len(rows)} row(s))")
     return 0
 

@@ -41,5 +41,5 @@ def main(args: argparse.Namespace) -> int:
     for r in results:
         print(r.render())
     if args.json:
-        write_atomic(args.json, dumps([r.__dict__ for r in results]))
+        write_atomic(args.json, dumps([r.__dict__ for r in results]), "--json")
     return 1 if any(r.verdict == "UNSAFE" for r in results) else 0
