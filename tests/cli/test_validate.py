@@ -101,3 +101,26 @@ def test_validate_names_what_no_measurement_checks(capsys):
     designs, workloads = line.split(";")
     assert "llist" in designs and "single" not in designs and "preempt" not in designs
     assert "irq_latency" in workloads and "page_bench04" not in workloads
+
+
+def test_a_measurement_in_ns_is_converted_with_the_profiles_clock(tmp_path, capsys):
+    """Before (#25): the unit column was never read; '207,ns' was compared as 207 cycles."""
+    f = tmp_path / "m.csv"
+    f.write_text("workload,design,test,pages,profile,metric,value,unit\n"
+                 "page_bench04,single,single,4096,e5-1650v4,alloc_free_cycles_per_page,207,cycles\n"
+                 "page_bench04,single,single,4096,e5-1650v4,alloc_free_cycles_per_page,57.5,ns\n")
+    assert main(["validate", "--measurements", str(f), "--tolerance", "1000"]) == 0
+    out = capsys.readouterr().out
+    cycles, ns = _line(out, "m.csv:2"), _line(out, "m.csv:3")
+    assert " 207 cycles " in cycles and " 207 cycles (57.5 ns) " in ns  # 57.5 ns at 3.6 GHz
+    assert cycles.split()[-4:] == ns.split()[-4:]  # the same prediction, error and range either way
+
+
+def test_a_file_named_twice_is_read_once(tmp_path, capsys):
+    f = tmp_path / "m.csv"
+    f.write_text("workload,design,test,pages,metric,value,unit\n"
+                 "page_bench04,single,single,64,alloc_free_cycles_per_page,200,cycles\n")
+    assert main(["validate", "--measurements", str(f), "--measurements", str(f), "--tolerance", "1000"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"benchframe: warning: --measurements {f}: named twice (as {f}): read once\n"
+    assert len([ln for ln in captured.out.splitlines() if ln.startswith("m.csv:")]) == 1
