@@ -62,12 +62,15 @@ def parse_scheduler(address: str) -> tuple[str, str, int]:
 def check_remote(address: str, tls: TLSFiles | None) -> None:
     """One-line errors for the address and the TLS options, before anything runs."""
     scheme, _, _ = parse_scheduler(address)
+    _seconds(DASK_CONNECT_TIMEOUT)  # BENCHFRAME_DASK_TIMEOUT, before anything runs
     tls = tls or TLSFiles()
     if scheme == "tcp" and tls.given():
         raise BenchframeError(f"--scheduler {address}: --tls-ca-file/--tls-cert/--tls-key need a tls:// address")
     for option, path in (("--tls-ca-file", tls.ca_file), ("--tls-cert", tls.cert), ("--tls-key", tls.key)):
-        if path is not None and not Path(path).is_file():
+        if path is not None and not Path(path).exists():
             raise BenchframeError(f"{option} {path}: no such file")
+        if path is not None and not Path(path).is_file():
+            raise BenchframeError(f"{option} {path}: not a regular file (a PEM file is read whole)")
     if scheme == "tls":
         try:
             security(address, tls).get_connection_args("client")  # reads the files now, not after the work
@@ -143,10 +146,16 @@ def tls_files(args: argparse.Namespace) -> TLSFiles:
 
 
 def _seconds(timeout: str) -> float:
-    """Dask's ``"10s"`` as seconds."""
+    """Dask's ``"10s"`` as seconds; one line for what is not a duration (``BENCHFRAME_DASK_TIMEOUT``)."""
     from dask.utils import parse_timedelta
 
-    return float(parse_timedelta(timeout))
+    try:
+        seconds = float(parse_timedelta(timeout))
+    except (KeyError, ValueError, TypeError):
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise BenchframeError(f"BENCHFRAME_DASK_TIMEOUT={timeout!r}: not a positive duration (e.g. 10s)")
+    return seconds
 
 
 def probe(address: str, tls: TLSFiles | None, timeout: str | None = None) -> None:

@@ -195,7 +195,7 @@ def param_grid(params: dict[str, list[str]]) -> list[dict[str, str]]:
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
     """``--jobs``, ``--executor``, ``--scheduler`` and its ``--tls-*`` files, ``--cell-timeout``."""
-    p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
     add_scheduler_options(p)
@@ -208,7 +208,7 @@ def executor(args: argparse.Namespace) -> Executor:
     """Where the cells run, from the executor options (the defaults for a command without them)."""
     if not hasattr(args, "executor"):
         return Executor()
-    return Executor(args.executor, args.jobs or None, args.scheduler, tls_files(args), args.cell_timeout)
+    return Executor(args.executor, args.jobs, args.scheduler, tls_files(args), args.cell_timeout)
 
 
 def setup(args: argparse.Namespace, default_seeds: str = "1") -> Setup:

@@ -144,3 +144,13 @@ def test_this_hosts_own_addresses_are_on_this_host():
                  if a.family.name in ("AF_INET", "AF_INET6")]
     assert addresses and all(on_this_host(a.split("%")[0]) for a in addresses)
     assert not on_this_host("192.0.2.7")
+
+
+@pytest.mark.parametrize("timeout", ["abc", "0s", "-5", "nan"])
+def test_a_connect_timeout_that_is_not_a_duration_is_one_line_before_anything_runs(timeout, monkeypatch, capsys):
+    """Before: BENCHFRAME_DASK_TIMEOUT=abc was an internal error (dask's KeyError: 'Invalid time unit')."""
+    monkeypatch.setattr("benchframe.remote.DASK_CONNECT_TIMEOUT", timeout)
+    argv = ["run", "--design", "array", "--workload", "page_bench04", "--scheduler", "tcp://127.0.0.1:9"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"benchframe: error: BENCHFRAME_DASK_TIMEOUT={timeout!r}: not a positive "
+                                       "duration (e.g. 10s)\n")
