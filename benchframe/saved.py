@@ -12,11 +12,12 @@ is refused: which one to count is the user's choice.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchframe import BenchframeError
-from benchframe.io import loads_json, read_text
+from benchframe.io import check_file, loads_json, read_text
 from benchframe.results import ResultDocument, RunResult, Verdicts, check_run, verdicts_from_json
 
 
@@ -42,7 +43,7 @@ def load_results(paths: list[str]) -> Loaded:
         if path.is_dir() and not files:
             raise BenchframeError(f"{path}: no result files in directory")
         for f in files:
-            real = f.resolve()
+            real = Path(os.path.realpath(f))
             if real in seen:
                 out.warnings.append(f"{f}: named twice (as {seen[real]}): read once")
                 continue
@@ -56,7 +57,10 @@ def load_results(paths: list[str]) -> Loaded:
 
 def _load_file(f: Path, in_dir: bool, out: Loaded) -> None:
     """The runs of one file: a result document's, a bare run's (a sweep cell); another JSON file in a
-    directory (a sweep manifest) is passed over."""
+    directory (a sweep manifest) is passed over. A file found in a directory must be a regular one (a FIFO
+    named ``x.json`` there would never end)."""
+    if in_dir:
+        check_file(f, kind="result")
     try:
         doc = loads_json(read_text(f, kind="result"))
     except ValueError as exc:

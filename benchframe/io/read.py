@@ -32,6 +32,7 @@ LIMITS = {
     "sweep cell": 16 * MiB,
     "sweep manifest": 64 * MiB,
     "asv result": 64 * MiB,
+    "events": 2048 * MiB,
 }
 DEFAULT_LIMIT = 16 * MiB
 #: nesting of JSON arrays/objects and TOML tables/arrays, at most (benchframe's own files nest 5 levels)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.io import OutputLock, dumps, loads_json, read_text, write_atomic
+from benchframe.io import OutputLock, check_file, dumps, loads_json, read_text, write_atomic
 from benchframe.results import CellFailure, RunResult, check_run
 from benchframe.run.grid import cell_key, cells
 from benchframe.run.session import execute
@@ -36,6 +36,7 @@ def existing_cells(out: Path) -> set[str]:
     if not folder.is_dir():
         return done
     for f in sorted(folder.glob("*.json")):
+        check_file(f, kind="sweep cell")  # a FIFO there would never end
         try:
             doc = loads_json(read_text(f, kind="sweep cell"))
         except ValueError:
@@ -80,6 +81,7 @@ def _check_manifest(out: Path, manifest: dict[str, Any], resume: bool) -> None:
     """``out`` may receive this sweep: empty or new, or (with ``resume``) the same sweep's directory."""
     mpath = out / MANIFEST
     if mpath.exists():
+        check_file(mpath, kind="sweep manifest")
         try:
             old = loads_json(read_text(mpath, kind="sweep manifest"))
         except ValueError:

@@ -426,6 +426,17 @@ def files2(tmp: Path) -> dict[str, object]:
             cell(path / "cells" / "0123.json")
         return make
 
+    def bomb(path):
+        import io
+        import zipfile
+
+        import numpy as np
+
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "<i8", "fortran_order": False, "shape": (10**12,)})
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("pfn.npy", header.getvalue())
+
     run_doc = json.loads(_result(lambda r: None))
     other = json.loads(_result(lambda r: r["metrics"].update(alloc_cycles_per_page=2.5)))
     return {
@@ -476,6 +487,10 @@ def files2(tmp: Path) -> dict[str, object]:
         "s_twice.toml": SWEEP.replace("pages = [64]", "pages = [64]\nbulk = [8, '8']"),
         "s_designs.toml": SWEEP.replace("['array']", "['array', 'array']"),
         "s_proffile.toml": SWEEP.replace("[sweep]\n", "[sweep]\nprofile = 'typed.toml'\n"),
+        # inputs found inside a directory or named by a link: a FIFO cell, a link to itself, a PEM directory
+        "swfifo": swdir(fifo), "loop": lambda p: p.symlink_to(p), "pemdir": lambda p: p.mkdir(),
+        # an events file whose array header claims 10**12 elements (numpy would allocate 8 TB before reading)
+        "bomb.events.npz": bomb,
     }
 
 
@@ -546,6 +561,14 @@ ROUND2 = [
     (["sweep", "{tmp}/hugeint.toml"], "hugeint.toml: not valid TOML: Exceeds the limit (4300 digits)"),
     (["report", "{tmp}/hugeint.json"], "not a valid JSON result file (Exceeds the limit (4300 digits)"),
     (["history", "--results", "{tmp}/asv"], "abc.json: is a FIFO (named pipe), not a file"),
+    (["report", "{tmp}/swfifo"], "swfifo/cells/0123.json: is a FIFO (named pipe), not a file"),
+    (["report", "{tmp}/loop"], "{tmp}/loop: cannot read: Too many levels of symbolic links"),
+    (["trace", "summary", "/dev/zero"], "/dev/zero: is a character device, not a file"),
+    (["trace", "summary", "{tmp}/fifo"], "{tmp}/fifo: is a FIFO (named pipe), not a file"),
+    (["trace", "summary", "{tmp}/adir"], "{tmp}/adir: is a directory, not an imported trace"),
+    (["trace", "summary", "{tmp}/bomb.events.npz"], "damaged events file: pfn.npy claims more than it holds"),
+    (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/bomb.events.npz"],
+     "damaged events file"),
     (["trace", "import", "{tmp}/longline.txt"], "longline.txt: line 2: longer than 1024 KiB: not a trace"),
     # -- trace fields beyond their range: an error, never stored wrapped (pfn -1 read as a failed allocation) -----
     (["trace", "import", "{tmp}/pfn64.txt"], "line 1: kmem:mm_page_alloc: pfn=0x1ffffffffffffffff is out of range"),
@@ -610,6 +633,8 @@ ROUND2 = [
     (["history", "--factor", "nan"], "history: argument --factor: 'nan' is not a finite number"),
     (PERF + ["--min-share", "nan"], "perf: argument --min-share: 'nan' is not a finite number"),
     (R2 + ["--jobs", ""], "run: argument --jobs: an empty value"),
+    (R2 + ["--jobs", "0"], "--jobs must be at least 1, not 0"),
+    (["sweep", "{tmp}/ok.toml", *SW, "--jobs", "0"], "--jobs must be at least 1, not 0"),
     (["run", "--design", "array", "--workload", "page_pool", "--param", "remote_free=nan"],
      "parameter remote_free='nan' is not a finite number"),
     (["run", "--design", "array", "--workload", "trace", "--param", "gap_us=inf"], "gap_us='inf' is not a finite"),
@@ -632,6 +657,8 @@ ROUND2 = [
     (["soak", "--designs", "array", "--tls-cert", "{tmp}/ok.csv"], "need a --scheduler tls://HOST:PORT"),
     (["soak", "--designs", "array", "--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/none.pem"],
      "--tls-ca-file {tmp}/none.pem: no such file"),
+    (R2 + ["--scheduler", "tls://127.0.0.1:9", "--tls-ca-file", "{tmp}/pemdir", "--tls-cert", "{tmp}/pemdir"],
+     "--tls-ca-file {tmp}/pemdir: not a regular file"),
     (["soak", "--designs", ",,"], "--designs ',,': an empty item in a comma-separated list"),
     (["soak", "--minutes", "nan"], "--minutes must be a positive number, not nan"),
     (["soak", "--jobs", "x"], "argument --jobs: invalid int value: 'x'"),

@@ -68,6 +68,21 @@ def test_rerun_without_resume_is_refused(tmp_path, spec, capsys):
     assert tree(out) == before
 
 
+def test_resume_refuses_a_cell_that_is_not_a_regular_file(tmp_path, spec, capsys):
+    """A FIFO where a cell should be would block the reader for ever; resume names it in one line instead."""
+    import os
+
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    cell = sorted((out / "cells").glob("*.json"))[0]
+    cell.unlink()
+    os.mkfifo(cell)
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--output", str(out), "--resume", "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"benchframe: error: {cell}: is a FIFO (named pipe), not a file\n"
+
+
 def test_report_reads_a_sweep_directory(tmp_path, spec, capsys):
     out = tmp_path / "s"
     assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
