@@ -79,7 +79,7 @@ def test_the_reader_refuses_a_file_over_the_bound_of_its_kind(tmp_path, kind, li
     f.write_bytes(b"#" * limit)
     assert len(read_text(f, kind=kind)) == limit  # at the bound: read
     f.write_bytes(b"#" * (limit + 1))
-    with pytest.raises(BenchframeError, match=rf"larger than {limit >> 20} MiB, the bound for a {kind}"):
+    with pytest.raises(BenchframeError, match=rf"larger than {limit >> 20} MiB, the bound for {kind} files"):
         read_text(f, kind=kind)
 
 

@@ -62,6 +62,11 @@ def _size(n: int) -> str:
     return f"{n // MiB} MiB" if n >= MiB else f"{n} bytes"
 
 
+def _too_large(name: str, limit: int, kind: str) -> BenchframeError:
+    return BenchframeError(f"{name}: larger than {_size(limit)}, the bound for {kind or 'such'} files: not the "
+                           "file meant?")
+
+
 def read_bytes(path: str | Path, label: str = "", kind: str = "") -> bytes:
     """The bytes of an input file, at most ``LIMITS[kind]``; a missing, unreadable, non-file or larger one is a
     one-line error naming it (``label`` says what it is to the user: "profile", "--measurements")."""
@@ -77,8 +82,7 @@ def read_bytes(path: str | Path, label: str = "", kind: str = "") -> bytes:
     except OSError as exc:
         raise BenchframeError(f"{name}: cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
-        raise BenchframeError(f"{name}: larger than {_size(limit)}, the bound for a {kind or 'file of its kind'}: "
-                              "not the file meant?")
+        raise _too_large(name, limit, kind)
     return data
 
 
@@ -94,8 +98,7 @@ def check_file(path: str | Path, label: str = "", kind: str = "") -> None:
     if not stat.S_ISREG(st.st_mode):
         raise BenchframeError(f"{name}: is {kind_of(st.st_mode)}, not a file")
     if st.st_size > limit:
-        raise BenchframeError(f"{name}: larger than {_size(limit)}, the bound for a {kind or 'file of its kind'}: "
-                              "not the file meant?")
+        raise _too_large(name, limit, kind)
 
 
 def read_text(path: str | Path, label: str = "", kind: str = "") -> str:
