@@ -113,6 +113,9 @@ def parse_seeds(values: list[str] | None, default: str) -> list[int]:
                 first = last = int(item)
         except ValueError:
             raise BenchframeError(f"--seeds {item!r}: expected integers or a range A-B") from None
+        if first < 0:  # random.Random(-s) is random.Random(s): the run of seed s, counted twice
+            raise BenchframeError(f"--seeds {item}: a seed is a non-negative integer (seed {first} would repeat "
+                                  f"seed {-first})")
         if last - first >= MAX_SEEDS:  # before the range is built
             raise BenchframeError(f"--seeds {item}: {last - first + 1} seeds is over the bound of {MAX_SEEDS}")
         seeds.update(range(first, last + 1))

@@ -105,6 +105,10 @@ def _seeds(path: Path, seeds: Any) -> list[int]:
         raise BenchframeError(f"{path}: [sweep] seeds must be a count or a list of integers")
     if len(seeds) > MAX_SEEDS:
         raise BenchframeError(f"{path}: [sweep] seeds: {len(seeds)} is over the bound of {MAX_SEEDS}")
+    negative = [s for s in seeds if s < 0]
+    if negative:  # random.Random(-s) is random.Random(s): the run of seed s, counted twice
+        raise BenchframeError(f"{path}: [sweep] seeds: {negative[0]} is not a non-negative integer (it would repeat "
+                              f"seed {-negative[0]})")
     return seeds
 
 
