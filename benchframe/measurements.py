@@ -94,17 +94,14 @@ def shipped_measurements() -> list[Path]:
 
 def read_measurements(path: Path) -> list[Row]:
     """The rows of a measurement file; every problem is a one-line error naming ``file:line``."""
-    text = read_text(path, kind="measurements")
+    text = read_text(path, kind="measurements").removeprefix("\ufeff")  # the byte-order mark a spreadsheet writes
     lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise BenchframeError(f"{path}: no header line")
     if len(lines) > MAX_ROWS + 1:
         raise BenchframeError(f"{path}: {len(lines) - 1} measurement rows is over the bound of {MAX_ROWS} (each is "
                               "simulated)")
-    try:
-        rows = list(csv.reader([ln for _, ln in lines], strict=True))
-    except csv.Error as exc:
-        raise BenchframeError(f"{path}: malformed CSV: {exc}") from None
+    rows = [_fields(path, n, ln) for n, ln in lines]
     header = [h.strip() for h in rows[0]]
     shares = "symbol" in header
     missing = [c for c in (SHARE_COLUMNS if shares else RUN_COLUMNS) if c not in header]
@@ -122,6 +119,15 @@ def read_measurements(path: Path) -> list[Row]:
     if not out:
         raise BenchframeError(f"{path}: no measurements after the header")
     return out
+
+
+def _fields(path: Path, lineno: int, line: str) -> list[str]:
+    """The fields of one line: a quoted field that runs on to the next line is malformed (read across lines, it
+    would join two lines' text into one value and shift every later line number)."""
+    try:
+        return next(csv.reader([line], strict=True))
+    except csv.Error as exc:
+        raise BenchframeError(f"{path}:{lineno}: malformed CSV: {exc} (a quoted field ends on its line)") from None
 
 
 Text = Annotated[str, Field(min_length=1)]

@@ -124,3 +124,16 @@ def test_a_file_named_twice_is_read_once(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err == f"benchframe: warning: --measurements {f}: named twice (as {f}): read once\n"
     assert len([ln for ln in captured.out.splitlines() if ln.startswith("m.csv:")]) == 1
+
+
+def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_first_column(tmp_path, capsys):
+    """Before: a CSV saved by a spreadsheet with a BOM said 'header lacks column(s) workload'."""
+    rows = ("workload,design,test,pages,metric,value,unit\n"
+            "page_bench04,single,single,64,alloc_free_cycles_per_page,200,cycles\n")
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_text(rows)
+    bom.write_bytes(b"\xef\xbb\xbf" + rows.encode())
+    assert main(["validate", "--measurements", str(plain), "--tolerance", "1000"]) == 0
+    expected = _line(capsys.readouterr().out, "plain.csv:2").split()[1:]
+    assert main(["validate", "--measurements", str(bom), "--tolerance", "1000"]) == 0
+    assert _line(capsys.readouterr().out, "bom.csv:2").split()[1:] == expected
