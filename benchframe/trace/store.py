@@ -257,6 +257,9 @@ def _check_archive(path: Path) -> None:
     if not path.exists():
         return  # np.load below says so
     check_file(path, kind="events")
+    if not zipfile.is_zipfile(path):
+        raise BenchframeError(f"{path}: not a trace imported by 'benchframe trace import' (not an .npz archive: "
+                              f"import a trace's text first, benchframe trace import {path})")
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()

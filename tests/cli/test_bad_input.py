@@ -472,6 +472,8 @@ def files2(tmp: Path) -> dict[str, object]:
                      "page_bench04,single,64,nosuch,alloc_free_cycles_per_page,200,cycles\n",
         "typed.toml": _cost('"fast"'),
         "ok.csv": ROWS + ROW.format(value=200, unit="cycles"),
+        # a quoted field running on to the next line (csv across lines read it as the value 200)
+        "quoted.csv": ROWS + ROW.format(value='"20\n0"', unit="cycles"),
         # results: one run, the same run with other figures, a negative metric (a document and a sweep cell)
         "x.json": json.dumps(run_doc), "x2.json": json.dumps(other),
         "neg.json": _result(lambda r: r["metrics"].update(alloc_cycles_per_page=-1.5)),
@@ -486,6 +488,7 @@ def files2(tmp: Path) -> dict[str, object]:
         "s_inf.toml": "[sweep]\ndesigns = ['array']\n[workloads.page_pool]\nremote_free = [inf]\n",
         "s_twice.toml": SWEEP.replace("pages = [64]", "pages = [64]\nbulk = [8, '8']"),
         "s_designs.toml": SWEEP.replace("['array']", "['array', 'array']"),
+        "s_negseed.toml": SWEEP.replace("[sweep]\n", "[sweep]\nseeds = [-1, 1]\n"),
         "s_proffile.toml": SWEEP.replace("[sweep]\n", "[sweep]\nprofile = 'typed.toml'\n"),
         # inputs found inside a directory or named by a link: a FIFO cell, a link to itself, a PEM directory
         "swfifo": swdir(fifo), "loop": lambda p: p.symlink_to(p), "pemdir": lambda p: p.mkdir(),
@@ -566,6 +569,10 @@ ROUND2 = [
     (["trace", "summary", "/dev/zero"], "/dev/zero: is a character device, not a file"),
     (["trace", "summary", "{tmp}/fifo"], "{tmp}/fifo: is a FIFO (named pipe), not a file"),
     (["trace", "summary", "{tmp}/adir"], "{tmp}/adir: is a directory, not an imported trace"),
+    (["trace", "summary", "{tmp}/pfn64.txt"], "pfn64.txt: not a trace imported by 'benchframe trace import' (not "
+                                              "an .npz archive: import a trace's text first"),
+    (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/fifo"],
+     "{tmp}/fifo: is a FIFO (named pipe), not a trace file"),
     (["trace", "summary", "{tmp}/bomb.events.npz"], "damaged events file: pfn.npy claims more than it holds"),
     (["run", "--design", "array", "--workload", "trace", "--param", "file={tmp}/bomb.events.npz"],
      "damaged events file"),
@@ -585,6 +592,9 @@ ROUND2 = [
     (["validate", "--measurements", "{tmp}/calls.csv"], "unit 'cycles' is not the unit of fallbacks, calls"),
     (["calibrate", "--measurements", "{tmp}/us.csv", "--output", "{tmp}/p.toml"], "unit 'us' is not the unit of"),
     (["calibrate", "--measurements", "{tmp}/nounit.csv", "--output", "{tmp}/p.toml"], "unit '' is not the unit"),
+    (["validate", "--measurements", "{tmp}/quoted.csv"], "quoted.csv:2: malformed CSV: unexpected end of data (a "
+                                                          "quoted field ends on its line)"),
+    (["calibrate", "--measurements", "{tmp}/quoted.csv", "--output", "{tmp}/p.toml"], "quoted.csv:2: malformed"),
     # -- a profile column names a profile; it is never opened as a path ------------------------------------------------
     (["validate", "--measurements", "{tmp}/ppath.csv"], "ppath.csv:2: unknown profile '{tmp}/typed.toml': the "
                                                          "profile column names a profile"),
@@ -597,6 +607,8 @@ ROUND2 = [
     (R2 + ["--param", "bulk=8,8"], "--param: 2 points named, 1 distinct; each runs once", 0),
     (R2 + ["--param", "bulk=8,08"], "--param: 2 points named, 1 distinct; each runs once", 0),
     (R2 + ["--designs", "array"], "--designs: array named more than once; each counted once", 0),
+    (R2 + ["--seeds=-1"], "--seeds -1: a seed is a non-negative integer (seed -1 would repeat seed 1)"),
+    (["sweep", "{tmp}/s_negseed.toml", *SW], "s_negseed.toml: [sweep] seeds: -1 is not a non-negative integer"),
     (R2 + ["--seeds", "1,1-2"], "--seeds: 3 seeds named, 2 distinct; each runs once", 0),
     (["sweep", "{tmp}/s_twice.toml", "--executor", "serial", *SW], "2 cells listed, 1 distinct (each runs once)", 0),
     (["sweep", "{tmp}/s_designs.toml", "--executor", "serial", *SW], "2 cells listed, 1 distinct", 0),
