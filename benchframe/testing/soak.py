@@ -197,6 +197,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a bad argument as one line (``soak: error: ...``, exit 2), not the usage."""
 
     def error(self, message: str) -> NoReturn:
+        """argparse's complaint about an argument, as the one-line error ``main`` prints."""
         raise BenchframeError(message)
 
 
