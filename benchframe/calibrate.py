@@ -27,14 +27,16 @@ import numpy as np
 
 from benchframe import BenchframeError
 from benchframe.hw.costs import COST_NAMES, FRACTIONAL
-from benchframe.validate import check_rows, predict
+from benchframe.io import parse_toml
+from benchframe.measurements import check_rows, to_model_units
+from benchframe.validate import predict
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from benchframe.hw.costs import CostModel
+    from benchframe.measurements import Row
     from benchframe.registry import Registry
-    from benchframe.validate import Row
 
 #: fitted costs are kept in [0, UPPER x the base value + UPPER_ABS]
 UPPER = 10.0
@@ -64,6 +66,7 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry,
     if not rows:
         raise BenchframeError(f"no measurement rows for profile {base.name} to fit to")
     check_rows(rows, reg)
+    to_model_units(rows, reg, lambda _row: base.clock_ghz)  # the rows are the base machine's
     values = np.array([r.value for r in rows])
     bounds = bounds or {}
     x0 = np.array([float(base.cost(n)) for n in names])
@@ -199,11 +202,9 @@ class FitSpec:
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
-def fit_spec(text: str) -> FitSpec:
+def fit_spec(text: str, source: str = "profile") -> FitSpec:
     """The ``[fit]`` table of profile ``text`` (empty without one)."""
-    import tomllib
-
-    table = tomllib.loads(text).get("fit", {})
+    table = parse_toml(text, source).get("fit", {})
     if not isinstance(table, dict):
         raise BenchframeError("profile: [fit] must be a table")
     costs = table.get("costs", [])

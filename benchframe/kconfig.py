@@ -80,7 +80,7 @@ DEFAULT_KERNEL = "5.13"
 
 def kernel_version(name: str | None) -> KernelVersion:
     """The kernel version called ``name`` (``None``: the default); a one-line error names the known ones."""
-    key = name or DEFAULT_KERNEL
+    key = DEFAULT_KERNEL if name is None else name  # "" is no version, never the default
     if key not in KERNELS:
         raise BenchframeError(f"unknown kernel {key!r}; known: {', '.join(KERNELS)}")
     return KERNELS[key]
@@ -100,7 +100,7 @@ class KernelConfig:
             for item in str(value).split(","):
                 item = item.strip().upper().removeprefix("CONFIG_")
                 if not item:
-                    continue
+                    raise BenchframeError(f"kernel config {value!r}: an empty option name")
                 if item not in OPTIONS:
                     raise BenchframeError(
                         f"unknown kernel config {item!r}; known: {', '.join(sorted(OPTIONS))}")

@@ -7,6 +7,7 @@ Plugins return ``Design``, ``Workload`` and ``ProfileSource`` records from the r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,7 +24,7 @@ LINK_BYTES = {LIST: 16, ARRAY: 8}  # page->lru list_head; a struct page * slot
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-_KIND = {int: "an integer", float: "a number", bool: "a boolean (true/false)"}
+_KIND = {int: "an integer", float: "a finite number", bool: "a boolean (true/false)"}
 
 
 def _convert(kind: type, raw: Any, choices: tuple[Any, ...] | None, who: str) -> Any:
@@ -39,7 +40,9 @@ def _convert(kind: type, raw: Any, choices: tuple[Any, ...] | None, who: str) ->
             raise ValueError
         else:
             value = kind(raw)
-    except (TypeError, ValueError):
+        if kind is float and not math.isfinite(value):
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
         raise BenchframeError(f"{who}={raw!r} is not {_KIND.get(kind, 'a string')}") from None
     if choices is not None and value not in choices:
         raise BenchframeError(f"{who}={value!r} must be one of {', '.join(map(str, choices))}")
@@ -149,6 +152,8 @@ class Param:
     #: that is still unusable, e.g. a file that is not there; runs before anything is simulated (its result is
     #: ignored)
     check: Callable[[Any], object] | None = None
+    #: the value is a file's path: one given in a data file (a sweep spec) is relative to that file's folder
+    path: bool = False
 
     def convert(self, raw: Any, workload: str) -> Any:
         """Convert a command-line or file value; errors name the workload, parameter and value."""

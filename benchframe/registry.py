@@ -107,10 +107,11 @@ class Registry:
 
     def cost_model(self, name_or_path: str | None) -> CostModel:
         """A profile by registered name, or a path to a profile file (each file parsed once per registry)."""
-        name_or_path = name_or_path or DEFAULT_PROFILE
+        name_or_path = DEFAULT_PROFILE if name_or_path is None else name_or_path  # "": no profile, not the default
         if name_or_path in self.profiles:
             path: str | None = self.profiles[name_or_path].path
-        elif name_or_path.endswith(".toml") or os.sep in name_or_path or Path(name_or_path).exists():
+        elif name_or_path.strip() and (name_or_path.endswith(".toml") or os.sep in name_or_path
+                                       or Path(name_or_path).exists()):
             path = name_or_path
         else:
             path = None

@@ -13,9 +13,9 @@ file, the run and the field. Extra keys are kept: a newer benchframe's files sti
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -29,9 +29,9 @@ from pydantic import (
 )
 
 from benchframe import BenchframeError, __version__
-from benchframe.io import dumps, git_commit, loads_json, read_text, schema_problem
+from benchframe.io import dumps, git_commit, schema_problem
 from benchframe.kconfig import DEFAULT_KERNEL
-from benchframe.verdict import Verdicts, verdicts_as_json, verdicts_from_json
+from benchframe.verdict import Verdicts, verdicts_as_json
 
 #: the version of the result document's layout
 SCHEMA = 1
@@ -54,6 +54,8 @@ def _number(value: Any) -> Any:
         raise ValueError("should be a valid number")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("should be a finite number")
+    if value < 0:
+        raise ValueError("should be a non-negative number (every metric counts or measures)")
     return value
 
 
@@ -82,6 +84,12 @@ class RunResult(BaseModel):
     #: cycles of the measured part of the run, which sum to ``perf_cycles``, every CPU's clock advance
     perf_stacks: dict[str, int] = {}
     perf_cycles: int = 0
+
+    def identity(self) -> str:
+        """What makes two records the same run: design, workload, parameters, seed, profile, config, kernel (two
+        records of one run are one measurement, never two samples)."""
+        return json.dumps([self.design, self.workload, self.params, self.seed, self.profile, sorted(self.config),
+                           self.kernel], sort_keys=True)
 
     @model_serializer(mode="wrap")
     def _shape(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -171,46 +179,3 @@ def check_run(r: object, where: str) -> RunResult:
         return RunResult.model_validate(r)
     except ValidationError as exc:
         raise BenchframeError(f"{where}: {schema_problem(exc)}") from None
-
-
-@dataclass
-class Loaded:
-    """What saved results hold: the runs, one line per result document saying what made it (version, commit,
-    command), and the explore verdicts the documents carry."""
-
-    runs: list[RunResult] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-    verdicts: Verdicts = field(default_factory=dict)
-
-
-def load_results(paths: list[str]) -> Loaded:
-    """Runs from result documents (``run --json``, a compare's results.json) or sweep directories."""
-    out = Loaded()
-    for raw in paths:
-        path = Path(raw)
-        files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
-        if path.is_dir() and not files:
-            raise BenchframeError(f"{path}: no result files in directory")
-        for f in files:
-            _load_file(f, path.is_dir(), out)
-    if len(out.sources) > 3:  # a sweep directory: one line, not one per cell
-        out.sources = [f"{len(out.sources)} result files"]
-    return out
-
-
-def _load_file(f: Path, in_dir: bool, out: Loaded) -> None:
-    """The runs of one file: a result document's, a bare run's (a sweep cell); another JSON file in a
-    directory (a sweep manifest) is passed over."""
-    try:
-        doc = loads_json(read_text(f))
-    except ValueError as exc:
-        raise BenchframeError(f"{f}: not a valid JSON result file ({exc})") from None
-    if isinstance(doc, dict) and "runs" in doc:
-        document = ResultDocument.parse(doc, str(f))
-        out.sources.append(document.source(str(f)))
-        out.verdicts.update(verdicts_from_json(document.verdicts))
-        out.runs.extend(document.runs)
-    elif isinstance(doc, dict) and "design" in doc and "metrics" in doc:
-        out.runs.append(check_run(doc, f"{f}: run 0"))
-    elif not in_dir:
-        raise BenchframeError(f"{f}: not a benchframe result document (no 'runs')")

@@ -37,7 +37,8 @@ def fitted_errors(costs: CostModel) -> dict[str, float]:
     in, or one given by name without a file)."""
     if not costs.source or not Path(costs.source).is_file():
         return {}
-    return {name: float(sigma) for name, _value, sigma in _FITTED.findall(read_text(costs.source, "profile"))}
+    text = read_text(costs.source, "profile", kind="profile")
+    return {name: float(sigma) for name, _value, sigma in _FITTED.findall(text)}
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def ordering_flips(reg: Registry, costs: CostModel, designs: Sequence[str], work
         return out
 
     base = values(costs)
-    limits = fit_spec(read_text(costs.source, "profile")).bounds if fitted_errors(costs) else {}
+    limits = fit_spec(read_text(costs.source, "profile", kind="profile")).bounds if fitted_errors(costs) else {}
     flips: list[Flip] = []
     for name, sigma in fitted_errors(costs).items():
         for sign in (-1, 1):

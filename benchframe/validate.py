@@ -23,198 +23,32 @@ numbers by ``validate``: the gaps are the model's, reported as they are.
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.hw.perf import self_cycles
-from benchframe.io import read_text, schema_problem
-from benchframe.kconfig import DEFAULT_KERNEL, kernel_version
-from benchframe.mm.symbols import ALIASES, SYMBOLS
+from benchframe.measurements import FRAME_OF, Row, check_rows, profile_for, read_measurements, to_model_units
 from benchframe.run.runner import run_one
-from benchframe.run.spec import RunSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from benchframe.hw.costs import CostModel
     from benchframe.registry import Registry
 
-RUN_COLUMNS = ("workload", "design", "metric", "value", "unit")
-SHARE_COLUMNS = ("symbol", "self_share", "workload", "design")
-#: a pre-5.13 symbol name in a perf profile -> the model's 5.13 frame
-FRAME_OF = {old: new for new, old in ALIASES.items()}
-RESERVED = {"workload", "design", "metric", "value", "unit", "profile", "kernel", "config", "symbol", "self_share"}
-
-
-@dataclass
-class Row:
-    """One measurement: a run's metric, or a function's perf self-time share."""
-
-    where: str  # file name:line, for people
-    value: float
-    unit: str
-    profile: str | None
-    workload: str = ""
-    design: str = ""
-    metric: str = ""
-    params: dict[str, str] = field(default_factory=dict)
-    kernel: str = DEFAULT_KERNEL
-    config: tuple[str, ...] = ()
-    symbol: str = ""  # a perf share row
-    path: str = ""  # the file's full path: rows of two files of the same name are not of one file
-
-    @property
-    def file(self) -> str:
-        return self.path or self.where.rsplit(":", 1)[0]
-
-    def point(self) -> tuple[Any, ...]:
-        """What identifies the measured point: rows with the same one measured the same thing."""
-        return (self.file, self.workload, self.design, tuple(sorted(self.params.items())), self.kernel,
-                self.config, self.profile, self.metric, self.symbol)
-
-    def spec(self, profile: str | None, perf: bool = False) -> RunSpec:
-        return RunSpec(design=self.design, workload=self.workload, params=self.params, profile=profile,
-                       config=self.config, kernel=self.kernel, perf=perf)
-
-    def label(self) -> str:
-        if self.symbol:
-            return f"perf self share of {self.symbol}"
-        params = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.workload} {self.design}" + (f" ({params})" if params else "")
-
-
-def shipped_measurements() -> list[Path]:
-    folder = resources.files("benchframe") / "data" / "measurements"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".csv"))
-
-
-def read_measurements(path: Path) -> list[Row]:
-    """The rows of a measurement file; every problem is a one-line error naming ``file:line``."""
-    text = read_text(path)
-    lines = [(n, ln) for n, ln in enumerate(text.splitlines(), 1) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not lines:
-        raise BenchframeError(f"{path}: no header line")
-    try:
-        rows = list(csv.reader([ln for _, ln in lines], strict=True))
-    except csv.Error as exc:
-        raise BenchframeError(f"{path}: malformed CSV: {exc}") from None
-    header = [h.strip() for h in rows[0]]
-    shares = "symbol" in header
-    missing = [c for c in (SHARE_COLUMNS if shares else RUN_COLUMNS) if c not in header]
-    if missing:
-        raise BenchframeError(f"{path}:{lines[0][0]}: header lacks column(s) {', '.join(missing)}")
-    if len(set(header)) != len(header):
-        raise BenchframeError(f"{path}:{lines[0][0]}: duplicate column names in the header")
-    out = []
-    for (lineno, _), row in zip(lines[1:], rows[1:]):
-        if len(row) != len(header):
-            raise BenchframeError(f"{path}:{lineno}: {len(row)} fields, the header has {len(header)}")
-        rec = _row(f"{path.name}:{lineno}", dict(zip(header, (v.strip() for v in row))), shares)
-        rec.path = str(path.resolve())
-        out.append(rec)
-    if not out:
-        raise BenchframeError(f"{path}: no measurements after the header")
-    return out
-
-
-Text = Annotated[str, Field(min_length=1)]
-Measured = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-
-
-class RunRow(BaseModel):
-    """A run row of a measurement file, as the CSV gives it (text); the other columns are parameters."""
-
-    model_config = ConfigDict(extra="allow")
-
-    workload: Text
-    design: Text
-    metric: Text
-    value: Measured
-    unit: str
-    profile: str = ""
-    kernel: str = ""
-    config: str = ""
-
-
-class ShareRow(BaseModel):
-    """A perf self-time share row."""
-
-    model_config = ConfigDict(extra="allow")
-
-    symbol: Text
-    self_share: Measured
-    workload: Text
-    design: Text
-    profile: str = ""
-    kernel: str = ""
-    config: str = ""
-
-
-def _checked(where: str, rec: dict[str, str], shares: bool) -> float:
-    """Check a row against its schema; its value. The value's errors keep the words users and tests know."""
-    key = "self_share" if shares else "value"
-    try:
-        (ShareRow if shares else RunRow).model_validate(rec)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        if err["loc"] == (key,):
-            what = "is not a number" if err["type"] == "float_parsing" else "must be a positive finite number"
-            raise BenchframeError(f"{where}: value {rec[key]!r} {what}") from None
-        raise BenchframeError(f"{where}: {schema_problem(exc)}") from None
-    return float(rec[key])
-
-
-def _row(where: str, rec: dict[str, str], shares: bool) -> Row:
-    value = _checked(where, rec, shares)
-    profile = rec.get("profile") or None
-    kernel = rec.get("kernel") or DEFAULT_KERNEL
-    try:
-        kernel_version(kernel)
-    except BenchframeError as exc:
-        raise BenchframeError(f"{where}: {exc}") from None
-    params = {k: v for k, v in rec.items() if k not in RESERVED and v != ""}
-    config = tuple(c for c in rec.get("config", "").split("|") if c)
-    if shares:
-        symbol = FRAME_OF.get(rec["symbol"], rec["symbol"])
-        if SYMBOLS.get(symbol, (False, ""))[0]:
-            raise BenchframeError(f"{where}: {rec['symbol']!r} is inlined in the model's kernel "
-                                  f"({SYMBOLS[symbol][1]}): perf shows its cycles in its caller's self time")
-        return Row(where, value, "%", profile, rec["workload"], rec["design"], "", params, kernel, config,
-                   symbol=rec["symbol"])
-    return Row(where, value, rec["unit"], profile, rec["workload"], rec["design"], rec["metric"], params, kernel,
-               config)
-
-
-def check_rows(rows: list[Row], reg: Registry) -> None:
-    """Every run row names a known workload, design and parameters: a one-line error before any simulation."""
-    for row in rows:
-        if row.workload not in reg.workloads:
-            raise BenchframeError(f"{row.where}: unknown workload {row.workload!r}")
-        if row.design not in reg.designs:
-            raise BenchframeError(f"{row.where}: unknown design {row.design!r}")
-        try:
-            reg.workload(row.workload).resolve_params(row.params)
-        except BenchframeError as exc:
-            raise BenchframeError(f"{row.where}: {exc}") from None
-
-
-def predict(rows: list[Row], reg: Registry, costs_of: Callable[[str | None], CostModel],
+def predict(rows: list[Row], reg: Registry, costs_of: Callable[[Row], CostModel],
             default_profile: str | None = None) -> list[float | None]:
-    """The model's value for each row: run rows simulated (each point once), share rows from the same run
-    with attribution on, each symbol's self cycles normalised over the symbols measured in that run's rows of
-    the same file."""
+    """The model's value for each row (on ``costs_of(row)``, the profile it was measured on): run rows
+    simulated (each point once), share rows from the same run with attribution on, each symbol's self cycles
+    normalised over the symbols measured in that run's rows of the same file."""
     cache: dict[tuple[Any, ...], dict[str, Any]] = {}
     shares: dict[tuple[Any, ...], dict[str, int]] = {}
     out: list[float | None] = []
     for row in rows:
         profile = row.profile or default_profile
-        costs = costs_of(profile)
+        costs = costs_of(row)
         key = (row.workload, row.design, tuple(sorted(row.params.items())), row.kernel, row.config, costs)
         if row.symbol:
             if key not in shares:
@@ -266,23 +100,24 @@ def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to
     """The validate table: one row per measurement, measured against predicted; where several rows measured
     the same point (three kernel trees, say), also the prediction against their range."""
     rows = [r for p in paths for r in read_measurements(p)]
+    check_rows(rows, reg)
+    profiles = {id(row): profile_for(row, reg, profile) for row in rows}  # an unknown one: before any simulation
+    to_model_units(rows, reg, lambda row: profiles[id(row)].clock_ghz)
     ranges: dict[tuple[Any, ...], list[float]] = {}
     for row in rows:
         ranges.setdefault(row.point(), []).append(row.value)
-    check_rows(rows, reg)
-    for row in rows:
-        reg.cost_model(row.profile or profile)  # an unknown profile: one line, before any simulation
-    predicted = predict(rows, reg, reg.cost_model, profile)
+    predicted = predict(rows, reg, lambda row: profiles[id(row)], profile)
     table = []
     errors = []
     for row, pred in zip(rows, predicted):
         errors.append((row.where, counted_error(pred, row.value, ranges[row.point()])))
         err = (pred - row.value) / row.value * 100.0 if pred is not None else None
         where = row.label() if row.symbol else row.workload
+        measured = f"{row.value:g} {row.unit}" + (f" ({row.given})" if row.given else "")
         line = [row.where, where, row.design or "-",
                 ", ".join(f"{k}={v}" for k, v in row.params.items()) or "-",
-                row.kernel if not row.symbol else "-", reg.cost_model(row.profile or profile).name,
-                row.metric or "self share", f"{row.value:g} {row.unit}", "-" if pred is None else f"{pred:.4g}",
+                row.kernel if not row.symbol else "-", profiles[id(row)].name,
+                row.metric or "self share", measured, "-" if pred is None else f"{pred:.4g}",
                 "-" if err is None else f"{err:+.1f}%", _vs_range(pred, ranges[row.point()])]
         if normalize_to:
             line += _normalised(rows, predicted, row, pred, normalize_to)

@@ -32,7 +32,7 @@ def test_known_prices_come_back_out_of_the_model_s_own_measurements(tmp_path, ca
         params = {"pages": 2048, **params}
         r = run_one(RunSpec(design=design, workload="page_bench04", params=params, kernel="4.10-prototype"), reg, truth)
         lines.append(f"page_bench04,{design},{params['test']},{params.get('bulk', '')},{params['pages']},"
-                     f"4.10-prototype,i7-4790k,alloc_free_cycles_per_page,{r.metrics['alloc_free_cycles_per_page']},c")
+                     f"4.10-prototype,i7-4790k,alloc_free_cycles_per_page,{r.metrics['alloc_free_cycles_per_page']},cycles")
     csv = tmp_path / "synthetic.csv"
     csv.write_text("\n".join(lines) + "\n")
     out = tmp_path / "fitted.toml"

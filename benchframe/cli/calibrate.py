@@ -13,8 +13,8 @@ from benchframe.calibrate import check_names, fit_costs, fit_spec, write_profile
 from benchframe.cli.options import add_plugin_option, split
 from benchframe.hw.costs import DEFAULT_PROFILE, FRACTIONAL, parse_profile
 from benchframe.io import check_target, read_text, write_atomic
+from benchframe.measurements import distinct_files, read_measurements, shipped_measurements
 from benchframe.plugins import get_registry
-from benchframe.validate import read_measurements, shipped_measurements
 
 if TYPE_CHECKING:
     import argparse
@@ -43,7 +43,7 @@ def main(args: argparse.Namespace) -> int:
     """Fit the costs, print each with its standard error and each row's residual, write the profile."""
     reg = get_registry(tuple(args.plugin))
     base = reg.cost_model(args.profile)
-    text = read_text(base.source, "profile")
+    text = read_text(base.source, "profile", kind="profile")
     parse_profile(text, base.source)  # the base must itself be a valid profile
     spec = fit_spec(text)
     spec_costs, spec_files = spec.costs, spec.measurements
@@ -57,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         raise BenchframeError("--name: a profile needs a non-empty name")
     shipped = {p.name: p for p in shipped_measurements()}
     if args.measurements:
-        paths = [Path(p) for p in args.measurements]
+        paths = distinct_files([Path(p) for p in args.measurements])
     else:
         here = Path(base.source).parent
         paths = [shipped[f] if f in shipped else here / f for f in spec_files]
@@ -88,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
         measurements=None if (names, files, name) == (spec_costs, spec_files, base.name) else files,
         machine="" if machine == name else machine, bounds=spec.bounds)
     parse_profile(new, str(output))  # what is written must load as a profile
-    write_atomic(output, new)
+    write_atomic(output, new, "--output")
     print(f"benchframe: wrote {output} ({len(names)} cost(s) fitted to {len(rows)} row(s))")
     return 0
 

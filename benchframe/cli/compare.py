@@ -23,7 +23,7 @@ from benchframe.cli.options import (
     split,
     split_designs,
 )
-from benchframe.io import atomic_dir, check_dir_target, write_atomic
+from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, write_atomic
 from benchframe.output import writer
 from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
@@ -68,20 +68,21 @@ def main(args: argparse.Namespace) -> int:
     baseline = baseline_of(designs, args.baseline, bool(named))
     studies = select_studies(reg, workloads)
     check_dir_target(out_dir)
-    cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)
-    with Progress(len(cells), "benchframe compare") as bar:
-        done = execute(bed, cells, designs, bar.update)
-    snap = snapshot(reg, done.runs, studies, designs, baseline, done.verdicts, command,
-                    notes=[f"run failed: {f}" for f in done.failures])
-    out = writer(args.format)
-    text, pngs = render_report(snap, out, plots=True, jobs=bed.executor.local_jobs)
-    document = ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config), command,
-                                   bed.testbed.kernel, reg.versions(), done.verdicts)
-    with atomic_dir(out_dir, is_report_file) as tmp:
-        for name, png in pngs.items():
-            write_atomic(tmp / name, png)
-        write_atomic(tmp / "results.json", document.dumps())
-        write_atomic(tmp / f"comparison.{out.extension}", text)
+    with OutputLock.beside(report_dir(out_dir), "--output"):  # a second compare into it fails naming this one
+        cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)
+        with Progress(len(cells), "benchframe compare") as bar:
+            done = execute(bed, cells, designs, bar.update)
+        snap = snapshot(reg, done.runs, studies, designs, baseline, done.verdicts, command,
+                        notes=[f"run failed: {f}" for f in done.failures])
+        out = writer(args.format)
+        text, pngs = render_report(snap, out, plots=True, jobs=bed.executor.local_jobs)
+        document = ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config), command,
+                                       bed.testbed.kernel, reg.versions(), done.verdicts)
+        with atomic_dir(out_dir, is_report_file) as tmp:
+            for name, png in pngs.items():
+                write_atomic(tmp / name, png)
+            write_atomic(tmp / "results.json", document.dumps())
+            write_atomic(tmp / f"comparison.{out.extension}", text)
     print(f"benchframe: wrote {out_dir / f'comparison.{out.extension}'} ({len(done.runs)} runs, {len(pngs)} plots)")
     for f in done.failures:
         print(f"benchframe: run failed: {f}", file=sys.stderr)

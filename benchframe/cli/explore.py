@@ -52,5 +52,5 @@ def main(args: argparse.Namespace) -> int:
             results.append(explore(d, c, reg, tuple(args.config or ()), args.kernel, first_only=args.first))
             print(results[-1].render(), flush=True)
     if args.json:
-        write_atomic(args.json, dumps([r.as_dict() for r in results]))
+        write_atomic(args.json, dumps([r.as_dict() for r in results]), "--json")
     return 0 if all(r.accepted for r in results) else 1

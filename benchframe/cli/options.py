@@ -5,6 +5,7 @@ parsing, the command line that reproduces a result, and the progress bar."""
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 from itertools import product
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from benchframe import BenchframeError
 from benchframe.kconfig import DEFAULT_KERNEL, KERNELS, OPTIONS
 from benchframe.output import FORMATS
-from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS, TLSFiles
+from benchframe.remote import add_scheduler_options, tls_files
+from benchframe.run.executors import DEFAULT_CELL_TIMEOUT, EXECUTORS
 from benchframe.run.setup import Executor, Setup
 from benchframe.run.spec import MAX_SEEDS
 
@@ -37,7 +39,10 @@ class Parser(argparse.ArgumentParser):
         raise BenchframeError(f"{command}: {message}" if command else message)
 
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
-        """argparse's ``add_argument``, the action kept in ``arguments``."""
+        """argparse's ``add_argument``, the action kept in ``arguments``; every value it takes is checked by
+        ``given`` (no empty value, no NaN or infinity) whatever its type."""
+        if kwargs.get("action", "store") in ("store", "append", "extend"):
+            kwargs["type"] = given(kwargs.get("type") or str)
         action = super().add_argument(*args, **kwargs)
         self.arguments.append(action)
         return action
@@ -49,9 +54,38 @@ class Parser(argparse.ArgumentParser):
         return action
 
 
+def given(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``kind`` (an option's type: ``str``, ``int``, ``float``, a function) refusing what a user never means:
+    an empty value (``--kernel ''``, never the default) and a number that is not finite (``--gap-us nan``)."""
+    def convert(text: str) -> Any:
+        if not text.strip():
+            raise argparse.ArgumentTypeError("an empty value (leave the option out for its default)")
+        value = kind(text)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        return value
+    convert.__name__ = getattr(kind, "__name__", "value")  # argparse's "invalid int value: 'x'"
+    return convert
+
+
+def warn(line: str) -> None:
+    """One warning line on stderr: something given was taken otherwise than it was written (counted once)."""
+    print(f"benchframe: warning: {line}", file=sys.stderr)
+
+
+def once(items: list[str], option: str) -> list[str]:
+    """``items`` with each named once: a repeat would run (and count) the same thing twice; it is dropped with
+    a warning."""
+    kept = list(dict.fromkeys(items))
+    if len(kept) < len(items):
+        repeated = sorted({i for i in items if items.count(i) > 1})
+        warn(f"{option}: {', '.join(repeated)} named more than once; each counted once")
+    return kept
+
+
 def add_designs_option(p: argparse.ArgumentParser, required: bool = False, default_help: str = "") -> None:
     """``--designs a,b`` (``--design`` too): design specs, repeatable and comma-separated."""
-    p.add_argument("--designs", "--design", dest="designs", action="append", required=required,
+    p.add_argument("--designs", "--design", dest="designs", action="append", required=required, type=listed,
                    metavar="NAME[:opt=val],...",
                    help="design(s), comma-separated or repeated; options as NAME:key=value" +
                    (f" (default: {default_help})" if default_help else ""))
@@ -59,13 +93,15 @@ def add_designs_option(p: argparse.ArgumentParser, required: bool = False, defau
 
 def add_seeds_option(p: argparse.ArgumentParser, default: str) -> None:
     """``--seeds 1,2,3`` (``--seed`` too; ``1-5`` is a range): the seeds to run."""
-    p.add_argument("--seeds", "--seed", dest="seeds", action="append", metavar="N[,N...]|A-B",
+    p.add_argument("--seeds", "--seed", dest="seeds", action="append", metavar="N[,N...]|A-B", type=listed,
                    help=f"seeds to run, comma-separated or a range A-B (default: {default})")
 
 
 def parse_seeds(values: list[str] | None, default: str) -> list[int]:
-    """``["1,2", "5-7"]`` -> ``[1, 2, 5, 6, 7]`` (sorted, without repeats); one-line errors."""
+    """``["1,2", "5-7"]`` -> ``[1, 2, 5, 6, 7]`` (sorted; a seed named twice runs once, with a warning); one-line
+    errors."""
     seeds: set[int] = set()
+    named = 0
     for item in split(values) or split([default]):
         lo, dash, hi = item.partition("-")
         try:
@@ -77,11 +113,17 @@ def parse_seeds(values: list[str] | None, default: str) -> list[int]:
                 first = last = int(item)
         except ValueError:
             raise BenchframeError(f"--seeds {item!r}: expected integers or a range A-B") from None
+        if first < 0:  # random.Random(-s) is random.Random(s): the run of seed s, counted twice
+            raise BenchframeError(f"--seeds {item}: a seed is a non-negative integer (seed {first} would repeat "
+                                  f"seed {-first})")
         if last - first >= MAX_SEEDS:  # before the range is built
             raise BenchframeError(f"--seeds {item}: {last - first + 1} seeds is over the bound of {MAX_SEEDS}")
         seeds.update(range(first, last + 1))
+        named += last - first + 1
     if len(seeds) > MAX_SEEDS:
         raise BenchframeError(f"--seeds: {len(seeds)} seeds is over the bound of {MAX_SEEDS}")
+    if named > len(seeds):
+        warn(f"--seeds: {named} seeds named, {len(seeds)} distinct; each runs once")
     return sorted(seeds)
 
 
@@ -93,7 +135,7 @@ def add_profile_option(p: argparse.ArgumentParser) -> None:
 
 def add_config_option(p: argparse.ArgumentParser) -> None:
     """``--config OPTION``, repeatable: kernel CONFIG_ options."""
-    p.add_argument("--config", action="append", metavar="OPTION",
+    p.add_argument("--config", action="append", metavar="OPTION", type=listed,
                    help=f"kernel config option(s), repeatable: {', '.join(OPTIONS)}")
 
 
@@ -103,11 +145,23 @@ def add_format_option(p: argparse.ArgumentParser, default: str = "md") -> None:
 
 
 def split(values: Iterable[Any] | None) -> list[str]:
-    """Repeated and comma-separated option values, flattened: ``["a,b", "c"]`` -> ``["a", "b", "c"]``."""
+    """Repeated and comma-separated option values, flattened: ``["a,b", "c"]`` -> ``["a", "b", "c"]``; an empty
+    item (``a,,b``, ``,``) is an error, never a default."""
     out: list[str] = []
     for v in values or ():
-        out.extend(x.strip() for x in str(v).split(",") if x.strip())
+        items = [x.strip() for x in str(v).split(",")]
+        if not all(items):
+            raise BenchframeError(f"{str(v)!r}: an empty item in a comma-separated list")
+        out.extend(items)
     return out
+
+
+def listed(text: str) -> str:
+    """A comma-separated list as an option's type: the text, checked to hold no empty item (the error names
+    the option)."""
+    if not all(item.strip() for item in text.split(",")):
+        raise argparse.ArgumentTypeError(f"{text!r}: an empty item in a comma-separated list")
+    return text
 
 
 def split_designs(values: Iterable[Any] | None) -> list[str]:
@@ -120,7 +174,7 @@ def split_designs(values: Iterable[Any] | None) -> list[str]:
             out[-1] += f",{piece}"
         else:
             out.append(piece)
-    return out
+    return once(out, "--designs")
 
 
 def parse_params(values: list[str] | None) -> dict[str, list[str]]:
@@ -129,9 +183,10 @@ def parse_params(values: list[str] | None) -> dict[str, list[str]]:
     for item in values or ():
         key, eq, value = item.partition("=")
         key = key.strip()
-        if not eq or not key or not value.strip():
-            raise BenchframeError(f"--param {item!r}: expected key=value[,value...]")
-        params.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
+        values_ = [v.strip() for v in value.split(",")]
+        if not eq or not key or not all(values_):
+            raise BenchframeError(f"--param {item!r}: expected key=value[,value...] (no empty value)")
+        params.setdefault(key, []).extend(values_)
     return params
 
 
@@ -143,14 +198,10 @@ def param_grid(params: dict[str, list[str]]) -> list[dict[str, str]]:
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
     """``--jobs``, ``--executor``, ``--scheduler`` and its ``--tls-*`` files, ``--cell-timeout``."""
-    p.add_argument("--jobs", type=int, default=0, metavar="N", help="local worker processes (default: cores)")
+    p.add_argument("--jobs", type=int, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--executor", choices=list(EXECUTORS), default="process",
                    help="where cells run: local process pool (default), in-process, or a Dask cluster")
-    p.add_argument("--scheduler", metavar="tls://HOST:PORT", help="Dask scheduler address (implies dask); "
-                   "tls:// with the --tls-* files encrypts, tcp:// does not (trust the scheduler like a plugin)")
-    p.add_argument("--tls-ca-file", metavar="PEM", help="CA certificate the tls:// scheduler's is signed by")
-    p.add_argument("--tls-cert", metavar="PEM", help="this client's certificate for a tls:// scheduler")
-    p.add_argument("--tls-key", metavar="PEM", help="its private key (if not in --tls-cert)")
+    add_scheduler_options(p)
     p.add_argument("--cell-timeout", type=float, default=DEFAULT_CELL_TIMEOUT, metavar="SECONDS",
                    help=f"wall-clock limit of one cell: one still running after it is that cell's error "
                         f"(default {DEFAULT_CELL_TIMEOUT:g}; 0: no limit)")
@@ -160,8 +211,7 @@ def executor(args: argparse.Namespace) -> Executor:
     """Where the cells run, from the executor options (the defaults for a command without them)."""
     if not hasattr(args, "executor"):
         return Executor()
-    return Executor(args.executor, args.jobs or None, args.scheduler,
-                    TLSFiles(args.tls_ca_file, args.tls_cert, args.tls_key), args.cell_timeout)
+    return Executor(args.executor, args.jobs, args.scheduler, tls_files(args), args.cell_timeout)
 
 
 def setup(args: argparse.Namespace, default_seeds: str = "1") -> Setup:

@@ -160,10 +160,10 @@ def _paths(path: str | None, designs: list[str]) -> list[str]:
 def _write_files(args: argparse.Namespace, runs: dict[str, list[RunResult]], workload: str) -> None:
     designs = list(runs)
     for design, path in zip(designs, _paths(args.folded, designs)):
-        write_atomic(path, folded_text(_total(runs[design], "run")[0]))
+        write_atomic(path, folded_text(_total(runs[design], "run")[0]), "--folded")
     for design, path in zip(designs, _paths(args.svg, designs)):
         stacks = _total(runs[design], "run")[0]
-        write_atomic(path, flame_svg(stacks, f"{design} on {workload}: {sum(stacks.values())} cycles"))
+        write_atomic(path, flame_svg(stacks, f"{design} on {workload}: {sum(stacks.values())} cycles"), "--svg")
 
 
 __all__ = ["add_parser", "main"]

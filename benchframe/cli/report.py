@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import add_format_option, add_plugin_option, setup
-from benchframe.io import atomic_dir, check_dir_target, write_atomic
+from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, write_atomic
 from benchframe.output import writer
 from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
-from benchframe.results import load_results
 from benchframe.run.session import design_order, saved_verdicts, snapshot
 from benchframe.run.studies import studies_from_runs
+from benchframe.saved import Loaded, load_results
 
 if TYPE_CHECKING:
     import argparse
+
+    from benchframe.registry import Registry
+    from benchframe.run.setup import Setup
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,31 +38,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load the results, take the verdicts they carry (exploring those of designs saved without them), and
-    print the report or write it with its plots into ``--output``."""
+    print the report or write it with its plots into ``--output`` (locked while this command runs: a second
+    command writing there fails naming this one)."""
     bed = setup(args)
     loaded = load_results(args.results)
     if not loaded.runs:
         raise BenchframeError("no runs in the given result files")
+    for line in loaded.warnings:
+        print(f"benchframe: warning: {line}", file=sys.stderr)
     reg = bed.registry()
     order = design_order(reg, loaded.runs)
     baseline = args.baseline if args.baseline in order else order[0]
     if args.baseline and args.baseline not in order and args.baseline != "single":
         raise BenchframeError(f"--baseline {args.baseline!r} has no runs in the results")
     out_dir = Path(args.output) if args.output else None
-    if out_dir:
-        check_dir_target(out_dir)
+    if out_dir is None:
+        print(_render(args, bed, loaded, reg, order, baseline, plots=False)[0])
+        return 0
+    check_dir_target(out_dir)
+    with OutputLock.beside(report_dir(out_dir), "--output"):
+        text, pngs = _render(args, bed, loaded, reg, order, baseline, plots=True)
+        path = out_dir / f"report.{writer(args.format).extension}"
+        with atomic_dir(out_dir, is_report_file) as tmp:
+            for name, png in pngs.items():
+                write_atomic(tmp / name, png)
+            write_atomic(tmp / path.name, text)
+    print(f"benchframe: wrote {path}")
+    return 0
+
+
+def _render(args: argparse.Namespace, bed: Setup, loaded: Loaded, reg: Registry, order: list[str], baseline: str,
+            plots: bool) -> tuple[str, dict[str, bytes]]:
+    """The report of the loaded runs in ``--format``, with its plots if asked."""
     snap = snapshot(reg, loaded.runs, studies_from_runs(loaded.runs, reg), order, baseline,
                     saved_verdicts(bed, order, loaded.verdicts),
                     "benchframe report " + " ".join(map(shlex.quote, args.results)), loaded.sources)
-    out = writer(args.format)
-    text, pngs = render_report(snap, out, plots=out_dir is not None, jobs=bed.executor.local_jobs)
-    if out_dir is None:
-        print(text)
-        return 0
-    path = out_dir / f"report.{out.extension}"
-    with atomic_dir(out_dir, is_report_file) as tmp:
-        for name, png in pngs.items():
-            write_atomic(tmp / name, png)
-        write_atomic(tmp / path.name, text)
-    print(f"benchframe: wrote {path}")
-    return 0
+    return render_report(snap, writer(args.format), plots=plots, jobs=bed.executor.local_jobs)

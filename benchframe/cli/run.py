@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sys
+from contextlib import nullcontext
 from itertools import product
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tabulate import tabulate
@@ -24,8 +27,9 @@ from benchframe.cli.options import (
     setup,
     split,
     split_designs,
+    warn,
 )
-from benchframe.io import check_target, write_atomic
+from benchframe.io import OutputLock, check_target, replaced_by, write_atomic
 from benchframe.metrics import metric
 from benchframe.results import ResultDocument
 from benchframe.run.session import execute
@@ -38,6 +42,7 @@ if TYPE_CHECKING:
     from benchframe.records import Workload
     from benchframe.registry import Registry
     from benchframe.run.session import Executed
+    from benchframe.run.setup import Setup
 
 EXIT_FAILED = 1
 
@@ -81,9 +86,10 @@ def grid_of(args: argparse.Namespace, workload: Workload, cells_per_point: int) 
     if total > MAX_CELLS:
         raise BenchframeError(f"{total} runs is over the bound of {MAX_CELLS} runs per command")
     grid = param_grid(params)
-    for point in grid:
-        workload.resolve_params(point)
-    return grid
+    distinct = {json.dumps(workload.resolve_params(point), sort_keys=True, default=str): point for point in grid}
+    if len(distinct) < len(grid):  # bulk=8,8 or bulk=8,08: one point, run (and counted) once
+        warn(f"--param: {len(grid)} points named, {len(distinct)} distinct; each runs once")
+    return list(distinct.values())
 
 
 def shown_metrics(args: argparse.Namespace, workload: Workload) -> list[str]:
@@ -110,6 +116,14 @@ def main(args: argparse.Namespace) -> int:
     shown = shown_metrics(args, workload)
     specs = [RunSpec.on(bed.testbed, design, workload.name, point, seed)
              for design, point, seed in product(designs, grid, bed.seeds)]
+    with OutputLock.beside(replaced_by(Path(args.json)), "--json") if args.json else nullcontext():
+        return _run(args, bed, specs, designs, grid, shown, workload)
+
+
+def _run(args: argparse.Namespace, bed: Setup, specs: list[RunSpec], designs: list[str], grid: list[dict[str, str]],
+         shown: list[str], workload: Workload) -> int:
+    """Run the checked cells, print the table and the warnings, write the result document."""
+    reg = bed.registry()
     done = execute(bed, specs, designs)
     print_table(done, grid, shown, workload)
     bad_designs = [d for d in designs if unsafe(done.verdicts.get(d))]
@@ -124,7 +138,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         write_atomic(args.json, ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config),
                                                     command_line(args.argv), bed.testbed.kernel, reg.versions(),
-                                                    done.verdicts).dumps())
+                                                    done.verdicts).dumps(), "--json")
     bad = sum(r.metrics["invariant_violations"] for r in done.runs) + len(done.failures)
     return EXIT_FAILED if bad else 0
 

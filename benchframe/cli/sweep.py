@@ -38,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
     distinct, listed = len(cells(spec)), count_cells(spec)
     if distinct != listed:
-        print(f"benchframe: sweep {args.spec}: {listed} cells listed, {distinct} distinct (each runs once)",
+        print(f"benchframe: warning: sweep {args.spec}: {listed} cells listed, {distinct} distinct (each runs once)",
               file=sys.stderr)
     try:
         with Progress(distinct, "benchframe sweep") as bar:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import add_format_option
+from benchframe.io import check_target
 
 if TYPE_CHECKING:
     import argparse
@@ -66,13 +67,9 @@ def _import(args: argparse.Namespace) -> int:
 
     source = Path(args.file)
     output = Path(args.output) if args.output else default_output(source)
-    folder = output.parent if str(output.parent) else Path(".")
-    if not folder.is_dir():  # before reading a large trace, not after
-        raise BenchframeError(f"--output {output}: directory {folder} does not exist")
+    check_target(output, "--output")  # before reading a large trace, not after
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise BenchframeError(f"--output {output}: is the input trace itself")
-    if output.is_dir():
-        raise BenchframeError(f"--output {output}: is a directory")
     events = read_trace(source, skip_bad=args.skip_bad, allocator_frames=args.allocator_frame)
     write_events(output, events)
     print(import_report(events, output))
@@ -89,10 +86,7 @@ def _summary(args: argparse.Namespace) -> int:
     if args.top < 0:
         raise BenchframeError(f"--top {args.top}: must be 0 or more")
     if args.plot:
-        plot = Path(args.plot)
-        folder = plot.parent if str(plot.parent) else Path(".")
-        if not folder.is_dir():
-            raise BenchframeError(f"--plot {plot}: directory {folder} does not exist")
+        check_target(args.plot, "--plot")
     events = load_events(args.events)
     summary = summarise(events, gap_ns=round(args.gap_us * 1000))
     print(writer(args.format).render(summary_document(summary, top=args.top)), end="")

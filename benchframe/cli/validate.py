@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import add_plugin_option
+from benchframe.measurements import distinct_files, shipped_measurements
 from benchframe.output import Document, Table, writer
 from benchframe.plugins import get_registry
-from benchframe.validate import shipped_measurements, validate
+from benchframe.validate import validate
 
 if TYPE_CHECKING:
     import argparse
@@ -38,7 +39,7 @@ def main(args: argparse.Namespace) -> int:
     """Predict every measurement, print the table, and exit 1 when an error is beyond ``--tolerance``."""
     if not args.tolerance >= 0:
         raise BenchframeError(f"--tolerance must be a non-negative percentage, not {args.tolerance}")
-    paths = [Path(p) for p in args.measurements] if args.measurements else shipped_measurements()
+    paths = distinct_files([Path(p) for p in args.measurements]) if args.measurements else shipped_measurements()
     reg = get_registry(tuple(args.plugin))
     if args.normalize_to and args.normalize_to not in reg.designs:
         raise BenchframeError(f"--normalize-to: unknown design {args.normalize_to!r}")

@@ -8,7 +8,6 @@ silent zero. The shipped profiles live in ``benchframe/hw/profiles/``.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from benchframe import BenchframeError
-from benchframe.io import read_text, schema_problem
+from benchframe.io import parse_toml, read_text, schema_problem
 
 # name -> one-line definition, one per cost field of CostModel (a check below keeps the two in step).
 COST_NAMES: dict[str, str] = {
@@ -163,10 +162,7 @@ def parse_profile(text: str, source: str) -> CostModel:
     """Parse profile TOML text against the profile schema (pydantic); every problem is one line naming the file
     and the key: a missing or unknown cost, a wrong type, a negative, NaN or infinite value, a clock outside
     0.01-100 GHz."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BenchframeError(f"profile {source}: not valid TOML: {exc}") from None
+    data = parse_toml(text, f"profile {source}")
     try:
         ProfileFile.model_validate(data)
     except ValidationError as exc:
@@ -203,7 +199,7 @@ def _profile_problem(exc: ValidationError) -> str:
 
 
 def load_profile_file(path: str | Path) -> CostModel:
-    return parse_profile(read_text(path, "profile"), str(path))
+    return parse_profile(read_text(path, "profile", kind="profile"), str(path))
 
 
 def builtin_profile_paths() -> dict[str, Path]:

@@ -9,7 +9,6 @@ in ``benchmarks.json``, else what the benchmark's kind measures (``time_`` secon
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +16,7 @@ from itertools import product
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
+from benchframe.io import check_file, load_json
 from benchframe.output import Document, Note, Table
 
 if TYPE_CHECKING:
@@ -62,8 +62,10 @@ def _units(results_dir: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        doc = load_json(path, kind="asv result")
+    except BenchframeError:
+        return {}
+    if not isinstance(doc, dict):
         return {}
     return {name: str(b["unit"]) for name, b in doc.items() if isinstance(b, dict) and b.get("unit")}
 
@@ -78,12 +80,20 @@ def unit_of(name: str, units: dict[str, str]) -> str:
     return "cycles" if method.endswith("_cycles") else "unit unknown"
 
 
+def _check_files(results_dir: Path) -> None:
+    """What asv will read whole is a regular file within the bound of a result file (not a device, not a FIFO
+    that never ends)."""
+    for path in sorted(results_dir.rglob("*.json")):
+        check_file(path, "--results", kind="asv result")
+
+
 def load_asv_history(results_dir: Path) -> list[Series]:
     """Every series in asv's results directory, through ``asv.results.iter_results``: one per benchmark,
     parameter combination and machine, commits in date order, commits that could not run left out."""
     if not results_dir.is_dir():
         raise BenchframeError(f"--results {results_dir}: no such directory (run `asv run` first)")
     asv_results = _asv()
+    _check_files(results_dir)
     units = _units(results_dir)
     series: dict[tuple[str, str], Series] = {}
     try:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.plugins import get_registry
+from benchframe.remote import TLSFiles, check_remote, connect
 from benchframe.results import CellFailure, RunResult
-from benchframe.run.remote import TLSFiles, check_remote, security, warn_if_exposed
 from benchframe.run.runner import PluginRunError, run_one
 from benchframe.signals import CellTimeout, deadline, init_worker
 
@@ -162,9 +162,6 @@ def sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-#: seconds to wait for ``--scheduler`` before giving up with a one-line error
-DASK_CONNECT_TIMEOUT = os.environ.get("BENCHFRAME_DASK_TIMEOUT", "10s")
-
 #: at most this many cells per Dask task (fewer when there are few cells per worker)
 DASK_CHUNK = 8
 
@@ -185,7 +182,7 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: boo
     cluster = None
     try:
         if scheduler:
-            client = _connect(Client, scheduler, tls)
+            client = connect(scheduler, tls)
         else:
             # silence_logs: the workers' shutdown chatter (a heartbeat racing the scheduler's close) is not
             # the user's business; a failing cell still surfaces through fut.result()
@@ -213,28 +210,6 @@ def _dask(specs: list[RunSpec], jobs: int, scheduler: str | None, processes: boo
     finally:
         if cluster is not None:
             cluster.close()
-
-
-def _connect(client_class: Any, scheduler: str, tls: TLSFiles | None) -> Any:
-    """A client of ``scheduler`` that has at least one worker, or a one-line error within the timeout (a
-    scheduler with no workers would take the jobs and never run them)."""
-    sec = security(scheduler, tls)
-    warn_if_exposed(scheduler)
-    try:
-        client = client_class(scheduler, timeout=DASK_CONNECT_TIMEOUT, security=sec)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise BenchframeError(f"--scheduler {scheduler}: cannot connect: {_one_line(exc)}") from None
-    try:
-        client.wait_for_workers(1, timeout=DASK_CONNECT_TIMEOUT)
-    except (OSError, TimeoutError) as exc:
-        client.close()
-        raise BenchframeError(f"--scheduler {scheduler}: no worker joined within {DASK_CONNECT_TIMEOUT} "
-                              f"({type(exc).__name__})") from None
-    return client
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def run_specs(specs: list[RunSpec], jobs: int | None = None, executor: str = "process",

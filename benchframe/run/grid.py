@@ -6,14 +6,18 @@ The spec::
     [sweep]
     designs = ["single", "array"]      # default: every registered design
     seeds = [1, 2, 3]                  # or a count: seeds = 3
-    profile = "e5-1650v4"              # optional
+    profile = "e5-1650v4"              # optional: a name, or a file relative to the spec's folder
     config = ["PREEMPT_RT"]            # optional
     kernel = "5.13"                    # optional
-    output = "sweeps/bulk"             # optional, else --output
+    output = "sweeps/bulk"             # optional, else --output; relative to the spec's folder
 
     [workloads.page_bench04]           # one table per workload: parameter -> list of values
     bulk = [1, 8, 64]
     pages = [2048]
+
+Paths in a spec (``output``, a file ``profile``, a trace's ``file``) are relative to the spec's folder, not to
+the working directory: a spec means the same wherever it is run from. Each value is taken as its parameter's
+type (``bulk = [8, "8"]`` is one value, listed twice): the sweep runs it once and says so.
 """
 
 from __future__ import annotations
@@ -21,18 +25,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from itertools import product
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.io import read_text
+from benchframe.io import parse_toml, read_text
 from benchframe.kconfig import DEFAULT_KERNEL, KernelConfig
 from benchframe.run.spec import MAX_CELLS, MAX_SEEDS, RunSpec
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from benchframe.registry import Registry
 
 SCALARS = (int, float, str, bool)
@@ -40,11 +42,7 @@ SCALARS = (int, float, str, bool)
 
 def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     """Parse and check a sweep spec; every problem is one line naming the file and the key."""
-    text = read_text(path)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BenchframeError(f"{path}: not valid TOML: {exc}") from None
+    data = parse_toml(read_text(path, kind="sweep spec"), str(path))
     unknown = set(data) - {"sweep", "workloads"}
     if unknown:
         raise BenchframeError(
@@ -61,10 +59,15 @@ def load_spec(path: Path, reg: Registry) -> dict[str, Any]:
     if total > MAX_CELLS:
         raise BenchframeError(f"{path}: {total} cells is over the bound of {MAX_CELLS} cells per sweep")
     output = head.get("output")
-    if output is not None and not isinstance(output, str):
-        raise BenchframeError(f"{path}: [sweep] output must be a string")
-    spec["output"] = output
+    if output is not None and (not isinstance(output, str) or not output.strip()):
+        raise BenchframeError(f"{path}: [sweep] output must be a directory's path")
+    spec["output"] = None if output is None else str(_beside(path, output))
     return spec
+
+
+def _beside(spec: Path, value: str) -> Path:
+    """A path the spec gives, relative to the spec's folder (an absolute one as it is)."""
+    return Path(value) if Path(value).is_absolute() else spec.parent / value
 
 
 def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, Any]:
@@ -74,22 +77,8 @@ def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, A
         raise BenchframeError(f"{path}: [sweep] designs must be a non-empty list of names")
     for d in designs:
         reg.design_spec(d)
-    seeds = head.get("seeds", [1])
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise BenchframeError(f"{path}: [sweep] seeds must be at least 1")
-        if seeds > MAX_SEEDS:
-            raise BenchframeError(f"{path}: [sweep] seeds = {seeds} is over its bound of {MAX_SEEDS}")
-        seeds = list(range(1, seeds + 1))
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
-                                                           for s in seeds):
-        raise BenchframeError(f"{path}: [sweep] seeds must be a count or a list of integers")
-    if len(seeds) > MAX_SEEDS:
-        raise BenchframeError(f"{path}: [sweep] seeds: {len(seeds)} is over the bound of {MAX_SEEDS}")
-    profile = head.get("profile")
-    if profile is not None and not isinstance(profile, str):
-        raise BenchframeError(f"{path}: [sweep] profile must be a string")
-    reg.cost_model(profile)
+    seeds = _seeds(path, head.get("seeds", [1]))
+    profile = _profile(path, head.get("profile"), reg)
     config = head.get("config", [])
     if not isinstance(config, list) or not all(isinstance(c, str) for c in config):
         raise BenchframeError(f"{path}: [sweep] config must be a list of strings")
@@ -101,6 +90,36 @@ def _sweep_table(path: Path, head: dict[str, Any], reg: Registry) -> dict[str, A
     if kconfig.version.name != DEFAULT_KERNEL:  # the manifests of sweeps on the default kernel stay as they were
         spec["kernel"] = kconfig.version.name
     return spec
+
+
+def _seeds(path: Path, seeds: Any) -> list[int]:
+    """``seeds``: a count or a list of integers, within the bound."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise BenchframeError(f"{path}: [sweep] seeds must be at least 1")
+        if seeds > MAX_SEEDS:
+            raise BenchframeError(f"{path}: [sweep] seeds = {seeds} is over its bound of {MAX_SEEDS}")
+        seeds = list(range(1, seeds + 1))
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                           for s in seeds):
+        raise BenchframeError(f"{path}: [sweep] seeds must be a count or a list of integers")
+    if len(seeds) > MAX_SEEDS:
+        raise BenchframeError(f"{path}: [sweep] seeds: {len(seeds)} is over the bound of {MAX_SEEDS}")
+    negative = [s for s in seeds if s < 0]
+    if negative:  # random.Random(-s) is random.Random(s): the run of seed s, counted twice
+        raise BenchframeError(f"{path}: [sweep] seeds: {negative[0]} is not a non-negative integer (it would repeat "
+                              f"seed {-negative[0]})")
+    return seeds
+
+
+def _profile(path: Path, profile: Any, reg: Registry) -> str | None:
+    """``profile``: a registered name, or a file (``.toml``, or a path) relative to the spec's folder; checked."""
+    if profile is not None and (not isinstance(profile, str) or not profile.strip()):
+        raise BenchframeError(f"{path}: [sweep] profile must be a profile's name or file")
+    if profile is not None and profile not in reg.profiles and (profile.endswith(".toml") or "/" in profile):
+        profile = str(_beside(path, profile))
+    reg.cost_model(profile)
+    return profile
 
 
 def _grids(path: Path, workloads: object, reg: Registry) -> dict[str, dict[str, list[Any]]]:
@@ -118,9 +137,12 @@ def _grids(path: Path, workloads: object, reg: Registry) -> dict[str, dict[str, 
                 values = [values]
             if not isinstance(values, list) or not values or not all(isinstance(v, SCALARS) for v in values):
                 raise BenchframeError(f"{path}: [workloads.{name}] {key} must be a value or a non-empty list")
-            for v in values:
+            param = w.param(key)
+            if param.path:
+                values = [str(_beside(path, v)) if isinstance(v, str) and v.strip() else v for v in values]
+            clean[key] = [param.convert(v, name) for v in values]  # as the parameter's type: 8 and "8" are one
+            for v in clean[key]:
                 w.resolve_params({key: v})
-            clean[key] = values
         grids[name] = clean
     return grids
 

@@ -127,14 +127,16 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
 
 def _check_finite(metrics: dict[str, Any], extra: set[str], design: Design, workload: Workload,
                   registry: Registry) -> None:
-    """A NaN or infinite figure is blamed on who produced it: the workload for its own metrics, the design
-    (whose charges the standard metrics add up) for the rest."""
-    bad = sorted(name for name, value in metrics.items() if isinstance(value, float) and not math.isfinite(value))
+    """A NaN, infinite or negative figure (every metric counts or measures: none is below 0, and a result file
+    with one is refused) is blamed on who produced it: the workload for its own metrics, the design (whose
+    charges the standard metrics add up) for the rest."""
+    bad = sorted(name for name, value in metrics.items()
+                 if isinstance(value, int | float) and not (math.isfinite(value) and value >= 0))
     if not bad:
         return
     shown = ", ".join(f"{name}={metrics[name]!r}" for name in bad)
     raise _failure(registry, "workloads" if bad[0] in extra else "designs", design, workload,
-                   f"produced non-finite metric(s) {shown}")
+                   f"produced non-finite or negative metric(s) {shown}")
 
 
 def _culprit(exc: BaseException, design: Design, workload: Workload) -> str:

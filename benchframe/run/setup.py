@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from benchframe.registry import Registry
-    from benchframe.run.remote import TLSFiles
+    from benchframe.remote import TLSFiles
 
 
 @dataclass(frozen=True)

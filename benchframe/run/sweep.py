@@ -10,12 +10,11 @@ refused, and while a sweep runs the directory is locked: another sweep into it f
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
-from benchframe.io import DirectoryLock, dumps, write_atomic
+from benchframe.io import OutputLock, check_file, dumps, loads_json, read_text, write_atomic
 from benchframe.results import CellFailure, RunResult, check_run
 from benchframe.run.grid import cell_key, cells
 from benchframe.run.session import execute
@@ -37,9 +36,10 @@ def existing_cells(out: Path) -> set[str]:
     if not folder.is_dir():
         return done
     for f in sorted(folder.glob("*.json")):
+        check_file(f, kind="sweep cell")  # a FIFO there would never end
         try:
-            doc = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            doc = loads_json(read_text(f, kind="sweep cell"))
+        except ValueError:
             raise BenchframeError(f"{f}: corrupted results file (not valid JSON); delete it to re-run "
                                   "that cell") from None
         if not isinstance(doc, dict) or "metrics" not in doc or "design" not in doc:
@@ -61,18 +61,18 @@ def load_sweep_results(out: str | Path) -> list[RunResult]:
     if not mpath.is_file():
         raise BenchframeError(f"{out}: no {MANIFEST}; not a sweep directory")
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        manifest = loads_json(read_text(mpath, kind="sweep manifest"))
         version = manifest["schema"]
         spec = manifest["spec"]
         order = {cell_key(c): i for i, c in enumerate(cells(spec))}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise BenchframeError(f"{mpath}: corrupted manifest; this is not a sweep directory") from None
     if version != 1:
         raise BenchframeError(f"{mpath}: unknown sweep schema version {version!r} (this benchframe reads 1)")
     existing_cells(out)  # a corrupted cell file is an error, not a silently missing cell
     runs = []
     for f in (out / "cells").glob("*.json") if (out / "cells").is_dir() else ():
-        runs.append((order.get(f.stem, len(order)), f.stem, check_run(json.loads(f.read_text(encoding="utf-8")),
+        runs.append((order.get(f.stem, len(order)), f.stem, check_run(loads_json(read_text(f, kind="sweep cell")),
                                                                      f"{f}: run 0")))
     return [run for _, _, run in sorted(runs, key=lambda t: (t[0], t[1]))]
 
@@ -81,9 +81,10 @@ def _check_manifest(out: Path, manifest: dict[str, Any], resume: bool) -> None:
     """``out`` may receive this sweep: empty or new, or (with ``resume``) the same sweep's directory."""
     mpath = out / MANIFEST
     if mpath.exists():
+        check_file(mpath, kind="sweep manifest")
         try:
-            old = json.loads(mpath.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            old = loads_json(read_text(mpath, kind="sweep manifest"))
+        except ValueError:
             raise BenchframeError(f"{mpath}: corrupted manifest; this is not a sweep directory") from None
         if isinstance(old, dict) and old.get("schema") != manifest["schema"]:
             raise BenchframeError(f"{mpath}: unknown sweep schema version {old.get('schema')!r} (this benchframe "
@@ -138,24 +139,26 @@ def run_sweep(spec: dict[str, Any], out: Path, resume: bool, setup: Setup,
     return len(todo), len(done), [r for r in finished if isinstance(r, CellFailure)]
 
 
-def _claim(out: Path, manifest: dict[str, Any], resume: bool) -> tuple[DirectoryLock, list[Path]]:
-    """Lock ``out`` (creating it and ``cells/``) and check that it may receive this sweep; returns the held lock
-    and the directories created. On any error, ``out`` is left as it was found."""
-    lock = DirectoryLock(out, "--output")
-    if out.is_dir():
-        lock.acquire()  # first: a sweep running there is named, whatever else is wrong
-    created = [d for d in (out, out / "cells") if not d.exists()]
+def _claim(out: Path, manifest: dict[str, Any], resume: bool) -> tuple[OutputLock, list[Path]]:
+    """Lock ``out`` (creating it) and check that it may receive this sweep, then create ``cells/``; returns the
+    held lock and the directories created. The lock comes first: a sweep running there is named, whatever else
+    is wrong, and nothing is created in ``out`` before the lock says who writes there. On any error, ``out`` is
+    left as it was found."""
+    created = [d for d in (*reversed((out / "cells").parents), out / "cells") if not d.exists()]
+    lock = OutputLock.inside(out, "--output")
     try:
-        _check_manifest(out, manifest, resume)
         try:
-            (out / "cells").mkdir(parents=True, exist_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise BenchframeError(f"--output {out}: cannot create directory: {exc.strerror or exc}") from None
-        if not lock.held:
-            lock.acquire()
+        lock.acquire()
+        _check_manifest(out, manifest, resume)
+        try:
+            (out / "cells").mkdir(exist_ok=True)
+        except OSError as exc:
+            raise BenchframeError(f"--output {out}: cannot create directory: {exc.strerror or exc}") from None
     except BaseException:
-        if lock.held:
-            lock.release()
+        lock.release()
         _remove(created)
         raise
     return lock, created

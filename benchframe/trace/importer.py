@@ -19,7 +19,16 @@ import numpy as np
 from benchframe import BenchframeError
 from benchframe.trace import ftrace, perf
 from benchframe.trace.callsite import CallSites
-from benchframe.trace.events import CONTEXTS, EVENTS, BadLine, LostEvents, OtherEvent, PageEvent, StackTrace
+from benchframe.trace.events import (
+    CONTEXTS,
+    EVENTS,
+    BadLine,
+    LostEvents,
+    OtherEvent,
+    PageEvent,
+    Record,
+    StackTrace,
+)
 from benchframe.trace.source import capture_at, compression_of, trace_lines
 from benchframe.trace.store import EventBuilder, TraceEvents, TraceMeta
 
@@ -28,6 +37,8 @@ if TYPE_CHECKING:
 
     from benchframe.trace.tools import Capture
 
+#: page events one import holds at most (about 45 bytes each while importing)
+MAX_EVENTS = 20_000_000
 SNIFF_LINES = 1000  # non-blank lines to look through for the first event line
 PARSERS = {"perf": perf.parse, "ftrace": ftrace.parse, "trace-cmd": ftrace.parse}
 
@@ -81,7 +92,8 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
             fmt, lines = sniff(counted(numbered))
         except BenchframeError as exc:
             raise BenchframeError(f"{path}: {exc}") from None
-        for record in PARSERS[fmt](lines):
+        for parsed in PARSERS[fmt](lines):
+            record = _storable(parsed, builder, path)
             if isinstance(record, PageEvent):
                 builder.add(record)
                 counts[EVENTS[record.event]] += 1
@@ -91,7 +103,8 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
                 other[record.name] += 1
             elif isinstance(record, BadLine):
                 if not skip_bad:
-                    raise BenchframeError(f"{path}: line {record.line}: {record.reason}: {_excerpt(record.text)} "
+                    shown = f": {_excerpt(record.text)}" if record.text else ""
+                    raise BenchframeError(f"{path}: line {record.line}: {record.reason}{shown} "
                                           "(--skip-bad to skip such lines)")
                 bad += 1
             elif isinstance(record, LostEvents):
@@ -105,6 +118,20 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
                      other_events=dict(sorted(other.items())), bad_lines=bad, lost_events=lost, with_callchain=0,
                      allocator_frames=list(call_sites.extra))
     return builder.build(meta)
+
+
+def _storable(record: Record, builder: EventBuilder, path: Path) -> Record:
+    """``record``, or the malformed line a page event is when a field is beyond its column's range; one event
+    more than ``MAX_EVENTS`` is an error."""
+    if not isinstance(record, PageEvent):
+        return record
+    why = builder.problem(record)
+    if why:
+        return BadLine(record.line, f"{EVENTS[record.event]}: {why}", "")
+    if len(builder) >= MAX_EVENTS:
+        raise BenchframeError(f"{path}: line {record.line}: more than {MAX_EVENTS:,} page events, the bound of one "
+                              "import (about 1 GB in memory): split the trace")
+    return record
 
 
 def _source_format(text_format: str, capture: Capture | None) -> str:

@@ -43,6 +43,7 @@ def probe_events(frame: str) -> frozenset[int] | None:
 
 
 _NULL_PAGES = frozenset({"(null)", "(nil)", "0", "0x0", "NULL"})
+MAX_PFN = 2**63 - 1  # the stored column is int64; a real pfn is below 2**52 (52 bits of physical address)
 MAX_ORDER = 20  # no kernel has had a larger buddy order (MAX_PAGE_ORDER is 10 on x86, at most 15 elsewhere)
 
 
@@ -51,6 +52,16 @@ def _int(text: str, what: str) -> int:
         return int(text, 16) if text.startswith(("0x", "0X")) else int(text)
     except ValueError:
         raise ValueError(f"{what}={text!r} is not a number") from None
+
+
+def _pfn(page: str, text: str) -> int:
+    """The pfn field, in the range a page frame number has (never wrapped); ``NONE`` for a failed allocation."""
+    pfn = _int(text, "pfn")
+    if not 0 <= pfn <= MAX_PFN:
+        raise ValueError(f"pfn={text} is out of range (a page frame number is from 0 to 2**63-1)")
+    if page in _NULL_PAGES or (page and set(page) == {"0"}):
+        return NONE  # the allocation failed
+    return pfn
 
 
 def parse_fields(event: int, text: str) -> tuple[int, int, int, str, int]:
@@ -67,10 +78,7 @@ def parse_fields(event: int, text: str) -> tuple[int, int, int, str, int]:
     for key in ("page", "pfn") if event == MM_PAGE_FREE_BATCHED else ("page", "pfn", "order"):
         if key not in fields:
             raise ValueError(f"no {key}= field")
-    page = fields["page"]
-    pfn = _int(fields["pfn"], "pfn")
-    if page in _NULL_PAGES or (page and set(page) == {"0"}):
-        pfn = NONE  # the allocation failed
+    pfn = _pfn(fields["page"], fields["pfn"])
     order = _int(fields.get("order", "0"), "order")
     if not 0 <= order <= MAX_ORDER:
         raise ValueError(f"order={order} out of range")

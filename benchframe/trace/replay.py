@@ -33,7 +33,9 @@ freed only once it has been allocated.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +43,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchframe import BenchframeError
+from benchframe.io import kind_of
 from benchframe.trace.events import (
     CONTEXT_CODE,
     MM_PAGE_ALLOC,
@@ -113,6 +116,9 @@ def load_trace(path: str | Path) -> TraceEvents:
 
     path = Path(path)
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a FIFO would block the open below for ever
+            raise BenchframeError(f"{path}: is {kind_of(mode)}, not a trace file")
         with path.open("rb") as fh:
             magic = fh.read(4)
     except FileNotFoundError:

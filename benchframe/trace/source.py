@@ -13,7 +13,9 @@ import bz2
 import gzip
 import io
 import lzma
+import os
 import shutil
+import stat
 import tempfile
 import zlib
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from benchframe import BenchframeError
+from benchframe.io import kind_of
 from benchframe.trace.tools import Capture, capture_of, tool_lines
 
 if TYPE_CHECKING:
@@ -31,8 +34,12 @@ _DECOMPRESS_ERRORS = (EOFError, lzma.LZMAError, gzip.BadGzipFile, zlib.error, OS
 
 
 def compression_of(path: Path) -> str:
-    """``"xz"``, ``"gzip"``, ``"bzip2"`` or ``""`` (plain) from the first bytes of ``path``."""
+    """``"xz"``, ``"gzip"``, ``"bzip2"`` or ``""`` (plain) from the first bytes of ``path``; what is not a
+    regular file (a device, a FIFO: read twice here) is a one-line error."""
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise BenchframeError(f"{path}: is {kind_of(mode)}, not a trace file")
         with open(path, "rb") as fh:
             head = fh.read(6)
     except IsADirectoryError:
@@ -115,10 +122,17 @@ def _readable(raw: BinaryIO, path: Path, kind: str, capture: Capture) -> Iterato
         yield copy
 
 
+#: the longest line a trace may have (a perf call chain is one line per frame; an ftrace line is under 1 KiB)
+MAX_LINE = 1 << 20
+
+
 def _numbered(text: io.TextIOWrapper, path: Path, label: str) -> Iterator[tuple[int, str]]:
     number = 0
     try:
-        for number, line in enumerate(text, 1):
+        while line := text.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE:
+                raise BenchframeError(f"{path}: line {number}: longer than {MAX_LINE // 1024} KiB: not a trace")
             yield number, line.rstrip("\n")
     except _DECOMPRESS_ERRORS as exc:
         raise BenchframeError(f"{path}: line {number + 1}: corrupt or truncated {label}: {exc}") from None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 import zlib
 from array import array
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from benchframe import BenchframeError, __version__
-from benchframe.io import write_atomic
+from benchframe.io import check_file, write_atomic
 from benchframe.trace.callsite import CallSites, context_of
 from benchframe.trace.events import (
     COLUMNS,
@@ -128,6 +129,17 @@ class EventBuilder:
     def __len__(self) -> int:
         return len(self._cols["time_ns"])
 
+    @staticmethod
+    def problem(ev: PageEvent) -> str | None:
+        """Why ``ev`` cannot be stored as it is (a field beyond its column's integer range), or None: stored
+        numbers are never wrapped or clipped."""
+        for name in ("time_ns", "cpu", "pid", "pfn", "order", "migratetype", "percpu_refill"):
+            bounds = np.iinfo(COLUMNS[name])
+            value = getattr(ev, name)
+            if not bounds.min <= value <= bounds.max:
+                return f"{name}={value} is out of range ({bounds.min} to {bounds.max})"
+        return None
+
     def add(self, ev: PageEvent) -> None:
         c = self._cols
         stack, site, context = self._chain(ev.frames)
@@ -232,10 +244,47 @@ def write_events(path: str | Path, events: TraceEvents) -> None:
     write_atomic(path, encode_events(events))
 
 
+#: what an events file may hold once decompressed: the arrays of an import's 20 million events, with room
+MAX_EVENTS_BYTES = 2 << 30
+
+
+def _check_archive(path: Path) -> None:
+    """The .npz's members, bounded before numpy decompresses them: at most ``MAX_EVENTS_BYTES`` in all, and each
+    array no larger than its member (a header claiming 10**12 elements would be allocated before it is read).
+    A FIFO or a device is refused before numpy opens it."""
+    if path.is_dir():
+        raise BenchframeError(f"{path}: is a directory, not an imported trace")
+    if not path.exists():
+        return  # np.load below says so
+    check_file(path, kind="events")
+    if not zipfile.is_zipfile(path):
+        raise BenchframeError(f"{path}: not a trace imported by 'benchframe trace import' (not an .npz archive: "
+                              f"import a trace's text first, benchframe trace import {path})")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if sum(m.file_size for m in members) > MAX_EVENTS_BYTES:
+                raise BenchframeError(f"{path}: more than {MAX_EVENTS_BYTES >> 30} GiB once decompressed, the bound "
+                                      "of an events file")
+            for m in members:
+                with archive.open(m) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version not in ((1, 0), (2, 0)):
+                        continue  # np.load below says what it makes of it
+                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                        np.lib.format.read_array_header_2_0
+                    shape, _, dtype = read(fh)
+                    if dtype.itemsize * math.prod(shape) > m.file_size:
+                        raise BenchframeError(f"{path}: damaged events file: {m.filename} claims more than it holds")
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, zlib.error):
+        return  # np.load below names what is wrong
+
+
 def load_events(path: str | Path) -> TraceEvents:
     """Read a file written by ``write_events``; anything else is a one-line error naming it."""
     path = Path(path)
     hint = "not a trace imported by 'benchframe trace import'"
+    _check_archive(path)
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):  # a lone .npy array

@@ -185,7 +185,7 @@ WORKLOAD = Workload(
     description="a real page-allocation trace (benchframe trace import) replayed per CPU in recorded order",
     params=(
         Param("file", "", "the trace: an events file of 'benchframe trace import', or perf/ftrace text",
-              type=str, check=_check_file),
+              type=str, check=_check_file, path=True),
         Param("batch", "runs", "order-0 allocations: none (one by one), runs (a bulk call per run), window:N "
               "(bulk calls of up to N pages of a run)", type=str, check=parse_batch),
         Param("gap_us", 20.0, "longest gap inside a run, shortest idle gap (microseconds of trace time)",

@@ -139,7 +139,7 @@ def test_a_full_disk_leaves_no_orphan_pngs(tmp_path, monkeypatch, jobs):
             raise OSError(28, "No space left on device")
         return real(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr("benchframe.io.os.replace", full)
+    monkeypatch.setattr("benchframe.io.write.os.replace", full)
     executor = "serial" if jobs == 1 else "process"
     assert main([*SMALL[:-1], executor, "--output", str(out), "--jobs", str(jobs)]) == 2
     assert [c for c in calls if c.endswith(".png")][0].endswith("cost_per_page_vs_bulk.png")  # written first

@@ -244,7 +244,7 @@ def test_a_nan_metric_of_a_workload_is_blamed_on_the_workload(tmp_path, capsys):
     out = tmp_path / "r.json"
     assert main(["run", "--design", "array", "--workload", "nanwl", "--plugin", str(plugin), "--json", str(out),
                  "--executor", "serial"]) == 1
-    assert (f"plugin {plugin}: workload nanwl produced non-finite metric(s) nan_metric=nan (design array)"
+    assert (f"plugin {plugin}: workload nanwl produced non-finite or negative metric(s) nan_metric=nan (design array)"
             in capsys.readouterr().err)
     assert json.loads(out.read_text())["runs"] == []
 

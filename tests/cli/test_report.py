@@ -50,3 +50,38 @@ def test_plain_report_fits_a_mail_and_marks_unsafe_designs(capsys):
     header = costs.splitlines()[1] + costs[costs.index("(2/"):].splitlines()[1]
     marked = "llist_del_first [UNSAFE]"
     assert marked in header and "llist_del_first " not in header.replace(marked, "")
+
+
+def test_a_result_file_named_twice_counts_each_run_once(tmp_path, capsys):
+    """Before (#25): 'report x.json x.json' counted every run twice: Stddev and p-values changed (five copies
+    drove a p-value to 0.0). Now the report is that of x.json alone, with one warning."""
+    result = tmp_path / "x.json"
+    assert main(["run", "--design", "single,array", "--workload", "irq_latency", "--param", "bursts=10",
+                 "--seeds", "1-3", "--executor", "serial", "--json", str(result)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(result)]) == 0
+    once = capsys.readouterr()
+    assert main(["report", str(result), str(result), str(tmp_path / ".." / tmp_path.name / "x.json")]) == 0
+    twice = capsys.readouterr()
+    assert twice.err.count("\n") == 2 and twice.err.count("named twice") == 2 and once.err == ""
+    strip = [ln for ln in once.out.splitlines() if "benchframe report" not in ln]
+    assert [ln for ln in twice.out.splitlines() if "benchframe report" not in ln] == strip
+
+
+def test_a_copy_of_a_run_in_a_second_file_is_counted_once_and_a_changed_one_refused(tmp_path, capsys):
+    import json
+
+    result = tmp_path / "x.json"
+    assert main(["run", "--design", "array", "--workload", "page_bench04", "--param", "pages=64", "--executor",
+                 "serial", "--json", str(result)]) == 0
+    copy = tmp_path / "copy.json"
+    copy.write_text(result.read_text())
+    capsys.readouterr()
+    assert main(["report", str(result), str(copy)]) == 0
+    assert capsys.readouterr().err == (f"benchframe: warning: 1 run(s) found twice with the same figures ({copy}: "
+                                       f"run 0 repeats {result}: run 0): each counted once\n")
+    doc = json.loads(result.read_text())
+    doc["runs"][0]["metrics"]["alloc_cycles_per_page"] += 1
+    copy.write_text(json.dumps(doc))
+    assert main(["report", str(result), str(copy)]) == 2
+    assert "with other figures; a run counts once" in capsys.readouterr().err

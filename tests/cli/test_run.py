@@ -92,3 +92,14 @@ def test_output_and_metrics_are_checked_before_any_run(tmp_path, capsys, design_
     assert main(argv) == 2
     assert capsys.readouterr().err.count("\n") == 1
     assert not ran.exists()
+
+
+def test_a_point_design_or_seed_named_twice_runs_once(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "array,array", "--workload", "page_bench04", "--param", "pages=64",
+                 "--param", "bulk=8,08", "--seeds", "1,1", "--executor", "serial", "--json", str(out)]) == 0
+    err = sorted(capsys.readouterr().err.splitlines())
+    assert err == ["benchframe: warning: --designs: array named more than once; each counted once",
+                   "benchframe: warning: --param: 2 points named, 1 distinct; each runs once",
+                   "benchframe: warning: --seeds: 2 seeds named, 1 distinct; each runs once"]
+    assert len(json.loads(out.read_text())["runs"]) == 1

@@ -72,7 +72,7 @@ def test_the_2017_curve_is_compared_under_its_own_kernel_within_6_percent(capsys
 
 
 def _shipped(name: str) -> str:
-    from benchframe.validate import shipped_measurements
+    from benchframe.measurements import shipped_measurements
 
     return str(next(p for p in shipped_measurements() if p.name == name))
 
@@ -101,3 +101,39 @@ def test_validate_names_what_no_measurement_checks(capsys):
     designs, workloads = line.split(";")
     assert "llist" in designs and "single" not in designs and "preempt" not in designs
     assert "irq_latency" in workloads and "page_bench04" not in workloads
+
+
+def test_a_measurement_in_ns_is_converted_with_the_profiles_clock(tmp_path, capsys):
+    """Before (#25): the unit column was never read; '207,ns' was compared as 207 cycles."""
+    f = tmp_path / "m.csv"
+    f.write_text("workload,design,test,pages,profile,metric,value,unit\n"
+                 "page_bench04,single,single,4096,e5-1650v4,alloc_free_cycles_per_page,207,cycles\n"
+                 "page_bench04,single,single,4096,e5-1650v4,alloc_free_cycles_per_page,57.5,ns\n")
+    assert main(["validate", "--measurements", str(f), "--tolerance", "1000"]) == 0
+    out = capsys.readouterr().out
+    cycles, ns = _line(out, "m.csv:2"), _line(out, "m.csv:3")
+    assert " 207 cycles " in cycles and " 207 cycles (57.5 ns) " in ns  # 57.5 ns at 3.6 GHz
+    assert cycles.split()[-4:] == ns.split()[-4:]  # the same prediction, error and range either way
+
+
+def test_a_file_named_twice_is_read_once(tmp_path, capsys):
+    f = tmp_path / "m.csv"
+    f.write_text("workload,design,test,pages,metric,value,unit\n"
+                 "page_bench04,single,single,64,alloc_free_cycles_per_page,200,cycles\n")
+    assert main(["validate", "--measurements", str(f), "--measurements", str(f), "--tolerance", "1000"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == f"benchframe: warning: --measurements {f}: named twice (as {f}): read once\n"
+    assert len([ln for ln in captured.out.splitlines() if ln.startswith("m.csv:")]) == 1
+
+
+def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_first_column(tmp_path, capsys):
+    """Before: a CSV saved by a spreadsheet with a BOM said 'header lacks column(s) workload'."""
+    rows = ("workload,design,test,pages,metric,value,unit\n"
+            "page_bench04,single,single,64,alloc_free_cycles_per_page,200,cycles\n")
+    plain, bom = tmp_path / "plain.csv", tmp_path / "bom.csv"
+    plain.write_text(rows)
+    bom.write_bytes(b"\xef\xbb\xbf" + rows.encode())
+    assert main(["validate", "--measurements", str(plain), "--tolerance", "1000"]) == 0
+    expected = _line(capsys.readouterr().out, "plain.csv:2").split()[1:]
+    assert main(["validate", "--measurements", str(bom), "--tolerance", "1000"]) == 0
+    assert _line(capsys.readouterr().out, "bom.csv:2").split()[1:] == expected

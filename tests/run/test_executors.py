@@ -93,7 +93,7 @@ def test_bad_executor_arguments(kwargs, needle):
 
 
 def test_unreachable_scheduler_is_one_line(monkeypatch):
-    monkeypatch.setattr("benchframe.run.executors.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("benchframe.remote.DASK_CONNECT_TIMEOUT", "1s")
     with pytest.raises(BenchframeError, match="cannot connect") as info:
         run_specs(specs()[:1], scheduler="tcp://127.0.0.1:9")
     assert "\n" not in str(info.value)

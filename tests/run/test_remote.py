@@ -12,9 +12,9 @@ import pytest
 
 from benchframe import BenchframeError
 from benchframe.cli import main
+from benchframe.remote import TLSFiles, on_this_host, warn_if_exposed
 from benchframe.run import RunSpec
 from benchframe.run.executors import run_specs
-from benchframe.run.remote import TLSFiles, on_this_host, warn_if_exposed
 
 distributed = pytest.importorskip("distributed")
 x509 = pytest.importorskip("cryptography.x509")
@@ -80,7 +80,7 @@ def tls_cluster(certs):
 
 @pytest.fixture
 def quick(monkeypatch):
-    monkeypatch.setattr("benchframe.run.executors.DASK_CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr("benchframe.remote.DASK_CONNECT_TIMEOUT", "2s")
 
 
 def test_a_tls_scheduler_runs_the_cells(tls_cluster, certs):
@@ -144,3 +144,13 @@ def test_this_hosts_own_addresses_are_on_this_host():
                  if a.family.name in ("AF_INET", "AF_INET6")]
     assert addresses and all(on_this_host(a.split("%")[0]) for a in addresses)
     assert not on_this_host("192.0.2.7")
+
+
+@pytest.mark.parametrize("timeout", ["abc", "0s", "-5", "nan"])
+def test_a_connect_timeout_that_is_not_a_duration_is_one_line_before_anything_runs(timeout, monkeypatch, capsys):
+    """Before: BENCHFRAME_DASK_TIMEOUT=abc was an internal error (dask's KeyError: 'Invalid time unit')."""
+    monkeypatch.setattr("benchframe.remote.DASK_CONNECT_TIMEOUT", timeout)
+    argv = ["run", "--design", "array", "--workload", "page_bench04", "--scheduler", "tcp://127.0.0.1:9"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (f"benchframe: error: BENCHFRAME_DASK_TIMEOUT={timeout!r}: not a positive "
+                                       "duration (e.g. 10s)\n")

@@ -68,6 +68,21 @@ def test_rerun_without_resume_is_refused(tmp_path, spec, capsys):
     assert tree(out) == before
 
 
+def test_resume_refuses_a_cell_that_is_not_a_regular_file(tmp_path, spec, capsys):
+    """A FIFO where a cell should be would block the reader for ever; resume names it in one line instead."""
+    import os
+
+    out = tmp_path / "s"
+    assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
+    cell = sorted((out / "cells").glob("*.json"))[0]
+    cell.unlink()
+    os.mkfifo(cell)
+    capsys.readouterr()
+    assert main(["sweep", str(spec), "--output", str(out), "--resume", "--executor", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"benchframe: error: {cell}: is a FIFO (named pipe), not a file\n"
+
+
 def test_report_reads_a_sweep_directory(tmp_path, spec, capsys):
     out = tmp_path / "s"
     assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
@@ -189,14 +204,15 @@ def test_duplicate_cells_run_once_and_the_sweep_says_how_many_are_distinct(tmp_p
     out = tmp_path / "out"
     assert main(["sweep", str(spec), "--output", str(out), "--executor", "serial"]) == 0
     captured = capsys.readouterr()
-    assert f"benchframe: sweep {spec}: 12 cells listed, 2 distinct (each runs once)\n" == captured.err
+    assert f"benchframe: warning: sweep {spec}: 12 cells listed, 2 distinct (each runs once)\n" == captured.err
     assert ": 2 cells run, 0 already done, 0 failed" in captured.out
     assert len(list((out / "cells").glob("*.json"))) == 2
 
 
 def test_a_second_sweep_into_a_running_sweeps_directory_fails_naming_the_first(tmp_path, capsys, clean_env):
     """Before: two sweeps of different specs into one --output both 'succeeded' and interleaved their cells
-    (the manifest came with the first finished cell, so neither saw the other)."""
+    (the manifest came with the first finished cell, so neither saw the other). Then (#25), under load, the
+    second named the first '(unknown)': the holder's line was written after the lock was taken."""
     import subprocess
     import sys
     import time
@@ -209,10 +225,11 @@ def test_a_second_sweep_into_a_running_sweeps_directory_fails_naming_the_first(t
                               "--executor", "serial"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              env=clean_env())
     try:
-        for _ in range(1200):  # the first sweep has started: its directory is there, no cell finished yet
-            if (out / "cells").is_dir():
-                break
+        deadline = time.monotonic() + 120  # a loaded machine starts Python slowly; the loop ends as soon as it can
+        while time.monotonic() < deadline and not (out / "cells").is_dir():
             time.sleep(0.005)
+        # cells/ is created after the lock is taken and its holder written (io/lock.py): the second sweep below
+        # can never find the lock held without a holder ("another benchframe is writing there (unknown)")
         assert (out / "cells").is_dir() and not list((out / "cells").glob("*.json"))
         assert main(["sweep", str(b), "--output", str(out), "--executor", "serial"]) == 2
         err = capsys.readouterr().err
@@ -226,3 +243,33 @@ def test_a_second_sweep_into_a_running_sweeps_directory_fails_naming_the_first(t
     assert all(json.loads(f.read_text())["design"] == "array" for f in (out / "cells").glob("*.json"))
     # the lock died with the first sweep (killed): its --resume runs
     assert main(["sweep", str(a), "--output", str(out), "--resume", "--executor", "serial"]) == 0
+
+
+def test_a_value_listed_twice_in_two_types_runs_once(tmp_path, capsys):
+    """Before (#25): bulk = [8, "8"] ran one point twice (two cell keys), and a report counted it twice."""
+    spec = tmp_path / "s.toml"
+    spec.write_text("[sweep]\ndesigns = ['array', 'array']\n[workloads.page_bench04]\nbulk = [8, '8']\n"
+                    "pages = [64]\n")
+    assert main(["sweep", str(spec), "--output", str(tmp_path / "out"), "--executor", "serial"]) == 0
+    assert "4 cells listed, 1 distinct (each runs once)" in capsys.readouterr().err
+    cells = list((tmp_path / "out" / "cells").glob("*.json"))
+    assert len(cells) == 1 and json.loads(cells[0].read_text())["params"]["bulk"] == 8
+
+
+def test_paths_in_a_spec_are_relative_to_its_folder(tmp_path, monkeypatch, capsys):
+    """Before (#25): a spec's output resolved from the working directory."""
+    from benchframe.hw.costs import DEFAULT_PROFILE, builtin_profile_paths
+
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "mine.toml").write_text(builtin_profile_paths()[DEFAULT_PROFILE].read_text()
+                                      .replace('name = "e5-1650v4"', 'name = "mine"'))
+    (folder / "s.toml").write_text("[sweep]\ndesigns = ['array']\nprofile = 'mine.toml'\noutput = 'results'\n"
+                                   "[workloads.page_bench04]\npages = [64]\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["sweep", "../specs/s.toml", "--executor", "serial"]) == 0
+    assert list(elsewhere.iterdir()) == []
+    cell = next((folder / "results" / "cells").glob("*.json"))
+    assert json.loads(cell.read_text())["profile"] == "mine"

@@ -26,3 +26,38 @@ def test_soak_bad_input_is_one_line(capsys):
     assert main(["--designs", "array", "--sequences", "0"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("soak: error: unknown design") and err[1] == "soak: error: --sequences must be at least 1"
+
+
+def test_a_chunk_starts_no_sequence_after_the_deadline():
+    """Before (#25): a chunk ran its sequences whatever the time (5 minutes ran 382 s)."""
+    import time
+
+    from benchframe.testing.soak import _chunk
+
+    assert _chunk(("array", 1000, 5, 1, time.time() - 1)).sequences == 0
+    done = _chunk(("array", 6, 5, 1, time.time() + 3600))  # in slices of 5, each with its own seed
+    assert done.sequences >= 6 and done.failure is None
+
+
+def test_the_soak_hands_out_no_chunk_after_its_deadline(monkeypatch):
+    """Before (#25): 2 x jobs chunks were out at a time, the queued ones starting after the deadline."""
+    import time
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    import benchframe.testing.soak as soak_module
+    from benchframe.testing.soak import SoakResult, soak
+
+    handed: list[tuple[float, tuple]] = []
+
+    class Recording(ProcessPoolExecutor):
+        def submit(self, fn, args):
+            handed.append((time.time(), args))
+            done: Future = Future()
+            done.set_result(SoakResult(args[0], 1, args[3]))
+            return done
+
+    monkeypatch.setattr(soak_module, "_pool", lambda jobs, executor, scheduler, tls=None: (Recording(1), 2))
+    results = soak(["array", "llist"], 10**9, 10, 5, 2, 1, minutes=0.005)
+    until = handed[0][1][4]
+    assert handed and all(at < until and args[4] == until for at, args in handed)
+    assert sum(r.sequences for rs in results.values() for r in rs) == len(handed)
