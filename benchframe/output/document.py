@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 #: the fields of a cell's record, after ``table``, ``row`` and the column
-FIELDS = ("value", "ratio", "pct_better", "p_value", "p_adjusted", "significant", "text")
+FIELDS = ("value", "ratio", "pct_better", "p_value", "p_adjusted", "significant", "test", "n", "low", "high",
+          "link", "text")
 
 
 class Cell(Protocol):
@@ -29,7 +30,8 @@ class Table:
     """A table: text rows (``text_rows``, the first column the row's label) or labelled rows of ``Cell``s.
     ``stralign``: text reads better on the left, numbers line up on the right. ``keep_first``: the first
     data column (a comparison's baseline) stays in every group when the plain format splits a wide table. A
-    table without headers and rows is a titled text (a plugin's report section): its ``note`` is the text."""
+    table without headers and rows is a titled text (a plugin's report section): its ``note`` is the text.
+    ``anchor``: the name other tables' cells link to (``Cell.record()["link"]``), where a format has links."""
 
     title: str
     headers: list[str]
@@ -38,6 +40,7 @@ class Table:
     stralign: str = "left"
     cells: list[tuple[str, list[Cell]]] = field(default_factory=list)
     keep_first: bool = False
+    anchor: str = ""
 
     @property
     def rows(self) -> list[list[str]]:
@@ -113,7 +116,7 @@ def records(doc: Document) -> list[dict[str, Any]]:
         if t.cells:
             for label, cells in t.cells:
                 for column, c in zip(columns, cells):
-                    rec = {k: _number(v) for k, v in c.record().items()}
+                    rec = {k: _number(v) for k, v in {**dict.fromkeys(FIELDS), **c.record()}.items()}
                     out.append({"table": t.title, "row": label, doc.column: column, **rec})
             continue
         for row in t.text_rows:

@@ -18,8 +18,8 @@ from benchframe.output import Document, Heading, Note, Preamble, Section, Table
 from benchframe.report.designs import decision_table, metadata_table, reentrancy_table
 from benchframe.report.perf import cycles_tables
 from benchframe.report.plots import plot_all
-from benchframe.report.sections import study_heading, study_tables
-from benchframe.report.stats import CORRECTION, RATIO_BEYOND
+from benchframe.report.sections import distinct, study_heading, study_tables
+from benchframe.report.stats import CORRECTION
 from benchframe.report.tables import correct
 from benchframe.results import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 
@@ -46,9 +46,10 @@ def run_config(run: RunResult) -> str:
 
 
 def report_header(runs: list[RunResult], command: str, plugins: dict[str, str],
-                  sources: list[str] | None = None) -> list[tuple[str, str]]:
+                  sources: list[str] | None = None, distinct: int | None = None) -> list[tuple[str, str]]:
     """The header lines, from the runs themselves: profile, kernel, config and seeds as the runs have them
-    (with the number of runs of each where they differ), the version of every plugin distribution loaded, and
+    (with the number of runs of each where they differ), the version of every plugin distribution loaded, the
+    runs and how many distinct results they hold (``distinct``: cells run once are shown under each seed), and
     the command that reproduces the document. ``sources``: where saved results came from (``report``)."""
     lines = [
         ("benchframe", __version__),
@@ -58,19 +59,27 @@ def report_header(runs: list[RunResult], command: str, plugins: dict[str, str],
         ("kernel", _tally([r.kernel for r in runs])),
         ("kernel config", _tally([run_config(r) for r in runs])),
         ("seeds", ", ".join(map(str, sorted({r.seed for r in runs})))),
-        ("runs", str(len(runs))),
+        ("runs", _runs_line(len(runs), distinct)),
     ]
     lines += [("results from", s) for s in sources or ()]
     lines.append(("reproduce with", f"`{command}`"))
     return lines
 
 
+def _runs_line(runs: int, distinct: int | None) -> str:
+    if distinct is None or distinct == runs:
+        return str(runs)
+    return (f"{runs} ({distinct} distinct results: a cell whose workload does not use the seed is run once and "
+            "shown under each seed)")
+
+
 def legend(baseline: str, n_tests: int, verdicts: Verdicts) -> str:
-    text = (f"Baseline: `{baseline}`. Cells read `value (pct%)` against the baseline; positive means better "
-            f"whichever way the metric points; beyond a factor of {RATIO_BEYOND:g} a cell shows the ratio to the "
-            f"baseline instead (`229x`: 229 times the baseline's value); `*...*` marks a difference significant "
-            f"across seeds: Welch's t-test, p < 0.05 after the {CORRECTION} correction over all {n_tests} tests "
-            "of this report.")
+    text = (f"Baseline: `{baseline}`. Cells read `value (pct%)` against the baseline, as mmtests compare-kernels "
+            "prints them: the change in percent, positive meaning better whichever way the metric points (a "
+            "ratio to the baseline only in a row or column of its own); `*pct%*` in place of the brackets marks "
+            f"a difference significant across seeds: Welch's t-test, p < 0.05 after the {CORRECTION} correction "
+            f"over all {n_tests} tests of this report. A cell identical across seeds on both sides is "
+            "deterministic: its change is exact and not tested. Values carry the digits their spread supports.")
     if any(unsafe(v) for v in verdicts.values()):
         text += (f" {UNSAFE_MARK} after a design's name: `benchframe explore` found it UNSAFE {DISQUALIFYING_TEXT}; "
                  "its costs are those of an incorrect design.")
@@ -85,7 +94,8 @@ def document(snap: Snapshot, pngs: list[str]) -> Document:
                  study_tables(snap.runs, study, snap.designs, snap.baseline, snap.catalogue, labels))
                 for study in snap.studies]
     n_tests = correct([t for _, tables in sections for t in tables])
-    header = report_header(snap.runs, snap.command, dict(snap.plugins), snap.sources)
+    header = report_header(snap.runs, snap.command, dict(snap.plugins), snap.sources,
+                           len(distinct(snap.runs, snap.catalogue)))
     blocks: list[Block] = [Preamble(TITLE, header, legend(snap.baseline, n_tests, snap.verdicts), pngs)]
     blocks += [t for t in [decision_table(snap)] if t is not None]
     cycles = cycles_tables(snap.runs, snap.studies, snap.designs, snap.baseline, labels)
