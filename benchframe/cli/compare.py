@@ -45,7 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_designs_option(p, default_help="all registered")
     p.add_argument("--workloads", "--workload", dest="workloads", action="append", metavar="NAMES",
                    help="workloads, comma-separated or repeated (default: the standard set)")
-    p.add_argument("--baseline", default="single", help="baseline design (default: single)")
+    p.add_argument("--baseline", metavar="DESIGN",
+                   help="baseline design, one of --designs (default: single if compared, else the first)")
     add_seeds_option(p, DEFAULT_SEEDS)
     add_profile_option(p)
     add_config_option(p)
@@ -65,7 +66,7 @@ def main(args: argparse.Namespace) -> int:
     bed = setup(args, DEFAULT_SEEDS)
     reg = bed.registry()
     designs = designs_of(reg, named)
-    baseline = baseline_of(designs, args.baseline, bool(named))
+    baseline = baseline_of(designs, args.baseline, list(reg.designs))
     studies = select_studies(reg, workloads)
     check_dir_target(out_dir)
     cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)

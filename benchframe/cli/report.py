@@ -14,7 +14,7 @@ from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
 from benchframe.results import load_results
 from benchframe.run.session import design_order, saved_verdicts, snapshot
-from benchframe.run.studies import studies_from_runs
+from benchframe.run.studies import baseline_of, studies_from_runs
 
 if TYPE_CHECKING:
     import argparse
@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="render comparison tables from saved results without re-running")
     p.add_argument("results", nargs="+", metavar="RESULT.json|DIR",
                    help="result documents (run --json, a compare's results.json) or sweep directories")
-    p.add_argument("--baseline", default="single", help="baseline design (default: single, else the first)")
+    p.add_argument("--baseline", metavar="DESIGN",
+                   help="baseline design, one with runs in the results (default: single if there, else the first)")
     add_format_option(p)
     p.add_argument("--output", metavar="DIR", help="write report.<ext> and plots here (replaced whole) instead "
                    "of printing the report")
@@ -41,9 +42,7 @@ def main(args: argparse.Namespace) -> int:
         raise BenchframeError("no runs in the given result files")
     reg = bed.registry()
     order = design_order(reg, loaded.runs)
-    baseline = args.baseline if args.baseline in order else order[0]
-    if args.baseline and args.baseline not in order and args.baseline != "single":
-        raise BenchframeError(f"--baseline {args.baseline!r} has no runs in the results")
+    baseline = baseline_of(order, args.baseline, among="the designs with runs in the results")
     out_dir = Path(args.output) if args.output else None
     if out_dir:
         check_dir_target(out_dir)

@@ -50,3 +50,18 @@ def test_plain_report_fits_a_mail_and_marks_unsafe_designs(capsys):
     header = costs.splitlines()[1] + costs[costs.index("(2/"):].splitlines()[1]
     marked = "llist_del_first [UNSAFE]"
     assert marked in header and "llist_del_first " not in header.replace(marked, "")
+
+
+def test_report_honours_an_explicit_baseline_or_refuses_it(tmp_path, capsys):
+    # "--baseline single" on results without single silently took the first design
+    result = tmp_path / "r.json"
+    assert main(["run", "--design", "array,list", "--workload", "page_bench04", "--param", "bulk=8",
+                 "--param", "pages=512", "--json", str(result)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(result), "--baseline", "single"]) == 2
+    err = capsys.readouterr().err
+    assert "--baseline 'single' is not among the designs with runs in the results (list, array)" in err
+    assert main(["report", str(result), "--baseline", "list"]) == 0
+    header = next(ln for ln in capsys.readouterr().out.splitlines()
+                  if ln.startswith("|") and "array" in ln and "list" in ln)
+    assert header.index("list") < header.index("array")
