@@ -9,7 +9,10 @@ comparison cell: value, ratio, change, p-values), which the CSV and JSON writers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: the fields of a cell's record, after ``table``, ``row`` and the column
 FIELDS = ("value", "ratio", "pct_better", "p_value", "p_adjusted", "significant", "test", "n", "low", "high",
@@ -49,6 +52,13 @@ class Table:
         return self.text_rows
 
     @property
+    def links(self) -> list[list[str]]:
+        """Each cell's link (the anchor of the table it comes from; "" for none), row by row, the label's first."""
+        if self.cells:
+            return [[""] + [str(c.record().get("link") or "") for c in cells] for _, cells in self.cells]
+        return [[""] * len(r) for r in self.text_rows]
+
+    @property
     def is_text(self) -> bool:
         return not self.headers and not self.rows
 
@@ -56,12 +66,14 @@ class Table:
 @dataclass(frozen=True)
 class Preamble:
     """A document's title and header lines (``(key, value)``, a value in backticks is code), a paragraph after
-    them and the images it shows (file names beside the document)."""
+    them and the images it shows (file names beside the document; ``image_data``: their bytes, for a format
+    that embeds them)."""
 
     title: str
     header: list[tuple[str, str]]
     text: str = ""
     images: list[str] = field(default_factory=list)
+    image_data: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

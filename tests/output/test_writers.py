@@ -31,6 +31,7 @@ def test_every_format_renders_every_block(fmt):
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f not in ("csv", "json")])
 def test_an_untitled_table_has_no_heading(fmt):
     text = writer(fmt).render(Document([Table("", ["k", "v"], [["a", "1"]])]))
+    text = text.split("<body>\n")[-1]  # html: a whole document
     assert text.lstrip().startswith(("|", "k", "\\begin", "<table")), text[:40]
 
 
@@ -70,3 +71,21 @@ def test_mmtests_format_is_compare_kernels_layout():
         assert re.fullmatch(rf"(Amean|Stddev|CoeffVar|Min|Max) +(8|64)({cell}){{2}}", line), line
     assert re.search(r"\*\s+25\.00%\*$", lines[8])
     assert all(len(ln) <= 100 for ln in text.splitlines())
+
+
+def test_html_is_a_whole_self_contained_document_without_markdown():
+    # --format html was a fragment: no charset, the plots not shown, backticks and "**" as they were
+    import base64
+    import re
+
+    doc = Document([Preamble("a title", [("command", "`benchframe x`")], "use `benchframe explore`", ["p.png"],
+                             {"p.png": b"\x89PNG fake"}),
+                    Table("T", ["", "a"], [["r", "1"]], anchor="t-1"), Note("see `x`")])
+    text = writer("html").render(doc)
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    assert '<meta charset="utf-8">' in text and "<title>a title</title>" in text
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    assert f"data:image/png;base64,{png}" in text
+    assert "<code>benchframe explore</code>" in text and "`" not in text and "**" not in text
+    assert not re.search(r"^#+ |\]\(#", text, re.MULTILINE)
+    assert '<h3 id="t-1">' in text
