@@ -196,18 +196,22 @@ class ResultDocument(BaseModel):
     kernel: str = ""
     runs: list[RunResult]
     verdicts: Any = None  # read leniently (verdicts_from_json): a damaged entry is explored again
+    #: how far to trust the runs (``benchframe.snapshot.model_check_json``; compare's), read leniently too
+    model_check: Any = None
 
     @classmethod
     def made(cls, runs: list[RunResult], profile: str, config: list[str], command: str, kernel: str,
-             plugins: dict[str, str], verdicts: Verdicts | None = None) -> ResultDocument:
+             plugins: dict[str, str], verdicts: Verdicts | None = None,
+             model_check: dict[str, Any] | None = None) -> ResultDocument:
         """The document of runs made now, by this benchframe at this commit."""
         return cls(benchframe=__version__, git_commit=git_commit(), plugins=dict(sorted(plugins.items())),
                    profile=profile, config=config, command=command, kernel=kernel, runs=runs,
-                   verdicts=None if verdicts is None else verdicts_as_json(verdicts))
+                   verdicts=None if verdicts is None else verdicts_as_json(verdicts), model_check=model_check)
 
     def dumps(self) -> str:
         """The document as JSON with a stable layout: identical runs give identical bytes."""
-        return dumps(self.model_dump(by_alias=True, exclude={"verdicts"} if self.verdicts is None else set()))
+        empty = {k for k in ("verdicts", "model_check") if getattr(self, k) is None}
+        return dumps(self.model_dump(by_alias=True, exclude=empty))
 
     @classmethod
     def parse(cls, doc: dict[str, Any], where: str) -> ResultDocument:
@@ -251,6 +255,7 @@ class Loaded:
     runs: list[RunResult] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     verdicts: Verdicts = field(default_factory=dict)
+    model_check: Any = None  # the first document's that has one
 
 
 def load_results(paths: list[str]) -> Loaded:
@@ -280,6 +285,8 @@ def _load_file(f: Path, in_dir: bool, out: Loaded) -> None:
         out.sources.append(document.source(str(f)))
         out.verdicts.update(verdicts_from_json(document.verdicts))
         out.runs.extend(document.runs)
+        if out.model_check is None:
+            out.model_check = document.model_check
     elif isinstance(doc, dict) and "design" in doc and "metrics" in doc:
         out.runs.append(check_run(doc, f"{f}: run 0"))
     elif not in_dir:

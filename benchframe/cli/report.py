@@ -9,15 +9,19 @@ from typing import TYPE_CHECKING
 from benchframe import BenchframeError
 from benchframe.cli.options import add_format_option, add_plugin_option, setup
 from benchframe.io import atomic_dir, check_dir_target, write_atomic
+from benchframe.modelcheck import TOLERANCE, unchecked
 from benchframe.output import writer
 from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
 from benchframe.results import load_results
 from benchframe.run.session import design_order, saved_verdicts, snapshot
 from benchframe.run.studies import baseline_of, studies_from_runs
+from benchframe.snapshot import ModelCheck, model_check_from_json
 
 if TYPE_CHECKING:
     import argparse
+
+    from benchframe.registry import Registry
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +35,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", metavar="DIR", help="write report.<ext> and plots here (replaced whole) instead "
                    "of printing the report")
     add_plugin_option(p)
+
+
+def saved_check(reg: Registry, saved: object) -> ModelCheck:
+    """The model check saved with the results (compare's), else what the shipped measurements cover, without
+    their errors (which take simulating them: ``benchframe validate``)."""
+    check = model_check_from_json(saved)
+    if check is not None:
+        return check
+    files, designs, workloads = unchecked(reg)
+    return ModelCheck("", TOLERANCE, tuple(files), tuple(designs), tuple(workloads))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -48,7 +62,8 @@ def main(args: argparse.Namespace) -> int:
         check_dir_target(out_dir)
     snap = snapshot(reg, loaded.runs, studies_from_runs(loaded.runs, reg), order, baseline,
                     saved_verdicts(bed, order, loaded.verdicts),
-                    "benchframe report " + " ".join(map(shlex.quote, args.results)), loaded.sources)
+                    "benchframe report " + " ".join(map(shlex.quote, args.results)), loaded.sources,
+                    model_check=saved_check(reg, loaded.model_check))
     out = writer(args.format)
     text, pngs = render_report(snap, out, plots=out_dir is not None, jobs=bed.executor.local_jobs)
     if out_dir is None:

@@ -43,7 +43,8 @@ def cache_dir() -> Path | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _benchframe_digest() -> str:
+def model_digest() -> str:
+    """A digest of benchframe's own source (and version): any edit of the model changes it."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(__version__.encode())
     for path in sorted(root.rglob("*.py")):
@@ -54,7 +55,7 @@ def _benchframe_digest() -> str:
 
 def _key(reg: Registry, design_spec: str, context: str, config: tuple[str, ...], kernel: str | None) -> str:
     design, options = reg.design_spec(design_spec)
-    h = hashlib.sha256(_benchframe_digest().encode())
+    h = hashlib.sha256(model_digest().encode())
     for f in sorted(model_files(design)):
         try:
             h.update(Path(f).read_bytes())

@@ -16,6 +16,7 @@ from benchframe import __version__
 from benchframe.io import git_commit
 from benchframe.output import Document, Heading, Note, Preamble, Section, Table
 from benchframe.report.designs import decision_table, metadata_table, reentrancy_table
+from benchframe.report.modelcheck import model_check_blocks
 from benchframe.report.perf import cycles_tables
 from benchframe.report.plots import plot_all
 from benchframe.report.sections import distinct, study_heading, study_tables
@@ -24,6 +25,8 @@ from benchframe.report.tables import correct
 from benchframe.results import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from benchframe.output import Writer
     from benchframe.output.document import Block
     from benchframe.results import RunResult, Verdicts
@@ -86,9 +89,9 @@ def legend(baseline: str, n_tests: int, verdicts: Verdicts) -> str:
     return text
 
 
-def document(snap: Snapshot, pngs: list[str]) -> Document:
-    """The report's blocks: the preamble (with the plots ``pngs``), the decision table, a section per study,
-    the tables about the designs, the plugins' sections and the notes."""
+def document(snap: Snapshot, pngs: list[str], png_data: Mapping[str, bytes] | None = None) -> Document:
+    """The report's blocks: the preamble (with the plots ``pngs``), the decision table, the model check, where
+    the cycles go, a section per study, the tables about the designs, the plugins' sections and the notes."""
     labels = {d: marked(d, snap.verdicts) for d in snap.designs}
     sections = [(study_heading(snap.runs, study, snap.catalogue),
                  study_tables(snap.runs, study, snap.designs, snap.baseline, snap.catalogue, labels))
@@ -96,8 +99,10 @@ def document(snap: Snapshot, pngs: list[str]) -> Document:
     n_tests = correct([t for _, tables in sections for t in tables])
     header = report_header(snap.runs, snap.command, dict(snap.plugins), snap.sources,
                            len(distinct(snap.runs, snap.catalogue)))
-    blocks: list[Block] = [Preamble(TITLE, header, legend(snap.baseline, n_tests, snap.verdicts), pngs)]
+    blocks: list[Block] = [Preamble(TITLE, header, legend(snap.baseline, n_tests, snap.verdicts), pngs,
+                                    dict(png_data or {}))]
     blocks += [t for t in [decision_table(snap)] if t is not None]
+    blocks += model_check_blocks(snap)
     cycles = cycles_tables(snap.runs, snap.studies, snap.designs, snap.baseline, labels)
     if cycles:
         blocks += [Heading("Where the cycles go"),
@@ -122,4 +127,4 @@ def render_report(snap: Snapshot, writer: Writer, plots: bool = False,
     drawn on ``jobs`` processes), which the text shows beside it."""
     labels = {d: marked(d, snap.verdicts) for d in snap.designs}
     pngs = plot_all(snap.runs, snap.designs, labels, jobs) if plots else {}
-    return writer.render(document(snap, list(pngs))), pngs
+    return writer.render(document(snap, list(pngs), pngs)), pngs

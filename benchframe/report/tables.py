@@ -96,9 +96,11 @@ class Cell:
     """One cell of a comparison table with its numbers: the value, its change against the baseline (``pct``,
     positive meaning better, and ``ratio`` = value / baseline value), the Welch test's p-value and the p-value
     adjusted over the report's family of tests, the ``test`` that judged the change (``welch``,
-    ``deterministic`` or none) and ``n``, the distinct results the value is taken over. ``compared`` says a change
-    is shown at all (not for sample counts); ``shown`` is the value as the table prints it (its significant
-    figures); ``text`` overrides the rendering (sample counts, the Gmean row)."""
+    ``deterministic`` or none) and ``n``, the distinct results the value is taken over; ``low`` and ``high``:
+    its range over the model check's draws of the fitted prices; ``link``: the anchor of the table it comes
+    from. ``compared`` says a change is shown at all (not for sample counts); ``shown`` is the value as the
+    table prints it (its significant figures); ``text`` overrides the rendering (sample counts, the Gmean
+    row)."""
 
     value: float | None
     pct: float | None = None
@@ -110,6 +112,9 @@ class Cell:
     shown: str | None = None
     test: str | None = None
     n: int | None = None
+    low: float | None = None
+    high: float | None = None
+    link: str = ""
 
     @property
     def significant(self) -> bool:
@@ -134,7 +139,7 @@ class Cell:
         return {"value": self.value, "ratio": self.ratio if shown else None,
                 "pct_better": self.pct if shown else None, "p_value": self.p_value, "p_adjusted": self.p_adjusted,
                 "significant": self.significant if self.p_value is not None else None, "test": self.test,
-                "n": self.n, "text": self.text}
+                "n": self.n, "low": self.low, "high": self.high, "link": self.link or None, "text": self.text}
 
 
 def tests(table: Table) -> list[Cell]:
@@ -157,7 +162,7 @@ STAT_FNS = {"Amean": lambda s: s.amean, "Hmean": lambda s: s.hmean, "Stddev": la
 SPREAD = ("Stddev", "CoeffVar")
 
 
-def _stderr(vals: Sequence[float]) -> float | None:
+def stderr(vals: Sequence[float]) -> float | None:
     """The standard error of the mean of ``vals`` (None: a single or constant result, an exact value)."""
     if len(vals) < 2:
         return None
@@ -169,7 +174,7 @@ def _shown(stat: str, value: float, vals: Sequence[float], integer: bool) -> str
         return fmt_sig(value)
     if integer and float(value).is_integer():
         return f"{value:.0f}"
-    return fmt_value(value, _stderr(vals))
+    return fmt_value(value, stderr(vals))
 
 
 def _test(vals: Sequence[float], base: Sequence[float]) -> tuple[str | None, float | None]:
