@@ -19,6 +19,8 @@ from greenlet import greenlet
 
 from benchframe import BenchframeError
 
+INF = float("inf")
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -47,6 +49,9 @@ class Engine:
         self._runnable: list[Process] = []
         self._greenlets: dict[int, greenlet] = {}
         self._hub: greenlet | None = None
+        #: the least (clock, id) of the runnable processes but the one running: while the running one stays
+        #: below it, it is still first and ``sync`` need not look (only the running process's clock moves)
+        self._bound: tuple[float, int] = (INF, -1)
 
     def run(self, tasks: dict[P, Callable[[P], None]]) -> None:
         """Run one task per process until all return. Tasks are plain functions of their process."""
@@ -67,6 +72,7 @@ class Engine:
                     waiting = ", ".join(f"{p.name} on {p.waiting_for}" for _, p in sorted(live.items()))
                     raise Deadlock(f"deadlock: every task is waiting ({waiting})")
                 nxt = min(self._runnable, key=_order)
+                self._bound = min((_order(p) for p in self._runnable if p is not nxt), default=(INF, -1))
                 g = self._greenlets[nxt.id]
                 g.switch()
                 if g.dead:
@@ -83,7 +89,7 @@ class Engine:
 
     def sync(self, proc: Process) -> None:
         """Before touching shared state: let every process that is behind ``proc`` in simulated time go first."""
-        if not self.multi:
+        if not self.multi or (proc.clock, proc.id) < self._bound:
             return
         hub = self._hub
         assert hub is not None  # multi is only set while run() holds the hub
@@ -99,6 +105,9 @@ class Engine:
 
     def wake(self, proc: Process) -> None:
         self._runnable.append(proc)
+        order = _order(proc)
+        if order < self._bound:
+            self._bound = order
 
 
 def _order(proc: Process) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from benchframe import BenchframeError
+from benchframe.hw.samples import Samples
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -106,12 +107,20 @@ def min_samples(pct: float) -> int:
     return math.ceil(100.0 / (100.0 - pct) - 1e-9) if pct < 100 else 1
 
 
-def percentile(values: Sequence[int] | Sequence[float], pct: float) -> float | None:
+def percentile(values: Sequence[int] | Sequence[float] | Samples, pct: float) -> float | None:
     """numpy's percentile (linear interpolation), rounded to 0.1; ``None`` when there are fewer samples than
-    the percentile needs (``min_samples``): with 60 samples a "p99" is the maximum, and says so only as max."""
+    the percentile needs (``min_samples``): with 60 samples a "p99" is the maximum, and says so only as max.
+    A ``Samples`` histogram gives the same value from its counts."""
     if len(values) < min_samples(pct):
         return None
+    if isinstance(values, Samples):
+        return round(values.percentile(pct), 1)
     return round(float(np.percentile(np.asarray(values, dtype=float), pct)), 1)
+
+
+def merged(samples: list[Samples]) -> Samples:
+    """Several CPUs' samples as one histogram."""
+    return Samples().merged(samples)
 
 
 def _per(num: float, den: float) -> float | None:
@@ -121,8 +130,8 @@ def _per(num: float, den: float) -> float | None:
 def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
                      costs: CostModel) -> dict[str, float | int | None]:
     """The metrics every run reports, from what its callers measured and the machine's and kernel's counters."""
-    windows = [w for c in cpus for w in c.irqs_off_windows]
-    latencies = [lat for c in cpus for lat in c.irq_latencies]
+    windows = merged([c.irqs_off_windows for c in cpus])
+    latencies = merged([c.irq_latencies for c in cpus])
     alloc = _per(m.alloc_cycles, m.pages_allocated)
     free = _per(m.free_cycles, m.pages_freed)
     both = round(alloc + free, 3) if alloc is not None and free is not None else alloc
@@ -132,13 +141,13 @@ def standard_metrics(m: Measurement, k: Kernel, cpus: list[CPU], design: Design,
         "free_cycles_per_page": free,
         "alloc_free_cycles_per_page": both,
         "ns_per_page": round(costs.ns(both), 3) if both is not None else None,
-        "irqs_off_max_cycles": max(windows) if windows else 0,
+        "irqs_off_max_cycles": windows.max() or 0,
         "irqs_off_windows": len(windows),
         "irqs_off_p99_cycles": percentile(windows, 99),
         "irq_latency_samples": len(latencies),
         "irq_latency_p50_cycles": percentile(latencies, 50),
         "irq_latency_p99_cycles": percentile(latencies, 99),
-        "irq_latency_max_cycles": max(latencies) if latencies else None,
+        "irq_latency_max_cycles": latencies.max(),
         "zone_lock_wait_cycles": sum(z.lock.wait_cycles for z in k.zones),
         "zone_lock_hold_max_cycles": max(z.lock.max_hold for z in k.zones),
         "atomics_per_page": _per(sum(c.atomics for c in cpus), pages),

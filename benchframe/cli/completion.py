@@ -41,9 +41,7 @@ def main(args: argparse.Namespace) -> int:
     """Print the completion script for ``args.shell``; file and folder arguments complete paths."""
     import shtab
 
-    from benchframe.cli.main import build_parser  # the whole parser: this command is one of its parts
-
-    parser = build_parser()
+    parser: Parser = args.root_parser  # the whole parser, which `benchframe` hands every command
     for action in _arguments(parser):
         if action.choices is None and isinstance(action.metavar, str):
             if FOLDER.search(action.metavar):

@@ -70,6 +70,7 @@ def _main(argv: list[str] | None) -> int:
     try:
         args = parser.parse_args(argv)
         args.argv = list(sys.argv[1:] if argv is None else argv)
+        args.root_parser = parser  # `completion` prints the whole parser; commands do not import this module
         status = args.main(args)
         errors = get_registry(tuple(getattr(args, "plugin", ()) or ())).errors
     except BenchframeError as exc:

@@ -21,6 +21,7 @@ from benchframe.hw.frames import (
     PREEMPT_DISABLE,
     PREEMPT_ENABLE,
 )
+from benchframe.hw.samples import Samples
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -76,11 +77,11 @@ class CPU:
         self.migrate_disable_count = 0
         self.context = TASK
         self.irqs_off_since = 0
-        self.irqs_off_windows: list[int] = []  # cycles of each local_irq_save/disable .. restore/enable
+        self.irqs_off_windows = Samples()  # cycles of each local_irq_save/disable .. restore/enable
         self.irq_toggles = 0  # IRQ disable transitions (each one pairs with an enable)
         self.atomics = 0
         self.sources: list[InterruptSource] = []  # the interrupt lines that target this CPU
-        self.irq_latencies: list[int] = []  # arrival -> handler start, cycles, per delivered hardirq
+        self.irq_latencies = Samples()  # arrival -> handler start, cycles, per delivered hardirq
         # CONFIG_TRACE_IRQFLAGS: trace_hardirqs_off()/on() around every IRQ state change
         trace = costs.trace_irqflags if trace_irqflags else 0
         self.trace_irqflags = trace

@@ -14,7 +14,7 @@ from benchframe import BenchframeError
 from benchframe.engine import Deadlock
 from benchframe.hw.topology import Topology
 from benchframe.kconfig import KernelConfig
-from benchframe.metrics import metric, standard_metrics
+from benchframe.metrics import merged, metric, standard_metrics
 from benchframe.plugins import get_registry
 from benchframe.registry import PluginHookError, Registry
 from benchframe.results import CellFailure, RunResult
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from benchframe.hw.costs import CostModel
+    from benchframe.hw.samples import Samples
     from benchframe.records import Design, Workload
     from benchframe.run.spec import RunSpec
 
@@ -111,7 +112,7 @@ def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | 
     metrics.update(ctx.extra)
     _check_finite(metrics, set(ctx.extra), design, workload, registry)
     units = {name: m.unit for name in metrics if (m := metric(name, workload)) is not None}
-    latencies = sorted(lat for cpu in ctx.cpus for lat in cpu.irq_latencies)
+    latencies = merged([cpu.irq_latencies for cpu in ctx.cpus])
     samples = {"irq_latency_cycles": _downsample(latencies)} if latencies else {}
     result = RunResult(
         design=spec.design, workload=workload.name, params=dict(params), seed=spec.seed, metrics=metrics,
@@ -159,9 +160,9 @@ def _culprit(exc: BaseException, design: Design, workload: Workload) -> str:
     return "designs"
 
 
-def _downsample(ordered: list[int]) -> list[int]:
-    """Keep a sorted sample list to MAX_SAMPLES evenly spaced order statistics (deterministic)."""
-    n = len(ordered)
+def _downsample(samples: Samples) -> list[int]:
+    """The samples in order, at most MAX_SAMPLES evenly spaced order statistics of them (deterministic)."""
+    n = len(samples)
     if n <= MAX_SAMPLES:
-        return ordered
-    return [ordered[(i * (n - 1)) // (MAX_SAMPLES - 1)] for i in range(MAX_SAMPLES)]
+        return list(samples)
+    return [samples.order_statistic((i * (n - 1)) // (MAX_SAMPLES - 1)) for i in range(MAX_SAMPLES)]

@@ -69,7 +69,7 @@ def run(ctx: RunContext) -> None:
         ``if (ret > filled) continue;`` form that sleeps only when an iteration made no progress."""
         nonlocal retries, sleeps, irqs_off
         t0 = cpu.clock
-        w0 = len(cpu.irqs_off_windows)
+        w0 = cpu.irqs_off_windows.mark()
         filled = 0
         stalls = 0
         while True:
@@ -83,7 +83,7 @@ def run(ctx: RunContext) -> None:
             if stalls >= STALLS:
                 break  # no memory: the kernel would sleep on; the model stops and leaves the holes
             filled = ret
-        irqs_off += sum(cpu.irqs_off_windows[w0:])
+        irqs_off += cpu.irqs_off_windows.since(w0)
         return cpu.clock - t0
 
     svc_alloc_arg()  # the thread's first call fills every slot
