@@ -15,6 +15,7 @@ import html
 import io
 import json
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -27,14 +28,14 @@ PLAIN_WIDTH = 100
 
 
 def _tabulate(table: Table, tablefmt: str, rows: list[list[str]] | None = None, cols: list[int] | None = None,
-              maxcolwidths: list[int | None] | None = None) -> str:
+              maxcolwidths: list[int | None] | None = None, wrap_headers: bool = False) -> str:
     rows = table.rows if rows is None else rows
     headers = table.headers
     if cols is not None:
         headers = [headers[c] for c in cols]
         rows = [[r[c] for c in cols] for r in rows]
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, stralign=table.stralign,
-                    maxcolwidths=maxcolwidths)
+                    maxcolwidths=maxcolwidths, maxheadercolwidths=maxcolwidths if wrap_headers else None)
 
 
 class Writer:
@@ -264,7 +265,44 @@ class Text(Writer):
         return text + "\n"
 
     def table(self, t: Table) -> str:
-        return (f"{t.title}\n" if t.title else "") + _tabulate(t, "simple") + "\n" + (f"{t.note}\n" if t.note else "")
+        """A table, a rule under its headers; wider than ``PLAIN_WIDTH``, its widest columns wrapped to fit, and
+        where that would leave them narrower than ``MIN_WRAP``, split into groups of columns (the label's in
+        each) as the plain format does."""
+        groups = [list(range(1, len(t.headers)))]
+        if _widest(fitted(t, PLAIN_WIDTH, MIN_WRAP)) > PLAIN_WIDTH:
+            groups = column_groups(t, t.rows)
+        parts = []
+        for g, group in enumerate(groups):
+            cols = [0] + group
+            part = replace(t, headers=[t.headers[c] for c in cols], text_rows=[[r[c] for c in cols] for r in t.rows],
+                           cells=[])
+            title = t.title + (f" ({g + 1}/{len(groups)})" if len(groups) > 1 else "")
+            parts.append((textwrap.fill(title, PLAIN_WIDTH) + "\n" if title else "") + fitted(part, PLAIN_WIDTH))
+        note = "\n".join(textwrap.wrap(t.note, PLAIN_WIDTH, break_on_hyphens=False)) + "\n" if t.note else ""
+        return "\n\n".join(parts) + "\n" + note
+
+
+#: the narrowest a text column is wrapped at to fit a table into a mail; narrower, the table is split instead
+MIN_WRAP = 14
+
+
+def fitted(t: Table, width: int, narrowest: int = 4) -> str:
+    """``t`` in tabulate's ``simple`` format, its widest columns wrapped at the one width that makes it fit
+    ``width`` (as it is where it fits; wrapped at ``narrowest`` where nothing wider fits)."""
+    natural = [max((len(line) for cell in [h, *(r[i] for r in t.rows)] for line in str(cell).splitlines()),
+                   default=0) for i, h in enumerate(t.headers)]
+
+    def at(cap: int) -> str:
+        return _tabulate(t, "simple", maxcolwidths=[cap if w > cap else None for w in natural], wrap_headers=True)
+
+    body = _tabulate(t, "simple")
+    if _widest(body) <= width:
+        return body
+    low, high = narrowest, max(natural)  # the widest cap that fits: a bisection (narrower never widens it)
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if _widest(at(mid)) <= width else (low, mid - 1)
+    return at(low)
 
 
 class LaTeX(Writer):
