@@ -13,6 +13,7 @@ from benchframe.cli.options import (
 )
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import check_target, dumps, write_atomic
+from benchframe.output.writers import fit_lines
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def main(args: argparse.Namespace) -> int:
     results = [explore(d, c, reg, tuple(args.config or ()), args.kernel) for d in split_designs(args.designs)
                for c in contexts]
     for r in results:
-        print(r.render())
+        print(fit_lines(r.render()))  # a mail's width
     if args.json:
         write_atomic(args.json, dumps([r.__dict__ for r in results]))
     return 1 if any(r.verdict == "UNSAFE" for r in results) else 0

@@ -27,6 +27,16 @@ from benchframe.output.document import FIELDS, Document, Heading, Note, Preamble
 PLAIN_WIDTH = 100
 
 
+def fit_lines(text: str, width: int = PLAIN_WIDTH) -> str:
+    """``text`` with each line over ``width`` wrapped, its continuation lines indented four more than it."""
+    out = []
+    for line in text.splitlines():
+        indent = line[:len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, width, subsequent_indent=indent + "    ", break_on_hyphens=False)
+                   if len(line) > width else line)
+    return "\n".join(out)
+
+
 def _tabulate(table: Table, tablefmt: str, rows: list[list[str]] | None = None, cols: list[int] | None = None,
               maxcolwidths: list[int | None] | None = None, wrap_headers: bool = False) -> str:
     rows = table.rows if rows is None else rows
@@ -252,17 +262,21 @@ def _mmtests_groups(widths: list[int], prefix: int, keep_first: bool) -> list[li
 
 
 class Text(Writer):
-    """Tables as a terminal shows them (a rule under the headers), paragraphs as they are."""
+    """Tables as a terminal shows them (a rule under the headers), everything within a mail's width."""
 
     name = "text"
     extension = "txt"
 
     def preamble(self, p: Preamble) -> str:
-        return f"{p.title}\n" + "".join(f"{k}: {v.strip('`')}\n" for k, v in p.header) + "\n" + \
+        return f"{p.title}\n" + "".join(self.note(f"{k}: {v.strip('`')}") for k, v in p.header) + "\n" + \
             (self.note(p.text.replace("`", "")) if p.text else "")
 
     def heading(self, text: str) -> str:
-        return text + "\n"
+        return self.note(text)
+
+    def note(self, text: str) -> str:
+        """A paragraph wrapped at ``PLAIN_WIDTH``."""
+        return "\n".join(textwrap.wrap(text, PLAIN_WIDTH, break_on_hyphens=False)) + "\n"
 
     def table(self, t: Table) -> str:
         """A table, a rule under its headers; wider than ``PLAIN_WIDTH``, its widest columns wrapped to fit, and
@@ -276,10 +290,9 @@ class Text(Writer):
             cols = [0] + group
             part = replace(t, headers=[t.headers[c] for c in cols], text_rows=[[r[c] for c in cols] for r in t.rows],
                            cells=[])
-            title = t.title + (f" ({g + 1}/{len(groups)})" if len(groups) > 1 else "")
+            title = " ".join([t.title] * bool(t.title) + [f"({g + 1}/{len(groups)})"] * (len(groups) > 1))
             parts.append((textwrap.fill(title, PLAIN_WIDTH) + "\n" if title else "") + fitted(part, PLAIN_WIDTH))
-        note = "\n".join(textwrap.wrap(t.note, PLAIN_WIDTH, break_on_hyphens=False)) + "\n" if t.note else ""
-        return "\n\n".join(parts) + "\n" + note
+        return "\n\n".join(parts) + "\n" + (self.note(t.note) if t.note else "")
 
 
 #: the narrowest a text column is wrapped at to fit a table into a mail; narrower, the table is split instead
