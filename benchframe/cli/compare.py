@@ -92,7 +92,8 @@ def main(args: argparse.Namespace) -> int:
     out = writer(args.format)
     text, pngs = render_report(snap, out, plots=True, jobs=bed.executor.local_jobs)
     document = ResultDocument.made(runs, bed.profile_name(), list(bed.testbed.config), command,
-                                   bed.testbed.kernel, reg.versions(), done.verdicts, model_check_json(check))
+                                   bed.testbed.kernel, reg.versions(), done.verdicts, model_check_json(check),
+                                   reg.cost_model(bed.testbed.profile).source)
     with atomic_dir(out_dir, is_report_file) as tmp:
         for name, png in pngs.items():
             write_atomic(tmp / name, png)

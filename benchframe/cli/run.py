@@ -126,7 +126,8 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         write_atomic(args.json, ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config),
                                                     command_line(args.argv), bed.testbed.kernel, reg.versions(),
-                                                    done.verdicts).dumps())
+                                                    done.verdicts,
+                                                    profile_source=reg.cost_model(bed.testbed.profile).source).dumps())
     bad = sum(r.metrics["invariant_violations"] for r in done.runs) + len(done.failures)
     return EXIT_FAILED if bad else 0
 

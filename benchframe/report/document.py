@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from benchframe import __version__
 from benchframe.io import git_commit
 from benchframe.output import Document, Heading, Note, Preamble, Section, Table
+from benchframe.provenance import checkout_state
 from benchframe.report.designs import decision_table, metadata_table, reentrancy_table
 from benchframe.report.modelcheck import model_check_blocks
 from benchframe.report.perf import cycles_tables
@@ -48,6 +49,13 @@ def run_config(run: RunResult) -> str:
     return " + ".join(run.config) or DEFAULT_CONFIG
 
 
+def _commit() -> str:
+    """The commit, and whether the checkout is edited (the edit's digest): one commit, many edits."""
+    state = checkout_state()
+    edited = f" with edits (diff sha256 {str(state['diff_sha256'])[:12]})" if state["dirty"] else ""
+    return (git_commit() or "unknown (not a git checkout)") + edited
+
+
 def report_header(runs: list[RunResult], command: str, plugins: dict[str, str],
                   sources: list[str] | None = None, distinct: int | None = None) -> list[tuple[str, str]]:
     """The header lines, from the runs themselves: profile, kernel, config and seeds as the runs have them
@@ -56,7 +64,7 @@ def report_header(runs: list[RunResult], command: str, plugins: dict[str, str],
     the command that reproduces the document. ``sources``: where saved results came from (``report``)."""
     lines = [
         ("benchframe", __version__),
-        ("git commit", git_commit() or "unknown (not a git checkout)"),
+        ("git commit", _commit()),
         ("plugins", ", ".join(f"{d} {v}" for d, v in sorted(plugins.items())) or "none"),
         ("cost profile", _tally([r.profile or "?" for r in runs])),
         ("kernel", _tally([r.kernel for r in runs])),
