@@ -56,6 +56,8 @@ class Fit:
     residuals: list[float]  # relative: (predicted - measured) / measured
     loo: list[float | None]  # relative leave-one-out errors
     warnings: list[str] = field(default_factory=list)
+    #: the fitted costs' correlation matrix (``names`` order; None where the standard errors cannot be had)
+    correlation: list[list[float]] | None = None
 
 
 
@@ -99,6 +101,7 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry,
     resid = [(p - v) / v for p, v in zip(pred, values)]
     out = Fit(names, fitted, _sigmas(jac, np.array(resid), names), rows, pred, resid, _loo(jac, np.array(resid)))
     out.warnings = _warnings(jac, x, x0, lower, upper, names, len(rows))
+    out.correlation = _correlation(jac, names)
     return out
 
 
@@ -158,6 +161,19 @@ def _sigmas(jac: np.ndarray, resid: np.ndarray, names: list[str]) -> dict[str, f
     return {name: float(math.sqrt(max(cov[i, i], 0.0))) for i, name in enumerate(names)}
 
 
+def _correlation(jac: np.ndarray, names: list[str]) -> list[list[float]] | None:
+    """The fitted costs' correlation matrix, from (J^T J)^-1 (the residual variance cancels); None where the
+    fit is under-determined. What ``benchframe compare``'s model check draws the prices from, with their
+    standard errors."""
+    m, n = jac.shape
+    if m <= n or np.linalg.matrix_rank(jac) < n:
+        return None
+    cov = np.linalg.pinv(jac.T @ jac)
+    sd = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+    corr = cov / np.outer(sd, sd)
+    return [[round(float(np.clip(corr[i, j], -1.0, 1.0)), DECIMALS) for j in range(n)] for i in range(n)]
+
+
 def _loo(jac: np.ndarray, resid: np.ndarray) -> list[float | None]:
     """Each row's error when it is left out: the linearised fit of the other rows, predicting it."""
     m, n = jac.shape
@@ -200,6 +216,8 @@ class FitSpec:
     machine: str = ""
     #: cost -> (low, high): the range the evidence allows it (e.g. two time_bench figures), else [0, ...)
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: the fitted costs' correlation matrix, in ``costs`` order (written by calibrate; empty: not recorded)
+    correlation: list[list[float]] = field(default_factory=list)
 
 
 def fit_spec(text: str, source: str = "profile") -> FitSpec:
@@ -224,7 +242,26 @@ def fit_spec(text: str, source: str = "profile") -> FitSpec:
                 and 0 <= pair[0] <= pair[1]):
             raise BenchframeError(f"profile: [fit] bounds.{cost} must be [low, high] with 0 <= low <= high")
         bounds[cost] = (float(pair[0]), float(pair[1]))
-    return FitSpec(costs, files, machine, bounds)
+    return FitSpec(costs, files, machine, bounds, _checked_correlation(table.get("correlation", []), len(costs)))
+
+
+def _checked_correlation(raw: object, n: int) -> list[list[float]]:
+    """``[fit] correlation``: a symmetric n x n matrix (n: the fitted costs), ones on the diagonal, every entry in
+    [-1, 1]; a one-line error otherwise."""
+    if raw == []:
+        return []
+    matrix: list[list[float]] = []
+    for row in raw if isinstance(raw, list) else [None]:
+        if not isinstance(row, list) or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in row):
+            matrix = []
+            break
+        matrix.append([float(v) for v in row])
+    square = len(matrix) == n and all(len(row) == n for row in matrix)
+    if not square or any(matrix[i][i] != 1 or matrix[i][j] != matrix[j][i] or abs(matrix[i][j]) > 1
+                         for i in range(n) for j in range(n)):
+        raise BenchframeError(f"profile: [fit] correlation must be a symmetric {n} x {n} matrix (one row per fitted "
+                              "cost) with ones on its diagonal and entries in [-1, 1]")
+    return matrix
 
 
 def check_names(names: list[str]) -> None:
@@ -259,14 +296,37 @@ def write_profile(text: str, result: Fit, name: str | None = None, description: 
                f"costs = {json.dumps(list(result.names))}\nmeasurements = {json.dumps(measurements)}\n"
                + (f"machine = {json.dumps(machine)}\n" if machine else "")
                + (f"bounds = {{ {', '.join(f'{k} = [{lo:g}, {hi:g}]' for k, (lo, hi) in bounds.items())} }}\n"
-                  if bounds else "") + "\n")
+                  if bounds else "") + _correlation_line(result) + "\n")
         table = re.compile(r"^\[fit\]\n(?:(?!\[).*\n)*", re.MULTILINE)
         match = table.search(text)
         if match is None:
             text = text.replace("\n[costs]", f"\n{fit}[costs]", 1)
         else:
             text = text[:match.start()] + fit + text[match.end():]
+    else:
+        text = _with_correlation(text, result)
     return text
+
+
+def _correlation_line(result: Fit) -> str:
+    if result.correlation is None:
+        return ""
+    rows = "".join("    [" + ", ".join(f"{v:g}" for v in row) + "],\n" for row in result.correlation)
+    return (f"# the fitted costs' correlation (in costs order): compare's model check draws them from it\n"
+            f"correlation = [\n{rows}]\n")
+
+
+def _with_correlation(text: str, result: Fit) -> str:
+    """``text`` with its ``[fit]`` table's correlation (and the comment before it) replaced by the fit's, or added
+    at the table's end; unchanged without a [fit] table."""
+    old = re.compile(r"^# the fitted costs' correlation.*\ncorrelation = \[(?:.*\]\n|\n(?: +\[.*\],\n)*\]\n)",
+                     re.MULTILINE)
+    text = old.sub("", text, count=1)
+    table = re.compile(r"^\[fit\]\n(?:(?!\[)(?!\n).*\n)*", re.MULTILINE)
+    match = table.search(text)
+    if match is None:
+        return text
+    return text[:match.end()] + _correlation_line(result) + text[match.end():]
 
 
 def _replace_line(text: str, key: str, line: str) -> str:

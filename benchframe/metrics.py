@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from benchframe import BenchframeError
 from benchframe.hw.samples import Samples
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 LOWER = "lower"
 HIGHER = "higher"
+#: the units of metrics that count whole events
+COUNT_UNITS = frozenset({"count", "calls", "pages", "interrupts", "windows"})
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,22 @@ class Catalogue:
 
     def metric(self, name: str, workload: str) -> Metric | None:
         return metric(name, self.workloads.get(workload))
+
+    def seeded(self, workload: str, params: Mapping[str, Any]) -> bool:
+        """Whether a run of ``workload`` at ``params`` drew on its seed (``Workload.uses_seed``): one that did not
+        was run once and copied under each seed. True for a workload not held or parameters it refuses."""
+        w = self.workloads.get(workload)
+        if w is None:
+            return True
+        try:
+            return w.uses_seed(w.resolve_params(params))
+        except BenchframeError:  # saved parameters an older workload took: count them as seeded
+            return True
+
+    def counts(self, name: str, workload: str) -> bool:
+        """Whether the metric counts whole events (a violation, a fallback, a page): shown as whole numbers."""
+        m = self.metric(name, workload)
+        return m is not None and m.unit in COUNT_UNITS
 
     def defaults(self, workload: str) -> dict[str, Any]:
         """The parameters ``workload`` runs with when given none (``{}`` for one not held)."""

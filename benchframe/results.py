@@ -31,6 +31,7 @@ from pydantic import (
 from benchframe import BenchframeError, __version__
 from benchframe.io import dumps, git_commit, schema_problem
 from benchframe.kconfig import DEFAULT_KERNEL
+from benchframe.provenance import provenance
 from benchframe.verdict import Verdicts, verdicts_as_json
 
 #: the version of the result document's layout
@@ -134,18 +135,27 @@ class ResultDocument(BaseModel):
     kernel: str = ""
     runs: list[RunResult]
     verdicts: Any = None  # read leniently (verdicts_from_json): a damaged entry is explored again
+    #: how far to trust the runs (``benchframe.snapshot.model_check_json``; compare's), read leniently too
+    model_check: Any = None
+    #: what made the numbers beyond the commit (``benchframe.provenance``): the checkout's edits, the profile's
+    #: content, the measurement files' and references' digests
+    provenance: Any = None
 
     @classmethod
     def made(cls, runs: list[RunResult], profile: str, config: list[str], command: str, kernel: str,
-             plugins: dict[str, str], verdicts: Verdicts | None = None) -> ResultDocument:
-        """The document of runs made now, by this benchframe at this commit."""
+             plugins: dict[str, str], verdicts: Verdicts | None = None,
+             model_check: dict[str, Any] | None = None, profile_source: str = "") -> ResultDocument:
+        """The document of runs made now, by this benchframe at this commit (and these edits of it), with the
+        profile read from ``profile_source``."""
         return cls(benchframe=__version__, git_commit=git_commit(), plugins=dict(sorted(plugins.items())),
                    profile=profile, config=config, command=command, kernel=kernel, runs=runs,
-                   verdicts=None if verdicts is None else verdicts_as_json(verdicts))
+                   verdicts=None if verdicts is None else verdicts_as_json(verdicts), model_check=model_check,
+                   provenance=provenance(profile_source))
 
     def dumps(self) -> str:
         """The document as JSON with a stable layout: identical runs give identical bytes."""
-        return dumps(self.model_dump(by_alias=True, exclude={"verdicts"} if self.verdicts is None else set()))
+        empty = {k for k in ("verdicts", "model_check", "provenance") if getattr(self, k) is None}
+        return dumps(self.model_dump(by_alias=True, exclude=empty))
 
     @classmethod
     def parse(cls, doc: dict[str, Any], where: str) -> ResultDocument:
@@ -165,6 +175,9 @@ class ResultDocument(BaseModel):
     def source(self, where: str) -> str:
         """One line saying what made the document: version, commit, command."""
         commit = str(self.git_commit or "?")[:12]
+        state = self.provenance if isinstance(self.provenance, dict) else {}
+        if state.get("dirty"):
+            commit += f" with edits (diff sha256 {str(state.get('diff_sha256'))[:12]})"
         return f"{where}: benchframe {self.benchframe or '?'}, commit {commit}, made by: {self.command or '?'}"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchframe import BenchframeError
 from benchframe.io import check_file, loads_json, read_text
@@ -32,6 +33,7 @@ class Loaded:
     verdicts: Verdicts = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)  # per run: the file and run number it came from
+    model_check: Any = None  # how far to trust the runs: the first document's that has one (compare's)
 
 
 def load_results(paths: list[str]) -> Loaded:
@@ -72,6 +74,8 @@ def _load_file(f: Path, in_dir: bool, out: Loaded) -> None:
         out.verdicts.update(verdicts_from_json(document.verdicts))
         out.runs.extend(document.runs)
         out.origins.extend(f"{f}: run {i}" for i in range(len(document.runs)))
+        if out.model_check is None:
+            out.model_check = document.model_check
     elif isinstance(doc, dict) and "design" in doc and "metrics" in doc:
         out.runs.append(check_run(doc, f"{f}: run 0"))
         out.origins.append(f"{f}: run 0")

@@ -23,7 +23,7 @@ numbers by ``validate``: the gaps are the model's, reported as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
@@ -37,12 +37,20 @@ if TYPE_CHECKING:
 
     from benchframe.hw.costs import CostModel
     from benchframe.registry import Registry
+    from benchframe.results import RunResult
+    from benchframe.run.spec import RunSpec
+
+    #: simulates one measured point: ``run(spec, costs)``
+    Runner = Callable[[RunSpec, CostModel], RunResult]
+
 
 def predict(rows: list[Row], reg: Registry, costs_of: Callable[[Row], CostModel],
-            default_profile: str | None = None) -> list[float | None]:
+            default_profile: str | None = None, run: Runner | None = None) -> list[float | None]:
     """The model's value for each row (on ``costs_of(row)``, the profile it was measured on): run rows
     simulated (each point once), share rows from the same run with attribution on, each symbol's self cycles
-    normalised over the symbols measured in that run's rows of the same file."""
+    normalised over the symbols measured in that run's rows of the same file. ``run(spec, costs)`` simulates a
+    point (default ``run_one``; compare hands in the runs its executor made)."""
+    run = run or (lambda spec, costs: run_one(spec, reg, costs))
     cache: dict[tuple[Any, ...], dict[str, Any]] = {}
     shares: dict[tuple[Any, ...], dict[str, int]] = {}
     out: list[float | None] = []
@@ -52,7 +60,7 @@ def predict(rows: list[Row], reg: Registry, costs_of: Callable[[Row], CostModel]
         key = (row.workload, row.design, tuple(sorted(row.params.items())), row.kernel, row.config, costs)
         if row.symbol:
             if key not in shares:
-                shares[key] = self_cycles(run_one(row.spec(profile, perf=True), reg, costs).perf_stacks)
+                shares[key] = self_cycles(run(row.spec(profile, perf=True), costs).perf_stacks)
             own = shares[key]
             group = [r for r in rows if r.symbol and r.file == row.file and r.point()[1:7] == row.point()[1:7]]
             total_measured = sum(r.value for r in group)
@@ -61,7 +69,7 @@ def predict(rows: list[Row], reg: Registry, costs_of: Callable[[Row], CostModel]
             out.append(mine / total_model * total_measured if total_model else None)
             continue
         if key not in cache:
-            cache[key] = run_one(row.spec(profile), reg, costs).metrics
+            cache[key] = run(row.spec(profile), costs).metrics
         metrics = cache[key]
         if row.metric not in metrics:
             raise BenchframeError(f"{row.where}: workload {row.workload} has no metric {row.metric!r}")
@@ -79,6 +87,7 @@ class Validation:
     errors: list[tuple[str, float | None]]
     unmeasured_designs: list[str]
     unmeasured_workloads: list[str]
+    rows: list[Row] = field(default_factory=list)  # the measurements, as ``errors`` counts them
 
     def beyond(self, tolerance: float) -> list[tuple[str, float | None]]:
         """The measurements whose error exceeds ``tolerance`` percent either way, or that predicted nothing."""
@@ -96,7 +105,8 @@ def counted_error(pred: float | None, value: float, values: list[float]) -> floa
     return (pred - value) / value * 100.0
 
 
-def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to: str | None) -> Validation:
+def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to: str | None,
+             run: Runner | None = None) -> Validation:
     """The validate table: one row per measurement, measured against predicted; where several rows measured
     the same point (three kernel trees, say), also the prediction against their range."""
     rows = [r for p in paths for r in read_measurements(p)]
@@ -106,7 +116,7 @@ def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to
     ranges: dict[tuple[Any, ...], list[float]] = {}
     for row in rows:
         ranges.setdefault(row.point(), []).append(row.value)
-    predicted = predict(rows, reg, lambda row: profiles[id(row)], profile)
+    predicted = predict(rows, reg, lambda row: profiles[id(row)], profile, run)
     table = []
     errors = []
     for row, pred in zip(rows, predicted):
@@ -123,7 +133,7 @@ def validate(paths: list[Path], reg: Registry, profile: str | None, normalize_to
             line += _normalised(rows, predicted, row, pred, normalize_to)
         table.append(line)
     return Validation(table, errors, [d for d in reg.designs if d not in {r.design for r in rows}],
-                      [w for w in reg.workloads if w not in {r.workload for r in rows}])
+                      [w for w in reg.workloads if w not in {r.workload for r in rows}], rows)
 
 
 def range_error(pred: float | None, values: list[float]) -> float | None:

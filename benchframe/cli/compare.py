@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from benchframe import BenchframeError
 from benchframe.cli.options import (
     Progress,
     add_config_option,
@@ -24,17 +25,21 @@ from benchframe.cli.options import (
     split_designs,
 )
 from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, write_atomic
+from benchframe.modelcheck import DRAWS, finish, plan
 from benchframe.output import writer
 from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
-from benchframe.results import ResultDocument
+from benchframe.results import CellFailure, ResultDocument, RunResult
 from benchframe.run.session import execute, snapshot
 from benchframe.run.studies import baseline_of, designs_of, select_studies, study_cells
+from benchframe.snapshot import model_check_json
 
 if TYPE_CHECKING:
     import argparse
 
 DEFAULT_SEEDS = "1,2,3"
+#: --model-draws at most: each reruns every deterministic decision cell of every design
+MAX_DRAWS = 1000
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_designs_option(p, default_help="all registered")
     p.add_argument("--workloads", "--workload", dest="workloads", action="append", metavar="NAMES",
                    help="workloads, comma-separated or repeated (default: the standard set)")
-    p.add_argument("--baseline", default="single", help="baseline design (default: single)")
+    p.add_argument("--baseline", metavar="DESIGN",
+                   help="baseline design, one of --designs (default: single if compared, else the first)")
     add_seeds_option(p, DEFAULT_SEEDS)
     add_profile_option(p)
     add_config_option(p)
@@ -53,6 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_format_option(p)
     p.add_argument("--output", default="reports", metavar="DIR",
                    help="report directory, replaced whole (default: reports/)")
+    p.add_argument("--model-draws", type=int, default=DRAWS, metavar="N",
+                   help="draws of the profile's fitted prices the deterministic decision cells are rerun at, for "
+                        f"the model check's intervals (default {DRAWS}; 0: none)")
     add_executor_options(p)
     add_plugin_option(p)
 
@@ -65,25 +74,33 @@ def main(args: argparse.Namespace) -> int:
     bed = setup(args, DEFAULT_SEEDS)
     reg = bed.registry()
     designs = designs_of(reg, named)
-    baseline = baseline_of(designs, args.baseline, bool(named))
+    baseline = baseline_of(designs, args.baseline, list(reg.designs))
     studies = select_studies(reg, workloads)
+    if not 0 <= args.model_draws <= MAX_DRAWS:
+        raise BenchframeError(f"--model-draws {args.model_draws}: a number of draws from 0 to {MAX_DRAWS}")
     check_dir_target(out_dir)
     with OutputLock.beside(report_dir(out_dir), "--output"):  # a second compare into it fails naming this one
         cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)
-        with Progress(len(cells), "benchframe compare") as bar:
-            done = execute(bed, cells, designs, bar.update)
-        snap = snapshot(reg, done.runs, studies, designs, baseline, done.verdicts, command,
-                        notes=[f"run failed: {f}" for f in done.failures])
+        checking = plan(reg, cells, reg.cost_model(bed.testbed.profile), args.model_draws)
+        with Progress(len(cells) + len(checking.specs), "benchframe compare") as bar:
+            done = execute(bed, cells + checking.specs, designs, bar.update)
+        ours = done.outcomes[:len(cells)]
+        runs = [r for r in ours if isinstance(r, RunResult)]
+        failures = [f for f in ours if isinstance(f, CellFailure)]
+        check = finish(reg, checking, done.outcomes[len(cells):])
+        snap = snapshot(reg, runs, studies, designs, baseline, done.verdicts, command,
+                        notes=[f"run failed: {f}" for f in failures], model_check=check)
         out = writer(args.format)
         text, pngs = render_report(snap, out, plots=True, jobs=bed.executor.local_jobs)
-        document = ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config), command,
-                                       bed.testbed.kernel, reg.versions(), done.verdicts)
+        document = ResultDocument.made(runs, bed.profile_name(), list(bed.testbed.config), command,
+                                       bed.testbed.kernel, reg.versions(), done.verdicts, model_check_json(check),
+                                       reg.cost_model(bed.testbed.profile).source)
         with atomic_dir(out_dir, is_report_file) as tmp:
             for name, png in pngs.items():
                 write_atomic(tmp / name, png)
             write_atomic(tmp / "results.json", document.dumps())
             write_atomic(tmp / f"comparison.{out.extension}", text)
-    print(f"benchframe: wrote {out_dir / f'comparison.{out.extension}'} ({len(done.runs)} runs, {len(pngs)} plots)")
-    for f in done.failures:
+    print(f"benchframe: wrote {out_dir / f'comparison.{out.extension}'} ({len(runs)} runs, {len(pngs)} plots)")
+    for f in failures:
         print(f"benchframe: run failed: {f}", file=sys.stderr)
-    return 1 if done.failures else 0
+    return 1 if failures else 0

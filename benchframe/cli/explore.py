@@ -14,6 +14,7 @@ from benchframe.cli.options import (
 )
 from benchframe.explore import CONTEXTS, explore
 from benchframe.io import check_target, dumps, write_atomic
+from benchframe.output.writers import fit_lines
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
     for d in designs:
         for c in contexts:
             results.append(explore(d, c, reg, tuple(args.config or ()), args.kernel, first_only=args.first))
-            print(results[-1].render(), flush=True)
+            print(fit_lines(results[-1].render()), flush=True)  # a mail's width
     if args.json:
         write_atomic(args.json, dumps([r.as_dict() for r in results]), "--json")
     return 0 if all(r.accepted for r in results) else 1

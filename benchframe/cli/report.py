@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING
 from benchframe import BenchframeError
 from benchframe.cli.options import add_format_option, add_plugin_option, setup
 from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, write_atomic
+from benchframe.modelcheck import TOLERANCE, unchecked
 from benchframe.output import writer
 from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
 from benchframe.run.session import design_order, saved_verdicts, snapshot
-from benchframe.run.studies import studies_from_runs
+from benchframe.run.studies import baseline_of, studies_from_runs
 from benchframe.saved import Loaded, load_results
+from benchframe.snapshot import ModelCheck, model_check_from_json
 
 if TYPE_CHECKING:
     import argparse
@@ -29,11 +31,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="render comparison tables from saved results without re-running")
     p.add_argument("results", nargs="+", metavar="RESULT.json|DIR",
                    help="result documents (run --json, a compare's results.json) or sweep directories")
-    p.add_argument("--baseline", default="single", help="baseline design (default: single, else the first)")
+    p.add_argument("--baseline", metavar="DESIGN",
+                   help="baseline design, one with runs in the results (default: single if there, else the first)")
     add_format_option(p)
     p.add_argument("--output", metavar="DIR", help="write report.<ext> and plots here (replaced whole) instead "
                    "of printing the report")
     add_plugin_option(p)
+
+
+def saved_check(reg: Registry, saved: object) -> ModelCheck:
+    """The model check saved with the results (compare's), else what the shipped measurements cover, without
+    their errors (which take simulating them: ``benchframe validate``)."""
+    check = model_check_from_json(saved)
+    if check is not None:
+        return check
+    files, designs, workloads = unchecked(reg)
+    return ModelCheck("", TOLERANCE, tuple(files), tuple(designs), tuple(workloads))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -48,9 +61,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"benchframe: warning: {line}", file=sys.stderr)
     reg = bed.registry()
     order = design_order(reg, loaded.runs)
-    baseline = args.baseline if args.baseline in order else order[0]
-    if args.baseline and args.baseline not in order and args.baseline != "single":
-        raise BenchframeError(f"--baseline {args.baseline!r} has no runs in the results")
+    baseline = baseline_of(order, args.baseline, among="the designs with runs in the results")
     out_dir = Path(args.output) if args.output else None
     if out_dir is None:
         print(_render(args, bed, loaded, reg, order, baseline, plots=False)[0])
@@ -72,5 +83,6 @@ def _render(args: argparse.Namespace, bed: Setup, loaded: Loaded, reg: Registry,
     """The report of the loaded runs in ``--format``, with its plots if asked."""
     snap = snapshot(reg, loaded.runs, studies_from_runs(loaded.runs, reg), order, baseline,
                     saved_verdicts(bed, order, loaded.verdicts),
-                    "benchframe report " + " ".join(map(shlex.quote, args.results)), loaded.sources)
+                    "benchframe report " + " ".join(map(shlex.quote, args.results)), loaded.sources,
+                    model_check=saved_check(reg, loaded.model_check))
     return render_report(snap, writer(args.format), plots=plots, jobs=bed.executor.local_jobs)

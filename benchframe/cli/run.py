@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from contextlib import nullcontext
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from tabulate import tabulate
 
 from benchframe import BenchframeError
 from benchframe.cli.options import (
@@ -31,6 +30,8 @@ from benchframe.cli.options import (
 )
 from benchframe.io import OutputLock, check_target, replaced_by, write_atomic
 from benchframe.metrics import metric
+from benchframe.output import Document, Table, writer
+from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.results import ResultDocument
 from benchframe.run.session import execute
 from benchframe.run.spec import MAX_CELLS, RunSpec
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from benchframe.run.setup import Setup
 
 EXIT_FAILED = 1
+#: a metric's name is wrapped (at underscores) in a header this wide
+HEADER_WIDTH = 14
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -128,8 +131,8 @@ def _run(args: argparse.Namespace, bed: Setup, specs: list[RunSpec], designs: li
     print_table(done, grid, shown, workload)
     bad_designs = [d for d in designs if unsafe(done.verdicts.get(d))]
     if bad_designs:
-        print(f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE {DISQUALIFYING_TEXT}: "
-              "these are the costs of an incorrect design")
+        print(textwrap.fill(f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE "
+                            f"{DISQUALIFYING_TEXT}: these are the costs of an incorrect design", PLAIN_WIDTH))
     for failure in dict.fromkeys(done.failures):  # a plugin raised: the other designs still come out
         print(f"benchframe: plugin error: {failure}", file=sys.stderr)
     for r in done.runs:
@@ -138,17 +141,32 @@ def _run(args: argparse.Namespace, bed: Setup, specs: list[RunSpec], designs: li
     if args.json:
         write_atomic(args.json, ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config),
                                                     command_line(args.argv), bed.testbed.kernel, reg.versions(),
-                                                    done.verdicts).dumps(), "--json")
+                                                    done.verdicts,
+                                                    profile_source=reg.cost_model(bed.testbed.profile).source).dumps(),
+                     "--json")
     bad = sum(r.metrics["invariant_violations"] for r in done.runs) + len(done.failures)
     return EXIT_FAILED if bad else 0
 
 
 def print_table(done: Executed, grid: list[dict[str, str]], shown: list[str], workload: Workload) -> None:
     """One row per run: the design (marked where explore finds it UNSAFE), the parameters, the seed and the
-    metrics shown, each header with its unit under it."""
+    metrics shown, each header with its unit under it; within a mail's width (long metric names wrapped at
+    their underscores, a table too wide split into groups of columns)."""
     param_keys = sorted({k for point in grid for k in point})
-    rows = [[marked(r.design, done.verdicts)] + [r.params[k] for k in param_keys] + [r.seed] +
-            [r.metrics.get(m) for m in shown] for r in done.runs]
+    rows = [[marked(r.design, done.verdicts)] + [str(r.params[k]) for k in param_keys] + [str(r.seed)] +
+            [_number(r.metrics.get(m)) for m in shown] for r in done.runs]
     units = {m: m_.unit for m in shown if (m_ := metric(m, workload)) is not None and m_.unit}
-    headers = ["design"] + param_keys + ["seed"] + [f"{m}\n({units[m]})" if m in units else m for m in shown]
-    print(tabulate(rows, headers=headers, tablefmt="simple", missingval="-", floatfmt=".1f"))
+    headers = ["design"] + param_keys + ["seed"] + [_header(m, units.get(m)) for m in shown]
+    print(writer("text").render(Document([Table("", headers, rows, stralign="right")])), end="")
+
+
+def _number(value: object) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def _header(name: str, unit: str | None) -> str:
+    """A metric's header: its name wrapped at underscores (``alloc_free_`` / ``cycles_per_page``), its unit."""
+    lines = textwrap.wrap(name.replace("_", "_ "), HEADER_WIDTH, break_long_words=False)
+    return "\n".join(ln.replace("_ ", "_") for ln in lines) + (f"\n({unit})" if unit else "")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from benchframe import BenchframeError
 from benchframe.cli.options import add_format_option
 from benchframe.io import check_target
+from benchframe.output.writers import fit_lines
 
 if TYPE_CHECKING:
     import argparse
@@ -72,7 +73,7 @@ def _import(args: argparse.Namespace) -> int:
         raise BenchframeError(f"--output {output}: is the input trace itself")
     events = read_trace(source, skip_bad=args.skip_bad, allocator_frames=args.allocator_frame)
     write_events(output, events)
-    print(import_report(events, output))
+    print(fit_lines(import_report(events, output)))
     return 0
 
 

@@ -3,6 +3,7 @@ is further from its measurement than ``--tolerance``."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,13 +11,19 @@ from benchframe import BenchframeError
 from benchframe.cli.options import add_plugin_option
 from benchframe.measurements import distinct_files, shipped_measurements
 from benchframe.output import Document, Table, writer
+from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.plugins import get_registry
 from benchframe.validate import validate
 
 if TYPE_CHECKING:
     import argparse
 
+    from benchframe.output.document import Block
+
 EXIT_BEYOND = 1
+#: the columns of validate's rows that a file's table may take into its title
+WORKLOAD, KERNEL, PROFILE, METRIC, MEASURED = 1, 4, 5, 6, 7
+NAMES = {WORKLOAD: "what", KERNEL: "kernel", PROFILE: "profile"}
 DEFAULT_TOLERANCE = 10.0
 
 
@@ -35,6 +42,38 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_plugin_option(p)
 
 
+def file_tables(table: list[list[str]], files: list[str], ratio_to: str | None = None) -> list[Block]:
+    """Validate's rows, a table per measurement file and metric (a mail's width): the workload, kernel, profile
+    and unit in the title where every row shares them, each row's line, design, parameters and numbers (and,
+    with ``ratio_to``, the measured and predicted ratios to that design). ``files``: each row's file (two of
+    the same name in two folders are two files)."""
+    extra = ["ratio meas.", "ratio pred.", "ratio error"] if ratio_to else []
+    groups: dict[tuple[str, str], list[list[str]]] = {}
+    for row, path in zip(table, files):
+        groups.setdefault((path, row[METRIC]), []).append(row)
+    blocks: list[Block] = []
+    for (_, metric), rows in groups.items():
+        file = rows[0][0].rpartition(":")[0]
+        shared = [i for i in (WORKLOAD, KERNEL, PROFILE) if len({r[i] for r in rows}) == 1]
+        units = {r[MEASURED].partition(" ")[2] for r in rows}
+        unit = units.pop() if len(units) == 1 else ""
+        title = f"{file}: {metric}" + (f" ({unit})" if unit else "") + (
+            f", {', '.join(f'{NAMES[i]} {rows[0][i]}' for i in shared)}" if shared else "") + (
+            f"; ratios to {ratio_to}" if ratio_to else "")
+        own = [i for i in (WORKLOAD, KERNEL, PROFILE) if i not in shared]
+        headers = ["line", "design", "params", *(NAMES[i] for i in own), "measured", "predicted", "error",
+                   "vs range", *extra]
+        body = [[r[0].rpartition(":")[2], r[2], r[3], *(r[i] for i in own),
+                 r[MEASURED].partition(" ")[0] if unit else r[MEASURED], *r[MEASURED + 1:]] for r in rows]
+        blocks.append(Table(title, headers, body))
+    return blocks
+
+
+def say(text: str) -> None:
+    """A line of the summary, wrapped at a mail's width."""
+    print(textwrap.fill(text, PLAIN_WIDTH, subsequent_indent="    ", break_on_hyphens=False))
+
+
 def main(args: argparse.Namespace) -> int:
     """Predict every measurement, print the table, and exit 1 when an error is beyond ``--tolerance``."""
     if not args.tolerance >= 0:
@@ -44,18 +83,15 @@ def main(args: argparse.Namespace) -> int:
     if args.normalize_to and args.normalize_to not in reg.designs:
         raise BenchframeError(f"--normalize-to: unknown design {args.normalize_to!r}")
     result = validate(paths, reg, args.profile, args.normalize_to)
-    headers = ["where", "workload", "design", "params", "kernel", "profile", "metric", "measured", "predicted",
-               "error", "vs range"]
-    if args.normalize_to:
-        headers += [f"measured/{args.normalize_to}", f"predicted/{args.normalize_to}", "ratio error"]
-    print(writer("text").render(Document([Table("", headers, result.table)])), end="")
+    print(writer("text").render(Document(file_tables(result.table, [r.file for r in result.rows],
+                                                                args.normalize_to))), end="")
     print()
-    print(f"not checked against any measurement: designs {', '.join(result.unmeasured_designs) or '-'}; "
-          f"workloads {', '.join(result.unmeasured_workloads) or '-'}")
+    say(f"not checked against any measurement: designs {', '.join(result.unmeasured_designs) or '-'}; "
+        f"workloads {', '.join(result.unmeasured_workloads) or '-'}")
     beyond = result.beyond(args.tolerance)
     if not beyond:
-        print(f"every prediction within {args.tolerance:g}% of its measurement ({len(result.errors)} rows)")
+        say(f"every prediction within {args.tolerance:g}% of its measurement ({len(result.errors)} rows)")
         return 0
     worst = ", ".join(f"{w} ({'nothing predicted' if e is None else f'{e:+.1f}%'})" for w, e in beyond)
-    print(f"{len(beyond)} of {len(result.errors)} predictions beyond {args.tolerance:g}%: {worst}")
+    say(f"{len(beyond)} of {len(result.errors)} predictions beyond {args.tolerance:g}%: {worst}")
     return EXIT_BEYOND

@@ -45,7 +45,8 @@ def cache_dir() -> Path | None:
 
 
 @functools.lru_cache(maxsize=1)
-def _benchframe_digest() -> str:
+def model_digest() -> str:
+    """A digest of benchframe's own source (and version): any edit of the model changes it."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha256(__version__.encode())
     for path in sorted(root.rglob("*.py")):
@@ -70,7 +71,7 @@ class VerdictCache:
     def inputs(self, design_spec: str, context: str) -> dict[str, Any]:
         """What a verdict depends on: the design, context, config, kernel and the model's source."""
         design, options = self.reg.design_spec(design_spec)
-        h = hashlib.sha256(_benchframe_digest().encode())
+        h = hashlib.sha256(model_digest().encode())
         for f in sorted(model_files(design)):
             try:
                 h.update(Path(f).read_bytes())

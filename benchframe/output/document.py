@@ -9,10 +9,14 @@ comparison cell: value, ratio, change, p-values), which the CSV and JSON writers
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: the fields of a cell's record, after ``table``, ``row`` and the column
-FIELDS = ("value", "ratio", "pct_better", "p_value", "p_adjusted", "significant", "text")
+FIELDS = ("value", "ratio", "pct_better", "p_value", "p_adjusted", "significant", "test", "n", "low", "high",
+          "link", "text")
 
 
 class Cell(Protocol):
@@ -29,7 +33,8 @@ class Table:
     """A table: text rows (``text_rows``, the first column the row's label) or labelled rows of ``Cell``s.
     ``stralign``: text reads better on the left, numbers line up on the right. ``keep_first``: the first
     data column (a comparison's baseline) stays in every group when the plain format splits a wide table. A
-    table without headers and rows is a titled text (a plugin's report section): its ``note`` is the text."""
+    table without headers and rows is a titled text (a plugin's report section): its ``note`` is the text.
+    ``anchor``: the name other tables' cells link to (``Cell.record()["link"]``), where a format has links."""
 
     title: str
     headers: list[str]
@@ -38,12 +43,20 @@ class Table:
     stralign: str = "left"
     cells: list[tuple[str, list[Cell]]] = field(default_factory=list)
     keep_first: bool = False
+    anchor: str = ""
 
     @property
     def rows(self) -> list[list[str]]:
         if self.cells:
             return [[label] + [c.render() for c in cells] for label, cells in self.cells]
         return self.text_rows
+
+    @property
+    def links(self) -> list[list[str]]:
+        """Each cell's link (the anchor of the table it comes from; "" for none), row by row, the label's first."""
+        if self.cells:
+            return [[""] + [str(c.record().get("link") or "") for c in cells] for _, cells in self.cells]
+        return [[""] * len(r) for r in self.text_rows]
 
     @property
     def is_text(self) -> bool:
@@ -53,12 +66,14 @@ class Table:
 @dataclass(frozen=True)
 class Preamble:
     """A document's title and header lines (``(key, value)``, a value in backticks is code), a paragraph after
-    them and the images it shows (file names beside the document)."""
+    them and the images it shows (file names beside the document; ``image_data``: their bytes, for a format
+    that embeds them)."""
 
     title: str
     header: list[tuple[str, str]]
     text: str = ""
     images: list[str] = field(default_factory=list)
+    image_data: Mapping[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,7 +128,7 @@ def records(doc: Document) -> list[dict[str, Any]]:
         if t.cells:
             for label, cells in t.cells:
                 for column, c in zip(columns, cells):
-                    rec = {k: _number(v) for k, v in c.record().items()}
+                    rec = {k: _number(v) for k, v in {**dict.fromkeys(FIELDS), **c.record()}.items()}
                     out.append({"table": t.title, "row": label, doc.column: column, **rec})
             continue
         for row in t.text_rows:

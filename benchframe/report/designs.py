@@ -4,15 +4,19 @@ page, and the re-entrancy verdicts with the extent of each search."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from typing import TYPE_CHECKING
 
+from benchframe.metrics import LOWER
 from benchframe.output import Table
-from benchframe.report.tables import Cell, fmt_ratio
+from benchframe.report.decision import DECISION_CELLS, DecisionCell, decision_runs
+from benchframe.report.modelcheck import design_checked, model_spread
+from benchframe.report.sections import distinct, table_anchor
+from benchframe.report.stats import pct_better
+from benchframe.report.tables import Cell, fmt_value, stderr
 from benchframe.verdict import CONTEXT_LABELS, DISQUALIFYING_TEXT, UNSAFE_MARK, marked
 
 if TYPE_CHECKING:
+    from benchframe.metrics import Catalogue
     from benchframe.output.document import Cell as OutputCell
     from benchframe.records import Design
     from benchframe.results import RunResult
@@ -21,50 +25,94 @@ if TYPE_CHECKING:
 
 
 # -- the decision table ----------------------------------------------------------------------------------------
-def _point(runs: list[RunResult], workload: str, rt: bool, bulk: int) -> list[RunResult]:
-    """The runs of ``workload`` at ``bulk`` on the default (or RT) config; where other parameters were varied
-    too, those of the most frequent setting (its parameters go into the table's note)."""
-    have = [r for r in runs if r.workload == workload and r.params.get("bulk") == bulk
-            and ("PREEMPT_RT" in r.config) == rt]
-    if not have:
-        return []
-    others = Counter(json.dumps({k: v for k, v in r.params.items() if k != "bulk"}, sort_keys=True)
-                     for r in have)
-    best = sorted(others.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-    return [r for r in have if json.dumps({k: v for k, v in r.params.items() if k != "bulk"},
-                                          sort_keys=True) == best]
+def _values(runs: list[RunResult], design: str, metric: str) -> list[float]:
+    return [float(r.metrics[metric]) for r in runs if r.design == design and r.metrics.get(metric) is not None]
 
 
-def _mean(runs: list[RunResult], design: str, metric: str) -> float | None:
-    vals = [float(r.metrics[metric]) for r in runs if r.design == design and r.metrics.get(metric) is not None]
-    return sum(vals) / len(vals) if vals else None
+def _samples_text(runs: list[RunResult], design: str, metric: str, catalogue: Catalogue) -> str:
+    """`` (n=106)`` for a percentile: the fewest events a run's percentile was taken over (``?``: results of an
+    older benchframe, which did not count them)."""
+    m = catalogue.metric(metric, runs[0].workload) if runs else None
+    if m is None or not m.samples:
+        return ""
+    counts = [r.metrics.get(m.samples) for r in runs if r.design == design]
+    known = [int(c) for c in counts if c is not None]
+    return f" (n={min(known) if known and len(known) == len(counts) else '?'})"
 
 
-def _cost_cell(runs: list[RunResult], design: str, baseline: str) -> Cell:
-    value = _mean(runs, design, "alloc_free_cycles_per_page")
-    base = _mean(runs, baseline, "alloc_free_cycles_per_page")
-    if value is None:
-        return Cell(None)
-    ratio = value / base if base else None
-    return Cell(value, ratio=ratio, text=f"{value:.0f} ({fmt_ratio(ratio) if ratio is not None else 'vs 0'})")
+def _decision_cell(snap: Snapshot, cell: DecisionCell, runs: list[RunResult], design: str, anchor: str) -> Cell:
+    """A design's value (mean over its distinct results, the digits their spread supports) and its change
+    against the baseline (percent, positive better), linked to its study table; with the model check, the
+    range of the value over the price draws and ``~`` where the change's range straddles 0."""
+    vals, base = _values(runs, design, cell.metric), _values(runs, snap.baseline, cell.metric)
+    if not vals:
+        return Cell(None, link=anchor)
+    m = snap.catalogue.metric(cell.metric, cell.workload)
+    better = m.better if m else LOWER
+    value, bvalue = sum(vals) / len(vals), (sum(base) / len(base) if base else None)
+    text = fmt_value(value, stderr(vals)) if len(set(vals)) > 1 else f"{value:.0f}"
+    pct = pct_better(value, bvalue, better) if bvalue is not None else None
+    if design != snap.baseline and bvalue is not None:
+        text += f" ({'vs 0' if pct is None else f'{pct:+.0f}%'})"
+    text += _samples_text(runs, design, cell.metric, snap.catalogue)
+    low = high = None
+    if (spread := model_spread(snap.model_check, design, snap.baseline, cell.key, better, value)) is not None:
+        low, high, straddles = spread
+        text += " ~" if straddles and design != snap.baseline else ""
+    return Cell(value, pct, value / bvalue if bvalue else None, False, text=text, n=len(vals), low=low, high=high,
+                link=anchor)
 
 
-def _window_cell(runs: list[RunResult], design: str) -> Cell:
-    values = [float(r.metrics["irqs_off_max_cycles"]) for r in runs
-              if r.design == design and r.metrics.get("irqs_off_max_cycles") is not None]
-    window = max(values, default=None)
-    return Cell(window, text=f"{window:.0f}" if window is not None else "-")
+def decision_table(snap: Snapshot) -> Table | None:
+    """One row per design with what a reviewer asks first (``DECISION_CELLS``), each cell its value and its
+    change against the baseline, linked to the study table it comes from; the explore verdicts, the API
+    constraints, the metadata and what checks the design's model (``model``)."""
+    runs = distinct(snap.runs, snap.catalogue)
+    taken = {c.key: decision_runs(runs, c) for c in DECISION_CELLS}
+    if not any(taken.values()) and not snap.verdicts:
+        return None
+    studies = {s.key: s for s in snap.studies}
+    cells = [c for c in DECISION_CELLS if taken[c.key] or c.study in studies]
+    rows: list[tuple[str, list[OutputCell]]] = []
+    for d in [snap.baseline] + [d for d in snap.designs if d != snap.baseline]:
+        v = snap.verdicts.get(d, {})
+        row: list[OutputCell] = [
+            _decision_cell(snap, c, taken[c.key], d,
+                           table_anchor(studies[c.study], c.metric) if c.study in studies else "") for c in cells]
+        row += [Cell(None, text=_verdict_text(v.get("irq"))), Cell(None, text=_verdict_text(v.get("nmi"))),
+                Cell(None, text=_constraints(snap.records.get(d), v)), Cell(None, text=_metadata(snap.records.get(d))),
+                Cell(None, text=design_checked(snap.model_check, d))]
+        rows.append((marked(d, snap.verdicts), row))
+    headers = ["design", *(c.header for c in cells), "vs IRQ", "vs NMI", "API constraints", "meta B/page", "model"]
+    return Table("Decision: one row per design", headers, note=_decision_note(snap, cells, taken), cells=rows,
+                 anchor="decision")
 
 
-def _p99_cell(runs: list[RunResult], design: str) -> Cell:
-    mine = [r for r in runs if r.design == design]
-    if not mine:
-        return Cell(None)
-    value = _mean(mine, design, "irq_latency_p99_cycles")
-    counts = [r.metrics.get("irq_latency_samples") for r in mine]
-    # "?": results of an older benchframe, which did not count the samples
-    n = str(min(int(c) for c in counts if c is not None)) if None not in counts else "?"
-    return Cell(value, text=f"{value:.0f} (n={n})" if value is not None else f"- (n={n})")
+def _decision_note(snap: Snapshot, cells: list[DecisionCell], taken: dict[str, list[RunResult]]) -> str:
+    """What each column of the decision table is, from which runs (their parameters beyond the defaults)."""
+    froms = []
+    for c in cells:
+        rs = taken[c.key]
+        if rs:
+            defaults = snap.catalogue.defaults(c.workload)
+            fixed = {k for k, _ in c.params}
+            changed = [f"{k}={v}" for k, v in sorted(rs[0].params.items())
+                       if k not in fixed and defaults.get(k, v) != v]
+            froms.append(f"{c.header}: {c.workload} {c.metric}" + (f" ({', '.join(changed)})" if changed else ""))
+    check = snap.model_check
+    model = ("~ after a change: within model uncertainty (its range over the draws of the fitted prices "
+             "straddles the baseline; see the model check); model: the measurements that check the design "
+             "(`benchframe validate`). " if check and check.draws else
+             "model: the measurements that check the design (`benchframe validate`). ")
+    return (f"Each cell: the mean over its distinct results (the digits their spread supports) and the change "
+            f"against {snap.baseline} in percent, positive meaning better; p99 lat with n, the fewest interrupts a "
+            "run's percentile was taken over ('-' under 100). Each cell links to its study's table. "
+            f"{'; '.join(froms) or 'no runs'}. " + model +
+            "vs IRQ / vs NMI: `benchframe explore`; "
+            f"{UNSAFE_MARK} marks a design UNSAFE {DISQUALIFYING_TEXT}: its costs are those of an "
+            "incorrect design. Against an NMI no page allocator is safe (the single-page path included): "
+            "allocating in NMI context is the caller's bug, unless a design refuses it. meta: bytes per page "
+            "of the caller's link (lru list_head 16, array slot 8) + the pcp link (lru 16, llist_node 8).")
 
 
 def _verdict_text(v: Verdict | None) -> str:
@@ -85,50 +133,6 @@ def _constraints(rec: Design | None, v: dict[str, Verdict]) -> str:
 
 def _metadata(rec: Design | None) -> str:
     return f"{rec.metadata_bytes_per_page} + {rec.pcp_link_bytes}" if rec is not None else "-"
-
-
-def decision_table(snap: Snapshot) -> Table | None:
-    """One row per design with what a reviewer asks first: cost per page at bulk 8 and 64 (its ratio to the
-    baseline), the longest IRQs-off window and the p99 interrupt latency at 64 (default and PREEMPT_RT, with
-    the number of interrupts it is taken over), the explore verdicts, the API constraints and the metadata."""
-    runs, designs, baseline, verdicts = snap.runs, snap.designs, snap.baseline, snap.verdicts
-    cost8 = _point(runs, "page_bench04", False, 8)
-    cost64 = _point(runs, "page_bench04", False, 64)
-    lat = _point(runs, "irq_latency", False, 64)
-    lat_rt = _point(runs, "irq_latency", True, 64)
-    if not (cost8 or cost64 or lat or lat_rt or verdicts):
-        return None
-    rows: list[tuple[str, list[OutputCell]]] = []
-    order = [baseline] + [d for d in designs if d != baseline]
-    for d in order:
-        v = verdicts.get(d, {})
-        rows.append((marked(d, verdicts), [
-            _cost_cell(cost8, d, baseline), _cost_cell(cost64, d, baseline), _window_cell(cost64, d),
-            _p99_cell(lat, d), _p99_cell(lat_rt, d),
-            Cell(None, text=_verdict_text(v.get("irq"))), Cell(None, text=_verdict_text(v.get("nmi"))),
-            Cell(None, text=_constraints(snap.records.get(d), v)), Cell(None, text=_metadata(snap.records.get(d)))]))
-    headers = ["design", "cost @8", "cost @64", "IRQs-off @64", "p99 lat @64", "p99 lat @64 RT", "vs IRQ",
-               "vs NMI", "API constraints", "meta B/page"]
-    return Table("Decision: one row per design", headers, note=_decision_note(snap, cost64, lat), cells=rows)
-
-
-def _decision_note(snap: Snapshot, cost64: list[RunResult], lat: list[RunResult]) -> str:
-    """What each column of the decision table is, from which runs (their parameters beyond the defaults)."""
-    params = []
-    for name, rs in (("page_bench04", cost64), ("irq_latency", lat)):
-        if rs:
-            defaults = snap.catalogue.defaults(name)
-            changed = [f"{k}={v}" for k, v in sorted(rs[0].params.items()) if k != "bulk" and defaults.get(k, v) != v]
-            params.append(f"{name}" + (f" ({', '.join(changed)})" if changed else ""))
-    return (f"cost @8/@64: page_bench04 alloc+free cycles per page at bulk 8/64, mean over seeds (ratio to "
-            f"{snap.baseline}); IRQs-off @64: its longest IRQs-disabled window (cycles); p99 lat: irq_latency's 99th "
-            "percentile interrupt latency at bulk 64 (cycles, mean over seeds; n = the fewest interrupts a run's "
-            f"percentile was taken over, '-' under 100); from {', '.join(params) or 'no runs'}. "
-            "vs IRQ / vs NMI: `benchframe explore`; "
-            f"{UNSAFE_MARK} marks a design UNSAFE {DISQUALIFYING_TEXT}: its costs are those of an "
-            "incorrect design. Against an NMI no page allocator is safe (the single-page path included): "
-            "allocating in NMI context is the caller's bug, unless a design refuses it. meta: bytes per page "
-            "of the caller's link (lru list_head 16, array slot 8) + the pcp link (lru 16, llist_node 8).")
 
 
 def metadata_table(snap: Snapshot) -> Table:

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from benchframe.hw.perf import children_cycles, inlined_cycles, self_cycles
+from benchframe.metrics import LOWER
 from benchframe.output import Table
+from benchframe.report.stats import pct_better
+from benchframe.report.tables import fmt_pct
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -164,7 +167,7 @@ def cycles_tables(runs: list[RunResult], studies: list[Study], designs: list[str
             rows = [[s] + [_cell(per_design, d, s, baseline) for d in shown] for s in order]
             rows.append(["total"] + [_cell(per_design, d, None, baseline) for d in shown])
             title = (f"Where the cycles go: {study.workload} {study.vary}={value}, self cycles per page by symbol "
-                     f"(change against {baseline})")
+                     f"(change against {baseline}, positive: fewer cycles)")
             tables.append(Table(title, ["symbol"] + [labels.get(d, d) for d in shown], rows, keep_first=True))
     return tables
 
@@ -184,7 +187,7 @@ def _cell(per_design: Mapping[str, tuple[dict[str, int], float]], design: str, s
     mine = value(design)
     if design == baseline:
         return f"{mine:.1f}"
-    return f"{mine:.1f} ({mine - value(baseline):+.1f})"
+    return f"{mine:.1f} ({fmt_pct(pct_better(mine, value(baseline), LOWER))})"
 
 
 __all__ = ["DiffRow", "PerfRow", "cycles_tables", "diff_rows", "flame_svg", "folded_text", "perf_rows"]

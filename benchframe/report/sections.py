@@ -51,10 +51,32 @@ def metric_title(metric: str, workload: str, catalogue: Catalogue) -> str:
     return f"{metric} ({m.unit}, {m.better} is better)" if m else metric
 
 
+def distinct(runs: list[RunResult], catalogue: Catalogue) -> list[RunResult]:
+    """The runs without the copies: a cell whose workload does not use the seed was run once and its result
+    shown under each seed; it counts once (its lowest seed's copy)."""
+    seen: set[str] = set()
+    out = []
+    for r in sorted(runs, key=lambda r: r.seed):
+        if not catalogue.seeded(r.workload, r.params):
+            key = json.dumps([r.design, r.workload, r.params, r.config, r.kernel, r.profile], sort_keys=True,
+                             default=str)
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(r)
+    return out
+
+
+def table_anchor(study: Study, metric: str) -> str:
+    """The name of a study table's anchor (what the decision table's cells link to)."""
+    return f"{study.key or study.workload}-{metric}".replace("_", "-")
+
+
 def study_tables(runs: list[RunResult], study: Study, designs: list[str], baseline: str, catalogue: Catalogue,
                  labels: dict[str, str] | None = None) -> list[Table]:
-    """A compare-kernels table per metric of the study (none for a metric no run has)."""
-    mine = study_runs(runs, study)
+    """A compare-kernels table per metric of the study (none for a metric no run has), over the distinct results
+    of its runs."""
+    mine = distinct(study_runs(runs, study), catalogue)
     # Rows are labelled by every parameter that differs between the runs (the study's own first), so results
     # of a sweep that also varied another parameter are never pooled as if they were seeds.
     keys = varied(mine)
@@ -87,9 +109,12 @@ def study_tables(runs: list[RunResult], study: Study, designs: list[str], baseli
         if counts is not None:
             note = (f"Samples: the {count_metric} each run's percentile is taken over (min-max over seeds); "
                     "'-' where a run had too few to support the percentile (a p99 needs 100).")
+        integer = catalogue.counts(name, study.workload) and all(v.is_integer() for vs in samples.values()
+                                                                   for v in vs)
         tables.append(compare_table(f"{study.workload}: {metric_title(name, study.workload, catalogue)}",
                                     designs, baseline, points, samples, m.better if m else LOWER, note=note,
-                                    counts=counts, labels=labels))
+                                    counts=counts, labels=labels, integer=integer,
+                                    anchor=table_anchor(study, name)))
     return tables
 
 

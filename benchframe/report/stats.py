@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 SIGNIFICANCE = 0.05
 #: the correction applied to every Welch test of one report, as the report names it
 CORRECTION = "Benjamini-Hochberg"
-#: beyond this factor either way a cell shows the ratio to the baseline (``229x``), not a percentage
-RATIO_BEYOND = 2.0
 
 
 @dataclass(frozen=True)

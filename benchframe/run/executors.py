@@ -96,7 +96,7 @@ def seed_groups(specs: list[RunSpec]) -> list[list[int]]:
             seeded = True  # an unknown workload or plugin, bad parameters: the run itself reports it
         if not seeded:
             key = (spec.design, spec.workload, json.dumps(dict(spec.params), sort_keys=True, default=str),
-                   spec.profile, spec.config, spec.plugins, spec.kernel)
+                   spec.profile, spec.config, spec.plugins, spec.kernel, spec.prices)
         groups.setdefault(key, []).append(i)
     return list(groups.values())
 

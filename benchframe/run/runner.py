@@ -69,13 +69,15 @@ def default_topology(params: Mapping[str, Any], config: KernelConfig) -> Topolog
 
 def run_one(spec: RunSpec, registry: Registry | None = None, costs: CostModel | None = None) -> RunResult:
     """Simulate one cell (see the module docstring); ``costs`` replaces the spec's profile (what
-    ``benchframe calibrate`` tries)."""
+    ``benchframe calibrate`` tries), the spec's ``prices`` replace some of its costs (a model-check draw)."""
     registry = registry or get_registry(spec.plugins)
     design, options = registry.design_spec(spec.design)
     workload = registry.workload(spec.workload)
     params = workload.resolve_params(spec.params)
     config = KernelConfig.parse(list(spec.config), spec.kernel)
     costs = costs or registry.cost_model(spec.profile)
+    if spec.prices:
+        costs = costs.with_costs(**dict(spec.prices))
     topology = (workload.topology or default_topology)(params, config)
     hung = False
     try:

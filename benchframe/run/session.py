@@ -4,7 +4,7 @@ a report is rendered from -- the registry's part of it taken here, so the report
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from benchframe.run.executors import Outcome
     from benchframe.run.setup import Setup
     from benchframe.run.spec import RunSpec
+    from benchframe.snapshot import ModelCheck
     from benchframe.verdict import Verdicts
 
 
@@ -32,6 +33,7 @@ class Executed:
     runs: list[RunResult]
     failures: list[CellFailure]
     verdicts: Verdicts
+    outcomes: list[Outcome] = field(default_factory=list)  # every cell's, in spec order
 
 
 def execute(setup: Setup, specs: list[RunSpec], designs: Sequence[str] = (),
@@ -47,7 +49,7 @@ def execute(setup: Setup, specs: list[RunSpec], designs: Sequence[str] = (),
         results = run_specs(specs, ex.jobs, ex.kind, ex.scheduler, progress, on_result, ex.timeout, ex.tls)
         verdicts = pending.result()
     return Executed([r for r in results if isinstance(r, RunResult)],
-                    [r for r in results if isinstance(r, CellFailure)], verdicts)
+                    [r for r in results if isinstance(r, CellFailure)], verdicts, list(results))
 
 
 def design_order(reg: Registry, runs: list[RunResult]) -> list[str]:
@@ -74,14 +76,16 @@ def record(reg: Registry, design: str) -> Design | None:
 
 
 def snapshot(reg: Registry, runs: list[RunResult], studies: list[Study], designs: list[str], baseline: str,
-             verdicts: Verdicts, command: str, sources: Sequence[str] = (), notes: Sequence[str] = ()) -> Snapshot:
+             verdicts: Verdicts, command: str, sources: Sequence[str] = (), notes: Sequence[str] = (),
+             model_check: ModelCheck | None = None) -> Snapshot:
     """What a report of ``runs`` shows, the registry's part taken now: the designs' records, the workloads'
     metric catalogue, the plugin distributions' versions and the plugins' report sections (a plugin whose hook
-    raises is named in the registry's errors; the report still comes out)."""
+    raises is named in the registry's errors; the report still comes out); ``model_check``: how far to trust
+    the numbers."""
     called = reg.call("benchframe_report_sections", errors=reg.errors, runs=[r.model_dump() for r in runs],
                       baseline=baseline)
     sections = [(str(title), str(body)) for section in called for title, body in section]
     return Snapshot(runs=runs, studies=studies, designs=designs, baseline=baseline, verdicts=verdicts,
                     catalogue=Catalogue(reg.workloads), records={d: record(reg, d) for d in designs},
                     command=command, plugins=reg.versions(), sections=sections, sources=list(sources),
-                    notes=list(notes))
+                    notes=list(notes), model_check=model_check)

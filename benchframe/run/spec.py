@@ -31,6 +31,8 @@ class RunSpec:
     plugins: tuple[str, ...] = ()
     kernel: str = DEFAULT_KERNEL  # the kernel version (benchframe.kconfig.KERNELS)
     perf: bool = False  # attribute every cycle to the functions the model mirrors (benchframe.hw.perf)
+    #: costs of the profile replaced, ``(name, value)``: a draw of its fitted prices (the model check)
+    prices: tuple[tuple[str, float], ...] = ()
 
     @classmethod
     def on(cls, testbed: Testbed, design: str, workload: str, params: Mapping[str, Any], seed: int) -> RunSpec:

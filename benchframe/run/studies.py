@@ -14,6 +14,8 @@ from benchframe.records import Study
 from benchframe.run.spec import RunSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from benchframe.records import Testbed
     from benchframe.registry import Registry
     from benchframe.results import RunResult
@@ -32,14 +34,18 @@ def designs_of(reg: Registry, given: list[str]) -> list[str]:
     return given or list(reg.designs)
 
 
-def baseline_of(designs: list[str], asked: str, named: bool) -> str:
-    """The baseline: ``asked``, one of the designs; the default ``single`` stands back for the first design
-    when the designs were ``named`` without it."""
+def baseline_of(designs: list[str], asked: str | None, known: Sequence[str] = (),
+                among: str = "the designs compared") -> str:
+    """The baseline: ``asked`` (``--baseline``), which must be one of ``designs``; not given, ``single`` where it
+    is among them, else the first design. One line where ``asked`` is no design at all (``known``: the
+    registered ones, when given) or one not selected -- never a silent stand-in."""
+    if asked is None:
+        return "single" if "single" in designs else designs[0]
     if asked in designs:
         return asked
-    if named and asked == "single":
-        return designs[0]
-    raise BenchframeError(f"--baseline {asked!r} is not among the designs ({', '.join(designs)})")
+    if known and asked.partition(":")[0] not in known:
+        raise BenchframeError(f"--baseline {asked!r}: unknown design (known: {', '.join(known)})")
+    raise BenchframeError(f"--baseline {asked!r} is not among {among} ({', '.join(designs)})")
 
 
 def _in_order(studies: list[Study]) -> list[Study]:

@@ -195,6 +195,11 @@ CASES = [
     (["compare", "--designs", "array", "--workloads", "page_bench04", "--output", "{tmp}/afile/sub"],
      "cannot create directory"),
     (["compare", "--designs", "array,list", "--baseline", "llist", "--output", "{tmp}/rep"], "--baseline"),
+    # an explicit --baseline single was taken as "the default" and silently replaced by array
+    (["compare", "--designs", "array", "--baseline", "single", "--output", "{tmp}/rep"],
+     "--baseline 'single' is not among the designs compared (array)"),
+    (["compare", "--designs", "array", "--baseline", "nosuch", "--output", "{tmp}/rep"],
+     "--baseline 'nosuch': unknown design"),
     # sweep specs
     (["sweep", "{tmp}/sweep_bad.toml", "--output", "{tmp}/sw"], "not valid TOML"),
     (["sweep", "{tmp}/sweep_typed.toml", "--output", "{tmp}/sw"], "designs must be a non-empty list"),

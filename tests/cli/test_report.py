@@ -85,3 +85,18 @@ def test_a_copy_of_a_run_in_a_second_file_is_counted_once_and_a_changed_one_refu
     copy.write_text(json.dumps(doc))
     assert main(["report", str(result), str(copy)]) == 2
     assert "with other figures; a run counts once" in capsys.readouterr().err
+
+
+def test_report_honours_an_explicit_baseline_or_refuses_it(tmp_path, capsys):
+    # "--baseline single" on results without single silently took the first design
+    result = tmp_path / "r.json"
+    assert main(["run", "--design", "array,list", "--workload", "page_bench04", "--param", "bulk=8",
+                 "--param", "pages=512", "--json", str(result)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(result), "--baseline", "single"]) == 2
+    err = capsys.readouterr().err
+    assert "--baseline 'single' is not among the designs with runs in the results (list, array)" in err
+    assert main(["report", str(result), "--baseline", "list"]) == 0
+    header = next(ln for ln in capsys.readouterr().out.splitlines()
+                  if ln.startswith("|") and "array" in ln and "list" in ln)
+    assert header.index("list") < header.index("array")

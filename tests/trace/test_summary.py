@@ -78,7 +78,7 @@ def count_runs(allocs: list[dict], gap_us: float) -> dict[str, list[int]]:
 def csv_cells(text: str) -> dict[tuple[str, str, str], str]:
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0] == ["table", "row", "column", "value", "ratio", "pct_better", "p_value", "p_adjusted",
-                       "significant", "text"]  # every benchframe CSV: the summary's cells are all text
+                       "significant", "test", "n", "low", "high", "link", "text"]  # every benchframe CSV's
     return {(row[0], row[1], row[2]): row[-1] for row in rows[1:]}
 
 
@@ -188,7 +188,7 @@ def test_without_call_chains_runs_group_by_cpu_and_time_only():
     ev = make_events([(0, 0, 10, 0, "a", "task"), (1, 0, 11, 0, "b", "task"), (2, 0, 12, 0, "c", "softirq"),
                       (3, 1, 10, 0, "a", "task"), (60, 0, 10, 0, "a", "task")], callchains=False)
     assert lengths_by_site(ev) == {NO_CALLCHAIN: [3, 1, 1]}
-    text = writer("text").render(summary_document(summarise(ev, GAP_US * 1000)))
+    text = " ".join(writer("text").render(summary_document(summarise(ev, GAP_US * 1000))).split())  # unwrapped
     assert "no call chains" in text and "only be grouped by CPU and time" in text and "upper bound" in text
     assert "does not tell the context" in text
 
@@ -220,7 +220,7 @@ def test_summary_formats_and_the_plot(imported, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.png", "t.npz"]  # no temporary file left
     assert main(["trace", "summary", str(imported), "--format", "text", "--top", "2"]) == 0
     text = capsys.readouterr().out
-    assert "GFP_NOWAIT|__GFP_IO" in text and "more call sites with" in text and "###" not in text
+    assert "GFP_NOWAIT|__GFP_IO" in text and "more call sites with" in " ".join(text.split()) and "###" not in text
     assert main(["trace", "summary", str(imported), "--format", "plain", "--top", "2"]) == 0
     plain = capsys.readouterr().out  # the report's plain format: a mail
     assert "GFP_NOWAIT|__GFP_IO" in plain and max(len(line) for line in plain.splitlines()) <= 100
