@@ -276,7 +276,7 @@ def compare_table(title: str, designs: list[str], baseline: str, points: list[st
 
 def _note(note: str, samples: dict[tuple[str, str], list[float]], names: list[str], better: str) -> str:
     """What the table's cells are taken over (n), how they were judged, and what its ratio row is."""
-    ns = sorted({len(v) for v in samples.values()})
+    ns = sorted({len(v) for v in samples.values()}) or [0]  # none: every run had too few for its percentile
     n = f"n = {ns[0]}" if len(ns) == 1 else f"n = {ns[0]}-{ns[-1]}"
     parts = [note] if note else []
     if names == ["Amean"]:
