@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
     named, workloads, out_dir = split_designs(args.designs), split(args.workloads), Path(args.output)
     bed = setup(args, DEFAULT_SEEDS)
     reg = bed.registry()
-    designs = designs_of(reg, named)
+    designs = designs_of(reg, named, bed.testbed.kernel)
     baseline = baseline_of(designs, args.baseline, bool(named))
     studies = select_studies(reg, workloads)
     check_dir_target(out_dir)

@@ -30,6 +30,7 @@ from benchframe.metrics import metric
 from benchframe.results import DISQUALIFYING_TEXT, UNSAFE_MARK, ResultDocument, marked, unsafe
 from benchframe.run.session import execute
 from benchframe.run.spec import MAX_CELLS, RunSpec
+from benchframe.run.studies import check_design_kernel
 
 if TYPE_CHECKING:
     import argparse
@@ -101,7 +102,7 @@ def main(args: argparse.Namespace) -> int:
     reg = bed.registry()
     designs = split_designs(args.designs)
     for d in designs:
-        reg.design_spec(d)
+        check_design_kernel(reg, d, bed.testbed.kernel)
     workload = workload_of(args, reg)
     grid = grid_of(args, workload, len(designs) * len(bed.seeds))
     if args.json:
