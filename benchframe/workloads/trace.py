@@ -165,8 +165,13 @@ def _per(num: float, den: float) -> float | None:
 
 def run(ctx: RunContext) -> None:
     plan = _plan(ctx.params)
-    replay = Replay(ctx, plan)
     cpus = ctx.cpus[:len(plan.ops)]
+    for _ in range(ctx.params["warmup"]):  # the captured kernel's pcp lists were warm: replay once, unmeasured
+        warm = Replay(ctx, plan)
+        if cpus:
+            ctx.machine.run({cpu: warm.task for cpu in cpus})
+        ctx.reset_measurement()
+    replay = Replay(ctx, plan)
     if cpus:
         ctx.machine.run({cpu: replay.task for cpu in cpus})
     m = ctx.measurement
@@ -214,6 +219,8 @@ WORKLOAD = Workload(
               "(bulk calls of up to N pages of a run)", type=str, check=parse_batch),
         Param("gap_us", 20.0, "longest gap inside a run, shortest idle gap (microseconds of trace time)",
               type=float, minimum=0.0),
+        Param("warmup", 0, "unmeasured replays of the whole trace first, so the pcp lists are as warm as the "
+              "captured kernel's were (pages they leave held stay held)", minimum=0, maximum=2),
         Param("cpus", 0, "CPUs of the captured machine (0: as many as the trace has)", minimum=0, maximum=64),
         Param("memory_mb", 0, "memory of the captured machine in MiB, one Normal zone: sets pcp->batch and "
               "pcp->high (0: room for what the trace holds, at least 1 GiB)", minimum=0, maximum=65536),
