@@ -80,11 +80,15 @@ class LocalLockPcp(PcpOps):
             pcp.free_factor += 1
         return max(batch, min(nr, high - batch))
 
+    @ksym("free_unref_page_commit")
     def free_commit(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
-        self.free_commit_order(cpu, zone, page, mt, 0)
+        self._commit(cpu, zone, page, mt, 0)
 
     @ksym("free_unref_page_commit")
     def free_commit_order(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int) -> None:
+        self._commit(cpu, zone, page, mt, order)
+
+    def _commit(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int) -> None:
         """``free_unref_page_commit()`` (5.14): add the page (a block of ``order`` on its order's list) to this
         CPU's pcp; at ``high``, drain ``nr_pcp_free()`` pages. With ``nr_pcp_alloc()`` (~6.7) a free halves
         ``pcp->alloc_factor``."""
