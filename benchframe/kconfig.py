@@ -66,6 +66,8 @@ class KernelVersion:
     pcp_lock: str = "irqsave"
     #: alloc_pages_bulk_list() exists (c8b979530f27 dropped the page_list argument in 6.14; kernel-facts §1.1)
     bulk_list_api: bool = True
+    #: alloc_pages_bulk_array() exists (0f87d9d30f21, v5 on); on older versions array designs run as a what-if
+    bulk_array_api: bool = True
     #: PAGE_OWNER forces the bulk allocator to one page at a time (Jul 2021, Fixes dbbee9d5cd83; §1.3)
     bulk_page_owner_fallback: bool = False
     #: nr_pcp_alloc() (~6.7): an order-0 refill of ``batch << pcp->alloc_factor`` pages, the factor doubling on
@@ -100,12 +102,12 @@ KERNELS: dict[str, KernelVersion] = {
         "zone passes the watermark, free_pages_bulk() to the buddy lists; twopass as posted",
         pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
         alloc_flags_nofragment=True, free_pages_bulk="2021", bulk_list_must_be_empty=True,
-        bulk_no_zone_returns_0=True, source="kernel-facts §0, §1.1, §2.2 (the v4 postings)"),
+        bulk_no_zone_returns_0=True, bulk_array_api=False, source="kernel-facts §0, §1.1, §2.2 (the v4 postings)"),
     "4.10-prototype": KernelVersion(
         "4.10-prototype", "4.10-rc2 + Mel Gorman's Jan 2017 series: the bulk allocator prototype (list API, "
         "free_pages_bulk, statistics once per call, no one-page fallback); kernel-facts §2.4",
         pcp_batch_cap_bytes=512 * 1024, bulk_one_page_fallback=False, bulk_stats_per_page=False,
-        alloc_flags_nofragment=False, free_pages_bulk="2017", bulk_2017=True,
+        alloc_flags_nofragment=False, free_pages_bulk="2017", bulk_2017=True, bulk_array_api=False,
         source="kernel-facts §0, §2.1, §2.4, §2.5 (lore 20170109163518.6001-5, 20170112104300.24345-4)"),
     "5.14": KernelVersion(
         "5.14", "5.13 + the local_lock pcp with batched bulk statistics (dbbee9d5cd83, 3e23060b2d0b, f19298b9516c) "

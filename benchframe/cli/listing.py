@@ -48,7 +48,8 @@ def main(args: argparse.Namespace) -> int:
     elif args.what == "kernels":
         headers = ["kernel", "pcp", "high-order pcp", "bulk API", "what the allocator follows", "sources"]
         rows = [(k.name, k.pcp_lock, "yes" if k.pcp_high_order else "no",
-                 "list+array" if k.bulk_list_api else "array", k.description, k.source) for k in KERNELS.values()]
+                 "+".join(n for n, has in (("list", k.bulk_list_api), ("array", k.bulk_array_api)) if has) or "-",
+                 k.description, k.source) for k in KERNELS.values()]
     else:
         headers = ["config", "effect"]
         rows = sorted(KCONFIG_OPTIONS.items())
