@@ -113,6 +113,8 @@ class BulkAllocator(DesignImpl):
         prices = k.prices
         version = k.config.version
         self.one_page_fallback = version.bulk_one_page_fallback
+        if version.bulk_page_owner_fallback:  # 5.14+: the pagesets.lock recursion fix is in the kernel itself
+            self.page_owner_fallback = True
         self.version = version
         if self.account_per_page is None:
             self.account_per_page = version.bulk_stats_per_page

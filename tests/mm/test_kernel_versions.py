@@ -157,3 +157,10 @@ def test_a_capture_replays_on_the_newest_version_not_newer_than_its_release():
     with pytest.raises(BenchframeError, match="older than every modelled release"):
         kernel_for_release("4.19")
     assert all(v.source for v in KERNELS.values())
+
+
+@pytest.mark.parametrize("kernel,one_at_a_time", [("5.13", False), ("6.2", True)])
+def test_page_owner_sends_the_bulk_allocator_one_page_at_a_time_from_5_14(registry, kernel, one_at_a_time):
+    run = run_one(RunSpec(design="array", workload="page_bench04", kernel=kernel, config=("PAGE_OWNER",),
+                          params={"bulk": 16, "pages": 256}), registry)
+    assert (run.metrics["fallbacks"] > 0) is one_at_a_time
