@@ -28,6 +28,7 @@ from benchframe.mm.llist import NULL, Llist, PrivateList
 from benchframe.mm.llist_pcp import LlistAllocator, LlistPcp
 from benchframe.mm.page_alloc import Kernel
 from benchframe.mm.pcp import PcpList, PcpOps, PerCpuPages
+from benchframe.mm.pcp_lock import LocalLockPcp, PcpSpinLock
 from benchframe.mm.work import Work
 from benchframe.records import (
     MAX_CALLS,
@@ -47,6 +48,7 @@ __all__ = [
     "ARRAY", "CPU", "IDLE", "IRQ", "LIST", "MAX_CALLS", "MAX_CPUS", "MAX_PAGES", "NMI_KIND", "NULL", "OTHER_WORK",
     "SHAPES", "Frame", "Site", "symbol",
     "BenchframeError", "BulkAllocator", "Design", "DesignImpl", "InterruptSource", "Kernel", "Llist",
-    "LlistAllocator", "LlistPcp", "Option", "Param", "PcpList", "PcpOps", "PerCpuPages", "PrivateList",
+    "LlistAllocator", "LlistPcp", "LocalLockPcp", "Option", "Param", "PcpList", "PcpOps", "PcpSpinLock",
+    "PerCpuPages", "PrivateList",
     "ProfileSource", "RunResult", "SpinLock", "Study", "Topology", "Work", "Workload", "hookimpl",
 ]

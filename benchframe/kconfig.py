@@ -1,9 +1,11 @@
 """The simulated kernel's version and configuration: what changes the semantics (or the work) of the model.
 
 A *kernel version* (``--kernel``) is the code base the allocator paths follow: ``5.13`` (the default, where
-the bulk allocator was merged) or ``4.10-prototype`` (4.10-rc2 with Mel Gorman's January 2017 series, on which
-the first bulk allocator prototype was measured; kernel-facts §2.4). *Options* (``--config``) are CONFIG_
-switches on top of it.
+the bulk allocator was merged), ``4.10-prototype`` (4.10-rc2 with Mel Gorman's January 2017 series, on which
+the first bulk allocator prototype was measured; kernel-facts §2.4), ``5.12-v4``, and the kernels after 5.13
+whose pcp changed under the bulk allocator: ``5.14`` (local_lock, high-order pcp lists), ``6.0`` (pcp spinlock
+taken with trylock), ``6.2`` (IRQs left enabled around the pcp) and ``6.14`` (the list API gone), the latest
+the reference reads (kernel-facts §0, §1.3, §3). *Options* (``--config``) are CONFIG_ switches on top of it.
 """
 
 from __future__ import annotations
@@ -55,27 +57,119 @@ class KernelVersion:
     bulk_list_must_be_empty: bool = False
     #: v1-v4: no zone passing the watermark returns 0 (5.13 takes the single-page path, which may reclaim)
     bulk_no_zone_returns_0: bool = False
+    #: 44042b449872 "allow high-order pages to be stored on the per-cpu lists" (kernel-facts §3.4): one pcp list
+    #: per order <= PAGE_ALLOC_COSTLY_ORDER and migrate type plus one for THP (pageblock_order)
+    pcp_high_order: bool = False
+    #: how the pcp is protected: "irqsave" (local_irq_save, <= 5.13), "local_lock" (local_lock_irqsave,
+    #: dbbee9d5cd83, 5.14), "spin_irqsave" (pcp_spin_trylock_irqsave, 4b23a68f9536 + 01b44456a7aa, 6.0),
+    #: "spin" (pcp_spin_trylock with IRQs enabled, 5749077415994, 6.2) -- kernel-facts §3
+    pcp_lock: str = "irqsave"
+    #: alloc_pages_bulk_list() exists (c8b979530f27 dropped the page_list argument in 6.14; kernel-facts §1.1)
+    bulk_list_api: bool = True
+    #: alloc_pages_bulk_array() exists (0f87d9d30f21, v5 on); on older versions array designs run as a what-if
+    bulk_array_api: bool = True
+    #: PAGE_OWNER forces the bulk allocator to one page at a time (Jul 2021, Fixes dbbee9d5cd83; §1.3)
+    bulk_page_owner_fallback: bool = False
+    #: nr_pcp_alloc() (~6.7): an order-0 refill of ``batch << pcp->alloc_factor`` pages, the factor doubling on
+    #: consecutive refills without frees (kernel-facts §1.2, read at c8b979530f27)
+    pcp_alloc_factor: bool = False
+    #: the mainline release the version is, when it is one ("" for a prototype or a posting): a trace captured
+    #: on a release replays on the newest version not newer than it (``kernel_for_release``)
+    release: str = ""
+    #: where the version's facts come from, and what about it is unconfirmed (``benchframe list kernels``)
+    source: str = ""
+
+    @property
+    def pcp_irqs_on(self) -> bool:
+        """IRQs stay enabled while the pcp is held (6.2+, 5749077415994)."""
+        return self.pcp_lock == "spin"
+
+    @property
+    def pcp_trylock(self) -> bool:
+        """The pcp is a spinlock taken with trylock; failure falls back to the buddy lists (6.0+, §3.3)."""
+        return self.pcp_lock in ("spin_irqsave", "spin")
 
 
 KERNELS: dict[str, KernelVersion] = {
     "5.13": KernelVersion(
         "5.13", "mm/page_alloc.c as merged in 5.13 (387ba26fb1cb, 0f87d9d30f21 and the 5.13 fixes)",
         pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=True,
-        alloc_flags_nofragment=True, free_pages_bulk=""),
+        alloc_flags_nofragment=True, free_pages_bulk="", release="5.13",
+        source="kernel-facts §1.1, §1.2, §2.3 (torvalds/linux@3b822017b636:mm/page_alloc.c)"),
     "5.12-v4": KernelVersion(
         "5.12-v4", "5.12-rc2 + [PATCH 0/7 v4] of the bulk allocator (lore 20210312154331.32229-1, 12 Mar 2021): "
         "the list API only, statistics once per call, a non-empty list refused (WARN_ON_ONCE, 0), 0 when no "
         "zone passes the watermark, free_pages_bulk() to the buddy lists; twopass as posted",
         pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
         alloc_flags_nofragment=True, free_pages_bulk="2021", bulk_list_must_be_empty=True,
-        bulk_no_zone_returns_0=True),
+        bulk_no_zone_returns_0=True, bulk_array_api=False, source="kernel-facts §0, §1.1, §2.2 (the v4 postings)"),
     "4.10-prototype": KernelVersion(
         "4.10-prototype", "4.10-rc2 + Mel Gorman's Jan 2017 series: the bulk allocator prototype (list API, "
         "free_pages_bulk, statistics once per call, no one-page fallback); kernel-facts §2.4",
         pcp_batch_cap_bytes=512 * 1024, bulk_one_page_fallback=False, bulk_stats_per_page=False,
-        alloc_flags_nofragment=False, free_pages_bulk="2017", bulk_2017=True),
+        alloc_flags_nofragment=False, free_pages_bulk="2017", bulk_2017=True, bulk_array_api=False,
+        source="kernel-facts §0, §2.1, §2.4, §2.5 (lore 20170109163518.6001-5, 20170112104300.24345-4)"),
+    "5.14": KernelVersion(
+        "5.14", "5.13 + the local_lock pcp with batched bulk statistics (dbbee9d5cd83, 3e23060b2d0b, f19298b9516c) "
+        "+ high-order pcp lists (44042b449872): orders <= 3 and THP on the pcp, one list per order and migrate "
+        "type; zone_highsize(), free_factor",
+        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
+        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="local_lock",
+        bulk_page_owner_fallback=True, release="5.14",
+        source="kernel-facts §0, §1.3, §3.1, §3.4; the release of 44042b449872 is UNCONFIRMED in the reference "
+               "(\"believed to be 5.14\": written on 5.13-rc2, merged after 5.13, same -mm cycle as the local_lock "
+               "series); modelled as 5.14"),
+    "6.0": KernelVersion(
+        "6.0", "5.14 + the pcp spinlock: pcp_spin_trylock_irqsave() on alloc and free, a failed trylock takes "
+        "the buddy lists (rmqueue falls through, free_one_page), remote drains lock the pcp directly",
+        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
+        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="spin_irqsave",
+        bulk_page_owner_fallback=True, release="6.0",
+        source="kernel-facts §0, §1.3, §3.3: 4b23a68f9536, 443c2accd1b6, 01b44456a7aa (in mm-stable 2022-07-18, "
+               "so 6.0; the tag is UNCONFIRMED, 5.19 ruled out)"),
+    "6.2": KernelVersion(
+        "6.2", "6.0 + IRQs left enabled for pcp allocations (5749077415994): pcp_spin_trylock() without irqsave; "
+        "an IRQ that allocates or frees while its CPU holds the pcp fails the trylock and takes the buddy lists; "
+        "zone->lock is spin_lock_irqsave in rmqueue_bulk/free_pcppages_bulk",
+        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
+        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="spin",
+        bulk_page_owner_fallback=True, release="6.2",
+        source="kernel-facts §1.3, §3.3: 5749077415994 (Nov 2022; the 6.2 tag is UNCONFIRMED, backported to "
+               "6.1-stable)"),
+    "6.14": KernelVersion(
+        "6.14", "6.2 + nr_pcp_alloc()'s alloc_factor (~6.7) + the array-only bulk API (c8b979530f27, 6bf9b5b40af3: "
+        "alloc_pages_bulk() fills an array; the list variant is gone)",
+        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
+        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="spin",
+        bulk_list_api=False, bulk_page_owner_fallback=True, pcp_alloc_factor=True, release="6.14",
+        source="kernel-facts §0, §1.1, §1.2, §1.3 (torvalds/linux@c8b979530f27:mm/page_alloc.c, the latest code "
+               "the reference reads); not modelled: 6.7's pcp->high auto-tuning (high_min/high_max)"),
 }
 DEFAULT_KERNEL = "5.13"
+
+
+def _release_key(release: str) -> tuple[int, ...]:
+    nums = []
+    for part in release.split("-")[0].split(".")[:2]:
+        if not part.isdigit():
+            raise BenchframeError(f"kernel release {release!r} is not of the form MAJOR.MINOR[.PATCH][-LOCAL]")
+        nums.append(int(part))
+    return tuple(nums)
+
+
+def kernel_for_release(release: str) -> KernelVersion:
+    """The newest modelled mainline version not newer than ``release`` (``uname -r`` of a capture, e.g.
+    ``6.18.0-rc3``): the code base the capture's allocator paths are closest to."""
+    want = _release_key(release)
+    best = None
+    for v in KERNELS.values():
+        if v.release and _release_key(v.release) <= want and (best is None or
+                                                             _release_key(v.release) > _release_key(best.release)):
+            best = v
+    if best is None:
+        raise BenchframeError(f"kernel release {release!r} is older than every modelled release "
+                              f"({', '.join(v.release for v in KERNELS.values() if v.release)})")
+    return best
 
 
 def kernel_version(name: str | None) -> KernelVersion:

@@ -11,74 +11,16 @@ bulk allocator's statistics batched (3e23060b2d0b) -- as 5.14 really is.
   drain without an allocation in between, which ``rmqueue_pcplist()`` halves.
 * ``PAGE_OWNER`` forces the bulk allocator to one page at a time (the pagesets.lock recursion fix, Jul 2021).
 
+The protocol is the 5.14 kernel's own (``benchframe.mm.pcp_lock.LocalLockPcp``, what ``--kernel 5.14`` runs
+every kernel-pcp design on); this design applies it to an older kernel (5.13) as the patch series did.
+
 Model limit: an interrupt handler that allocates on a CPU whose task holds the RT lock would sleep and boost
 the owner in the kernel; the model cannot preempt, so it reports a deadlock instead.
 """
 
 from __future__ import annotations
 
-from benchframe.api import ARRAY, BulkAllocator, Design, PcpOps, SpinLock, hookimpl
-from benchframe.mm.page import PAGE_PCP
-from benchframe.mm.symbols import at
-from benchframe.mm.zone import WMARK_LOW
-
-#: f19298b9516c's counters: inlined per-CPU adds, no call of their own
-STATS_5_14 = at("zone_statistics")
-
-
-class LocalLockPcp(PcpOps):
-    name = "local_lock"
-
-    def __init__(self, k):
-        super().__init__(k)
-        self.rt = k.config.preempt_rt
-        self.locks = [SpinLock(f"pagesets.lock[cpu{c.id}]", k.machine) for c in k.machine.cpus]
-        self.c_stats = k.prices.stats_5_14
-        self.s_stats = STATS_5_14
-
-    def lock(self, cpu, pcp=None):
-        """``local_lock_irqsave(&pagesets.lock, flags)``."""
-        if not self.rt:
-            return cpu.local_irq_save()
-        cpu.migrate_disable()
-        self.locks[cpu.id].lock(cpu)
-        return True
-
-    def unlock(self, cpu, token, pcp=None) -> None:
-        if not self.rt:
-            cpu.local_irq_restore(token)
-            return
-        self.locks[cpu.id].unlock(cpu)
-        cpu.migrate_enable()
-
-    def pcp_high(self, zone, batch, local_cpus) -> int:
-        """``zone_highsize()`` (5.14): ``low_wmark_pages(zone)`` over the zone's local CPUs, at least
-        ``batch << 2``."""
-        return max(zone.watermark[WMARK_LOW] // max(1, local_cpus), max(1, batch) << 2)
-
-    def rmqueue_pcplist_prepare(self, pcp) -> None:
-        pcp.free_factor >>= 1  # an allocation: the next drain starts from one batch again
-
-    def free_commit(self, cpu, zone, page, mt) -> None:
-        """``free_unref_page_commit()`` (5.14): add the page to this CPU's list; at ``high``, drain
-        ``nr_pcp_free()`` pages: ``batch << free_factor`` clamped to [batch, high - batch], the factor growing
-        while it fits."""
-        k = self.k
-        pcp = zone.pcp[cpu.id]
-        k.mem.state[page] = PAGE_PCP
-        k.mem.free_mt[page] = mt
-        pcp.lists[mt].add_head(cpu, page, self.c_commit)
-        pcp.count += 1
-        if pcp.count >= pcp.high:
-            batch, high = pcp.batch, pcp.high
-            if high < batch:
-                nr = 1
-            else:
-                nr = batch << pcp.free_factor
-                if nr < high - batch:
-                    pcp.free_factor += 1
-                nr = max(batch, min(nr, high - batch))
-            k.free_pcppages_bulk(cpu, zone, nr, pcp)
+from benchframe.api import ARRAY, BulkAllocator, Design, LocalLockPcp, hookimpl
 
 
 class LocalLock(BulkAllocator):
@@ -86,6 +28,8 @@ class LocalLock(BulkAllocator):
     pcp_ops = LocalLockPcp
     account_per_page = False
     page_owner_fallback = True
+    kernels = ("4.10-prototype", "5.12-v4", "5.13", "5.14")
+    kernels_why = "6.0 replaced the local_lock pcp by the pcp spinlock, 01b44456a7aa; --kernel 5.14 runs it"
 
 
 @hookimpl

@@ -39,6 +39,8 @@ class PreemptPcp(PcpOps):
 class Preempt(BulkAllocator):
     shape = LIST
     pcp_ops = PreemptPcp
+    kernels = ("4.10-prototype", "5.12-v4", "5.13")
+    kernels_why = "374ad05ab64d was reverted in 4.11; later kernels moved to local_lock and the pcp spinlock"
 
 
 @hookimpl

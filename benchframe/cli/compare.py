@@ -26,12 +26,13 @@ from benchframe.cli.options import (
 )
 from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, write_atomic
 from benchframe.modelcheck import DRAWS, finish, plan
-from benchframe.output import writer
+from benchframe.output import Document, writer
 from benchframe.report.document import render_report
 from benchframe.report.plots import is_report_file
 from benchframe.results import CellFailure, ResultDocument, RunResult
 from benchframe.run.session import execute, snapshot
 from benchframe.run.studies import baseline_of, designs_of, select_studies, study_cells
+from benchframe.run.timeline import timeline_cells, timeline_kernels, timeline_table
 from benchframe.snapshot import model_check_json
 
 if TYPE_CHECKING:
@@ -57,8 +58,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_config_option(p)
     add_kernel_option(p)
     add_format_option(p)
-    p.add_argument("--output", default="reports", metavar="DIR",
-                   help="report directory, replaced whole (default: reports/)")
+    p.add_argument("--output", default=None, metavar="DIR",
+                   help="report directory, replaced whole (default: reports/); with several --kernel versions, "
+                   "where timeline.<format> and timeline.json go (default: printed only)")
     p.add_argument("--model-draws", type=int, default=DRAWS, metavar="N",
                    help="draws of the profile's fitted prices the deterministic decision cells are rerun at, for "
                         f"the model check's intervals (default {DRAWS}; 0: none)")
@@ -69,11 +71,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Check everything, run every cell with the designs' verdicts alongside, and write the report directory
     whole (exit 1 if a cell failed: the report still comes out, with the failure in its notes)."""
+    if "," in (args.kernel or ""):
+        return timeline(args)
     command = command_line(args.argv)
-    named, workloads, out_dir = split_designs(args.designs), split(args.workloads), Path(args.output)
+    named, workloads, out_dir = split_designs(args.designs), split(args.workloads), Path(args.output or "reports")
     bed = setup(args, DEFAULT_SEEDS)
     reg = bed.registry()
-    designs = designs_of(reg, named)
+    designs = designs_of(reg, named, bed.testbed.kernel)
     baseline = baseline_of(designs, args.baseline, list(reg.designs))
     studies = select_studies(reg, workloads)
     if not 0 <= args.model_draws <= MAX_DRAWS:
@@ -104,3 +108,35 @@ def main(args: argparse.Namespace) -> int:
     for f in failures:
         print(f"benchframe: run failed: {f}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def timeline(args: argparse.Namespace) -> int:
+    """``compare --kernel A,B,...``: one design (``--designs``, default array) on each version, the timeline
+    table (``benchframe.run.timeline``) printed and, with ``--output``, written with the runs."""
+    kernels_text = args.kernel
+    named = split_designs(args.designs) or ["array"]
+    if len(named) != 1:
+        raise BenchframeError(f"compare --kernel {kernels_text}: runs one design across versions; "
+                              f"--designs names {len(named)}")
+    args.kernel = kernels_text.split(",")[0].strip()
+    bed = setup(args, "1")
+    kernels = timeline_kernels(kernels_text, named[0], bed.registry())
+    out_dir = Path(args.output) if args.output else None
+    if out_dir is not None:
+        check_dir_target(out_dir)
+    cells = timeline_cells(bed.testbed, named[0], kernels, list(bed.seeds))
+    with Progress(len(cells), "benchframe compare --kernel") as bar:
+        done = execute(bed, cells, (), bar.update)
+    out = writer(args.format)
+    text = out.render(Document([timeline_table(named[0], kernels, done.runs)]))
+    print(text, end="")
+    if out_dir is not None:
+        document = ResultDocument.made(done.runs, bed.profile_name(), list(bed.testbed.config),
+                                       command_line(args.argv), kernels_text, bed.registry().versions(), {})
+        with OutputLock.beside(report_dir(out_dir), "--output"):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            write_atomic(out_dir / "timeline.json", document.dumps(), "--output")
+            write_atomic(out_dir / f"timeline.{out.extension}", text, "--output")
+    for f in done.failures:
+        print(f"benchframe: run failed: {f}", file=sys.stderr)
+    return 1 if done.failures else 0

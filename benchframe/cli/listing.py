@@ -46,8 +46,10 @@ def main(args: argparse.Namespace) -> int:
         for w in reg.workloads.values():
             rows += [(n, u, b, f"[{w.name}] {d}") for n, (u, b, d) in w.metrics.items()]
     elif args.what == "kernels":
-        headers = ["kernel", "what the allocator follows"]
-        rows = [(k.name, k.description) for k in KERNELS.values()]
+        headers = ["kernel", "pcp", "high-order pcp", "bulk API", "what the allocator follows", "sources"]
+        rows = [(k.name, k.pcp_lock, "yes" if k.pcp_high_order else "no",
+                 "+".join(n for n, has in (("list", k.bulk_list_api), ("array", k.bulk_array_api)) if has) or "-",
+                 k.description, k.source) for k in KERNELS.values()]
     else:
         headers = ["config", "effect"]
         rows = sorted(KCONFIG_OPTIONS.items())

@@ -35,6 +35,7 @@ from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.results import ResultDocument
 from benchframe.run.session import execute
 from benchframe.run.spec import MAX_CELLS, RunSpec
+from benchframe.run.studies import check_design_kernel
 from benchframe.verdict import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def main(args: argparse.Namespace) -> int:
     reg = bed.registry()
     designs = split_designs(args.designs)
     for d in designs:
-        reg.design_spec(d)
+        check_design_kernel(reg, d, bed.testbed.kernel)
     workload = workload_of(args, reg)
     grid = grid_of(args, workload, len(designs) * len(bed.seeds))
     if args.json:

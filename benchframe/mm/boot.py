@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import MAX_ORDER, Topology
-from benchframe.mm.page import MIGRATE_PCPTYPES, MemMap
+from benchframe.mm.page import MemMap
 from benchframe.mm.pcp import PerCpuPages, zone_batchsize
 from benchframe.mm.zone import Zone, min_free_kbytes
 
@@ -79,5 +79,7 @@ def setup_zone_pagesets(zones: list[Zone], cpus: list[CPU], pcp_ops: PcpOps, bat
         local = sum(1 for cpu in cpus if cpu.node == zone.node)
         high = pcp_ops.pcp_high(zone, raw, local)
         zone.pcp = [PerCpuPages(cpu.id, zone, batch, high,
-                                [pcp_ops.new_list(cpu.id, zone, mt) for mt in range(MIGRATE_PCPTYPES)])
+                                [pcp_ops.new_list(cpu.id, zone, mt) for mt in range(pcp_ops.nr_lists)])
                     for cpu in cpus]
+        for pcp in zone.pcp:
+            pcp_ops.init_pcp(pcp)

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 from benchframe.hw.frames import Site
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
-from benchframe.mm.pcp import PcpOps
+from benchframe.mm.pcp import PcpList, PcpOps
 from benchframe.mm.prices import ENTRY_BULK, ENTRY_BULK_2017
 from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK, Zone
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
+    from benchframe.kconfig import KernelVersion
     from benchframe.mm.page_alloc import Kernel
 
 LIST = "list"
@@ -47,10 +48,30 @@ class DesignImpl:
     #: False: the kernel before the bulk API, whose callers allocate a page at a time (a workload modelled on a
     #: caller runs that caller's pre-5.13 code with it, e.g. the page_pool's one page per slow-path call)
     bulk_api = True
+    #: the kernel versions the design applies to (empty: every version where its API and pcp fit)
+    kernels: tuple[str, ...] = ()
+    #: why it applies to those only (shown when it refuses another)
+    kernels_why = ""
 
     def __init__(self, k: Kernel, **options: Any):
         self.k = k
         self.options = options
+
+    @classmethod
+    def kernel_problem(cls, version: KernelVersion) -> str | None:
+        """Why the design cannot run on kernel ``version`` (one line), or None: a version it is not meant for
+        (``kernels``), a list design where the list API is gone (c8b979530f27, 6.14), or a pcp of its own made
+        of order-0 lists on a kernel that keeps high orders on the pcp (44042b449872)."""
+        if cls.kernels and version.name not in cls.kernels:
+            return f"applies to kernel {' and '.join(cls.kernels)} only ({cls.kernels_why})"
+        if cls.shape == LIST and cls.bulk_api and not version.bulk_list_api:
+            return (f"kernel {version.name} has no alloc_pages_bulk_list() (c8b979530f27 dropped the page_list "
+                    "argument): run an array design")
+        ops = cls.pcp_ops
+        if ops is not PcpOps and version.pcp_high_order and ops.list_class is not PcpList:
+            return (f"its per-CPU lists ({ops.name}) hold order-0 pages only, but kernel {version.name} keeps "
+                    "orders <= 3 and THP on the pcp lists (44042b449872): run it on 5.13 or older")
+        return None
 
     def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,
                    page_array: PageArray | None = None, preferred_nid: int | None = None) -> int:
@@ -92,6 +113,8 @@ class BulkAllocator(DesignImpl):
         prices = k.prices
         version = k.config.version
         self.one_page_fallback = version.bulk_one_page_fallback
+        if version.bulk_page_owner_fallback:  # 5.14+: the pagesets.lock recursion fix is in the kernel itself
+            self.page_owner_fallback = True
         self.version = version
         if self.account_per_page is None:
             self.account_per_page = version.bulk_stats_per_page

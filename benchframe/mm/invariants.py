@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from benchframe.mm.page import PAGE_ALLOCATED, PAGE_BUDDY, PAGE_PCP, STATE_NAMES
+from benchframe.mm.page import MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_BUDDY, PAGE_PCP, STATE_NAMES
+from benchframe.mm.pcp import pindex_to_order
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -60,12 +61,15 @@ class _Census:
     def pcp(self, zone: Zone, pcp: PerCpuPages) -> None:
         """``pcp->count`` against its lists; every listed page marked as on a pcp list."""
         listed = 0
-        for lst in pcp.lists:
+        high_order = len(pcp.lists) > MIGRATE_PCPTYPES  # 44042b449872: a list per order (pindex_to_order())
+        for pindex, lst in enumerate(pcp.lists):
+            order = pindex_to_order(pindex) if high_order else 0
             for pfn in lst:
-                listed += 1
+                listed += 1 << order
                 if self.state[pfn] != PAGE_PCP:
                     self.problems.append(f"pfn {pfn} on {lst.name} is marked {STATE_NAMES[self.state[pfn]]}")
-                self.claim(pfn, PAGE_PCP, lst.name)
+                for p in range(pfn, pfn + (1 << order)):
+                    self.claim(p, PAGE_PCP, lst.name)
         if listed != pcp.count:
             self.problems.append(f"{zone.name} pcp of CPU{pcp.cpu}: count is {pcp.count} but {listed} pages are "
                                  "listed")

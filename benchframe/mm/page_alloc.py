@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from benchframe import BenchframeError
 from benchframe.hw.frames import Site, symbol
 from benchframe.hw.locks import IN_CALLER, SPIN_UNLOCK
 from benchframe.hw.topology import PAGEBLOCK_ORDER
@@ -31,7 +32,15 @@ from benchframe.mm.page import (
     gfp_migratetype,
 )
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO_FLAG  # dunder names get mangled inside classes
-from benchframe.mm.pcp import PcpOps, PerCpuPages, TailList
+from benchframe.mm.pcp import (
+    NR_LOWORDER_PCP_LISTS,
+    PcpOps,
+    PerCpuPages,
+    TailList,
+    pcp_allowed_order,
+    pindex_to_order,
+)
+from benchframe.mm.pcp_lock import version_pcp_ops
 from benchframe.mm.prices import ENTRY_ALLOC_PAGES, Prices
 from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import (
@@ -71,6 +80,8 @@ class Counters:
     pcp_bypassed: int = 0  # pcp not taken: a trylock failed, or an IRQ caller bypassed it (2017)
     remote_frees: int = 0  # pages freed on a CPU other than the one that allocated them
     rt_sleeping_lock_irqs_off: int = 0
+    buddy_blocks: int = 0  # blocks taken off the buddy lists under zone->lock (trace: mm_page_alloc_zone_locked)
+    pcp_drained_blocks: int = 0  # blocks a drain moved from a pcp list to the buddy (trace: mm_page_pcpu_drain)
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -106,7 +117,11 @@ class Kernel:
         self.zone_of_section = layout.zone_of_section
         setup_per_zone_wmarks(self.zones)
         self.zonelists: list[list[Zone]] = build_zonelists(topology, self.node_zones)
+        if pcp_ops is PcpOps:  # the design keeps the kernel's pcp: the version's protection scheme
+            pcp_ops = version_pcp_ops(config.version)
         self.pcp_ops = machine.instrument(pcp_ops)(self)
+        #: 44042b449872: orders <= PAGE_ALLOC_COSTLY_ORDER and THP are allocated and freed through the pcp
+        self.high_order_pcp = config.version.pcp_high_order
         setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops, config.version.pcp_batch_cap_bytes)
         #: free_pages_prepare() + get_pfnblock_migratetype(): free_unref_page() before the pcp is protected
         self.free_prepare_cost = prices.free_prepare
@@ -165,6 +180,8 @@ class Kernel:
             if page is None:
                 break
             cpu.charge(per_page + touch(cpu, page), site)
+            if order:  # check_pcp_refill(page, order): every subpage of the block (44042b449872)
+                self._check_tails(cpu, page, order)
             state[page] = PAGE_PCP  # check_pcp_refill() passed
             mem.free_mt[page] = mt  # set_pcppage_migratetype()
             lst.add_tail(page)
@@ -173,6 +190,7 @@ class Kernel:
         cpu.charge(self.cache.write_shared(cpu, zone.vmstat_line))  # __mod_zone_page_state(NR_FREE_PAGES)
         self.zone_unlock(cpu, zone, flags)
         self.stat.pcp_refills += 1
+        self.stat.buddy_blocks += alloced
         return alloced
 
     @ksym("free_pcppages_bulk")
@@ -183,6 +201,9 @@ class Kernel:
         ``__free_one_page()`` with the migrate type cached in the page (``get_pcppage_migratetype()``)."""
         count = min(count, pcp.count)
         if count <= 0:
+            return
+        if len(pcp.lists) > NR_LOWORDER_PCP_LISTS:
+            self.free_pcppages_bulk_orders(cpu, zone, count, pcp)
             return
         prices = self.prices
         cache = self.cache
@@ -221,6 +242,68 @@ class Kernel:
         cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
         self.zone_unlock(cpu, zone, flags)
         self.stat.pcp_drains += 1
+        self.stat.pcp_drained_blocks += len(private)
+
+    def free_pcppages_bulk_orders(self, cpu: CPU, zone: Zone, count: int, pcp: PerCpuPages) -> None:
+        """``free_pcppages_bulk()`` with high-order lists (44042b449872): round-robin over every pcp list, a
+        block of the list's order at a time, ``count`` in pages; then each block to ``__free_one_page()`` under
+        ``zone->lock`` (``spin_lock_irqsave`` when the pcp left IRQs on, 6.2)."""
+        prices = self.prices
+        cache = self.cache
+        mem = self.mem
+        lists = pcp.lists
+        nr_lists = len(lists)
+        cpu.charge(prices.drain)
+        private: list[tuple[int, int]] = []
+        pindex = nr_lists - 1
+        batch_free = 0
+        while count > 0:
+            for _ in range(nr_lists):
+                batch_free += 1
+                pindex = (pindex + 1) % nr_lists
+                if len(lists[pindex]):
+                    break
+            else:
+                break  # a corrupted count (the invariant check reports it)
+            if batch_free == nr_lists:  # the only non-empty list: free them all
+                batch_free = count
+            lst = lists[pindex]
+            order = pindex_to_order(pindex)
+            while True:
+                page = lst.del_last()
+                pcp.count -= 1 << order
+                count -= 1 << order
+                cpu.charge(prices.drain_page + cache.touch(cpu, page) + cache.prefetch(cpu, page ^ (1 << order)))
+                private.append((page, order))
+                batch_free -= 1
+                if count <= 0 or not batch_free or not len(lst):
+                    break
+        flags = self.zone_lock(cpu, zone)
+        freed = 0
+        for page, order in private:
+            cpu.charge(prices.free_one_page, prices.free_one_page_site)
+            zone.free_one_page(cpu, page, order, mem.free_mt[page])
+            freed += 1 << order
+        zone.nr_free_pages += freed
+        cpu.charge(cache.write_shared(cpu, zone.vmstat_line))
+        self.zone_unlock(cpu, zone, flags)
+        self.stat.pcp_drains += 1
+        self.stat.pcp_drained_blocks += len(private)
+
+    def drain_pages_zone(self, cpu: CPU, zone: Zone, target: int) -> None:
+        """``drain_pages_zone()`` of CPU ``target``'s pcp run on ``cpu``: since 6.0 (443c2accd1b6) directly under
+        the remote pcp's spinlock; before, ``__drain_all_pages()`` queued work on the target CPU, which only
+        that CPU can run (not modelled: a one-line error)."""
+        drain = getattr(self.pcp_ops, "drain_remote", None)
+        if drain is None:
+            raise BenchframeError(f"kernel {self.config.version.name}: a remote pcp drain needs the 6.0 pcp "
+                                  f"spinlock (443c2accd1b6); this pcp ({self.pcp_ops.name}) drains on its own CPU")
+        drain(cpu, zone, zone.pcp[target])
+
+    def _check_tails(self, cpu: CPU, page: int, order: int) -> None:
+        """``check_new_pages()`` / ``check_pcp_refill()`` of a block's tail pages."""
+        tails = list(range(page + 1, page + (1 << order)))
+        cpu.charge(self.prices.alloc_tail * len(tails) + self.cache.walk(cpu, tails, dependent=False))
 
     # -- allocation ----------------------------------------------------------------------------------
     @symbol(lambda self, cpu, gfp, order=0, preferred_nid=None, mempolicy=False:
@@ -266,15 +349,17 @@ class Kernel:
         design's ``PcpOps.fallthrough_to_buddy`` says which behaviour it models."""
         cpu.charge(self.prices.rmqueue)
         mt = gfp_migratetype(gfp)
-        if order == 0:
-            page = self.rmqueue_pcplist(cpu, zone, gfp, mt, alloc_flags)
+        if order == 0 or (self.high_order_pcp and pcp_allowed_order(order)):
+            page = self.rmqueue_pcplist(cpu, zone, gfp, mt, alloc_flags, order)
             if page is not None or not self.pcp_ops.fallthrough_to_buddy:
                 return page
         return self.rmqueue_buddy(cpu, zone, order, mt)
 
     @ksym("rmqueue_pcplist")
-    def rmqueue_pcplist(self, cpu: CPU, zone: Zone, gfp: int, mt: int, alloc_flags: int) -> int | None:
-        """``rmqueue_pcplist()`` (5.13): protect the pcp (``local_irq_save``), take one page, account it."""
+    def rmqueue_pcplist(self, cpu: CPU, zone: Zone, gfp: int, mt: int, alloc_flags: int,
+                        order: int = 0) -> int | None:
+        """``rmqueue_pcplist()`` (5.13): protect the pcp (``local_irq_save``), take one page, account it. A
+        block of ``order`` > 0 comes from its order's list (44042b449872)."""
         ops = self.pcp_ops
         pcp = zone.pcp[cpu.id]
         token = ops.lock(cpu, pcp)
@@ -282,7 +367,12 @@ class Kernel:
             self.stat.pcp_bypassed += 1
             return None
         ops.rmqueue_pcplist_prepare(pcp)
-        page = ops.rmqueue_pcplist(cpu, zone, mt, alloc_flags, pcp)
+        if order:
+            page = ops.rmqueue_pcplist_order(cpu, zone, order, mt, alloc_flags, pcp)
+            if page is not None:
+                self.mem.order[page] = order
+        else:
+            page = ops.rmqueue_pcplist(cpu, zone, mt, alloc_flags, pcp)
         if page is not None:
             cpu.charge(ops.c_stats, ops.s_stats)  # __count_zid_vm_events(PGALLOC) + zone_statistics()
         ops.unlock(cpu, token, pcp)
@@ -301,10 +391,10 @@ class Kernel:
             self.mem.order[page] = order
         self.zone_unlock(cpu, zone, flags)
         if page is not None:
+            self.stat.buddy_blocks += 1
             cpu.charge(self.pcp_ops.c_stats, self.pcp_ops.s_stats)
             if order:  # check_new_pages(): every subpage of the block
-                tails = list(range(page + 1, page + (1 << order)))
-                cpu.charge(self.prices.alloc_tail * len(tails) + self.cache.walk(cpu, tails, dependent=False))
+                self._check_tails(cpu, page, order)
         return page
 
     @ksym("prep_new_page")
@@ -365,12 +455,29 @@ class Kernel:
                    + self.cache.walk(cpu, tails, dependent=False), self._free_prepare_tails)
         zone = self.zones[self.zone_of_section[page >> SECTION_SHIFT]]
         mt = mem.pageblock_mt[page >> PAGEBLOCK_ORDER]
-        irq = cpu.local_irq_save()
-        self.free_one_page(cpu, zone, page, mt, order)
-        cpu.local_irq_restore(irq)
+        if self.high_order_pcp and pcp_allowed_order(order):
+            self.free_unref_page_commit_order(cpu, zone, page, mt, order)
+        else:
+            irq = cpu.local_irq_save()
+            self.free_one_page(cpu, zone, page, mt, order)
+            cpu.local_irq_restore(irq)
         self.stat.pages_freed += 1 << order
         if mem.cpu[page] != cpu.id:
             self.stat.remote_frees += 1 << order
+
+    def free_unref_page_commit_order(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int) -> None:
+        """The pcp part of ``free_unref_page(page, order)`` (44042b449872; ``__free_pages_ok()`` is left for
+        orders the pcp does not keep): protect the pcp, ``free_unref_page_commit()`` the block; a failed
+        trylock (6.0+) sends it to ``free_one_page()``."""
+        ops = self.pcp_ops
+        pcp = zone.pcp[cpu.id]
+        token = ops.lock(cpu, pcp)
+        if token is None:
+            self.stat.pcp_bypassed += 1
+            self.free_one_page(cpu, zone, page, mt, order)
+            return
+        ops.free_commit_order(cpu, zone, page, mt, order)
+        ops.unlock(cpu, token, pcp)
 
     @ksym("free_one_page")
     def free_one_page(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int = 0) -> None:

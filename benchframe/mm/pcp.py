@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, Protocol
 
+from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.page import MIGRATE_PCPTYPES, PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
 from benchframe.mm.symbols import ksym
 
@@ -26,6 +27,30 @@ class TailList(Protocol):
     """What ``rmqueue_bulk()`` fills: a list it can add pages to the tail of."""
 
     def add_tail(self, page: int) -> None: ...
+
+
+#: include/linux/mmzone.h since 44042b449872 (kernel-facts §3.4): orders up to PAGE_ALLOC_COSTLY_ORDER get a
+#: list per migrate type, THP (pageblock_order) one list of its own
+PAGE_ALLOC_COSTLY_ORDER = 3
+NR_LOWORDER_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1)
+NR_PCP_LISTS = NR_LOWORDER_PCP_LISTS + 1
+
+
+def pcp_allowed_order(order: int) -> bool:
+    """``pcp_allowed_order()`` (44042b449872): cheap orders and THP may live on the pcp lists."""
+    return order <= PAGE_ALLOC_COSTLY_ORDER or order == PAGEBLOCK_ORDER
+
+
+def order_to_pindex(mt: int, order: int) -> int:
+    """``order_to_pindex()``: order-0 lists keep the 5.13 index (the migrate type); THP has the last list."""
+    if order > PAGE_ALLOC_COSTLY_ORDER:
+        return NR_LOWORDER_PCP_LISTS
+    return MIGRATE_PCPTYPES * order + mt
+
+
+def pindex_to_order(pindex: int) -> int:
+    """``pindex_to_order()``: the order of the blocks on pcp list ``pindex``."""
+    return PAGEBLOCK_ORDER if pindex == NR_LOWORDER_PCP_LISTS else pindex // MIGRATE_PCPTYPES
 
 
 def zone_batchsize(managed_pages: int, page_size: int = 4096, cap_bytes: int = 1024 * 1024) -> int:
@@ -113,7 +138,7 @@ class PcpList:
 class PerCpuPages:
     """``struct per_cpu_pages``: ``count``, ``high``, ``batch`` and one list per pcp migrate type."""
 
-    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists", "free_factor")
+    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists", "free_factor", "alloc_factor", "lock")
 
     def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list[Any]):
         self.cpu = cpu
@@ -123,6 +148,8 @@ class PerCpuPages:
         self.high = high
         self.lists = lists  # one list_class of the design's PcpOps per pcp migrate type (PcpList, Llist, ...)
         self.free_factor = 0  # 5.14: doubles the drain batch on consecutive frees (nr_pcp_free())
+        self.alloc_factor = 0  # ~6.7: doubles the refill batch on consecutive refills (nr_pcp_alloc())
+        self.lock: Any = None  # 6.0+: the pcp's own spinlock_t (4b23a68f9536), set by the design's PcpOps
 
 
 class PcpOps:
@@ -145,6 +172,15 @@ class PcpOps:
         self.c_commit = prices.free_commit  # free_unref_page_commit()
         self.c_stats = prices.stats  # PGALLOC + zone_statistics() for one update (5.13)
         self.s_stats = prices.stats_site  # the NUMA counters' two __inc_numa_state() calls of their own
+
+    @property
+    def nr_lists(self) -> int:
+        """The lists of a ``per_cpu_pages``: one per migrate type, per order and THP once high orders live on
+        the pcp (44042b449872)."""
+        return NR_PCP_LISTS if self.k.config.version.pcp_high_order else MIGRATE_PCPTYPES
+
+    def init_pcp(self, pcp: PerCpuPages) -> None:
+        """Set up what the protection scheme keeps in ``struct per_cpu_pages`` (nothing in 5.13)."""
 
     def new_list(self, cpu: int, zone: Zone, mt: int) -> Any:
         return self.list_class(self.k, f"pcp[cpu{cpu}][{zone.name}][mt{mt}]")
@@ -186,6 +222,39 @@ class PcpOps:
         state[page] = PAGE_ALLOCATED
         return page
 
+    def refill_batch(self, zone: Zone, pcp: PerCpuPages, order: int) -> int:
+        """How many blocks an empty list is refilled with: ``pcp->batch``, scaled down by the order
+        (``max(batch >> order, 2)``, 44042b449872's ``__rmqueue_pcplist()``)."""
+        batch = pcp.batch
+        if order and batch > 1:
+            batch = max(batch >> order, 2)
+        return batch
+
+    @ksym("__rmqueue_pcplist")
+    def rmqueue_pcplist_order(self, cpu: CPU, zone: Zone, order: int, mt: int, alloc_flags: int,
+                              pcp: PerCpuPages) -> int | None:
+        """``__rmqueue_pcplist()`` of a block of ``order`` > 0 (44042b449872): the list of that order and
+        migrate type, refilled with ``refill_batch()`` blocks; ``pcp->count`` counts pages."""
+        k = self.k
+        lst = pcp.lists[order_to_pindex(mt, order)]
+        if not lst:
+            got = k.rmqueue_bulk(cpu, zone, order, self.refill_batch(zone, pcp, order), lst, mt, alloc_flags)
+            pcp.count += got << order
+            if not lst:
+                return None
+        page: int = lst.del_first(cpu, self.c_take)
+        pcp.count -= 1 << order
+        state = k.mem.state
+        if state[page] != PAGE_PCP:
+            k.violation(f"page handed out twice: pfn {page} taken from {lst.name} while "
+                        f"{STATE_NAMES[state[page]]} (CPU{cpu.id}, {cpu.context})")
+        state[page] = PAGE_ALLOCATED
+        return page
+
+    def free_high(self, pcp: PerCpuPages) -> int:
+        """How many pages a free that reached ``pcp->high`` drains (5.13: one batch)."""
+        return pcp.batch
+
     @ksym("free_unref_page_commit")
     def free_commit(self, cpu: CPU, zone: Zone, page: int, mt: int) -> None:
         """``free_unref_page_commit()`` (5.13, without the adaptive ``free_factor``): add the page to this CPU's
@@ -199,5 +268,19 @@ class PcpOps:
         if pcp.count >= pcp.high:
             k.free_pcppages_bulk(cpu, zone, pcp.batch, pcp)
 
+    @ksym("free_unref_page_commit")
+    def free_commit_order(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int) -> None:
+        """``free_unref_page_commit()`` of a block of ``order`` (44042b449872): on its order's list, counting
+        ``1 << order`` pages; at ``high`` a drain of ``free_high()`` pages."""
+        k = self.k
+        pcp = zone.pcp[cpu.id]
+        k.mem.state[page] = PAGE_PCP
+        k.mem.free_mt[page] = mt
+        pcp.lists[order_to_pindex(mt, order)].add_head(cpu, page, self.c_commit)
+        pcp.count += 1 << order
+        if pcp.count >= pcp.high:
+            k.free_pcppages_bulk(cpu, zone, self.free_high(pcp), pcp)
 
-__all__ = ["PcpOps", "PcpList", "PerCpuPages", "zone_batchsize", "pcp_high", "MIGRATE_PCPTYPES"]
+
+__all__ = ["PcpOps", "PcpList", "PerCpuPages", "zone_batchsize", "pcp_high", "MIGRATE_PCPTYPES", "NR_PCP_LISTS",
+           "PAGE_ALLOC_COSTLY_ORDER", "order_to_pindex", "pindex_to_order", "pcp_allowed_order"]

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
+from benchframe.kconfig import kernel_version
 from benchframe.records import Study
 from benchframe.run.spec import RunSpec
 
@@ -27,11 +28,23 @@ ORDER = ("bulk", "irq", "irq_rt", "rt_atomic", "page_pool", "sunrpc", "contentio
 DEFAULT_METRICS = ("alloc_free_cycles_per_page", "alloc_cycles_per_page", "irqs_off_max_cycles")
 
 
-def designs_of(reg: Registry, given: list[str]) -> list[str]:
-    """The design specs named (each checked: its name and options), else every registered design."""
+def designs_of(reg: Registry, given: list[str], kernel: str | None = None) -> list[str]:
+    """The design specs named (each checked: its name and options, and that it runs on ``kernel``), else
+    every registered design that runs on ``kernel``."""
     for d in given:
-        reg.design_spec(d)
-    return given or list(reg.designs)
+        check_design_kernel(reg, d, kernel)
+    if given:
+        return given
+    version = kernel_version(kernel)
+    return [d for d, rec in reg.designs.items() if rec.factory.kernel_problem(version) is None]
+
+
+def check_design_kernel(reg: Registry, design: str, kernel: str | None) -> None:
+    """A one-line error when ``design`` (a spec) is unknown or refuses kernel version ``kernel``."""
+    record = reg.design_spec(design)[0]
+    problem = record.factory.kernel_problem(kernel_version(kernel))
+    if problem:
+        raise BenchframeError(f"design {record.name}: {problem}")
 
 
 def baseline_of(designs: list[str], asked: str | None, known: Sequence[str] = (),

@@ -66,6 +66,9 @@ class Harness:
     def __init__(self, design: Design, options: Mapping[str, Any], costs: CostModel, config: KernelConfig,
                  topology: Topology, registry: Registry | None = None,
                  irq_class: type[Interrupts] = Interrupts, perf: bool = False):
+        problem = design.factory.kernel_problem(config.version)
+        if problem:
+            raise BenchframeError(f"design {design.name}: {problem}")
         self.design = design
         self.costs = costs
         self.config = config

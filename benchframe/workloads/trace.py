@@ -6,10 +6,15 @@ single-page baseline), ``runs`` one bulk call per run (consecutive order-0 alloc
 CPU, at most ``gap_us`` apart: what ``trace summary`` counts), ``window:N`` bulk calls of up to N pages of a
 run. ``benchframe.trace.replay`` says what is replayed and how trace pages map to simulated ones.
 
-The machine has as many CPUs as the trace; each replays its CPU's events in recorded order, in the recorded
-context (task, softirq, hardirq). Order > 0 allocations take the single-page path of every design (on the 5.13
-model, the buddy lists under ``zone->lock``; 6.x keeps orders up to 3 on the pcp lists, which is not modelled)
-and are reported apart. The standard per-page metrics are those of order-0 pages; the workload's own metrics
+The machine has as many CPUs as the trace (or ``cpus``) and ``memory_mb`` of memory (default: room for what the
+trace holds), so ``pcp->batch`` and ``pcp->high`` are those of the captured machine's zone; each CPU replays its
+CPU's events in recorded order, in the recorded context (task, softirq, hardirq). Replay a capture on the kernel
+it was taken on (``--kernel``; ``kconfig.kernel_for_release()`` names the modelled version for a release: 6.14
+for the 6.18 captures). Order > 0 allocations take the single-page path of every design (on 5.13 the buddy lists
+under ``zone->lock``; from 5.14 orders <= 3 and THP through the pcp lists) and are reported apart.
+The replay's blocks taken off the buddy lists and drained from the pcp lists are reported next to the trace's
+own ``mm_page_alloc_zone_locked`` and ``mm_page_pcpu_drain`` counts.
+The standard per-page metrics are those of order-0 pages; the workload's own metrics
 add the order > 0 pages, the totals, and the share of the allocator time the bulk API could touch.
 """
 
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from benchframe import BenchframeError
 from benchframe.api import IDLE, Param, Study, Workload
 from benchframe.hw.topology import Topology
-from benchframe.trace.events import CONTEXTS
+from benchframe.trace.events import CONTEXTS, MM_PAGE_ALLOC_ZONE_LOCKED, MM_PAGE_PCPU_DRAIN
 from benchframe.trace.replay import ALLOC, FREE, parse_batch, replay_plan, trace_events
 
 if TYPE_CHECKING:
@@ -52,10 +57,15 @@ def _check_file(value: str) -> None:
 
 def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     plan = _plan(params)
-    cpus = max(1, len(plan.cpus))
-    pages = DEFAULT_PAGES
-    while pages < 4 * plan.peak_pages:  # room for what the trace holds at once, far from the watermarks
-        pages *= 2
+    cpus = params["cpus"] or max(1, len(plan.cpus))
+    if cpus < len(plan.cpus):
+        raise BenchframeError(f"workload trace: parameter cpus={cpus} is fewer than the trace's {len(plan.cpus)} "
+                              "CPUs")
+    pages = params["memory_mb"] * 256
+    if not pages:
+        pages = DEFAULT_PAGES
+        while pages < 4 * plan.peak_pages:  # room for what the trace holds at once, far from the watermarks
+            pages *= 2
     if config.numa:
         return Topology.numa(nodes=2, cpus_per_node=max(1, -(-cpus // 2)), normal_pages=pages)
     return Topology.uma(cpus=cpus, normal_pages=pages)
@@ -155,8 +165,13 @@ def _per(num: float, den: float) -> float | None:
 
 def run(ctx: RunContext) -> None:
     plan = _plan(ctx.params)
-    replay = Replay(ctx, plan)
     cpus = ctx.cpus[:len(plan.ops)]
+    for _ in range(ctx.params["warmup"]):  # the captured kernel's pcp lists were warm: replay once, unmeasured
+        warm = Replay(ctx, plan)
+        if cpus:
+            ctx.machine.run({cpu: warm.task for cpu in cpus})
+        ctx.reset_measurement()
+    replay = Replay(ctx, plan)
     if cpus:
         ctx.machine.run({cpu: replay.task for cpu in cpus})
     m = ctx.measurement
@@ -176,6 +191,20 @@ def run(ctx: RunContext) -> None:
     ctx.record("unknown_frees", plan.counts["unknown_frees"])
     ctx.record("pfn_reused", plan.counts["pfn_reused"])
     ctx.record("held_at_end", len(m.held) - len(m.held_order) + sum(1 << o for o in m.held_order.values()))
+    _record_kernel_counts(ctx, params_file=ctx.params["file"])
+
+
+def _record_kernel_counts(ctx: RunContext, params_file: str) -> None:
+    """The replay's zone->lock allocations and pcp drains next to the trace's own events."""
+    events = trace_events(params_file).event
+    stat = ctx.kernel.stat
+    locked = int((events == MM_PAGE_ALLOC_ZONE_LOCKED).sum())
+    drained = int((events == MM_PAGE_PCPU_DRAIN).sum())
+    ctx.record("zone_locked_blocks", stat.buddy_blocks)
+    ctx.record("trace_zone_locked", locked)
+    ctx.record("zone_locked_ratio", _per(stat.buddy_blocks, locked))
+    ctx.record("pcp_drained_blocks", stat.pcp_drained_blocks)
+    ctx.record("trace_pcpu_drain", drained)
 
 
 WORKLOAD = Workload(
@@ -190,6 +219,11 @@ WORKLOAD = Workload(
               "(bulk calls of up to N pages of a run)", type=str, check=parse_batch),
         Param("gap_us", 20.0, "longest gap inside a run, shortest idle gap (microseconds of trace time)",
               type=float, minimum=0.0),
+        Param("warmup", 0, "unmeasured replays of the whole trace first, so the pcp lists are as warm as the "
+              "captured kernel's were (pages they leave held stay held)", minimum=0, maximum=2),
+        Param("cpus", 0, "CPUs of the captured machine (0: as many as the trace has)", minimum=0, maximum=64),
+        Param("memory_mb", 0, "memory of the captured machine in MiB, one Normal zone: sets pcp->batch and "
+              "pcp->high (0: room for what the trace holds, at least 1 GiB)", minimum=0, maximum=65536),
     ),
     topology=_topology,
     metrics={
@@ -209,6 +243,13 @@ WORKLOAD = Workload(
                        "stays held)"),
         "held_at_end": ("pages", "lower", "pages still allocated when the trace ends (the trace freed them later, "
                         "or never)"),
+        "zone_locked_blocks": ("blocks", "lower", "blocks the replay took off the buddy lists under zone->lock "
+                               "(pcp refills and direct buddy allocations): what mm_page_alloc_zone_locked counts"),
+        "trace_zone_locked": ("events", "lower", "mm_page_alloc_zone_locked events in the trace"),
+        "zone_locked_ratio": ("x", "lower", "zone_locked_blocks / trace_zone_locked: 1 is the captured kernel"),
+        "pcp_drained_blocks": ("blocks", "lower", "blocks the replay drained from pcp lists to the buddy lists: "
+                               "what mm_page_pcpu_drain counts"),
+        "trace_pcpu_drain": ("events", "lower", "mm_page_pcpu_drain events in the trace"),
     },
     standard=False,
     headline=("allocator_cycles_per_page", "allocator_cycles_total", "high_order_cycles_per_page", "bulk_share_pct",
