@@ -27,3 +27,42 @@ class Simulate:
         run_one(self.spec, self.registry)
 
     peakmem_page_bench04.version = 1
+
+
+class Throughput:
+    """``benchmarks/throughput.py`` in the history: a run's CPU time per simulated page against the floors a
+    Python model of page lists cannot beat, timed in turn on the same machine (so the ratio survives a slower
+    or busier machine better than a time does)."""
+
+    params = (DESIGNS,)
+    param_names = ["design"]
+    timeout = 300
+    rounds = 3
+
+    def setup(self, design):
+        self.registry = registry()
+        self.spec = spec(design, "page_bench04", {"bulk": SIM_BULK, "pages": SIM_PAGES, "warmup": 0})
+
+    def _ratios(self):
+        from .throughput import bare_loop, call_loop, interleaved
+
+        floors = [lambda: bare_loop(SIM_PAGES, SIM_BULK), lambda: call_loop(SIM_PAGES, SIM_BULK, charged=True)]
+        return interleaved(floors, lambda: run_one(self.spec, self.registry), self.rounds)
+
+    def track_x_bare_loop(self, design):
+        """CPU time of the run over the bare deque loop's (median of the rounds' ratios)."""
+        return self._ratios()[2][0]
+
+    track_x_bare_loop.unit = "x"
+
+    def track_x_method_and_charge(self, design):
+        """CPU time of the run over a loop of one method call and one charge per operation."""
+        return self._ratios()[2][1]
+
+    track_x_method_and_charge.unit = "x"
+
+    def track_pairs_per_cpu_second(self, design):
+        """Simulated alloc+free pairs per CPU second (median of the rounds)."""
+        return SIM_PAGES / self._ratios()[1]
+
+    track_pairs_per_cpu_second.unit = "pairs/s"

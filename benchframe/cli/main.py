@@ -7,52 +7,57 @@ Exit status: 0 success; 1 a run found invariant violations or a plugin failed (l
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 from benchframe import BenchframeError, __version__
-from benchframe.cli import (
-    calibrate,
-    compare,
-    completion,
-    explore,
-    history,
-    listing,
-    new_plugin,
-    perf,
-    plugins,
-    report,
-    run,
-    sweep,
-    trace,
-    validate,
-)
 from benchframe.cli.options import Parser
-from benchframe.plugins import get_registry
 from benchframe.signals import restore_sigint, watch_sigint
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 3
 
-# in the order `benchframe --help` lists them
-COMMANDS = (listing, run, perf, sweep, plugins, new_plugin, compare, explore, validate, calibrate, report,
-            history, trace, completion)
+#: each command and its module (``benchframe.cli.MODULE``), in the order `benchframe --help` lists them. A module
+#: is imported when its command's parser is built, and a run of one command builds only that one: start-up pays
+#: for the command that runs (``calibrate``'s numerical stack is not loaded for ``benchframe list``)
+COMMANDS = (("list", "listing"), ("run", "run"), ("perf", "perf"), ("sweep", "sweep"), ("plugins", "plugins"),
+            ("new-plugin", "new_plugin"), ("compare", "compare"), ("explore", "explore"), ("validate", "validate"),
+            ("calibrate", "calibrate"), ("report", "report"), ("history", "history"), ("trace", "trace"),
+            ("completion", "completion"))
 DESCRIPTION = ("benchframe: compare designs of the Linux kernel's bulk page allocation API on a simulated "
                "machine")
+#: commands that need the whole parser (``completion`` prints every command's options)
+WHOLE = ("completion",)
 
 
-def build_parser() -> Parser:
-    """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``."""
+def build_parser(only: tuple[str, ...] | None = None) -> Parser:
+    """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``;
+    ``only``: just those commands (``None``: all)."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"benchframe {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
+    for name, module in COMMANDS:
+        if only is not None and name not in only:
+            continue
+        command = importlib.import_module(f"benchframe.cli.{module}")
         before = set(sub.choices)
         command.add_parser(sub)
-        for name in set(sub.choices) - before:
-            sub.choices[name].set_defaults(main=command.main)
+        for added in set(sub.choices) - before:
+            sub.choices[added].set_defaults(main=command.main)
     return parser
+
+
+def commands_needed(argv: list[str]) -> tuple[str, ...] | None:
+    """The commands whose parsers a run of ``argv`` needs: the one it names first, none for ``--version``
+    alone, all (``None``) otherwise -- for ``--help``, a mistyped command (the error lists them), ``completion``."""
+    if argv == ["--version"]:
+        return ()
+    names = {name for name, _ in COMMANDS}
+    if argv and argv[0] in names and argv[0] not in WHOLE:
+        return (argv[0],)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,12 +71,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(commands_needed(words))
     try:
-        args = parser.parse_args(argv)
-        args.argv = list(sys.argv[1:] if argv is None else argv)
+        args = parser.parse_args(words)
+        args.argv = words
         args.root_parser = parser  # `completion` prints the whole parser; commands do not import this module
         status = args.main(args)
+        from benchframe.plugins import get_registry  # after the command: it may have loaded them already
+
         errors = get_registry(tuple(getattr(args, "plugin", ()) or ())).errors
     except BenchframeError as exc:
         print(f"benchframe: error: {exc}", file=sys.stderr)

@@ -92,6 +92,11 @@ class CPU:
         self._preempt_half = costs.half("preempt_disable_enable")
         self.waiting_for: object = None  # the lock this CPU is blocked on, if any
 
+    @property
+    def irq_half(self) -> tuple[int, int]:
+        """The cycles of ``local_irq_save()`` and of ``local_irq_restore()`` (with IRQ-flags tracing)."""
+        return self._irq_half
+
     def reset_counters(self) -> None:
         """Forget what was counted so far (after a warm-up): IRQs-off windows, latencies, toggles, atomics."""
         self.irqs_off_windows.clear()

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from benchframe.hw.frames import Site
+from benchframe.mm.fast import free_pages, take_pages
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
 from benchframe.mm.pcp import PcpList, PcpOps
@@ -88,6 +89,9 @@ class DesignImpl:
         """Free several pages; by default one at a time, as the 5.13 callers did."""
         free = self.free_page
         if type(self).free_page is DesignImpl.free_page:
+            if self.k.fused_free:  # free_unref_page() of each page, its charges summed (benchframe.mm.fast)
+                free_pages(self.k, cpu, pages)
+                return
             free = self.k.free_unref_page  # what free_page() does, one Python call less per page
         for page in pages:
             free(cpu, page)
@@ -220,32 +224,40 @@ class BulkAllocator(DesignImpl):
         prep = k.prices.prep if inline_prep else 0
         per_page = stats + prep + store + slot
         page_site = self._page_site(ops.s_stats if stats else None, prep, store + slot)
-        taken = []  # pages still to prep after unlock (second-pass designs)
+        taken: list[int] = []  # pages still to prep after unlock (second-pass designs)
         owner = k.mem.cpu
         nr_account = 0
-        while nr_populated < nr_pages:
-            if page_array is not None and page_array[nr_populated] is not None:
-                nr_populated += 1  # skip already-populated slots
-                cpu.charge(slot)
-                continue
-            page = take(cpu, zone, mt, alloc_flags, pcp)
-            if page is None:
-                if not nr_populated:  # nothing at all: try the single-page path (which may reclaim)
-                    ops.unlock(cpu, token, pcp)
-                    return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
-                break
-            nr_account += 1
-            owner[page] = cpu.id
-            if not prep_now:
-                taken.append(page)
-            elif not inline_prep:
-                self.prep(cpu, page, gfp)
-            if page_list is not None:
-                page_list.append(page)
-            elif page_array is not None:
-                page_array[nr_populated] = page
-            cpu.charge(per_page, page_site)
-            nr_populated += 1
+        if k.fused and prep_now == inline_prep:  # the loop below, its charges summed (benchframe.mm.fast)
+            nr_populated, nr_account, dry = take_pages(k, cpu, zone, pcp, mt, alloc_flags, nr_populated, nr_pages,
+                                                       page_list, page_array, per_page, slot,
+                                                       None if prep_now else taken)
+            if dry and not nr_populated:  # nothing at all: try the single-page path (which may reclaim)
+                ops.unlock(cpu, token, pcp)
+                return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
+        else:
+            while nr_populated < nr_pages:
+                if page_array is not None and page_array[nr_populated] is not None:
+                    nr_populated += 1  # skip already-populated slots
+                    cpu.charge(slot)
+                    continue
+                page = take(cpu, zone, mt, alloc_flags, pcp)
+                if page is None:
+                    if not nr_populated:  # nothing at all: try the single-page path (which may reclaim)
+                        ops.unlock(cpu, token, pcp)
+                        return self.single_page(cpu, gfp, page_list, page_array, nr_populated, preferred_nid)
+                    break
+                nr_account += 1
+                owner[page] = cpu.id
+                if not prep_now:
+                    taken.append(page)
+                elif not inline_prep:
+                    self.prep(cpu, page, gfp)
+                if page_list is not None:
+                    page_list.append(page)
+                elif page_array is not None:
+                    page_array[nr_populated] = page
+                cpu.charge(per_page, page_site)
+                nr_populated += 1
         ops.unlock(cpu, token, pcp)
         if not self.account_per_page and nr_account:
             cpu.charge(ops.c_stats, ops.s_stats)  # PGALLOC and zone_statistics(), nr_account at once

@@ -22,6 +22,7 @@ from benchframe.mm.boot import (
     setup_per_zone_wmarks,
     setup_zone_pagesets,
 )
+from benchframe.mm.fast import alloc_page, fusable
 from benchframe.mm.page import (
     __GFP_ATOMIC,
     __GFP_HIGH,
@@ -128,6 +129,11 @@ class Kernel:
         self._free_prepare_tails = Site(*prices.free_prepare_site.parts, ((), None))
         # the design keeps 5.13's local_irq_save() around the pcp: the free path calls it directly (speed)
         self._irqsave = type(self.pcp_ops).lock is PcpOps.lock and type(self.pcp_ops).unlock is PcpOps.unlock
+        #: the 5.13 steps ``benchframe.mm.fast`` inlines are the ones this kernel runs: its fused loops apply
+        self.fused = fusable(self)
+        self.fused_free = self.fused and self._irqsave
+        self._fused_alloc = self.fused_free and \
+            type(self.pcp_ops).rmqueue_pcplist_prepare is PcpOps.rmqueue_pcplist_prepare
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def violation(self, message: str) -> None:
@@ -314,6 +320,10 @@ class Kernel:
         the min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH (no reclaim or compaction is modelled).
         ``mempolicy``: entered through ``alloc_pages()``, which looks up the task's NUMA policy first (what
         ``alloc_page()`` does; ``alloc_pages_node()`` and the bulk allocator's fallback do not)."""
+        if self._fused_alloc and not order:  # the common case in one sum, where nothing can observe the clock
+            page = alloc_page(self, cpu, gfp, cpu.node if preferred_nid is None else preferred_nid, mempolicy)
+            if page is not None:
+                return page
         cpu.charge(*self.prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy))
         nid = cpu.node if preferred_nid is None else preferred_nid
         page = self.get_page_from_freelist(cpu, gfp, order, ALLOC_WMARK_LOW, nid)

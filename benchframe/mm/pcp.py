@@ -98,6 +98,13 @@ class PcpList:
         page = q[0]
         cache = self.k.cache
         cpu.charge(cost + (cache.touch2(cpu, page, q[1]) if len(q) > 1 else cache.touch(cpu, page)))
+        self.unlink(cpu, page)
+        return page
+
+    def unlink(self, cpu: CPU, page: int) -> None:
+        """The write half of ``del_first``: ``page`` was first when the cost began; what ran meanwhile (an
+        interrupt on this CPU) decides what the ``list_del()`` does."""
+        q = self.q
         if q and q[0] == page:
             q.popleft()
         elif page in q:
@@ -105,7 +112,6 @@ class PcpList:
         else:
             self.k.violation(f"list_del corruption: pfn {page} was already unlinked from {self.name} "
                              f"(CPU{cpu.id}, {cpu.context})")
-        return page
 
     def add_head(self, cpu: CPU, page: int, cost: int) -> None:
         """``list_add(&page->lru, list)``; reads ``head->next``, spends ``cost`` (with the old first page's
@@ -113,6 +119,11 @@ class PcpList:
         q = self.q
         first = q[0] if q else None
         cpu.charge(cost + (self.k.cache.touch(cpu, first) if first is not None else 0))
+        self.link(cpu, page, first)
+
+    def link(self, cpu: CPU, page: int, first: int | None) -> None:
+        """The write half of ``add_head``: ``first`` was the head's ``next`` when the cost began."""
+        q = self.q
         now = q[0] if q else None
         if now != first:
             if first is None or first in q:
@@ -217,8 +228,7 @@ class PcpOps:
         pcp.count -= 1
         state = k.mem.state
         if state[page] != PAGE_PCP:  # check_new_pcp(): only a corrupted list gets here
-            k.violation(f"page handed out twice: pfn {page} taken from {lst.name} while "
-                        f"{STATE_NAMES[state[page]]} (CPU{cpu.id}, {cpu.context})")
+            handed_out_twice(k, cpu, page, lst.name)
         state[page] = PAGE_ALLOCATED
         return page
 
@@ -280,6 +290,12 @@ class PcpOps:
         pcp.count += 1 << order
         if pcp.count >= pcp.high:
             k.free_pcppages_bulk(cpu, zone, self.free_high(pcp), pcp)
+
+
+def handed_out_twice(k: Kernel, cpu: CPU, page: int, where: str) -> None:
+    """``check_new_pcp()`` failed: ``page`` came off the list ``where`` while not free on a pcp."""
+    k.violation(f"page handed out twice: pfn {page} taken from {where} while "
+                f"{STATE_NAMES[k.mem.state[page]]} (CPU{cpu.id}, {cpu.context})")
 
 
 __all__ = ["PcpOps", "PcpList", "PerCpuPages", "zone_batchsize", "pcp_high", "MIGRATE_PCPTYPES", "NR_PCP_LISTS",

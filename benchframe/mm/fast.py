@@ -1,0 +1,282 @@
+"""Fused fast paths: the allocator's per-page loops with their charges summed in a local clock.
+
+Simulated time can be observed only at a charge: an interrupt falls due (``cpu.next_event``), another CPU takes
+its turn (``Engine.sync``, called only by code that touches shared state) or an explore hook runs
+(``Interrupts.charge_point``, which holds ``next_event`` at -inf). The loops here are the 5.13 steps of
+``mm/pcp.py``, ``mm/bulk.py`` and ``mm/page_alloc.py`` -- same order, same state changes -- with the calls of the
+CPU, the cache model and the pcp list inlined and the clock kept in a local: a charge that stays below
+``next_event`` is an addition, one that could reach it is made by ``CPU.charge`` with the true clock written
+back, and so is every call out of the loop (a refill, a drain, an interrupt controller's ``rearm``). So every
+number is the slow path's, byte for byte, and explore sees the same charge points.
+
+They run only where nothing overrides what they inline (``fusable``): the plain ``CPU`` and ``CacheModel`` (so
+never with attribution on: ``benchframe.hw.perf`` swaps both), the plain ``Interrupts`` policy (``benchframe
+explore`` brings its own, and names the model function each charge point lies in from the task's Python frames,
+which a fused loop would rename) and the 5.13 ``PcpOps`` list steps on ``PcpList``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from benchframe.hw.cache import CacheModel
+from benchframe.hw.cpu import CPU, INF
+from benchframe.hw.irq import Interrupts
+from benchframe.hw.topology import PAGEBLOCK_ORDER
+from benchframe.mm.boot import SECTION_SHIFT
+from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
+from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, gfp_migratetype
+from benchframe.mm.pcp import PcpList, PcpOps, handed_out_twice
+from benchframe.mm.prices import ENTRY_ALLOC_PAGES
+from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
+
+if TYPE_CHECKING:
+    from benchframe.mm.bulk import PageArray
+    from benchframe.mm.page_alloc import Kernel
+    from benchframe.mm.pcp import PerCpuPages
+    from benchframe.mm.zone import Zone
+
+
+def fusable(k: Kernel) -> bool:
+    """The kernel runs the steps these loops inline: plain CPUs, cache model and interrupt policy, the 5.13
+    pcp list steps."""
+    ops = type(k.pcp_ops)
+    return (type(k.cache) is CacheModel and all(type(cpu) is CPU for cpu in k.machine.cpus)
+            and type(k.machine.irq) is Interrupts
+            and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist
+            and ops.free_commit is PcpOps.free_commit)
+
+
+def _charge(cpu: CPU, clock: int, cycles: int) -> tuple[int, float]:
+    """A charge that may reach ``next_event``: ``CPU.charge`` from the local ``clock``; the clock and
+    ``next_event`` after it."""
+    cpu.clock = clock
+    cpu.charge(cycles)
+    return cpu.clock, cpu.next_event
+
+
+def take_pages(k: Kernel, cpu: CPU, zone: Zone, pcp: PerCpuPages, mt: int, alloc_flags: int, nr_populated: int,
+               nr_pages: int, page_list: list[int] | None, page_array: PageArray | None, per_page: int,
+               slot: int, taken: list[int] | None) -> tuple[int, int, bool]:
+    """The page loop of ``__alloc_pages_bulk()`` (``BulkAllocator.alloc_bulk``) with 5.13's
+    ``__rmqueue_pcplist()`` and ``list_del()`` inlined, the pcp protected: ``per_page`` charged after each page
+    (its prep inlined), a populated slot skipped for ``slot``, each page appended to ``taken`` when it is not
+    ``None`` (a second prep pass). Returns the populated count, the pages taken, and whether the pcp ran dry
+    before ``nr_pages``."""
+    lst = pcp.lists[mt]
+    q = lst.q
+    cache = k.cache
+    touch, touch2 = CacheModel.touch, CacheModel.touch2
+    cid = cpu.id
+    state = k.mem.state
+    owner = k.mem.cpu
+    take = k.pcp_ops.c_take
+    nr_account = 0
+    clock, ne = cpu.clock, cpu.next_event
+    while nr_populated < nr_pages:
+        if page_array is not None and page_array[nr_populated] is not None:
+            nr_populated += 1  # skip already-populated slots
+            if clock + slot < ne:
+                clock += slot
+            else:
+                clock, ne = _charge(cpu, clock, slot)
+            continue
+        if not q:  # refill an empty list from the buddy allocator
+            cpu.clock = clock
+            got = k.rmqueue_bulk(cpu, zone, 0, pcp.batch, lst, mt, alloc_flags)
+            pcp.count += got  # after the call: an interrupt in the refill may change the count
+            clock, ne = cpu.clock, cpu.next_event
+            if not q:
+                break
+        page = q[0]
+        extra = touch2(cache, cpu, page, q[1]) if len(q) > 1 else touch(cache, cpu, page)
+        cost = take + extra
+        if clock + cost < ne:
+            clock += cost
+            q.popleft()  # nothing ran between the read of the head and list_del()
+        else:
+            clock, ne = _charge(cpu, clock, cost)
+            lst.unlink(cpu, page)
+        pcp.count -= 1
+        if state[page] != PAGE_PCP:
+            handed_out_twice(k, cpu, page, lst.name)
+        state[page] = PAGE_ALLOCATED
+        nr_account += 1
+        owner[page] = cid
+        if taken is not None:
+            taken.append(page)
+        if page_list is not None:
+            page_list.append(page)
+        elif page_array is not None:
+            page_array[nr_populated] = page
+        if clock + per_page < ne:
+            clock += per_page
+        else:
+            clock, ne = _charge(cpu, clock, per_page)
+        nr_populated += 1
+    else:
+        cpu.clock = clock
+        return nr_populated, nr_account, False
+    cpu.clock = clock
+    return nr_populated, nr_account, True
+
+
+def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
+    """``free_unref_page()`` of each page (5.13, ``local_irq_save`` around the pcp) with
+    ``free_unref_page_commit()``, ``list_add()`` and the IRQ state changes inlined. A page the inlined steps
+    do not cover (not allocated, IRQs already off, an interrupt that could fall due before the pcp is
+    protected) takes ``Kernel.free_unref_page`` itself."""
+    mem = k.mem
+    state, free_mt, pageblock_mt, owner = mem.state, mem.free_mt, mem.pageblock_mt, mem.cpu
+    zones, zone_of_section = k.zones, k.zone_of_section
+    cache = k.cache
+    line, seqs, l1, touch = cache.line, cache.seq, cache.l1, CacheModel.touch
+    cid = cpu.id
+    c1 = cid + 1
+    irq = cpu.irq
+    before = k.free_prepare_cost + cpu.irq_half[0]  # free_pages_prepare(), then local_irq_save()
+    restore = cpu.irq_half[1]
+    commit = k.pcp_ops.c_commit
+    windows = cpu.irqs_off_windows
+    counts = windows.counts  # Samples.append, inlined: one histogram bucket per window
+    observed = bool(cpu.sources) or irq.charge_point is not None  # rearm() after each IRQ state change
+    n_windows = total_windows = toggles = freed = remote = 0
+    since = cpu.irqs_off_since
+    clock, ne = cpu.clock, cpu.next_event
+    for page in pages:
+        if state[page] != PAGE_ALLOCATED or not cpu.irqs_on or clock + before >= ne:
+            cpu.clock = clock
+            k.free_unref_page(cpu, page)
+            clock, ne, since = cpu.clock, cpu.next_event, cpu.irqs_off_since
+            continue
+        clock += before
+        cpu.irqs_on = False  # local_irq_save(); IRQs stay off, so nothing moves irqs_off_since until restore
+        since = clock
+        toggles += 1
+        if observed:
+            cpu.clock = cpu.irqs_off_since = clock
+            irq.irqs_off(cpu)
+            clock, ne = cpu.clock, cpu.next_event
+        zone = zones[zone_of_section[page >> SECTION_SHIFT]]
+        mt = pageblock_mt[page >> PAGEBLOCK_ORDER]
+        pcp = zone.pcp[cid]
+        # free_unref_page_commit()
+        state[page] = PAGE_PCP
+        free_mt[page] = mt
+        lst = pcp.lists[mt]
+        q = lst.q
+        first = q[0] if q else None
+        extra = 0
+        if first is not None:  # list_add() writes the old first page's lru.prev
+            v = line[first]
+            seq = seqs[cid]
+            if v & 255 == c1 and seq - (v >> 8) < l1:
+                line[first] = seq << 8 | c1
+            else:
+                extra = touch(cache, cpu, first)
+        cost = commit + extra
+        if clock + cost < ne:
+            clock += cost
+            q.appendleft(page)
+        else:
+            cpu.irqs_off_since = since
+            clock, ne = _charge(cpu, clock, cost)
+            lst.link(cpu, page, first)
+        pcp.count += 1
+        if pcp.count >= pcp.high:
+            cpu.clock, cpu.irqs_off_since = clock, since
+            k.free_pcppages_bulk(cpu, zone, pcp.batch, pcp)
+            clock, ne = cpu.clock, cpu.next_event
+        if clock + restore < ne:  # local_irq_restore(flags)
+            clock += restore
+        else:
+            cpu.irqs_off_since = since
+            clock, ne = _charge(cpu, clock, restore)
+        if not cpu.irqs_on:
+            cpu.irqs_on = True
+            w = clock - since
+            counts[w] = counts.get(w, 0) + 1
+            n_windows += 1
+            total_windows += w
+            if observed:
+                cpu.clock, cpu.irqs_off_since = clock, since
+                irq.rearm(cpu)
+                clock, ne = cpu.clock, cpu.next_event
+        freed += 1
+        if owner[page] != cid:
+            remote += 1
+    cpu.clock = clock
+    cpu.irqs_off_since = since
+    cpu.irq_toggles += toggles
+    windows.n += n_windows
+    windows.total += total_windows
+    k.stat.pages_freed += freed
+    k.stat.remote_frees += remote
+
+
+def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int | None:
+    """``__alloc_pages()`` of one order-0 page served by the first zone's pcp list without a refill, on a CPU
+    where no interrupt can fall due (no source, no hook): the entry, ``get_page_from_freelist()``,
+    ``rmqueue()``, ``rmqueue_pcplist()`` under ``local_irq_save()``, ``prep_new_page()`` in one sum. ``None``:
+    not that case, nothing done (the caller takes the whole path)."""
+    if cpu.next_event != INF or cpu.sources or cpu.irq.charge_point is not None or not cpu.irqs_on:
+        return None
+    zone = k.zonelists[nid][0]
+    if zone.nr_free_pages <= zone.watermark[ALLOC_WMARK_LOW & ALLOC_WMARK_MASK]:
+        return None  # zone_watermark_fast()'s order-0 test fails: the zonelist walk
+    cid = cpu.id
+    pcp = zone.pcp[cid]
+    lst = pcp.lists[gfp_migratetype(gfp)]
+    q = lst.q
+    if not q:
+        return None  # a refill
+    prices = k.prices
+    ops = k.pcp_ops
+    cache = k.cache
+    shared = zone.vmstat_line
+    seen = cache.shared_seen[cid]
+    extra = 0 if seen[shared] == cache.shared_version[shared] else cache.read_shared(cpu, shared)
+    save, restore = cpu.irq_half
+    clock = (cpu.clock + prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy)[0] + prices.get_page_from_freelist
+             + extra + prices.rmqueue + save)
+    cpu.irqs_on = False  # local_irq_save()
+    cpu.irqs_off_since = clock
+    cpu.irq_toggles += 1
+    page: int = q[0]
+    c1 = cid + 1
+    l1 = cache.l1
+    line = cache.line
+    seq = cache.seq[cid]
+    v = line[page]
+    if v & 255 == c1 and seq - (v >> 8) < l1:
+        line[page] = seq << 8 | c1
+        extra = 0
+    else:
+        extra = CacheModel.touch(cache, cpu, page)
+        seq = cache.seq[cid]
+    if len(q) > 1:
+        nxt = q[1]
+        v = line[nxt]
+        if v & 255 == c1 and seq - (v >> 8) < l1:
+            line[nxt] = seq << 8 | c1
+        else:
+            extra += CacheModel.touch(cache, cpu, nxt)
+    q.popleft()
+    pcp.count -= 1
+    state = k.mem.state
+    if state[page] != PAGE_PCP:
+        handed_out_twice(k, cpu, page, lst.name)
+    state[page] = PAGE_ALLOCATED
+    clock += ops.c_take + extra + ops.c_stats + restore
+    cpu.irqs_on = True  # local_irq_restore()
+    cpu.irqs_off_windows.append(clock - cpu.irqs_off_since)
+    prep = prices.prep
+    if gfp & GFP_ZERO:
+        prep += prices.clear_page
+    cpu.clock = clock + prep
+    k.stat.pages_allocated += 1
+    k.mem.cpu[page] = cid
+    return page
+
+
+__all__ = ["alloc_page", "free_pages", "fusable", "take_pages"]
