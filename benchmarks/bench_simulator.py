@@ -53,16 +53,19 @@ class Throughput:
         """CPU time of the run over the bare deque loop's (median of the rounds' ratios)."""
         return self._ratios()[2][0]
 
+    track_x_bare_loop.version = 1
     track_x_bare_loop.unit = "x"
 
     def track_x_method_and_charge(self, design):
         """CPU time of the run over a loop of one method call and one charge per operation."""
         return self._ratios()[2][1]
 
+    track_x_method_and_charge.version = 1
     track_x_method_and_charge.unit = "x"
 
     def track_pairs_per_cpu_second(self, design):
         """Simulated alloc+free pairs per CPU second (median of the rounds)."""
         return SIM_PAGES / self._ratios()[1]
 
+    track_pairs_per_cpu_second.version = 1
     track_pairs_per_cpu_second.unit = "pairs/s"

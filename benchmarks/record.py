@@ -6,7 +6,7 @@ the fixed machine name ``benchframe-sim`` in ``benchmarks/history`` (asv's own r
     python benchmarks/record.py --check    # CI: HEAD's numbers are those of its newest recorded ancestor
 
 The ``track_`` metrics are simulated: deterministic, the same on every machine, so one machine name stands for
-all. Both run ``asv run --python=same --set-commit-hash HEAD --machine benchframe-sim --bench '\\.track_'``
+all. Both run ``asv run --python=same --set-commit-hash HEAD --machine benchframe-sim --bench '^bench_designs\\..*\\.track_'``
 against the installed package, which must be this checkout (``pip install -e .``, with ``examples/pcpspin``: the
 history tracks every design). asv runs with a temporary configuration, results directory and ``HOME`` (for its
 machine file), so nothing of the developer's asv set-up is read or changed. The result file is stored with the
@@ -32,7 +32,7 @@ MACHINE = "benchframe-sim"
 # what asv asks of a machine; none of it changes a simulated number
 MACHINE_INFO = {"arch": "any", "cpu": "simulated (benchframe's cost model, in cycles)", "num_cpu": "1",
                 "os": "any", "ram": "any"}
-BENCH = r"\.track_"
+BENCH = r"^bench_designs\..*\.track_"  # the simulated metrics (bench_simulator's track_ are machine timings)
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
 ENV_NAME = f"existing-py{PYTHON}"
 KEPT_COLUMNS = 3  # result, params, version: what a track_ benchmark records of a commit
