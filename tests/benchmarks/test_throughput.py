@@ -17,9 +17,10 @@ def test_floor_and_runs_alternate_and_are_cpu_time(monkeypatch):
     clock = iter(range(100))  # process_time ticks one second per read
     monkeypatch.setattr(throughput.time, "process_time", lambda: next(clock))
     monkeypatch.setattr(throughput.time, "perf_counter", lambda: (_ for _ in ()).throw(AssertionError("wall time")))
-    floor, run, ratio = throughput.interleaved(lambda: calls.append("floor"), lambda: calls.append("run"), 3)
-    assert calls == ["floor", "run"] * 3
-    assert (floor, run, ratio) == (1, 1, 1.0)
+    floors = [lambda: calls.append("bare"), lambda: calls.append("call")]
+    floor, run, ratio = throughput.interleaved(floors, lambda: calls.append("run"), 3)
+    assert calls == ["bare", "call", "run"] * 3  # each round: every floor, then the design, in turn
+    assert (floor, run, ratio) == ([1, 1], 1, [1.0, 1.0])
 
 
 def test_the_script_runs(capsys, monkeypatch):
