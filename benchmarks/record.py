@@ -6,7 +6,8 @@ the fixed machine name ``benchframe-sim`` in ``benchmarks/history`` (asv's own r
     python benchmarks/record.py --check    # CI: HEAD's numbers are those of its newest recorded ancestor
 
 The ``track_`` metrics are simulated: deterministic, the same on every machine, so one machine name stands for
-all. Both run ``asv run --python=same --set-commit-hash HEAD --machine benchframe-sim --bench '^bench_designs\\..*\\.track_'``
+all. Both run ``asv run --python=same --set-commit-hash HEAD --machine benchframe-sim`` on the ``track_``
+benchmarks of ``bench_designs`` (``BENCH``)
 against the installed package, which must be this checkout (``pip install -e .``, with ``examples/pcpspin``: the
 history tracks every design). asv runs with a temporary configuration, results directory and ``HOME`` (for its
 machine file), so nothing of the developer's asv set-up is read or changed. The result file is stored with the

@@ -141,3 +141,23 @@ def early_unlock(monkeypatch) -> str:
     designs["early_unlock"] = Design("early_unlock", EarlyUnlock, "releases zone->lock early (broken on purpose)")
     monkeypatch.setattr(reg, "designs", designs)
     return "early_unlock"
+
+
+@pytest.fixture
+def fresh_interpreter(request: pytest.FixtureRequest) -> bool:
+    """True inside a test's own pytest process; outside it, runs the test there (and asserts it passed) and
+    returns False, so the caller returns. For the kit's seeded random-sequence tests: with their fixed seeds they
+    find the bugs they expect in a fresh interpreter (as a plugin author runs them), but after the whole suite's
+    modules are imported the same seeds generate sequences that miss them. The cause is not found yet (stop 30's
+    note); until it is, these tests run in their own process, where each can still fail."""
+    import subprocess
+    import sys
+
+    if os.environ.get("BENCHFRAME_FRESH_TEST") == request.node.nodeid:
+        return True
+    env = {**os.environ, "BENCHFRAME_FRESH_TEST": request.node.nodeid}
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", request.node.nodeid],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=1200)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    return False
