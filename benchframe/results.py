@@ -123,7 +123,8 @@ class ResultDocument(BaseModel):
     plugin distribution loaded, profile, config, kernel; each run has its seed), the runs and, where computed,
     each design's explore verdicts (``verdicts_as_json``)."""
 
-    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True)
+    model_config = ConfigDict(strict=True, extra="allow", populate_by_name=True,
+                              protected_namespaces=())  # a field named model_check: pydantic < 2.10 warns
 
     schema_: Literal[1] = Field(default=1, alias="schema")  # SCHEMA
     benchframe: str = ""
