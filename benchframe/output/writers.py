@@ -44,8 +44,11 @@ def _tabulate(table: Table, tablefmt: str, rows: list[list[str]] | None = None, 
     if cols is not None:
         headers = [headers[c] for c in cols]
         rows = [[r[c] for c in cols] for r in rows]
+    # a table with no rows: tabulate 0.9 (the lowest allowed) fails on both widths (it counts the first row's
+    # columns); without rows its headers are all there is, as they are
     return tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, stralign=table.stralign,
-                    maxcolwidths=maxcolwidths, maxheadercolwidths=maxcolwidths if wrap_headers else None)
+                    maxcolwidths=maxcolwidths if rows else None,
+                    maxheadercolwidths=maxcolwidths if wrap_headers and rows else None)
 
 
 class Writer:
