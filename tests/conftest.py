@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +24,9 @@ from benchframe.mm.page_alloc import Kernel
 from benchframe.mm.pcp import PcpOps
 from benchframe.plugins import get_registry
 from benchframe.records import Design
+
+if TYPE_CHECKING:
+    from benchframe.testing.soak import SoakResult
 
 COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
@@ -143,21 +147,29 @@ def early_unlock(monkeypatch) -> str:
     return "early_unlock"
 
 
-@pytest.fixture
-def fresh_interpreter(request: pytest.FixtureRequest) -> bool:
-    """True inside a test's own pytest process; outside it, runs the test there (and asserts it passed) and
-    returns False, so the caller returns. For the kit's seeded random-sequence tests: with their fixed seeds they
-    find the bugs they expect in a fresh interpreter (as a plugin author runs them), but after the whole suite's
-    modules are imported the same seeds generate sequences that miss them. The cause is not found yet (stop 30's
-    note); until it is, these tests run in their own process, where each can still fail."""
-    import subprocess
-    import sys
+#: seeds the kit's bug-finding tests try, in order, until one finds the bug
+SEARCH_SEEDS = range(8)
 
-    if os.environ.get("BENCHFRAME_FRESH_TEST") == request.node.nodeid:
-        return True
-    env = {**os.environ, "BENCHFRAME_FRESH_TEST": request.node.nodeid}
-    root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", request.node.nodeid],
-                         cwd=root, env=env, capture_output=True, text=True, timeout=1200)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
-    return False
+
+def _first_failure(spec: str, **kwargs: Any) -> SoakResult:
+    """The first of ``run_sequences(spec, seed=s, **kwargs)`` over ``SEARCH_SEEDS`` that finds a failure (or the
+    last, which found none). One seed is not a test of the kit: which sequences a hypothesis seed draws depends on
+    the hypothesis version and on the process (the same seed drew different steps after the suite's other imports,
+    with the simulated machine identical up to the first different draw: stop 31's note), and at these budgets a
+    seed finds each bug about half the time. Eight seeds miss a bug the kit finds that often with odds under 1%."""
+    from benchframe.testing.soak import run_sequences
+
+    result = None
+    for seed in SEARCH_SEEDS:
+        result = run_sequences(spec, seed=seed, **kwargs)
+        if result.failure is not None:
+            break
+    assert result is not None
+    return result
+
+
+@pytest.fixture
+def first_failure() -> Callable[..., SoakResult]:
+    """``first_failure(spec, **run_sequences_kwargs)``: the kit's random sequences on ``spec`` over several seeds,
+    the first result that failed (see ``_first_failure``)."""
+    return _first_failure

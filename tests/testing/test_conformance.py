@@ -122,13 +122,11 @@ def test_kit_does_not_excuse_a_design_by_its_name(monkeypatch):
         conformance_suite("single")().test_one_page_takes_the_single_page_path()
 
 
-def test_random_sequences_check_the_exact_return_value(broken_registry, fresh_interpreter):
-    if not fresh_interpreter:  # run in its own interpreter (see the fixture)
-        return
+def test_random_sequences_check_the_exact_return_value(broken_registry, first_failure):
     designs = dict(broken_registry.designs)
     designs["undercounts"] = Design("undercounts", UndercountsHoles, "broken")
     broken_registry.designs = designs
-    result = run_sequences("undercounts", examples=40, seed=1, shrink=False)
+    result = first_failure("undercounts", examples=40, shrink=False)
     assert result.failure is not None and "returned" in result.failure and "populated" in result.failure
 
 
@@ -162,16 +160,15 @@ def test_kit_runs_the_designs_own_invariant_hooks(tmp_path):
 
 
 # -- the random sequences search harder --------------------------------------------------------------------------
-def test_random_sequences_break_the_unsafe_llist_del_first_with_interrupts(fresh_interpreter):
+def test_random_sequences_break_the_unsafe_llist_del_first_with_interrupts(first_failure):
     """An IRQ handler that allocates and frees in the middle of the task's llist_del_first: the ABA."""
-    if not fresh_interpreter:  # run in its own interpreter (see the fixture)
-        return
-    found = run_sequences("llist_del_first", examples=40, seed=7, shrink=False)
+    found = first_failure("llist_del_first", examples=80, shrink=False)
+    seed = found.seed
     assert found.failure is not None
     assert any(w in found.failure for w in ("handed out twice", "lost", "pages are listed")), found.failure
-    assert "hypothesis seed 7" in found.failure and "--benchframe-seed 7" in found.failure
+    assert f"hypothesis seed {seed};" in found.failure and f"--benchframe-seed {seed} " in found.failure
     # the same sequences without interrupts meet the contract (a single consumer per list)
-    assert run_sequences("llist_del_first", interrupts=False, examples=20, seed=7, shrink=False).failure is None
+    assert run_sequences("llist_del_first", interrupts=False, examples=20, seed=seed, shrink=False).failure is None
 
 
 def test_random_sequences_break_a_zone_lock_released_early_on_several_cpus(early_unlock):
