@@ -34,7 +34,9 @@ class Table:
     ``stralign``: text reads better on the left, numbers line up on the right. ``keep_first``: the first
     data column (a comparison's baseline) stays in every group when the plain format splits a wide table. A
     table without headers and rows is a titled text (a plugin's report section): its ``note`` is the text.
-    ``anchor``: the name other tables' cells link to (``Cell.record()["link"]``), where a format has links."""
+    ``anchor``: the name other tables' cells link to (``Cell.record()["link"]``), where a format has links.
+    ``keys``: the columns' names in a record (JSON), where a header is made for the eye (a metric's name
+    wrapped over lines, its unit under it); default the headers."""
 
     title: str
     headers: list[str]
@@ -44,6 +46,7 @@ class Table:
     cells: list[tuple[str, list[Cell]]] = field(default_factory=list)
     keep_first: bool = False
     anchor: str = ""
+    keys: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -57,6 +60,11 @@ class Table:
         if self.cells:
             return [[""] + [str(c.record().get("link") or "") for c in cells] for _, cells in self.cells]
         return [[""] * len(r) for r in self.text_rows]
+
+    @property
+    def names(self) -> list[str]:
+        """The columns' names in a record: ``keys``, else the headers (an empty one: ``row``)."""
+        return list(self.keys) if self.keys else [h or "row" for h in self.headers]
 
     @property
     def is_text(self) -> bool:
