@@ -12,7 +12,7 @@ read, from a file of at most 16 MiB (``benchframe.io.LIMITS``); a file named twi
 from __future__ import annotations
 
 import csv
-import sys
+import logging
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -203,8 +203,8 @@ def distinct_files(paths: list[Path]) -> list[Path]:
     seen: dict[Path, Path] = {}
     for p in paths:
         if p.resolve() in seen:
-            print(f"benchframe: warning: --measurements {p}: named twice (as {seen[p.resolve()]}): read once",
-                  file=sys.stderr)
+            logging.getLogger("benchframe").warning(f"--measurements {p}: named twice (as {seen[p.resolve()]}): "
+                                                    "read once")
         seen.setdefault(p.resolve(), p)
     return list(seen.values())
 

@@ -16,11 +16,11 @@ one-line error instead of a hang or a crash.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import socket
 import struct
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,12 +123,13 @@ def _local_addresses() -> set[str]:
 
 
 def warn_if_exposed(address: str) -> None:
-    """One stderr line when jobs and results would cross the network unencrypted."""
+    """One warning line (benchframe's log: ``-q`` silences it) when jobs and results would cross the network
+    unencrypted."""
     scheme, host, _ = parse_scheduler(address)
     if scheme == "tcp" and not on_this_host(host):
-        print(f"benchframe: warning: --scheduler {address} is not on this host and tcp:// is unencrypted: jobs "
-              "and results cross the network in the clear and the scheduler can run code here; use tls://",
-              file=sys.stderr)
+        logging.getLogger("benchframe").warning(
+            f"--scheduler {address} is not on this host and tcp:// is unencrypted: jobs and results cross the "
+            "network in the clear and the scheduler can run code here; use tls://")
 
 
 def add_scheduler_options(p: argparse.ArgumentParser) -> None:

@@ -7,12 +7,14 @@ Exit status: 0 success; 1 a run found invariant violations or a plugin failed (l
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import logging
 import os
 import sys
 
 from benchframe import BenchframeError, __version__
-from benchframe.cli.options import Parser
+from benchframe.cli.options import LOG, Parser
 from benchframe.signals import restore_sigint, watch_sigint
 
 EXIT_FAILED = 1
@@ -37,6 +39,7 @@ def build_parser(only: tuple[str, ...] | None = None) -> Parser:
     ``only``: just those commands (``None``: all)."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"benchframe {__version__}")
+    add_verbosity_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, module in COMMANDS:
         if only is not None and name not in only:
@@ -46,7 +49,32 @@ def build_parser(only: tuple[str, ...] | None = None) -> Parser:
         command.add_parser(sub)
         for added in set(sub.choices) - before:
             sub.choices[added].set_defaults(main=command.main)
+            for each in _parsers(sub.choices[added]):
+                add_verbosity_options(each)
     return parser
+
+
+def _parsers(parser: Parser) -> list[Parser]:
+    """``parser`` and its sub-commands' parsers, all the way down (``trace import``)."""
+    return [parser, *(q for child in parser.commands.values() for q in _parsers(child))]
+
+
+def add_verbosity_options(p: argparse.ArgumentParser) -> None:
+    """``-q``/``--quiet`` and ``-v``/``--verbose`` (``-vv`` for more): on the root parser and every command, so
+    they go before or after the command's name; not given, they leave what the root parser took."""
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                   help="no warnings and no progress bar: errors only")
+    p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                   help="say what the command does, step by step, on stderr (-vv: more)")
+
+
+def set_verbosity(args: argparse.Namespace) -> None:
+    """The level of benchframe's log: errors only with ``-q``, the steps with ``-v`` (details ``-vv``), else
+    warnings (the default)."""
+    verbose = getattr(args, "verbose", 0) or 0
+    level = logging.ERROR if getattr(args, "quiet", False) else logging.DEBUG if verbose > 1 else \
+        logging.INFO if verbose else logging.WARNING
+    LOG.setLevel(level)
 
 
 def commands_needed(argv: list[str]) -> tuple[str, ...] | None:
@@ -68,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         restore_sigint(previous)
+        LOG.setLevel(logging.WARNING)  # the next command (a test's) starts from the default
 
 
 def _main(argv: list[str] | None) -> int:
@@ -75,6 +104,7 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser(commands_needed(words))
     try:
         args = parser.parse_args(words)
+        set_verbosity(args)
         args.argv = words
         args.root_parser = parser  # `completion` prints the whole parser; commands do not import this module
         status = args.main(args)

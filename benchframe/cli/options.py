@@ -1,10 +1,11 @@
 """What several commands share: one spelling of each option (``--designs``, ``--seeds``, ``--profile``,
-``--config``, ``--format``, executor and plugin options), the ``Setup`` they make, list and parameter-grid
-parsing, the command line that reproduces a result, and the progress bar."""
+``--config``, ``--format``, executor and plugin options), the ``Setup`` they make, list and
+parameter-grid parsing, the command line that reproduces a result, logging and the progress bar."""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import shlex
 import sys
@@ -68,9 +69,28 @@ def given(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     return convert
 
 
+LOG = logging.getLogger("benchframe")
+
+
+class _Stderr(logging.Handler):
+    """benchframe's log lines on the stderr of the moment (a test's capture too): ``benchframe: warning: ...``
+    for a warning, ``benchframe: ...`` for a step (``-v``)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+        print(f"benchframe: {kind}{record.getMessage()}", file=sys.stderr)
+
+
+if not LOG.handlers:
+    LOG.addHandler(_Stderr())
+    LOG.setLevel(logging.WARNING)
+    LOG.propagate = False
+
+
 def warn(line: str) -> None:
-    """One warning line on stderr: something given was taken otherwise than it was written (counted once)."""
-    print(f"benchframe: warning: {line}", file=sys.stderr)
+    """One warning line on stderr: something given was taken otherwise than it was written (counted once);
+    ``-q`` silences it."""
+    LOG.warning(line)
 
 
 def once(items: list[str], option: str) -> list[str]:
@@ -139,9 +159,11 @@ def add_config_option(p: argparse.ArgumentParser) -> None:
                    help=f"kernel config option(s), repeatable: {', '.join(OPTIONS)}")
 
 
-def add_format_option(p: argparse.ArgumentParser, default: str = "md") -> None:
-    """``--format``: one of the output stack's writers (``benchframe.output.FORMATS``)."""
-    p.add_argument("--format", choices=list(FORMATS), default=default, help=f"output format (default {default})")
+def add_format_option(p: argparse.ArgumentParser, default: str | None = "md", default_help: str = "") -> None:
+    """``--format``: one of the output stack's writers (``benchframe.output.FORMATS``); ``default`` ``None``: the
+    command's own layout (``default_help`` says which), as it printed before it took ``--format``."""
+    p.add_argument("--format", choices=list(FORMATS), default=default,
+                   help=f"output format (default {default_help or default})")
 
 
 def split(values: Iterable[Any] | None) -> list[str]:
@@ -219,6 +241,8 @@ def setup(args: argparse.Namespace, default_seeds: str = "1") -> Setup:
     ``--plugin``, ``--seeds`` and the executor options, each at its default where the command has none."""
     seeds = parse_seeds(getattr(args, "seeds", None), default_seeds)
     where = executor(args)
+    LOG.info("setup: profile %s, kernel %s, seeds %s, executor %s", getattr(args, "profile", None) or "default",
+             getattr(args, "kernel", DEFAULT_KERNEL), ",".join(map(str, seeds)), where.kind)
     return Setup.parse(profile=getattr(args, "profile", None), config=getattr(args, "config", None) or (),
                        kernel=getattr(args, "kernel", DEFAULT_KERNEL), plugins=tuple(getattr(args, "plugin", ())),
                        seeds=seeds, executor=where)
@@ -242,14 +266,15 @@ def add_plugin_option(p: argparse.ArgumentParser) -> None:
 
 
 class Progress:
-    """A tqdm bar on a terminal, nothing in CI (stderr not a TTY); ``update`` is ``None`` without a bar."""
+    """A tqdm bar on a terminal, nothing in CI (stderr not a TTY) nor with ``-q``; ``update`` is ``None``
+    without a bar."""
 
-    def __init__(self, total: int, desc: str):
+    def __init__(self, total: int, desc: str, unit: str = "run"):
         self.bar: Any = None
-        if sys.stderr.isatty():
+        if sys.stderr.isatty() and LOG.isEnabledFor(logging.WARNING):
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="run", desc=desc, leave=False)
+            self.bar = tqdm(total=total, unit=unit, desc=desc, leave=False)
 
     @property
     def update(self) -> Callable[[int], object] | None:

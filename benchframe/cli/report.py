@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.options import add_format_option, add_plugin_option, setup
+from benchframe.cli.options import add_format_option, add_plugin_option, setup, warn
 from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, write_atomic
 from benchframe.modelcheck import TOLERANCE, unchecked
 from benchframe.output import writer
@@ -58,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
     if not loaded.runs:
         raise BenchframeError("no runs in the given result files")
     for line in loaded.warnings:
-        print(f"benchframe: warning: {line}", file=sys.stderr)
+        warn(line)
     reg = bed.registry()
     order = design_order(reg, loaded.runs)
     baseline = baseline_of(order, args.baseline, among="the designs with runs in the results")

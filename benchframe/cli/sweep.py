@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, executor
+from benchframe.cli.options import Progress, add_executor_options, add_plugin_option, executor, warn
 from benchframe.run.grid import cells, count_cells, load_spec
 from benchframe.run.setup import Setup
 from benchframe.run.sweep import existing_cells, run_sweep
@@ -38,8 +38,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.output or spec["output"] or f"sweeps/{Path(args.spec).stem}")
     distinct, listed = len(cells(spec)), count_cells(spec)
     if distinct != listed:
-        print(f"benchframe: warning: sweep {args.spec}: {listed} cells listed, {distinct} distinct (each runs once)",
-              file=sys.stderr)
+        warn(f"sweep {args.spec}: {listed} cells listed, {distinct} distinct (each runs once)")
     try:
         with Progress(distinct, "benchframe sweep") as bar:
             ran, skipped, errors = run_sweep(spec, out, args.resume, bed, bar.update)
