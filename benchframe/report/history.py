@@ -35,6 +35,15 @@ class Series:
     machine: str
     unit: str
     points: list[tuple[str, int, float]] = field(default_factory=list)
+    #: the benchmark's parameters by asv's names (``{"design": "array", "bulk": "64"}``)
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def metric(self) -> str:
+        """What the benchmark tracks: its method's name without asv's kind (``track_irqs_off_max_cycles`` ->
+        ``irqs_off_max_cycles``)."""
+        method = self.benchmark.partition("(")[0].rsplit(".", 1)[-1]
+        return method.partition("_")[2]
 
     def changes(self) -> list[float | None]:
         """The ratio of each point to the previous one (``None`` for the first, or after a 0)."""
@@ -56,8 +65,8 @@ def _asv() -> Any:
     return asv.results
 
 
-def _units(results_dir: Path) -> dict[str, str]:
-    """Each benchmark's unit as asv recorded it (``benchmarks.json``, written by ``asv run``)."""
+def _benchmarks(results_dir: Path) -> dict[str, dict[str, Any]]:
+    """What asv recorded of each benchmark (``benchmarks.json``, written by ``asv run``); ``{}`` without it."""
     path = results_dir / "benchmarks.json"
     if not path.is_file():
         return {}
@@ -67,7 +76,12 @@ def _units(results_dir: Path) -> dict[str, str]:
         return {}
     if not isinstance(doc, dict):
         return {}
-    return {name: str(b["unit"]) for name, b in doc.items() if isinstance(b, dict) and b.get("unit")}
+    return {name: b for name, b in doc.items() if isinstance(b, dict)}
+
+
+def _units(results_dir: Path) -> dict[str, str]:
+    """Each benchmark's unit as asv recorded it."""
+    return {name: str(b["unit"]) for name, b in _benchmarks(results_dir).items() if b.get("unit")}
 
 
 def unit_of(name: str, units: dict[str, str]) -> str:
@@ -95,6 +109,7 @@ def load_asv_history(results_dir: Path) -> list[Series]:
     asv_results = _asv()
     _check_files(results_dir)
     units = _units(results_dir)
+    names = {n: [str(p) for p in b.get("param_names") or []] for n, b in _benchmarks(results_dir).items()}
     series: dict[tuple[str, str], Series] = {}
     try:
         for res in asv_results.iter_results(str(results_dir)):
@@ -104,12 +119,13 @@ def load_asv_history(results_dir: Path) -> list[Series]:
             for name in sorted(res.get_all_result_keys()):
                 values = res.get_result_value(name, res.get_result_params(name))
                 params = res.get_result_params(name) or []
-                combos = [", ".join(map(str, c)) for c in product(*params)] if params else [""]
+                combos = list(product(*params)) if params else [()]
                 for combo, value in zip(combos, values if isinstance(values, list) else [values]):
                     if not isinstance(value, int | float) or isinstance(value, bool) or math.isnan(value):
                         continue  # this commit could not run it
-                    key = f"{name}({combo})" if combo else name
-                    s = series.setdefault((key, machine), Series(key, machine, unit_of(name, units)))
+                    key = f"{name}({', '.join(map(str, combo))})" if combo else name
+                    named = {k: str(v).strip("'\"") for k, v in zip(names.get(name, []), combo)}
+                    s = series.setdefault((key, machine), Series(key, machine, unit_of(name, units), params=named))
                     s.points.append((commit, date, float(value)))
     except Exception as exc:  # noqa: BLE001 - asv's own errors (a corrupted result file) name the file
         raise BenchframeError(f"--results {results_dir}: asv cannot read it: {type(exc).__name__}: {exc}") from None
@@ -119,10 +135,13 @@ def load_asv_history(results_dir: Path) -> list[Series]:
 
 
 def history_document(series: list[Series], factor: float, wanted: str | None = None,
-                     show_all: bool = False) -> Document:
-    """One table per series (those whose name contains ``wanted``; by default only those with a change beyond
+                     show_all: bool = False, designs: list[str] | None = None,
+                     metrics: list[str] | None = None) -> Document:
+    """One table per series (those whose name contains ``wanted``, of one of ``designs`` -- their ``design``
+    parameter -- and tracking one of ``metrics``, each where given; by default only those with a change beyond
     ``factor``), and a closing line saying how many were left out."""
-    chosen = [s for s in series if not wanted or wanted in s.benchmark]
+    chosen = [s for s in series if (not wanted or wanted in s.benchmark) and
+              (designs is None or s.params.get("design") in designs) and (metrics is None or s.metric in metrics)]
     shown = [s for s in chosen if show_all or s.changed(factor)]
     blocks: list[Block] = []
     for s in shown:
