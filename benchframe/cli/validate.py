@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.options import add_plugin_option
+from benchframe.cli.emit import LOG, add_metrics_option, add_output_option, check_output, chosen, emit, render
+from benchframe.cli.options import add_designs_option, add_format_option, add_plugin_option
 from benchframe.measurements import distinct_files, shipped_measurements
-from benchframe.output import Document, Table, writer
+from benchframe.metrics import METRICS
+from benchframe.output import Document, Note, Table, writer
 from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.plugins import get_registry
 from benchframe.validate import validate
@@ -39,6 +41,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="PCT",
                    help="largest error accepted, in percent either way (against the range of repeated "
                    f"measurements of a point, 0 inside it); exit 1 beyond it (default {DEFAULT_TOLERANCE:g})")
+    add_designs_option(p, default_help="every measured design; --normalize-to still uses its own rows")
+    add_metrics_option(p, "every measured metric")
+    add_format_option(p, None, "the tables as text, then the summary")
+    add_output_option(p, "the tables and the summary")
     add_plugin_option(p)
 
 
@@ -69,29 +75,40 @@ def file_tables(table: list[list[str]], files: list[str], ratio_to: str | None =
     return blocks
 
 
-def say(text: str) -> None:
+def say(text: str) -> str:
     """A line of the summary, wrapped at a mail's width."""
-    print(textwrap.fill(text, PLAIN_WIDTH, subsequent_indent="    ", break_on_hyphens=False))
+    return textwrap.fill(text, PLAIN_WIDTH, subsequent_indent="    ", break_on_hyphens=False) + "\n"
 
 
 def main(args: argparse.Namespace) -> int:
-    """Predict every measurement, print the table, and exit 1 when an error is beyond ``--tolerance``."""
+    """Predict every measurement, print the table (the rows of ``--designs`` and ``--metrics``) and the
+    summary, in ``--format`` or to ``--output``; exit 1 when an error shown is beyond ``--tolerance``."""
     if not args.tolerance >= 0:
         raise BenchframeError(f"--tolerance must be a non-negative percentage, not {args.tolerance}")
+    check_output(args)
     paths = distinct_files([Path(p) for p in args.measurements]) if args.measurements else shipped_measurements()
     reg = get_registry(tuple(args.plugin))
     if args.normalize_to and args.normalize_to not in reg.designs:
         raise BenchframeError(f"--normalize-to: unknown design {args.normalize_to!r}")
+    designs = chosen(args.designs, reg.designs, "--designs", "design")
+    known = dict.fromkeys([*METRICS, *(n for w in reg.workloads.values() for n in w.metrics)])
+    metrics = chosen(args.metrics, known, "--metrics", "metric")
+    LOG.info("validating %d measurement file(s)", len(paths))
     result = validate(paths, reg, args.profile, args.normalize_to)
-    print(writer("text").render(Document(file_tables(result.table, [r.file for r in result.rows],
-                                                                args.normalize_to))), end="")
-    print()
-    say(f"not checked against any measurement: designs {', '.join(result.unmeasured_designs) or '-'}; "
-        f"workloads {', '.join(result.unmeasured_workloads) or '-'}")
-    beyond = result.beyond(args.tolerance)
+    shown = [i for i, r in enumerate(result.rows) if (designs is None or r.design in designs) and
+             (metrics is None or r.metric in metrics)]
+    tables = file_tables([result.table[i] for i in shown], [result.rows[i].file for i in shown], args.normalize_to)
+    errors = [result.errors[i] for i in shown]
+    beyond = [(w, e) for w, e in result.beyond(args.tolerance) if w in {w_ for w_, _ in errors}]
+    lines = [f"not checked against any measurement: designs {', '.join(result.unmeasured_designs) or '-'}; "
+             f"workloads {', '.join(result.unmeasured_workloads) or '-'}"]
     if not beyond:
-        say(f"every prediction within {args.tolerance:g}% of its measurement ({len(result.errors)} rows)")
-        return 0
-    worst = ", ".join(f"{w} ({'nothing predicted' if e is None else f'{e:+.1f}%'})" for w, e in beyond)
-    say(f"{len(beyond)} of {len(result.errors)} predictions beyond {args.tolerance:g}%: {worst}")
-    return EXIT_BEYOND
+        lines.append(f"every prediction within {args.tolerance:g}% of its measurement ({len(errors)} rows)")
+    else:
+        worst = ", ".join(f"{w} ({'nothing predicted' if e is None else f'{e:+.1f}%'})" for w, e in beyond)
+        lines.append(f"{len(beyond)} of {len(errors)} predictions beyond {args.tolerance:g}%: {worst}")
+    if args.format is None:  # as validate has always printed it
+        emit(args, writer("text").render(Document(tables)) + "\n" + "".join(map(say, lines)))
+    else:
+        emit(args, render(args, Document([*tables, *map(Note, lines)])))
+    return EXIT_BEYOND if beyond else 0
