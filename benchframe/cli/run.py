@@ -12,10 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.emit import LOG, add_metrics_option, add_output_option, check_output, emit, render
 from benchframe.cli.options import (
+    Progress,
     add_config_option,
     add_designs_option,
     add_executor_options,
+    add_format_option,
     add_kernel_option,
     add_plugin_option,
     add_profile_option,
@@ -30,7 +33,7 @@ from benchframe.cli.options import (
 )
 from benchframe.io import OutputLock, check_target, replaced_by, write_atomic
 from benchframe.metrics import metric
-from benchframe.output import Document, Table, writer
+from benchframe.output import Document, Note, Table, writer
 from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.results import ResultDocument
 from benchframe.run.session import execute
@@ -41,6 +44,7 @@ from benchframe.verdict import DISQUALIFYING_TEXT, UNSAFE_MARK, marked, unsafe
 if TYPE_CHECKING:
     import argparse
 
+    from benchframe.output.document import Block
     from benchframe.records import Workload
     from benchframe.registry import Registry
     from benchframe.run.session import Executed
@@ -68,8 +72,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_config_option(p)
     add_kernel_option(p)
     p.add_argument("--json", metavar="PATH", help="write the result document here")
-    p.add_argument("--metrics", metavar="NAMES", help="metrics to show in the table (comma list; default: the "
-                   "workload's headline metrics)")
+    add_metrics_option(p, "the workload's headline metrics")
+    add_format_option(p, None, "the table as text")
+    add_output_option(p, "the table")
     add_executor_options(p)
     add_plugin_option(p)
 
@@ -98,7 +103,7 @@ def grid_of(args: argparse.Namespace, workload: Workload, cells_per_point: int) 
 
 def shown_metrics(args: argparse.Namespace, workload: Workload) -> list[str]:
     """``--metrics``, else the workload's headline metrics; an unknown one is an error before the work."""
-    shown = split([args.metrics]) if args.metrics else list(workload.headline_metrics())
+    shown = list(dict.fromkeys(split(args.metrics))) if args.metrics else list(workload.headline_metrics())
     unknown = [m for m in shown if metric(m, workload) is None]
     if unknown:
         raise BenchframeError(f"--metrics: unknown metric(s) {', '.join(unknown)}")
@@ -117,6 +122,7 @@ def main(args: argparse.Namespace) -> int:
     grid = grid_of(args, workload, len(designs) * len(bed.seeds))
     if args.json:
         check_target(args.json, "--json")
+    check_output(args)
     shown = shown_metrics(args, workload)
     specs = [RunSpec.on(bed.testbed, design, workload.name, point, seed)
              for design, point, seed in product(designs, grid, bed.seeds)]
@@ -128,12 +134,19 @@ def _run(args: argparse.Namespace, bed: Setup, specs: list[RunSpec], designs: li
          shown: list[str], workload: Workload) -> int:
     """Run the checked cells, print the table and the warnings, write the result document."""
     reg = bed.registry()
-    done = execute(bed, specs, designs)
-    print_table(done, grid, shown, workload)
+    LOG.info("running %d cell(s): %s on %s", len(specs), ", ".join(designs), workload.name)
+    with Progress(len(specs), "benchframe run") as bar:
+        done = execute(bed, specs, designs, bar.update)
+    table = run_table(done, grid, shown, workload)
     bad_designs = [d for d in designs if unsafe(done.verdicts.get(d))]
-    if bad_designs:
-        print(textwrap.fill(f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE "
-                            f"{DISQUALIFYING_TEXT}: these are the costs of an incorrect design", PLAIN_WIDTH))
+    unsafe_line = (f"{UNSAFE_MARK}: `benchframe explore` finds {', '.join(bad_designs)} UNSAFE "
+                   f"{DISQUALIFYING_TEXT}: these are the costs of an incorrect design") if bad_designs else ""
+    if args.format is None:  # as run has always printed it
+        emit(args, writer("text").render(Document([table])) +
+             (textwrap.fill(unsafe_line, PLAIN_WIDTH) + "\n" if unsafe_line else ""))
+    else:
+        blocks: list[Block] = [table, *([Note(unsafe_line)] if unsafe_line else [])]
+        emit(args, render(args, Document(blocks)))
     for failure in dict.fromkeys(done.failures):  # a plugin raised: the other designs still come out
         print(f"benchframe: plugin error: {failure}", file=sys.stderr)
     for r in done.runs:
@@ -149,7 +162,7 @@ def _run(args: argparse.Namespace, bed: Setup, specs: list[RunSpec], designs: li
     return EXIT_FAILED if bad else 0
 
 
-def print_table(done: Executed, grid: list[dict[str, str]], shown: list[str], workload: Workload) -> None:
+def run_table(done: Executed, grid: list[dict[str, str]], shown: list[str], workload: Workload) -> Table:
     """One row per run: the design (marked where explore finds it UNSAFE), the parameters, the seed and the
     metrics shown, each header with its unit under it; within a mail's width (long metric names wrapped at
     their underscores, a table too wide split into groups of columns)."""
@@ -158,7 +171,7 @@ def print_table(done: Executed, grid: list[dict[str, str]], shown: list[str], wo
             [_number(r.metrics.get(m)) for m in shown] for r in done.runs]
     units = {m: m_.unit for m in shown if (m_ := metric(m, workload)) is not None and m_.unit}
     headers = ["design"] + param_keys + ["seed"] + [_header(m, units.get(m)) for m in shown]
-    print(writer("text").render(Document([Table("", headers, rows, stralign="right")])), end="")
+    return Table("", headers, rows, stralign="right", keys=["design", *param_keys, "seed", *shown])
 
 
 def _number(value: object) -> str:
