@@ -10,6 +10,7 @@ from itertools import product
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.emit import add_output_option, check_output, emit
 from benchframe.cli.options import (
     add_config_option,
     add_designs_option,
@@ -65,6 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "several: FILE with the design's name before the suffix)")
     p.add_argument("--svg", metavar="FILE", help="write a flame graph here (named as --folded)")
     add_format_option(p, default="text")
+    add_output_option(p, "the tables")
     add_executor_options(p)
     add_plugin_option(p)
 
@@ -90,6 +92,7 @@ def main(args: argparse.Namespace) -> int:
     for option in ("folded", "svg"):
         for path in _paths(getattr(args, option), designs):
             check_target(path, f"--{option}")
+    check_output(args)
     specs = [dataclasses.replace(RunSpec.on(bed.testbed, design, workload.name, point, seed), perf=True)
              for design, seed in product(designs, bed.seeds)]
     done = execute(bed, specs)
@@ -98,7 +101,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"benchframe: plugin error: {failure}")
         return 1
     runs = {d: [r for r in done.runs if r.design == d] for d in designs}
-    print(writer(args.format).render(_document(args, runs, workload.name, point)), end="")
+    emit(args, writer(args.format).render(_document(args, runs, workload.name, point)))
     _write_files(args, runs, workload.name)
     return 0
 
