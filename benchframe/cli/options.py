@@ -269,7 +269,7 @@ class Progress:
     """A tqdm bar on a terminal, nothing in CI (stderr not a TTY) nor with ``-q``; ``update`` is ``None``
     without a bar."""
 
-    def __init__(self, total: int, desc: str, unit: str = "run"):
+    def __init__(self, total: int | None, desc: str, unit: str = "run"):
         self.bar: Any = None
         if sys.stderr.isatty() and LOG.isEnabledFor(logging.WARNING):
             from tqdm import tqdm

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.options import add_format_option
+from benchframe.cli.emit import LOG, add_output_option, check_output, emit
+from benchframe.cli.options import Progress, add_format_option
 from benchframe.io import check_target
 from benchframe.output.writers import fit_lines
 
@@ -47,6 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                     "flags, contexts, and the runs of order-0 allocations one bulk call could serve.")
     p.add_argument("events", metavar="T", help="an events file written by 'benchframe trace import'")
     add_format_option(p)
+    add_output_option(p, "the summary")
     p.add_argument("--plot", metavar="FILE.png", help="also write a plot of the run-length distribution here")
     p.add_argument("--gap-us", type=float, default=DEFAULT_GAP_US, metavar="N",
                    help="longest gap in microseconds between two allocations of one run (default: "
@@ -71,7 +73,11 @@ def _import(args: argparse.Namespace) -> int:
     check_target(output, "--output")  # before reading a large trace, not after
     if output.exists() and source.exists() and output.resolve() == source.resolve():
         raise BenchframeError(f"--output {output}: is the input trace itself")
-    events = read_trace(source, skip_bad=args.skip_bad, allocator_frames=args.allocator_frame)
+    LOG.info("reading %s", source)
+    with Progress(None, "benchframe trace import", unit="line") as bar:
+        events = read_trace(source, skip_bad=args.skip_bad, allocator_frames=args.allocator_frame,
+                            progress=bar.update)
+    LOG.info("writing %s", output)
     write_events(output, events)
     print(fit_lines(import_report(events, output)))
     return 0
@@ -88,9 +94,10 @@ def _summary(args: argparse.Namespace) -> int:
         raise BenchframeError(f"--top {args.top}: must be 0 or more")
     if args.plot:
         check_target(args.plot, "--plot")
+    check_output(args)
     events = load_events(args.events)
     summary = summarise(events, gap_ns=round(args.gap_us * 1000))
-    print(writer(args.format).render(summary_document(summary, top=args.top)), end="")
+    emit(args, writer(args.format).render(summary_document(summary, top=args.top)))
     if args.plot:
         from benchframe.trace.plot import plot_runs
 

@@ -33,10 +33,12 @@ from benchframe.trace.source import capture_at, compression_of, trace_lines
 from benchframe.trace.store import EventBuilder, TraceEvents, TraceMeta
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
 
     from benchframe.trace.tools import Capture
 
+#: lines read between two calls of an import's ``progress``
+PROGRESS_LINES = 10_000
 #: page events one import holds at most (about 45 bytes each while importing)
 MAX_EVENTS = 20_000_000
 SNIFF_LINES = 1000  # non-blank lines to look through for the first event line
@@ -71,8 +73,21 @@ def _excerpt(line: str) -> str:
     return repr(line if len(line) <= 60 else line[:57] + "...")
 
 
-def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Iterable[str] = ()) -> TraceEvents:
-    """Parse the trace at ``path`` (text plain, .gz or .xz; a perf.data or trace.dat) into columns, streaming."""
+def _counted(lines: Iterator[tuple[int, str]], last_line: list[int],
+             progress: Callable[[int], object] | None) -> Iterator[tuple[int, str]]:
+    """``lines``, the number of the last one read kept in ``last_line[0]``, ``progress`` told every
+    ``PROGRESS_LINES``."""
+    for item in lines:
+        last_line[0] = item[0]
+        if progress is not None and item[0] % PROGRESS_LINES == 0:
+            progress(PROGRESS_LINES)
+        yield item
+
+
+def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Iterable[str] = (),
+               progress: Callable[[int], object] | None = None) -> TraceEvents:
+    """Parse the trace at ``path`` (text plain, .gz or .xz; a perf.data or trace.dat) into columns, streaming;
+    ``progress(n)`` is called with each ``PROGRESS_LINES`` lines read."""
     path = Path(path)
     capture = capture_at(path)
     call_sites = CallSites(allocator_frames)
@@ -81,15 +96,9 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
     other: Counter[str] = Counter()
     bad = lost = 0
     last_line = [0]
-
-    def counted(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-        for item in lines:
-            last_line[0] = item[0]
-            yield item
-
     with trace_lines(path) as numbered:
         try:
-            fmt, lines = sniff(counted(numbered))
+            fmt, lines = sniff(_counted(numbered, last_line, progress))
         except BenchframeError as exc:
             raise BenchframeError(f"{path}: {exc}") from None
         for parsed in PARSERS[fmt](lines):
