@@ -124,7 +124,9 @@ def test_bad_names_are_one_line_and_exit_2(capsys, argv, message):
     assert err.startswith(f"benchframe: error: {message}") and err.count("\n") == 1, err
 
 
-@pytest.mark.parametrize("argv", [["list", "designs"], ["validate"], ["history"], RUN])
+@pytest.mark.parametrize("argv", [["list", "designs"], ["validate"], ["history"], RUN,
+                                  ["explore", "--design", "single"], ["perf", "--design", "array", "--workload",
+                                                                      "page_bench04"]])
 def test_output_into_a_missing_directory_is_refused_before_any_work(capsys, tmp_path, argv):
     target = tmp_path / "missing" / "out.txt"
     assert main([*argv, "--output", str(target)]) == 2
@@ -137,3 +139,51 @@ def test_output_refuses_a_directory_as_compare_does(capsys, tmp_path):
     assert main(["list", "designs", "--output", str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"benchframe: error: --output {tmp_path}: is a directory; benchframe " \
         "replaces only regular files\n"
+
+
+# -- explore, perf, trace summary -------------------------------------------------------------------------------
+
+EXPLORE = ["explore", "--design", "single,twopass", "--context", "irq"]
+
+
+def test_explore_format_json_has_a_verdict_per_design_and_context(capsys):
+    doc = as_json(capsys, EXPLORE)
+    verdicts = doc["tables"][0]
+    assert verdicts["columns"][:3] == ["design", "context", "verdict"]
+    assert [(r["design"], r["context"], r["verdict"]) for r in verdicts["records"]] == [
+        ("single", "irq", "SAFE"), ("twopass", "irq", "SAFE")]
+    assert any(line.startswith("covered:") for line in doc["text"])
+
+
+def test_explore_output_writes_what_it_prints(capsys, tmp_path):
+    printed = out_of(capsys, EXPLORE)
+    out_of(capsys, [*EXPLORE, "--output", str(tmp_path / "e.txt")])
+    assert (tmp_path / "e.txt").read_text() == printed
+    out_of(capsys, [*EXPLORE, "--format", "md", "--output", str(tmp_path / "e.md")])
+    assert "| design   | context   | verdict   |" in (tmp_path / "e.md").read_text()
+
+
+PERF = ["perf", "--design", "array", "--workload", "page_bench04", "--executor", "serial"]
+
+
+def test_perf_output_writes_the_tables(capsys, tmp_path):
+    printed = out_of(capsys, PERF)
+    out_of(capsys, [*PERF, "--output", str(tmp_path / "p.txt")])
+    assert (tmp_path / "p.txt").read_text() == printed
+    doc = as_json(capsys, PERF)
+    assert doc["tables"][0]["columns"] == ["symbol", "overhead", "children", "self"]
+
+
+def test_trace_summary_output_writes_the_summary(capsys, tmp_path):
+    from pathlib import Path
+
+    trace = Path(__file__).parents[1] / "data" / "traces" / "loopback-tcp.perf.txt"
+    events = tmp_path / "t.npz"
+    out_of(capsys, ["trace", "import", str(trace), "-o", str(events)])
+    printed = out_of(capsys, ["trace", "summary", str(events), "--format", "plain"])
+    out_of(capsys, ["trace", "summary", str(events), "--format", "plain", "--output", str(tmp_path / "s.txt")])
+    assert (tmp_path / "s.txt").read_text() == printed
+    assert records(as_json(capsys, ["trace", "summary", str(events)]))
+    target = tmp_path / "missing" / "s.txt"
+    assert main(["trace", "summary", str(events), "--output", str(target)]) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and not target.parent.exists()

@@ -73,3 +73,47 @@ def test_the_progress_bar_is_off_with_q_and_when_stderr_is_not_a_terminal(monkey
 def test_sub_sub_commands_take_them_too(argv):
     args = build_parser().parse_args(argv)
     assert getattr(args, "quiet", False) or getattr(args, "verbose", 0)
+
+
+class Tty:
+    """A terminal on stderr: what the progress bar writes, kept."""
+
+    def __init__(self):
+        self.buf = io.StringIO()
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        return self.buf.write(text)
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize(("argv", "desc"), [
+    (["run", "--design", "array", "--workload", "page_bench04", "--executor", "serial"], "benchframe run"),
+    (["explore", "--design", "single", "--context", "nmi"], "benchframe explore"),
+])
+def test_run_and_explore_show_progress_on_a_terminal_unless_q(monkeypatch, capsys, argv, desc):
+    for quiet, shown in (([], True), (["-q"], False)):
+        tty = Tty()
+        monkeypatch.setattr("sys.stderr", tty)
+        assert main([*argv, *quiet]) == 0
+        assert (desc in tty.buf.getvalue()) == shown, (quiet, tty.buf.getvalue())
+    monkeypatch.undo()
+    assert main(argv) == 0  # stderr not a terminal (a test's capture, CI): no bar
+    assert desc not in capsys.readouterr().err
+
+
+def test_trace_import_shows_lines_read_on_a_terminal(monkeypatch, tmp_path):
+    from pathlib import Path
+
+    import benchframe.trace.importer as importer
+
+    monkeypatch.setattr(importer, "PROGRESS_LINES", 10)
+    trace = Path(__file__).parents[1] / "data" / "traces" / "loopback-tcp.perf.txt"
+    tty = Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    assert main(["trace", "import", str(trace), "-o", str(tmp_path / "t.npz")]) == 0
+    assert "benchframe trace import" in tty.buf.getvalue() and "line" in tty.buf.getvalue()
