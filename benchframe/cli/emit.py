@@ -7,11 +7,13 @@ the new one, never part of it; what must not be replaced is refused before any w
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.cli.options import listed, split, split_designs
 from benchframe.io import check_target, write_atomic
+from benchframe.metrics import METRICS
 from benchframe.output import writer
 
 if TYPE_CHECKING:
@@ -19,8 +21,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from benchframe.output import Document
+    from benchframe.records import Study
+    from benchframe.registry import Registry
 
 LOG = logging.getLogger("benchframe")
+#: an unknown name's error lists the known ones up to this many (else it says which command lists them)
+LISTED = 20
 
 
 def add_output_option(p: argparse.ArgumentParser, what: str = "what it prints") -> None:
@@ -52,9 +58,29 @@ def chosen(values: Iterable[str] | None, known: Iterable[str], option: str, what
     known = list(known)
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise BenchframeError(f"{option}: unknown {what} {', '.join(map(repr, unknown))}; known: "
-                              f"{', '.join(known)}")
+        listed_ = ", ".join(known) if len(known) <= LISTED else f"`benchframe list {option[2:]}` lists them"
+        raise BenchframeError(f"{option}: unknown {what} {', '.join(map(repr, unknown))}; known: {listed_}")
     return names
+
+
+def known_metrics(reg: Registry) -> list[str]:
+    """Every metric's name: the standard ones and those the workloads declare."""
+    return list(dict.fromkeys([*METRICS, *(n for w in reg.workloads.values() for n in w.metrics)]))
+
+
+def narrowed_studies(studies: list[Study], values: Iterable[str] | None, reg: Registry) -> list[Study]:
+    """``studies`` showing only the metrics ``--metrics`` names (all where not given), those left with none
+    dropped; one line if a name is no metric or none of the studies shows it."""
+    metrics = chosen(values, known_metrics(reg), "--metrics", "metric")
+    if metrics is None:
+        return studies
+    kept = [replace(s, metrics=tuple(m for m in s.metrics if m in metrics)) for s in studies]
+    shown = {m for s in kept for m in s.metrics}
+    missing = [m for m in metrics if m not in shown]
+    if missing:
+        every = dict.fromkeys(m for s in studies for m in s.metrics)
+        raise BenchframeError(f"--metrics: no study shows {', '.join(missing)} (they show: {', '.join(every)})")
+    return [s for s in kept if s.metrics]
 
 
 def render(args: argparse.Namespace, doc: Document) -> str:

@@ -8,10 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.emit import LOG, add_metrics_option, add_output_option, check_output, chosen, emit, render
+from benchframe.cli.emit import (
+    LOG,
+    add_metrics_option,
+    add_output_option,
+    check_output,
+    chosen,
+    emit,
+    known_metrics,
+    render,
+)
 from benchframe.cli.options import add_designs_option, add_format_option, add_plugin_option
 from benchframe.measurements import distinct_files, shipped_measurements
-from benchframe.metrics import METRICS
 from benchframe.output import Document, Note, Table, writer
 from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.plugins import get_registry
@@ -91,8 +99,7 @@ def main(args: argparse.Namespace) -> int:
     if args.normalize_to and args.normalize_to not in reg.designs:
         raise BenchframeError(f"--normalize-to: unknown design {args.normalize_to!r}")
     designs = chosen(args.designs, reg.designs, "--designs", "design")
-    known = dict.fromkeys([*METRICS, *(n for w in reg.workloads.values() for n in w.metrics)])
-    metrics = chosen(args.metrics, known, "--metrics", "metric")
+    metrics = chosen(args.metrics, known_metrics(reg), "--metrics", "metric")
     LOG.info("validating %d measurement file(s)", len(paths))
     result = validate(paths, reg, args.profile, args.normalize_to)
     shown = [i for i, r in enumerate(result.rows) if (designs is None or r.design in designs) and
