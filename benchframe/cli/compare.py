@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.emit import LOG, add_metrics_option, narrowed_studies
 from benchframe.cli.options import (
     Progress,
     add_config_option,
@@ -53,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="workloads, comma-separated or repeated (default: the standard set)")
     p.add_argument("--baseline", metavar="DESIGN",
                    help="baseline design, one of --designs (default: single if compared, else the first)")
+    add_metrics_option(p, "every metric of the studies; given, only the studies that show one are run")
     add_seeds_option(p, DEFAULT_SEEDS)
     add_profile_option(p)
     add_config_option(p)
@@ -79,12 +81,13 @@ def main(args: argparse.Namespace) -> int:
     reg = bed.registry()
     designs = designs_of(reg, named, bed.testbed.kernel)
     baseline = baseline_of(designs, args.baseline, list(reg.designs))
-    studies = select_studies(reg, workloads)
+    studies = narrowed_studies(select_studies(reg, workloads), args.metrics, reg)
     if not 0 <= args.model_draws <= MAX_DRAWS:
         raise BenchframeError(f"--model-draws {args.model_draws}: a number of draws from 0 to {MAX_DRAWS}")
     check_dir_target(out_dir)
     with OutputLock.beside(report_dir(out_dir), "--output"):  # a second compare into it fails naming this one
         cells = study_cells(studies, designs, list(bed.seeds), bed.testbed)
+        LOG.info("%d studies, %d cells of %d design(s)", len(studies), len(cells), len(designs))
         checking = plan(reg, cells, reg.cost_model(bed.testbed.profile), args.model_draws)
         with Progress(len(cells) + len(checking.specs), "benchframe compare") as bar:
             done = execute(bed, cells + checking.specs, designs, bar.update)

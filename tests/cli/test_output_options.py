@@ -187,3 +187,36 @@ def test_trace_summary_output_writes_the_summary(capsys, tmp_path):
     target = tmp_path / "missing" / "s.txt"
     assert main(["trace", "summary", str(events), "--output", str(target)]) == 2
     assert capsys.readouterr().err.count("\n") == 1 and not target.parent.exists()
+
+
+# -- report and compare ---------------------------------------------------------------------------------------
+
+SAVED = str(__import__("pathlib").Path(__file__).parents[2] / "reports" / "results.json")
+
+
+def test_report_designs_and_metrics_narrow_the_tables(capsys):
+    doc = as_json(capsys, ["report", SAVED, "--designs", "single,array", "--metrics", "irqs_off_max_cycles"])
+    studies = [t for t in doc["tables"] if t["title"].startswith(("page_bench04:", "irq_latency:"))]
+    assert studies and all("irqs_off_max_cycles" in t["title"] for t in studies)
+    assert all(t["columns"] == ["row", "single", "array"] for t in studies)
+    assert "twopass" not in json.dumps(doc["tables"])
+
+
+def test_report_bad_designs_and_metrics(capsys):
+    for argv, message in (([SAVED, "--designs", "nosuch"], "--designs: unknown design 'nosuch'"),
+                          ([SAVED, "--metrics", "nosuch"], "--metrics: unknown metric 'nosuch'; known: "
+                                                           "`benchframe list metrics` lists them"),
+                          ([SAVED, "--metrics", "remote_frees"], "--metrics: no study shows remote_frees")):
+        assert main(["report", *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"benchframe: error: {message}") and err.count("\n") == 1, err
+
+
+def test_compare_metrics_runs_only_the_studies_that_show_them(capsys, tmp_path):
+    out = tmp_path / "r"
+    assert main(["compare", "--designs", "single,array", "--workloads", "page_bench04", "--seeds", "1",
+                 "--model-draws", "0", "--metrics", "irqs_off_max_cycles", "--format", "json", "--output",
+                 str(out), "--executor", "serial"]) == 0
+    doc = json.loads((out / "comparison.json").read_text())
+    studies = [t["title"] for t in doc["tables"] if t["title"].startswith("page_bench04:")]
+    assert studies and set(studies) == {"page_bench04: irqs_off_max_cycles (cycles, lower is better)"}
