@@ -29,10 +29,13 @@ COMMANDS = [
     ["plugins"],
     ["history", "--all", "--format", "plain"],
     ["history", "--all", "--format", "text"],
+    *([cmd, *rest, "--format", fmt] for fmt in ("plain", "text") for cmd, *rest in (
+        ["validate"], ["explore", "--designs", "llist_del_first", "--context", "irq"],
+        ["run", "--designs", "single,list,llist_del_first", "--workload", "page_bench04", "--executor", "serial"])),
 ]
 
 
-@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2]))
+@pytest.mark.parametrize("argv", COMMANDS, ids=lambda a: " ".join(a[:2] + a[-1:]))
 def test_command_output_fits_a_mail(argv, capsys):
     main(argv)
     width, line = _widest(capsys.readouterr().out)
