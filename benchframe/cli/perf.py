@@ -10,7 +10,7 @@ from itertools import product
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
-from benchframe.cli.emit import add_output_option, check_output, emit
+from benchframe.cli.emit import LOG, add_output_option, check_output, emit
 from benchframe.cli.options import (
     add_config_option,
     add_designs_option,
@@ -95,6 +95,7 @@ def main(args: argparse.Namespace) -> int:
     check_output(args)
     specs = [dataclasses.replace(RunSpec.on(bed.testbed, design, workload.name, point, seed), perf=True)
              for design, seed in product(designs, bed.seeds)]
+    LOG.info("profiling %s on %s (%d runs)", ", ".join(designs), workload.name, len(specs))
     done = execute(bed, specs)
     if done.failures:
         for failure in done.failures:

@@ -95,6 +95,7 @@ def _summary(args: argparse.Namespace) -> int:
     if args.plot:
         check_target(args.plot, "--plot")
     check_output(args)
+    LOG.info("summarising %s (runs broken at gaps over %g us)", args.events, args.gap_us)
     events = load_events(args.events)
     summary = summarise(events, gap_ns=round(args.gap_us * 1000))
     emit(args, writer(args.format).render(summary_document(summary, top=args.top)))
