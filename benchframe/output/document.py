@@ -132,7 +132,7 @@ def records(doc: Document) -> list[dict[str, Any]]:
     cell's ``FIELDS`` (floats rounded to 6 places; a text table's cell is all ``text``)."""
     out: list[dict[str, Any]] = []
     for t in doc.tables:
-        columns = t.headers[1:]
+        columns = t.names[1:]  # a record's names, not the headers wrapped for the eye
         if t.cells:
             for label, cells in t.cells:
                 for column, c in zip(columns, cells):

@@ -98,6 +98,17 @@ def test_run_format_json_records_under_metric_names(capsys):
                                                                ("twopass", "8")]
 
 
+def test_run_format_csv_names_columns_by_metric_not_by_the_wrapped_header(capsys):
+    """The headers are wrapped for the eye (``alloc_free_`` / ``cycles_per_`` / ``page``); a CSV column holds the
+    metric's name, one line per cell."""
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(out_of(capsys, [*RUN, "--format", "csv"]))))
+    assert {r["column"] for r in rows} >= {"seed", "irqs_off_max_cycles"}
+    assert not any("\n" in r["column"] for r in rows)
+
+
 def test_run_output_writes_the_table(capsys, tmp_path):
     printed = out_of(capsys, RUN)
     out_of(capsys, [*RUN, "--output", str(tmp_path / "t.txt")])
