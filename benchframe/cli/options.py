@@ -77,6 +77,7 @@ class _Stderr(logging.Handler):
     for a warning, ``benchframe: ...`` for a step (``-v``)."""
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Print ``record`` as one ``benchframe:`` line on the current ``sys.stderr``."""
         kind = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
         print(f"benchframe: {kind}{record.getMessage()}", file=sys.stderr)
 
