@@ -12,7 +12,8 @@ metric (asv takes it so for every benchmark): the marks say the direction, not a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.output import Document, Heading, Note, Table
@@ -21,12 +22,27 @@ from benchframe.report.history import when
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from benchframe.output.document import Block
+    from benchframe.output.document import Block, Cell
     from benchframe.report.history import Series
 
 KEYS = ["parameters", "before", "after", "ratio", "change"]
 #: an unknown commit's error lists the recorded ones up to this many
 LISTED = 6
+
+
+@dataclass(frozen=True)
+class Value:
+    """A cell that keeps its number for CSV and JSON: a value before or after (``value``) or their ratio."""
+
+    text: str
+    value: float | None = None
+    ratio: float | None = None
+
+    def render(self) -> str:
+        return self.text
+
+    def record(self) -> dict[str, Any]:
+        return {"value": self.value, "ratio": self.ratio, "text": self.text}
 
 
 def _by_factor(a: float, b: float, _a_ss: object, _b_ss: object, factor: float) -> bool:
@@ -93,7 +109,7 @@ def _section(series: list[Series], before: str, after: str, factor: float,
     listed = compared = 0
     names = list(dict.fromkeys(s.name or s.benchmark for s in series))
     for name in names:
-        rows: list[list[str]] = []
+        rows: list[tuple[str, list[Cell]]] = []
         unit = ""
         for s in (s for s in series if (s.name or s.benchmark) == name):
             mark, text, ratio = _mark(s, before, after, factor)
@@ -103,12 +119,13 @@ def _section(series: list[Series], before: str, after: str, factor: float,
             compared += 1
             if show_all or mark in ("+", "-"):
                 unit = s.unit
-                rows.append([_params(s), *(f"{values[c]:.6g}" if c in values else "n/a" for c in (before, after)),
-                             text, mark.strip()])
+                sides = [Value(f"{values[c]:.6g}", values[c]) if c in values else Value("n/a")
+                         for c in (before, after)]
+                rows.append((_params(s), [*sides, Value(text, ratio=ratio), Value(mark.strip())]))
         if rows:
             listed += len(rows)
             headers = ["parameters", f"before {before[:8]}", f"after {after[:8]}", "ratio", "change"]
-            blocks.append(Table(f"{name} on {series[0].where} ({unit})", headers, rows, keys=KEYS))
+            blocks.append(Table(f"{name} on {series[0].where} ({unit})", headers, cells=rows, keys=KEYS))
     return blocks, listed, compared
 
 

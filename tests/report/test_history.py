@@ -129,6 +129,7 @@ def test_two_machines_and_two_environments_are_never_one_series(tmp_path, capsys
     (["--from", "zzz"], "--from zzz: not a recorded commit (newest recorded: bbbbbbbb, aaaaaaaa)"),
     (["--to", "deadbeef"], "--to deadbeef: not a recorded commit (newest recorded: bbbbbbbb, aaaaaaaa)"),
     (["--machine", "nosuch"], "--machine nosuch: no results recorded there (recorded: box)"),
+    (["--series", "--from", "a"], "--series shows every commit: --from/--to compare two, give one or the other"),
 ])
 def test_an_unknown_commit_or_machine_is_one_line_and_exit_2(tmp_path, capsys, extra, message):
     save(tmp_path, "box", "a" * 40, 0, {TRACK: [100.0, 50.0]})
