@@ -115,9 +115,12 @@ def test_benchframe_history_prints_the_committed_series_without_running_asv(caps
     newest = json.loads(committed()[-1].read_text())
     assert len(series) == len(record.values(newest)) and {s.machine for s in series} == {record.MACHINE}
     assert {s.unit for s in series} == {"cycles"}
-    assert main(["history", "--results", str(record.HISTORY), "--all", "--benchmark", "PageBench04"]) == 0
+    assert main(["history", "--results", str(record.HISTORY), "--series", "--all", "--benchmark", "PageBench04"]) == 0
     out = capsys.readouterr().out
     assert "### bench_designs.PageBench04.track_alloc_free_cycles_per_page('single', 1) on benchframe-sim" in out
+    assert main(["history", "--results", str(record.HISTORY), "--all", "--benchmark", "PageBench04"]) == 0
+    out = capsys.readouterr().out
+    assert "### bench_designs.PageBench04.track_alloc_free_cycles_per_page on benchframe-sim/" in out
 
 
 def test_the_newest_recorded_ancestor_has_the_current_numbers():

@@ -61,6 +61,13 @@ def test_history_output_designs_metrics_json(capsys, tmp_path):
     assert (tmp_path / "h.md").read_text() == printed
     doc = as_json(capsys, ["history", "--all", "--designs", "twopass", "--metrics", "irqs_off_max_cycles"])
     titles = [t["title"] for t in doc["tables"]]
+    assert titles and all(".track_irqs_off_max_cycles on benchframe-sim/" in t for t in titles), titles
+    assert doc["tables"][0]["columns"] == ["parameters", "before", "after", "ratio", "change"]
+    assert all(t["records"] and t["records"][0]["parameters"].startswith("'twopass'") for t in doc["tables"])
+    ratios = [c for c in doc["cells"] if c["column"] == "ratio"]
+    assert ratios and all(isinstance(c["ratio"], float) for c in ratios)  # the number, not only its text
+    doc = as_json(capsys, ["history", "--series", "--all", "--designs", "twopass", "--metrics", "irqs_off_max_cycles"])
+    titles = [t["title"] for t in doc["tables"]]
     assert titles and all("track_irqs_off_max_cycles('twopass'" in t for t in titles), titles
     assert doc["tables"][0]["columns"][0] == "commit"
     assert all(t["records"] and "value (cycles)" in t["records"][0] for t in doc["tables"])

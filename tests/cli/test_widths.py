@@ -29,6 +29,7 @@ COMMANDS = [
     ["plugins"],
     ["history", "--all", "--format", "plain"],
     ["history", "--all", "--format", "text"],
+    ["history", "--series", "--all", "--format", "plain"],
     *([cmd, *rest, "--format", fmt] for fmt in ("plain", "text") for cmd, *rest in (
         ["validate"], ["explore", "--designs", "llist_del_first", "--context", "irq"],
         ["run", "--designs", "single,list,llist_del_first", "--workload", "page_bench04", "--executor", "serial"])),
