@@ -236,6 +236,10 @@ def test_a_second_sweep_into_a_running_sweeps_directory_fails_naming_the_first(t
         assert err.startswith(f"benchframe: error: --output {out}: another benchframe is writing there (pid "
                               f"{first.pid} on ") and f"benchframe sweep {a} --output {out}" in err
         assert err.count("\n") == 1
+        # the first writes its manifest after cells/ and before its first cell: under load (the suite on every
+        # core) the second can fail before that, and killing the first then leaves no manifest to look at
+        while time.monotonic() < deadline and not (out / "manifest.json").exists():
+            time.sleep(0.005)
     finally:
         first.kill()
         first.wait()
