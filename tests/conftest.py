@@ -33,8 +33,14 @@ COSTS = load_profile_file(builtin_profile_paths()[DEFAULT_PROFILE])
 
 @pytest.fixture(scope="session", autouse=True)
 def verdict_cache(tmp_path_factory) -> Path:
-    """The explore verdicts the tests compute are cached in a folder of this session, not the user's cache."""
-    folder = tmp_path_factory.mktemp("cache")
+    """The explore verdicts the tests compute are cached in a folder of this session, not the user's cache;
+    under pytest-xdist one folder for every worker (the cache writes atomically), so no verdict is explored
+    twice in a run of the suite."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.getbasetemp().parent / "verdict-cache"
+        folder.mkdir(exist_ok=True)
+    else:
+        folder = tmp_path_factory.mktemp("cache")
     os.environ["BENCHFRAME_CACHE_DIR"] = str(folder)
     return folder
 

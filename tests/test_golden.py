@@ -3,6 +3,9 @@
 
 The fixture was produced before the structure move of issue #11 (see ``tests/data/golden_grid.py``): a
 refactoring must leave it byte-identical; a deliberate change of the model regenerates it in the same commit.
+One test per grid row and per design's verdicts, so the suite's workers share the grid; the fixture's records
+are split by what tells the rows apart (workload, config, kernel), and a last test checks that this split
+leaves no record over and the fixture is the script's own serialisation.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 import importlib.util
 import json
 from pathlib import Path
+
+import pytest
 
 DATA = Path(__file__).parent / "data"
 
@@ -21,15 +26,37 @@ def _grid():
     return module
 
 
-def test_grid_matches_the_fixture_byte_for_byte():
-    grid = _grid()
-    expected = (DATA / "golden_runs.json").read_text()
-    got = grid.dumps(grid.produce())
-    if got != expected:
-        want = json.loads(expected)
-        have = json.loads(got)
-        for key in ("runs", "explore"):
-            assert len(have[key]) == len(want[key]), f"{key}: {len(have[key])} records, fixture {len(want[key])}"
-            for h, w in zip(have[key], want[key]):
-                assert h == w, f"{key}: first differing record:\n got  {h}\n want {w}"
-    assert got == expected
+GRID = _grid()
+FIXTURE_TEXT = (DATA / "golden_runs.json").read_text()
+FIXTURE = json.loads(FIXTURE_TEXT)
+
+
+def _same(have: list[dict], want: list[dict], what: str) -> None:
+    assert len(have) == len(want), f"{what}: {len(have)} records, fixture {len(want)}"
+    for h, w in zip(have, want):
+        assert h == w, f"{what}: first differing record:\n got  {h}\n want {w}"
+
+
+@pytest.mark.parametrize("row", range(len(GRID.GRID)), ids=lambda i: f"{i}-{GRID.GRID[i][0]}")
+def test_grid_row_matches_the_fixture(row):
+    workload, _params, options = GRID.GRID[row]
+    key = GRID.row_key(workload, options)
+    _same(GRID.produce_row(row), [r for r in FIXTURE["runs"] if GRID.run_key(r) == key], f"row {row}")
+
+
+@pytest.mark.parametrize("design", GRID.DESIGNS.split(","))
+def test_explore_verdicts_match_the_fixture(design):
+    _same(GRID.produce_explore(design), [v for v in FIXTURE["explore"] if v["design"] == design], design)
+
+
+def test_the_rows_cover_the_fixture_in_grid_order():
+    """Every fixture record belongs to one row, in the grid's order, and one design's verdicts follow
+    another's in DESIGNS order: the per-row tests together check the whole file, which is ``dumps`` of it."""
+    keys = [GRID.row_key(w, o) for w, _p, o in GRID.GRID]
+    assert len(set(keys)) == len(keys), "two grid rows share a key: the split would mix their runs"
+    order = [keys.index(GRID.run_key(r)) for r in FIXTURE["runs"]]  # ValueError: a record of no row
+    assert order == sorted(order)
+    designs = GRID.DESIGNS.split(",")
+    seen = [designs.index(v["design"]) for v in FIXTURE["explore"]]
+    assert seen == sorted(seen) and set(seen) == set(range(len(designs)))
+    assert GRID.dumps(FIXTURE) == FIXTURE_TEXT

@@ -59,29 +59,47 @@ def _quiet(args: list[str]) -> None:
         main(args)
 
 
-def produce() -> dict:
-    """Every run of the grid as ``benchframe run --json`` writes it (samples digested), and every design's
-    ``benchframe explore --first`` verdicts (what the compare report shows of them: verdict, reason,
-    interleavings, and the first failing operation/adversary/point)."""
-    runs = []
-    verdicts = []
+def row_key(workload: str, options: list[str]) -> tuple:
+    """What tells a row's runs apart in the fixture: the workload, the --config options and the kernel."""
+    config = tuple(options[i + 1] for i, o in enumerate(options) if o == "--config")
+    kernel = next((options[i + 1] for i, o in enumerate(options) if o == "--kernel"), "5.13")
+    return workload, config, kernel
+
+
+def run_key(run: dict) -> tuple:
+    return run["workload"], tuple(run["config"]), run["kernel"]
+
+
+def produce_row(i: int) -> list[dict]:
+    """Row ``i`` of the grid as ``benchframe run --json`` writes it (samples digested)."""
+    workload, params, options = GRID[i]
     with tempfile.TemporaryDirectory() as tmp:
-        for i, (workload, params, options) in enumerate(GRID):
-            out = str(Path(tmp) / f"{i}.json")
-            _quiet(argv(workload, params, options, out))
-            for run in json.loads(Path(out).read_text())["runs"]:
-                run["samples"] = _digest(run.get("samples", {}))
-                del run["units"]  # the same for every run of a workload; not a simulated number
-                runs.append(run)
-        for design in DESIGNS.split(","):
-            out = str(Path(tmp) / "explore.json")
-            _quiet(["explore", "--design", design, "--first", "--plugin", PCPSPIN, "--json", out])
-            for res in json.loads(Path(out).read_text()):
-                verdicts.append({"design": res["design"], "context": res["context"], "verdict": res["verdict"],
-                                 "reason": res["reason"], "explored_points": res["explored_points"],
-                                 "refused": res["refused"],
-                                 "findings": [[f["operation"], f["handler"], f["charge_point"], f["reason"]]
-                                              for f in res["findings"]]})
+        out = str(Path(tmp) / f"{i}.json")
+        _quiet(argv(workload, params, options, out))
+        runs = json.loads(Path(out).read_text())["runs"]
+    for run in runs:
+        run["samples"] = _digest(run.get("samples", {}))
+        del run["units"]  # the same for every run of a workload; not a simulated number
+    return runs
+
+
+def produce_explore(design: str) -> list[dict]:
+    """``benchframe explore --first`` verdicts of one design: what the compare report shows of them (verdict,
+    reason, interleavings, and the first failing operation/adversary/point)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "explore.json")
+        _quiet(["explore", "--design", design, "--first", "--plugin", PCPSPIN, "--json", out])
+        results = json.loads(Path(out).read_text())
+    return [{"design": res["design"], "context": res["context"], "verdict": res["verdict"],
+             "reason": res["reason"], "explored_points": res["explored_points"], "refused": res["refused"],
+             "findings": [[f["operation"], f["handler"], f["charge_point"], f["reason"]] for f in res["findings"]]}
+            for res in results]
+
+
+def produce() -> dict:
+    """Every run of the grid, row by row, and every design's explore verdicts."""
+    runs = [run for i in range(len(GRID)) for run in produce_row(i)]
+    verdicts = [v for design in DESIGNS.split(",") for v in produce_explore(design)]
     return {"runs": runs, "explore": verdicts}
 
 
