@@ -21,6 +21,8 @@ def test_the_shipped_profiles_are_what_calibrate_makes_of_the_shipped_measuremen
     assert out.read_text() == path.read_text(), f"{name}: re-fitting changes the shipped profile"
     text = capsys.readouterr().out
     assert "std. error" in text and "left out" in text
+    shown = [ln for ln in text.splitlines() if not ln.startswith("benchframe: wrote")]  # names the user's path
+    assert max(map(len, shown)) <= 100, "calibrate's output is wider than a mail (it was 184 columns)"
 
 
 def test_a_fitted_profile_says_so():

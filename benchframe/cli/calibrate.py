@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,14 @@ from benchframe.cli.options import add_plugin_option, split
 from benchframe.hw.costs import DEFAULT_PROFILE, FRACTIONAL, parse_profile
 from benchframe.io import check_target, read_text, write_atomic
 from benchframe.measurements import distinct_files, read_measurements, shipped_measurements
+from benchframe.output import Document, Table, writer
+from benchframe.output.writers import PLAIN_WIDTH
 from benchframe.plugins import get_registry
 
 if TYPE_CHECKING:
     import argparse
+
+    from benchframe.costfit import Fit
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -71,13 +76,9 @@ def main(args: argparse.Namespace) -> int:
                      _shown(n, base.cost(n))] for n in names],
                    headers=["cost", "fitted", "std. error", "base"], tablefmt="simple", disable_numparse=True))
     print()
-    print(tabulate([[r.where, r.label(), r.metric or "self share", f"{r.value:g}", f"{p:.4g}", f"{e * 100:+.1f}%",
-                     "-" if loo is None else f"{loo * 100:+.1f}%"]
-                    for r, p, e, loo in zip(result.rows, result.predicted, result.residuals, result.loo)],
-                   headers=["row", "measurement", "metric", "measured", "fitted model", "residual",
-                            "left out"], tablefmt="simple", disable_numparse=True))
+    print(writer("text").render(Document([*residual_tables(result)])), end="")
     for line in result.warnings:
-        print(f"benchframe: calibrate: {line}")
+        print(textwrap.fill(f"benchframe: calibrate: {line}", PLAIN_WIDTH, subsequent_indent="    "))
     files = [p.name if shipped.get(p.name) == p else os.path.relpath(p.resolve(), output.parent.resolve())
              for p in paths]
     new = write_profile(
@@ -91,6 +92,31 @@ def main(args: argparse.Namespace) -> int:
     write_atomic(output, new, "--output")
     print(f"benchframe: wrote {output} ({len(names)} cost(s) fitted to {len(rows)} row(s))")
     return 0
+
+
+def residual_tables(result: Fit) -> list[Table]:
+    """Each row's fit, a table per measurement file and metric (a mail's width, as validate prints them): the
+    file's line, the design, the parameters (the workload in the title where the file has one), the
+    measurement, the fitted model's prediction, the residual and the residual with the row left out of the
+    fit."""
+    groups: dict[tuple[str, str], list[list[str]]] = {}
+    workloads: dict[tuple[str, str], set[str]] = {}
+    for r, p, e, loo in zip(result.rows, result.predicted, result.residuals, result.loo):
+        key = (r.file, r.metric or "perf self share")
+        what = f"perf self share of {r.symbol}" if r.symbol else ", ".join(f"{k}={v}" for k, v in r.params.items())
+        left_out = "-" if loo is None else f"{loo * 100:+.1f}%"
+        groups.setdefault(key, []).append([r.where.rpartition(":")[2], r.design, r.workload, what, f"{r.value:g}",
+                                           f"{p:.4g}", f"{e * 100:+.1f}%", left_out])
+        workloads.setdefault(key, set()).add(r.workload)
+    tables = []
+    for (file, metric), rows in groups.items():
+        one = len(workloads[(file, metric)]) == 1
+        title = f"{Path(file).name}: {metric}" + (f", what {rows[0][2]}" if one else "")
+        headers = ["line", "design", *([] if one else ["what"]), "params", "measured", "fitted model",
+                   "residual", "left out"]
+        tables.append(Table(title, headers, [[row[0], row[1], *([] if one else [row[2]]), *row[3:]]
+                                             for row in rows]))
+    return tables
 
 
 def _shown(name: str, value: float) -> str:
