@@ -29,11 +29,11 @@ from benchframe.io import OutputLock, atomic_dir, check_dir_target, report_dir, 
 from benchframe.modelcheck import DRAWS, finish, plan
 from benchframe.output import Document, writer
 from benchframe.report.document import render_report
-from benchframe.report.plots import is_report_file
+from benchframe.report.plots import is_report_file, timeline_png
 from benchframe.results import CellFailure, ResultDocument, RunResult
 from benchframe.run.session import execute, snapshot
 from benchframe.run.studies import baseline_of, designs_of, select_studies, study_cells
-from benchframe.run.timeline import timeline_cells, timeline_kernels, timeline_table
+from benchframe.run.timeline import timeline_cells, timeline_kernels, timeline_table, timeline_values
 from benchframe.snapshot import model_check_json
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_format_option(p)
     p.add_argument("--output", default=None, metavar="DIR",
                    help="report directory, replaced whole (default: reports/); with several --kernel versions, "
-                   "where timeline.<format> and timeline.json go (default: printed only)")
+                   "where timeline.<format>, timeline.json and timeline.png go (default: printed only)")
     p.add_argument("--model-draws", type=int, default=DRAWS, metavar="N",
                    help="draws of the profile's fitted prices the deterministic decision cells are rerun at, for "
                         f"the model check's intervals (default {DRAWS}; 0: none)")
@@ -140,6 +140,8 @@ def timeline(args: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
             write_atomic(out_dir / "timeline.json", document.dumps(), "--output")
             write_atomic(out_dir / f"timeline.{out.extension}", text, "--output")
+            png = timeline_png(named[0], kernels, timeline_values(kernels, done.runs))
+            write_atomic(out_dir / "timeline.png", png, "--output")
     for f in done.failures:
         print(f"benchframe: run failed: {f}", file=sys.stderr)
     return 1 if done.failures else 0

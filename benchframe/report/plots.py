@@ -194,3 +194,43 @@ class _Plotter:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(title="design", fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self.save(fig, name)
+
+
+#: the timeline plot's panels: (y label, column labels of ``benchframe.run.timeline.COLUMNS``, log scale)
+TIMELINE_PANELS = (
+    ("cycles per page", ("single page (cycles/page)", "bulk 64 (cycles/page)", "bulk 64 alloc (cycles/page)"),
+     False),
+    ("longest window, cold bulk 64 (cycles)", ("IRQs-off max, cold bulk 64 (cycles)",
+                                               "zone->lock hold max, cold bulk 64 (cycles)"), False),
+)
+
+
+def timeline_png(design: str, kernels: list[str], values: dict[str, list[float | None]]) -> bytes:
+    """``compare --kernel``'s plot: the timeline table's costs per kernel version, in the order given, one
+    panel for the per-page costs (from 0) and one for the longest windows; a version a column has no value
+    for is left out of its line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(TIMELINE_PANELS), figsize=(11, 4.2))
+    styles = design_styles([label for _, labels, _ in TIMELINE_PANELS for label in labels])
+    xs = list(range(len(kernels)))
+    for ax, (ylabel, labels, logy) in zip(axes, TIMELINE_PANELS):
+        for i, label in enumerate(labels):
+            pts = [(x, v) for x, v in zip(xs, values.get(label, [])) if v is not None]
+            if pts:
+                ax.plot(*zip(*pts), marker=DESIGN_MARKERS[i], label=label.split(" (")[0], **styles[label])
+        ax.set_xticks(xs, kernels)
+        if logy:
+            ax.set_yscale("symlog", linthresh=10)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("kernel version")
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{design} across kernel versions (page_bench04)")
+    plotter = _Plotter([], {})
+    plotter.save(fig, "timeline.png")
+    return plotter.written["timeline.png"]

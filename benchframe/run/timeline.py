@@ -59,20 +59,29 @@ def timeline_cells(testbed: Testbed, design: str, kernels: list[str], seeds: lis
             for k in kernels for p in points for s in seeds]
 
 
-def timeline_table(design: str, kernels: list[str], runs: list[RunResult]) -> Table:
-    """Per kernel version a row, per column its metric (mean over seeds)."""
-    rows = []
-    for k in kernels:
-        row: list[str] = [k, kernel_version(k).pcp_lock]
-        for _, params, metric in COLUMNS:
+def timeline_values(kernels: list[str], runs: list[RunResult]) -> dict[str, list[float | None]]:
+    """Per column label, its metric on each kernel version (mean over seeds; ``None`` where nothing ran)."""
+    values: dict[str, list[float | None]] = {}
+    for label, params, metric in COLUMNS:
+        column: list[float | None] = []
+        for k in kernels:
             found = [r.metrics.get(metric) for r in runs if r.kernel == k and
                      all(r.params.get(n) == v for n, v in params.items()) and
                      ("warmup" in params or r.params.get("warmup") != 0)]
-            values = [float(v) for v in found if v is not None]
-            row.append(f"{sum(values) / len(values):.1f}" if values else "-")
-        rows.append(row)
+            got = [float(v) for v in found if v is not None]
+            column.append(sum(got) / len(got) if got else None)
+        values[label] = column
+    return values
+
+
+def timeline_table(design: str, kernels: list[str], runs: list[RunResult]) -> Table:
+    """Per kernel version a row, per column its metric (mean over seeds)."""
+    values = timeline_values(kernels, runs)
+    rows = [[k, kernel_version(k).pcp_lock] + ["-" if values[label][i] is None else f"{values[label][i]:.1f}"
+                                               for label, _, _ in COLUMNS]
+            for i, k in enumerate(kernels)]
     return Table(f"{design} across kernel versions (page_bench04)",
                  ["kernel", "pcp"] + [label for label, _, _ in COLUMNS], rows, stralign="right")
 
 
-__all__ = ["COLUMNS", "timeline_cells", "timeline_kernels", "timeline_table"]
+__all__ = ["COLUMNS", "timeline_cells", "timeline_kernels", "timeline_table", "timeline_values"]

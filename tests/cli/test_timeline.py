@@ -29,6 +29,20 @@ def test_compare_across_kernels_prints_and_writes_the_timeline(capsys, tmp_path)
     assert (out_dir / "timeline.md").read_text() == text
     runs = json.loads((out_dir / "timeline.json").read_text())["runs"]
     assert {r["kernel"] for r in runs} == {"5.13", "6.2"}
+    png = (out_dir / "timeline.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_the_timeline_plot_is_the_table_s_numbers_and_the_same_bytes_each_time():
+    from benchframe.report.plots import TIMELINE_PANELS, timeline_png
+    from benchframe.run.timeline import COLUMNS
+
+    labels = {label for label, _, _ in COLUMNS}
+    assert {label for _, panel, _ in TIMELINE_PANELS for label in panel} <= labels  # a renamed column shows
+    values = {label: [100.0, None, 90.0] for label in labels}
+    first = timeline_png("array", ["5.13", "6.0", "6.2"], values)
+    assert first == timeline_png("array", ["5.13", "6.0", "6.2"], values)
+    assert first != timeline_png("array", ["5.13", "6.0", "6.2"], {**values, "bulk 64 (cycles/page)": [1.0] * 3})
 
 
 def test_compare_across_kernels_refuses_a_design_a_version_lacks(capsys):
