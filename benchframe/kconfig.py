@@ -73,6 +73,12 @@ class KernelVersion:
     #: nr_pcp_alloc() (~6.7): an order-0 refill of ``batch << pcp->alloc_factor`` pages, the factor doubling on
     #: consecutive refills without frees (kernel-facts §1.2, read at c8b979530f27)
     pcp_alloc_factor: bool = False
+    #: pcp->high auto-tuning (Huang Ying's "PCP high auto-tuning" series, 6.7; mm/page_alloc.c (6.7+), derived
+    #: from the code): pcp->high moves between high_min (zone_highsize() of the low watermark) and high_max
+    #: (zone_managed_pages / MIN_PERCPU_PAGELIST_HIGH_FRACTION); nr_pcp_alloc() raises it by a batch per refill,
+    #: nr_pcp_high() to hold what is freed, lowers it while the zone is below its high watermark (ZONE_BELOW_HIGH)
+    #: or frees high-order pages in a row (free_high); the drain is nr_pcp_free() of pcp->free_count
+    pcp_high_autotune: bool = False
     #: the mainline release the version is, when it is one ("" for a prototype or a posting): a trace captured
     #: on a release replays on the newest version not newer than it (``kernel_for_release``)
     release: str = ""
@@ -131,11 +137,15 @@ _6_2 = replace(
     source="kernel-facts §1.3, §3.3: 5749077415994 (Nov 2022; the 6.2 tag is UNCONFIRMED, backported to "
            "6.1-stable)")
 _6_14 = replace(
-    _6_2, name="6.14", description="6.2 + nr_pcp_alloc()'s alloc_factor (~6.7) + the array-only bulk API "
+    _6_2, name="6.14", description="6.2 + the 6.7 pcp->high auto-tuning (high_min..high_max, nr_pcp_high(), "
+    "nr_pcp_free() of free_count, ZONE_BELOW_HIGH) with nr_pcp_alloc()'s alloc_factor + the array-only bulk API "
     "(c8b979530f27, 6bf9b5b40af3: alloc_pages_bulk() fills an array; the list variant is gone)",
-    bulk_list_api=False, pcp_alloc_factor=True, release="6.14",
+    bulk_list_api=False, pcp_alloc_factor=True, pcp_high_autotune=True, release="6.14",
     source="kernel-facts §0, §1.1, §1.2, §1.3 (torvalds/linux@c8b979530f27:mm/page_alloc.c, the latest code "
-           "the reference reads); not modelled: 6.7's pcp->high auto-tuning (high_min/high_max)")
+           "the reference reads); pcp->high auto-tuning: mm/page_alloc.c (6.7+), derived from the code "
+           "(zone_set_pageset_high_and_batch, nr_pcp_alloc, nr_pcp_high, nr_pcp_free, free_unref_page_commit); "
+           "not modelled: decay_pcp_high() (vmstat's per-second work), ZONE_RECLAIM_ACTIVE (no reclaim), "
+           "PCPF_FREE_HIGH_BATCH (left unset: the captured machine's cache sizes are unknown)")
 KERNELS: dict[str, KernelVersion] = {v.name: v for v in (_5_13, _5_12_V4, _4_10_PROTOTYPE, _5_14, _6_0, _6_2, _6_14)}
 DEFAULT_KERNEL = "5.13"
 
