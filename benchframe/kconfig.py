@@ -10,7 +10,7 @@ the reference reads (kernel-facts §0, §1.3, §3). *Options* (``--config``) are
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from benchframe import BenchframeError
 
@@ -73,6 +73,12 @@ class KernelVersion:
     #: nr_pcp_alloc() (~6.7): an order-0 refill of ``batch << pcp->alloc_factor`` pages, the factor doubling on
     #: consecutive refills without frees (kernel-facts §1.2, read at c8b979530f27)
     pcp_alloc_factor: bool = False
+    #: pcp->high auto-tuning (Huang Ying's "PCP high auto-tuning" series, 6.7; mm/page_alloc.c (6.7+), derived
+    #: from the code): pcp->high moves between high_min (zone_highsize() of the low watermark) and high_max
+    #: (zone_managed_pages / MIN_PERCPU_PAGELIST_HIGH_FRACTION); nr_pcp_alloc() raises it by a batch per refill,
+    #: nr_pcp_high() to hold what is freed, lowers it while the zone is below its high watermark (ZONE_BELOW_HIGH)
+    #: or frees high-order pages in a row (free_high); the drain is nr_pcp_free() of pcp->free_count
+    pcp_high_autotune: bool = False
     #: the mainline release the version is, when it is one ("" for a prototype or a posting): a trace captured
     #: on a release replays on the newest version not newer than it (``kernel_for_release``)
     release: str = ""
@@ -90,61 +96,57 @@ class KernelVersion:
         return self.pcp_lock in ("spin_irqsave", "spin")
 
 
-KERNELS: dict[str, KernelVersion] = {
-    "5.13": KernelVersion(
-        "5.13", "mm/page_alloc.c as merged in 5.13 (387ba26fb1cb, 0f87d9d30f21 and the 5.13 fixes)",
-        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=True,
-        alloc_flags_nofragment=True, free_pages_bulk="", release="5.13",
-        source="kernel-facts §1.1, §1.2, §2.3 (torvalds/linux@3b822017b636:mm/page_alloc.c)"),
-    "5.12-v4": KernelVersion(
-        "5.12-v4", "5.12-rc2 + [PATCH 0/7 v4] of the bulk allocator (lore 20210312154331.32229-1, 12 Mar 2021): "
-        "the list API only, statistics once per call, a non-empty list refused (WARN_ON_ONCE, 0), 0 when no "
-        "zone passes the watermark, free_pages_bulk() to the buddy lists; twopass as posted",
-        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
-        alloc_flags_nofragment=True, free_pages_bulk="2021", bulk_list_must_be_empty=True,
-        bulk_no_zone_returns_0=True, bulk_array_api=False, source="kernel-facts §0, §1.1, §2.2 (the v4 postings)"),
-    "4.10-prototype": KernelVersion(
-        "4.10-prototype", "4.10-rc2 + Mel Gorman's Jan 2017 series: the bulk allocator prototype (list API, "
-        "free_pages_bulk, statistics once per call, no one-page fallback); kernel-facts §2.4",
-        pcp_batch_cap_bytes=512 * 1024, bulk_one_page_fallback=False, bulk_stats_per_page=False,
-        alloc_flags_nofragment=False, free_pages_bulk="2017", bulk_2017=True, bulk_array_api=False,
-        source="kernel-facts §0, §2.1, §2.4, §2.5 (lore 20170109163518.6001-5, 20170112104300.24345-4)"),
-    "5.14": KernelVersion(
-        "5.14", "5.13 + the local_lock pcp with batched bulk statistics (dbbee9d5cd83, 3e23060b2d0b, f19298b9516c) "
-        "+ high-order pcp lists (44042b449872): orders <= 3 and THP on the pcp, one list per order and migrate "
-        "type; zone_highsize(), free_factor",
-        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
-        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="local_lock",
-        bulk_page_owner_fallback=True, release="5.14",
-        source="kernel-facts §0, §1.3, §3.1, §3.4; the release of 44042b449872 is UNCONFIRMED in the reference "
-               "(\"believed to be 5.14\": written on 5.13-rc2, merged after 5.13, same -mm cycle as the local_lock "
-               "series); modelled as 5.14"),
-    "6.0": KernelVersion(
-        "6.0", "5.14 + the pcp spinlock: pcp_spin_trylock_irqsave() on alloc and free, a failed trylock takes "
-        "the buddy lists (rmqueue falls through, free_one_page), remote drains lock the pcp directly",
-        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
-        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="spin_irqsave",
-        bulk_page_owner_fallback=True, release="6.0",
-        source="kernel-facts §0, §1.3, §3.3: 4b23a68f9536, 443c2accd1b6, 01b44456a7aa (in mm-stable 2022-07-18, "
-               "so 6.0; the tag is UNCONFIRMED, 5.19 ruled out)"),
-    "6.2": KernelVersion(
-        "6.2", "6.0 + IRQs left enabled for pcp allocations (5749077415994): pcp_spin_trylock() without irqsave; "
-        "an IRQ that allocates or frees while its CPU holds the pcp fails the trylock and takes the buddy lists; "
-        "zone->lock is spin_lock_irqsave in rmqueue_bulk/free_pcppages_bulk",
-        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
-        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="spin",
-        bulk_page_owner_fallback=True, release="6.2",
-        source="kernel-facts §1.3, §3.3: 5749077415994 (Nov 2022; the 6.2 tag is UNCONFIRMED, backported to "
-               "6.1-stable)"),
-    "6.14": KernelVersion(
-        "6.14", "6.2 + nr_pcp_alloc()'s alloc_factor (~6.7) + the array-only bulk API (c8b979530f27, 6bf9b5b40af3: "
-        "alloc_pages_bulk() fills an array; the list variant is gone)",
-        pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=False,
-        alloc_flags_nofragment=True, free_pages_bulk="", pcp_high_order=True, pcp_lock="spin",
-        bulk_list_api=False, bulk_page_owner_fallback=True, pcp_alloc_factor=True, release="6.14",
-        source="kernel-facts §0, §1.1, §1.2, §1.3 (torvalds/linux@c8b979530f27:mm/page_alloc.c, the latest code "
-               "the reference reads); not modelled: 6.7's pcp->high auto-tuning (high_min/high_max)"),
-}
+_5_13 = KernelVersion(
+    "5.13", "mm/page_alloc.c as merged in 5.13 (387ba26fb1cb, 0f87d9d30f21 and the 5.13 fixes)",
+    pcp_batch_cap_bytes=1024 * 1024, bulk_one_page_fallback=True, bulk_stats_per_page=True,
+    alloc_flags_nofragment=True, free_pages_bulk="", release="5.13",
+    source="kernel-facts §1.1, §1.2, §2.3 (torvalds/linux@3b822017b636:mm/page_alloc.c)")
+# Each version below is the one it grew from (dataclasses.replace) and what changed: the timeline reads as diffs.
+_5_12_V4 = replace(
+    _5_13, name="5.12-v4", description="5.12-rc2 + [PATCH 0/7 v4] of the bulk allocator (lore "
+    "20210312154331.32229-1, 12 Mar 2021): the list API only, statistics once per call, a non-empty list refused "
+    "(WARN_ON_ONCE, 0), 0 when no zone passes the watermark, free_pages_bulk() to the buddy lists; twopass as posted",
+    bulk_stats_per_page=False, free_pages_bulk="2021", bulk_list_must_be_empty=True, bulk_no_zone_returns_0=True,
+    bulk_array_api=False, release="", source="kernel-facts §0, §1.1, §2.2 (the v4 postings)")
+_4_10_PROTOTYPE = replace(
+    _5_13, name="4.10-prototype", description="4.10-rc2 + Mel Gorman's Jan 2017 series: the bulk allocator "
+    "prototype (list API, free_pages_bulk, statistics once per call, no one-page fallback); kernel-facts §2.4",
+    pcp_batch_cap_bytes=512 * 1024, bulk_one_page_fallback=False, bulk_stats_per_page=False,
+    alloc_flags_nofragment=False, free_pages_bulk="2017", bulk_2017=True, bulk_array_api=False, release="",
+    source="kernel-facts §0, §2.1, §2.4, §2.5 (lore 20170109163518.6001-5, 20170112104300.24345-4)")
+_5_14 = replace(
+    _5_13, name="5.14", description="5.13 + the local_lock pcp with batched bulk statistics (dbbee9d5cd83, "
+    "3e23060b2d0b, f19298b9516c) + high-order pcp lists (44042b449872): orders <= 3 and THP on the pcp, one list "
+    "per order and migrate type; zone_highsize(), free_factor",
+    bulk_stats_per_page=False, pcp_high_order=True, pcp_lock="local_lock", bulk_page_owner_fallback=True,
+    release="5.14",
+    source="kernel-facts §0, §1.3, §3.1, §3.4; the release of 44042b449872 is UNCONFIRMED in the reference "
+           "(\"believed to be 5.14\": written on 5.13-rc2, merged after 5.13, same -mm cycle as the local_lock "
+           "series); modelled as 5.14")
+_6_0 = replace(
+    _5_14, name="6.0", description="5.14 + the pcp spinlock: pcp_spin_trylock_irqsave() on alloc and free, a failed "
+    "trylock takes the buddy lists (rmqueue falls through, free_one_page), remote drains lock the pcp directly",
+    pcp_lock="spin_irqsave", release="6.0",
+    source="kernel-facts §0, §1.3, §3.3: 4b23a68f9536, 443c2accd1b6, 01b44456a7aa (in mm-stable 2022-07-18, "
+           "so 6.0; the tag is UNCONFIRMED, 5.19 ruled out)")
+_6_2 = replace(
+    _6_0, name="6.2", description="6.0 + IRQs left enabled for pcp allocations (5749077415994): pcp_spin_trylock() "
+    "without irqsave; an IRQ that allocates or frees while its CPU holds the pcp fails the trylock and takes the "
+    "buddy lists; zone->lock is spin_lock_irqsave in rmqueue_bulk/free_pcppages_bulk",
+    pcp_lock="spin", release="6.2",
+    source="kernel-facts §1.3, §3.3: 5749077415994 (Nov 2022; the 6.2 tag is UNCONFIRMED, backported to "
+           "6.1-stable)")
+_6_14 = replace(
+    _6_2, name="6.14", description="6.2 + the 6.7 pcp->high auto-tuning (high_min..high_max, nr_pcp_high(), "
+    "nr_pcp_free() of free_count, ZONE_BELOW_HIGH) with nr_pcp_alloc()'s alloc_factor + the array-only bulk API "
+    "(c8b979530f27, 6bf9b5b40af3: alloc_pages_bulk() fills an array; the list variant is gone)",
+    bulk_list_api=False, pcp_alloc_factor=True, pcp_high_autotune=True, release="6.14",
+    source="kernel-facts §0, §1.1, §1.2, §1.3 (torvalds/linux@c8b979530f27:mm/page_alloc.c, the latest code "
+           "the reference reads); pcp->high auto-tuning: mm/page_alloc.c (6.7+), derived from the code "
+           "(zone_set_pageset_high_and_batch, nr_pcp_alloc, nr_pcp_high, nr_pcp_free, free_unref_page_commit); "
+           "not modelled: decay_pcp_high() (vmstat's per-second work), ZONE_RECLAIM_ACTIVE (no reclaim), "
+           "PCPF_FREE_HIGH_BATCH (left unset: the captured machine's cache sizes are unknown)")
+KERNELS: dict[str, KernelVersion] = {v.name: v for v in (_5_13, _5_12_V4, _4_10_PROTOTYPE, _5_14, _6_0, _6_2, _6_14)}
 DEFAULT_KERNEL = "5.13"
 
 

@@ -59,8 +59,10 @@ def main(args: argparse.Namespace) -> int:
         metrics = chosen(args.metrics, dict.fromkeys(r[0] for r in rows), "--metrics", "metric")
         rows = [r for r in rows if metrics is None or r[0] in metrics]
     elif args.what == "kernels":
-        headers = ["kernel", "pcp", "high-order pcp", "bulk API", "what the allocator follows", "sources"]
+        headers = ["kernel", "pcp", "high-order pcp", "pcp->high", "bulk API", "what the allocator follows",
+                   "sources"]
         rows = [(k.name, k.pcp_lock, "yes" if k.pcp_high_order else "no",
+                 "auto-tuned" if k.pcp_high_autotune else "fixed",
                  "+".join(n for n, has in (("list", k.bulk_list_api), ("array", k.bulk_array_api)) if has) or "-",
                  k.description, k.source) for k in KERNELS.values()]
     else:

@@ -72,14 +72,16 @@ def build_zonelists(topology: Topology, node_zones: list[list[Zone]]) -> list[li
 
 
 def setup_zone_pagesets(zones: list[Zone], cpus: list[CPU], pcp_ops: PcpOps, batch_cap_bytes: int) -> None:
-    """``setup_zone_pageset()``: a ``per_cpu_pages`` per zone and CPU, batch and high from the zone size."""
+    """``setup_zone_pageset()``: a ``per_cpu_pages`` per zone and CPU, batch and high from the zone size (6.7+:
+    ``zone_set_pageset_high_and_batch()``'s high_min and high_max)."""
     for zone in zones:
         raw = zone_batchsize(zone.managed_pages, cap_bytes=batch_cap_bytes)  # 0 for tiny zones: clamped
         batch = max(1, raw)
         local = sum(1 for cpu in cpus if cpu.node == zone.node)
         high = pcp_ops.pcp_high(zone, raw, local)
+        high_max = pcp_ops.pcp_high_max(zone, raw, local)  # 6.7+: high_min is ``high``; else the same
         zone.pcp = [PerCpuPages(cpu.id, zone, batch, high,
-                                [pcp_ops.new_list(cpu.id, zone, mt) for mt in range(pcp_ops.nr_lists)])
+                                [pcp_ops.new_list(cpu.id, zone, mt) for mt in range(pcp_ops.nr_lists)], high_max)
                     for cpu in cpus]
         for pcp in zone.pcp:
             pcp_ops.init_pcp(pcp)

@@ -50,6 +50,8 @@ from benchframe.mm.zone import (
     ALLOC_WMARK_LOW,
     ALLOC_WMARK_MASK,
     ALLOC_WMARK_MIN,
+    WMARK_HIGH,
+    ZONE_BELOW_HIGH,
     Zone,
 )
 
@@ -123,6 +125,8 @@ class Kernel:
         self.pcp_ops = machine.instrument(pcp_ops)(self)
         #: 44042b449872: orders <= PAGE_ALLOC_COSTLY_ORDER and THP are allocated and freed through the pcp
         self.high_order_pcp = config.version.pcp_high_order
+        #: 6.7+: get_page_from_freelist() tests the high watermark first and flags a zone below it
+        self.pcp_high_autotune = config.version.pcp_high_autotune
         setup_zone_pagesets(self.zones, machine.cpus, self.pcp_ops, config.version.pcp_batch_cap_bytes)
         #: free_pages_prepare() + get_pfnblock_migratetype(): free_unref_page() before the pcp is protected
         self.free_prepare_cost = prices.free_prepare
@@ -337,20 +341,35 @@ class Kernel:
     @ksym("get_page_from_freelist")
     def get_page_from_freelist(self, cpu: CPU, gfp: int, order: int, alloc_flags: int, nid: int) -> int | None:
         """``get_page_from_freelist()``: the first zone in the zonelist that passes ``zone_watermark_fast()``,
-        which reads the zone's shared ``NR_FREE_PAGES`` line."""
+        which reads the zone's shared ``NR_FREE_PAGES`` line. From 6.7 a zone over its high watermark is taken
+        at once, one below it is flagged ``ZONE_BELOW_HIGH`` before the test at the request's watermark."""
         cpu.charge(self.prices.get_page_from_freelist)
         read_shared = self.cache.read_shared
         for zone in self.zonelists[nid]:
             mark = zone.watermark[alloc_flags & ALLOC_WMARK_MASK]
             cpu.charge(read_shared(cpu, zone.vmstat_line))
+            if self.pcp_high_autotune and self.zone_above_high(zone, order, alloc_flags):
+                pass  # try_this_zone
             # zone_watermark_fast(); its order-0 test is repeated here so the common case makes no call
-            if (order or zone.nr_free_pages <= mark) and not zone.zone_watermark_fast(order, mark, alloc_flags):
+            elif (order or zone.nr_free_pages <= mark) and not zone.zone_watermark_fast(order, mark, alloc_flags):
                 continue
             page = self.rmqueue(cpu, zone, order, gfp, alloc_flags)
             if page is not None:
                 self.prep_new_page(cpu, page, order, gfp)
                 return page
         return None
+
+    @staticmethod
+    def zone_above_high(zone: Zone, order: int, alloc_flags: int) -> bool:
+        """``get_page_from_freelist()`` (mm/page_alloc.c (6.7+), derived from the code): unless the zone is
+        flagged ``ZONE_BELOW_HIGH`` already, ``zone_watermark_fast()`` at ``high_wmark_pages(zone)``; a zone
+        that fails it is flagged (pcp->high then shrinks, ``benchframe.mm.pcp_high``)."""
+        if zone.flags & ZONE_BELOW_HIGH:
+            return False
+        if zone.zone_watermark_fast(order, zone.watermark[WMARK_HIGH], alloc_flags):
+            return True
+        zone.flags |= ZONE_BELOW_HIGH
+        return False
 
     @ksym("rmqueue")
     def rmqueue(self, cpu: CPU, zone: Zone, order: int, gfp: int, alloc_flags: int) -> int | None:

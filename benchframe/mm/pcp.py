@@ -147,19 +147,27 @@ class PcpList:
 
 
 class PerCpuPages:
-    """``struct per_cpu_pages``: ``count``, ``high``, ``batch`` and one list per pcp migrate type."""
+    """``struct per_cpu_pages``: ``count``, ``high``, ``batch`` and one list per pcp migrate type; from 6.7 the
+    bounds ``high_min``/``high_max`` that auto-tuning moves ``high`` between (equal where it is not tuned),
+    ``free_count`` and ``flags``."""
 
-    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists", "free_factor", "alloc_factor", "lock")
+    __slots__ = ("cpu", "zone", "count", "high", "batch", "lists", "free_factor", "alloc_factor", "lock",
+                 "high_min", "high_max", "free_count", "flags")
 
-    def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list[Any]):
+    def __init__(self, cpu: int, zone: Zone, batch: int, high: int, lists: list[Any], high_max: int | None = None):
         self.cpu = cpu
         self.zone = zone
         self.count = 0
         self.batch = batch
+        # 6.7+ starts pcp->high at 0 and clamps it into [high_min, high_max] at first use: high_min, as here
         self.high = high
+        self.high_min = high
+        self.high_max = high if high_max is None else high_max
         self.lists = lists  # one list_class of the design's PcpOps per pcp migrate type (PcpList, Llist, ...)
         self.free_factor = 0  # 5.14: doubles the drain batch on consecutive frees (nr_pcp_free())
         self.alloc_factor = 0  # ~6.7: doubles the refill batch on consecutive refills (nr_pcp_alloc())
+        self.free_count = 0  # 6.7+: pages freed since the last allocations halved it (nr_pcp_free(), nr_pcp_high())
+        self.flags = 0  # 6.7+: PCPF_* (benchframe.mm.pcp_high)
         self.lock: Any = None  # 6.0+: the pcp's own spinlock_t (4b23a68f9536), set by the design's PcpOps
 
 
@@ -200,6 +208,10 @@ class PcpOps:
         """``pcp->high`` of a zone's pagesets: 5.13's ``pageset_set_batch()``, six batches (``batch`` is
         ``zone_batchsize()`` before clamping)."""
         return pcp_high(batch)
+
+    def pcp_high_max(self, zone: Zone, batch: int, local_cpus: int) -> int:
+        """The most ``pcp->high`` may grow to (6.7's ``high_max``): ``pcp_high()``, where it is not tuned."""
+        return self.pcp_high(zone, batch, local_cpus)
 
     def rmqueue_pcplist_prepare(self, pcp: PerCpuPages) -> None:
         """What ``rmqueue_pcplist()`` does to the pcp before taking a page (nothing in 5.13)."""
@@ -288,8 +300,13 @@ class PcpOps:
         k.mem.free_mt[page] = mt
         pcp.lists[order_to_pindex(mt, order)].add_head(cpu, page, self.c_commit)
         pcp.count += 1 << order
+        self.commit_high(cpu, zone, pcp, order)
+
+    def commit_high(self, cpu: CPU, zone: Zone, pcp: PerCpuPages, order: int) -> None:
+        """The end of ``free_unref_page_commit()`` once the block is on its list: at ``high`` a drain of
+        ``free_high()`` pages."""
         if pcp.count >= pcp.high:
-            k.free_pcppages_bulk(cpu, zone, self.free_high(pcp), pcp)
+            self.k.free_pcppages_bulk(cpu, zone, self.free_high(pcp), pcp)
 
 
 def handed_out_twice(k: Kernel, cpu: CPU, page: int, where: str) -> None:

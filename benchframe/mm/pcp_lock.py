@@ -13,10 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.hw.locks import SpinLock
-from benchframe.mm.page import PAGE_PCP
-from benchframe.mm.pcp import PcpOps, order_to_pindex
+from benchframe.mm.pcp import PAGE_ALLOC_COSTLY_ORDER, PcpOps
+from benchframe.mm.pcp_high import (
+    MIN_PERCPU_PAGELIST_HIGH_FRACTION,
+    PCP_BATCH_SCALE_MAX,
+    PCPF_FREE_HIGH_BATCH,
+    PCPF_PREV_FREE_HIGH_ORDER,
+    nr_pcp_alloc,
+    nr_pcp_free,
+    nr_pcp_high,
+    zone_highsize,
+)
 from benchframe.mm.symbols import at, ksym
-from benchframe.mm.zone import WMARK_LOW
+from benchframe.mm.zone import WMARK_HIGH, ZONE_BELOW_HIGH
 
 if TYPE_CHECKING:
     from benchframe.hw.cpu import CPU
@@ -27,9 +36,6 @@ if TYPE_CHECKING:
 
 #: f19298b9516c's counters: inlined per-CPU adds, no call of their own
 STATS_5_14 = at("zone_statistics")
-#: CONFIG_PCP_BATCH_SCALE_MAX's default: the cap of ``pcp->alloc_factor`` (mm/Kconfig, ~6.7; kernel-facts §1.2
-#: names the cap, the default 5 is read from the Kconfig entry)
-PCP_BATCH_SCALE_MAX = 5
 
 
 class LocalLockPcp(PcpOps):
@@ -45,6 +51,7 @@ class LocalLockPcp(PcpOps):
         self.c_stats = k.prices.stats_5_14
         self.s_stats = STATS_5_14
         self.alloc_factor = k.config.version.pcp_alloc_factor
+        self.autotune = k.config.version.pcp_high_autotune
 
     def lock(self, cpu: CPU, pcp: PerCpuPages | None = None) -> Any:
         """``local_lock_irqsave(&pagesets.lock, flags)``."""
@@ -63,11 +70,24 @@ class LocalLockPcp(PcpOps):
 
     def pcp_high(self, zone: Zone, batch: int, local_cpus: int) -> int:
         """``zone_highsize()`` (5.14): ``low_wmark_pages(zone)`` over the zone's local CPUs, at least
-        ``batch << 2``."""
-        return max(zone.watermark[WMARK_LOW] // max(1, local_cpus), max(1, batch) << 2)
+        ``batch << 2``; with auto-tuning (6.7+) that is ``high_min``."""
+        return zone_highsize(zone, batch, local_cpus)
+
+    def pcp_high_max(self, zone: Zone, batch: int, local_cpus: int) -> int:
+        """``zone_set_pageset_high_and_batch()`` (mm/page_alloc.c (6.7+), derived from the code): with
+        ``percpu_pagelist_high_fraction`` 0 (the default), ``high_max`` is ``zone_highsize()`` of
+        ``MIN_PERCPU_PAGELIST_HIGH_FRACTION``; before 6.7 ``high`` is fixed."""
+        if not self.autotune:
+            return self.pcp_high(zone, batch, local_cpus)
+        return zone_highsize(zone, batch, local_cpus, MIN_PERCPU_PAGELIST_HIGH_FRACTION)
 
     def rmqueue_pcplist_prepare(self, pcp: PerCpuPages) -> None:
-        pcp.free_factor >>= 1  # an allocation: the next drain starts from one batch again
+        """``rmqueue_pcplist()``: an allocation halves what the next drain frees (5.14's ``free_factor``, 6.7's
+        ``free_count``)."""
+        if self.autotune:
+            pcp.free_count >>= 1
+        else:
+            pcp.free_factor >>= 1  # an allocation: the next drain starts from one batch again
 
     def free_high(self, pcp: PerCpuPages) -> int:
         """``nr_pcp_free()`` (5.14): ``batch << free_factor`` clamped to [batch, high - batch], the factor
@@ -89,19 +109,37 @@ class LocalLockPcp(PcpOps):
         self._commit(cpu, zone, page, mt, order)
 
     def _commit(self, cpu: CPU, zone: Zone, page: int, mt: int, order: int) -> None:
-        """``free_unref_page_commit()`` (5.14): add the page (a block of ``order`` on its order's list) to this
-        CPU's pcp; at ``high``, drain ``nr_pcp_free()`` pages. With ``nr_pcp_alloc()`` (~6.7) a free halves
-        ``pcp->alloc_factor``."""
-        k = self.k
-        pcp = zone.pcp[cpu.id]
+        """``free_unref_page_commit()`` (5.14): ``PcpOps.free_commit_order()`` (the page on its order's list),
+        its drain ``nr_pcp_free()`` (``commit_high``); with ``nr_pcp_alloc()`` (~6.7) a free first halves
+        ``pcp->alloc_factor``. (Not through ``self.free_commit_order``: that would push its frame twice.)"""
         if self.alloc_factor:
-            pcp.alloc_factor >>= 1
-        k.mem.state[page] = PAGE_PCP
-        k.mem.free_mt[page] = mt
-        pcp.lists[order_to_pindex(mt, order)].add_head(cpu, page, self.c_commit)
-        pcp.count += 1 << order
-        if pcp.count >= pcp.high:
-            k.free_pcppages_bulk(cpu, zone, self.free_high(pcp), pcp)
+            zone.pcp[cpu.id].alloc_factor >>= 1
+        super().free_commit_order(cpu, zone, page, mt, order)
+
+    def commit_high(self, cpu: CPU, zone: Zone, pcp: PerCpuPages, order: int) -> None:
+        """The end of ``free_unref_page_commit()``: 5.14's drain at ``high``. With auto-tuning (mm/page_alloc.c
+        (6.7+), derived from the code): detect high-order frees in a row (``free_high``; PCPF_FREE_HIGH_BATCH is
+        never set here), count the page in ``free_count``, let ``nr_pcp_high()`` tune ``pcp->high`` and drain
+        ``nr_pcp_free()`` pages at it; a drain that brings the zone back over its high watermark clears
+        ZONE_BELOW_HIGH (kswapd, which also clears it, is not modelled)."""
+        if not self.autotune:
+            super().commit_high(cpu, zone, pcp, order)
+            return
+        batch = pcp.batch
+        free_high = False
+        if order and order <= PAGE_ALLOC_COSTLY_ORDER:
+            free_high = (pcp.free_count >= batch and bool(pcp.flags & PCPF_PREV_FREE_HIGH_ORDER)
+                         and (not pcp.flags & PCPF_FREE_HIGH_BATCH or pcp.count >= batch))
+            pcp.flags |= PCPF_PREV_FREE_HIGH_ORDER
+        elif pcp.flags & PCPF_PREV_FREE_HIGH_ORDER:
+            pcp.flags &= ~PCPF_PREV_FREE_HIGH_ORDER
+        if pcp.free_count < batch << PCP_BATCH_SCALE_MAX:
+            pcp.free_count += 1 << order
+        high = nr_pcp_high(pcp, zone, batch, free_high)
+        if pcp.count >= high:
+            self.k.free_pcppages_bulk(cpu, zone, nr_pcp_free(pcp, batch, high, free_high), pcp)
+            if zone.flags & ZONE_BELOW_HIGH and zone.zone_watermark_ok(0, zone.watermark[WMARK_HIGH], 0):
+                zone.flags &= ~ZONE_BELOW_HIGH
 
 
 class PcpSpinLock(LocalLockPcp):
@@ -154,23 +192,11 @@ class PcpSpinLock(LocalLockPcp):
         self._unpin(cpu)
 
     def refill_batch(self, zone: Zone, pcp: PerCpuPages, order: int) -> int:
-        """``nr_pcp_alloc()`` (~6.7, kernel-facts §1.2) where the version has it: an order-0 refill of
-        ``batch << alloc_factor``, capped by ``high - count - batch`` (at least one batch), the factor growing
-        on each refill that fits up to ``PCP_BATCH_SCALE_MAX``; then ``max(batch >> order, 2)``."""
+        """``nr_pcp_alloc()`` (~6.7, kernel-facts §1.2; ``benchframe.mm.pcp_high``) where the version has it: the
+        refill grows with ``alloc_factor`` and, where ``pcp->high`` is auto-tuned, raises it."""
         if not self.alloc_factor:
             return super().refill_batch(zone, pcp, order)
-        base = pcp.batch
-        if pcp.high < base:
-            return 1
-        batch = base if order else base << pcp.alloc_factor
-        if not order:
-            most = max(pcp.high - pcp.count - base, base)
-            if batch <= most and pcp.alloc_factor < PCP_BATCH_SCALE_MAX:
-                pcp.alloc_factor += 1
-            batch = min(batch, most)
-        if batch > 1:
-            batch = max(batch >> order, 2)
-        return batch
+        return nr_pcp_alloc(pcp, zone, order)
 
     def rmqueue_pcplist(self, cpu: CPU, zone: Zone, mt: int, alloc_flags: int, pcp: PerCpuPages) -> int | None:
         """``__rmqueue_pcplist()`` of an order-0 page: the order-aware one, whose refill is ``nr_pcp_alloc()``."""

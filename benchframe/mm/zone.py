@@ -38,6 +38,9 @@ ALLOC_WMARK_MASK = 0x03
 ALLOC_HARDER = 0x10
 ALLOC_HIGH = 0x20
 WMARK_MIN, WMARK_LOW, WMARK_HIGH = 0, 1, 2
+#: ``zone->flags`` (6.7+): free pages fell below the high watermark (get_page_from_freelist() sets it); the pcp
+#: lists then shrink pcp->high instead of growing it (nr_pcp_high(), nr_pcp_alloc())
+ZONE_BELOW_HIGH = 1 << 0
 
 
 class Zone:
@@ -59,6 +62,7 @@ class Zone:
         self.nr_free = [0] * MAX_ORDER  # free_area[order].nr_free
         self.nr_free_pages = 0  # vm_stat[NR_FREE_PAGES]
         self.watermark = [0, 0, 0]  # _watermark[WMARK_MIN/LOW/HIGH]
+        self.flags = 0  # zone->flags: ZONE_BELOW_HIGH (6.7+)
         self.pcp: list[PerCpuPages] = []  # per_cpu_pageset, indexed by CPU id (filled at boot)
         self.cache = cache
         self._split = expand_cost  # one expand() step (mm.work.EXPAND_STEP)
@@ -213,4 +217,4 @@ def min_free_kbytes(lowmem_kbytes: int) -> int:
 
 
 __all__ = ["Zone", "min_free_kbytes", "ALLOC_WMARK_LOW", "ALLOC_WMARK_MIN", "ALLOC_WMARK_HIGH",
-           "ALLOC_WMARK_MASK", "ALLOC_HARDER", "ALLOC_HIGH"]
+           "ALLOC_WMARK_MASK", "ALLOC_HARDER", "ALLOC_HIGH", "ZONE_BELOW_HIGH"]

@@ -96,8 +96,18 @@ class LostEvents:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class MachineInfo:
+    """What the capture's header says of the machine (``perf script --header``: ``# nrcpus online : 2``,
+    ``# total memory : 12235412 kB``; trace-cmd report's ``cpus=2``): one field a record, the other 0."""
+
+    line: int
+    nrcpus_online: int = 0
+    total_memory_kb: int = 0
+
+
 #: what a parser yields
-Record = PageEvent | StackTrace | OtherEvent | BadLine | LostEvents
+Record = PageEvent | StackTrace | OtherEvent | BadLine | LostEvents | MachineInfo
 
 
 #: the stored columns, one value per event, in file order (which is time order for perf script and ftrace).

@@ -26,7 +26,16 @@ import re
 from typing import TYPE_CHECKING
 
 from benchframe.trace.callsite import frame_symbol
-from benchframe.trace.events import EVENT_CODE, BadLine, LostEvents, OtherEvent, PageEvent, Record, StackTrace
+from benchframe.trace.events import (
+    EVENT_CODE,
+    BadLine,
+    LostEvents,
+    MachineInfo,
+    OtherEvent,
+    PageEvent,
+    Record,
+    StackTrace,
+)
 from benchframe.trace.kmem import parse_fields, time_ns
 
 if TYPE_CHECKING:
@@ -44,6 +53,12 @@ FRAME_ADDRESS = re.compile(r"\s+\([0-9a-fA-F]+\)$")
 CONTEXT_FLAG = {"s": "softirq", "h": "hardirq", "H": "hardirq", "z": "nmi", "Z": "nmi", ".": "task", "b": "task"}
 STACK = ("<stack trace>", "kernel_stack:")
 USER_STACK = ("<user stack trace>", "user_stack:")
+
+
+def _machine(number: int, line: str) -> Iterator[Record]:
+    """trace-cmd report's ``cpus=N`` line: the machine's CPUs."""
+    if CPUS.match(line):
+        yield MachineInfo(number, nrcpus_online=int(line.strip()[5:]))
 
 
 def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
@@ -64,6 +79,7 @@ def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
             stack, frames = None, []
         skip_frames = False
         if not line or line.isspace() or line.startswith("#") or CPUS.match(line):
+            yield from _machine(number, line)
             continue
         header = HEADER.match(line)
         if header is None:

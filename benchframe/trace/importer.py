@@ -24,6 +24,7 @@ from benchframe.trace.events import (
     EVENTS,
     BadLine,
     LostEvents,
+    MachineInfo,
     OtherEvent,
     PageEvent,
     Record,
@@ -95,6 +96,7 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
     counts: Counter[str] = Counter()
     other: Counter[str] = Counter()
     bad = lost = 0
+    nrcpus = memory_kb = 0
     last_line = [0]
     with trace_lines(path) as numbered:
         try:
@@ -118,6 +120,9 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
                 bad += 1
             elif isinstance(record, LostEvents):
                 lost += record.count
+            elif isinstance(record, MachineInfo):
+                nrcpus = record.nrcpus_online or nrcpus
+                memory_kb = record.total_memory_kb or memory_kb
     if not len(builder):
         what = f"; {sum(other.values())} events of other tracepoints ({_top(other)})" if other else ""
         skipped = f"; {bad} malformed lines skipped" if bad else ""
@@ -125,7 +130,7 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
     meta = TraceMeta(source=path.name, source_format=_source_format(fmt, capture), compression=compression_of(path),
                      lines=last_line[0], counts={name: counts[name] for name in EVENTS},
                      other_events=dict(sorted(other.items())), bad_lines=bad, lost_events=lost, with_callchain=0,
-                     allocator_frames=list(call_sites.extra))
+                     allocator_frames=list(call_sites.extra), nrcpus_online=nrcpus, total_memory_kb=memory_kb)
     return builder.build(meta)
 
 
@@ -159,6 +164,10 @@ def import_report(events: TraceEvents, output: Path) -> str:
     contexts = np.bincount(events.context, minlength=len(CONTEXTS))
     told = ", ".join(f"{name} {int(contexts[code]):,}" for code, name in enumerate(CONTEXTS) if contexts[code])
     lines.append(f"  call chains on {meta.with_callchain:,} of {n:,} events; contexts: {told}")
+    if meta.nrcpus_online or meta.total_memory_kb:
+        said = [f"{meta.nrcpus_online} CPUs online"] if meta.nrcpus_online else []
+        said += [f"{meta.total_memory_kb:,} kB of memory"] if meta.total_memory_kb else []
+        lines.append(f"  the header says the machine had {' and '.join(said)}")
     if meta.with_callchain == 0:
         lines.append("  no call chains (record with perf -g, or ftrace's stacktrace option): call sites are "
                      "unknown, so a summary can only group by CPU and time")

@@ -6,7 +6,8 @@ line, and a blank line::
     \tffffffff8165add6 alloc_pages_mpol+0x86 ([kernel.kallsyms])
 
 Without call chains the headers follow each other (and perf pads the task name to 16 columns). Also read:
-``pid/tid`` (``-F tid,pid``), a sample period before the event name, and ``--ns`` timestamps.
+``pid/tid`` (``-F tid,pid``), a sample period before the event name, and ``--ns`` timestamps; of the ``# ...``
+lines ``perf script --header`` prints first, the machine's ``nrcpus online`` and ``total memory``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import re
 from typing import TYPE_CHECKING
 
 from benchframe.trace.callsite import frame_symbol
-from benchframe.trace.events import EVENT_CODE, BadLine, OtherEvent, PageEvent, Record
+from benchframe.trace.events import EVENT_CODE, BadLine, MachineInfo, OtherEvent, PageEvent, Record
 from benchframe.trace.kmem import parse_fields, time_ns
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ HEADER = re.compile(
     r"^\s*(?P<comm>.*?)\s+(?P<pid>-?\d+)(?:/(?P<tid>-?\d+))?\s+\[(?P<cpu>\d+)\]\s+(?P<time>\d+\.\d+):"
     r"\s+(?:\d+\s+)?(?P<event>\S+):(?:\s+(?P<fields>.*))?$"
 )
+# perf script --header: "# nrcpus online : 2", "# total memory : 12235412 kB"
+NRCPUS_ONLINE = re.compile(r"^#\s*nrcpus online\s*:\s*(\d+)\s*$")
+TOTAL_MEMORY = re.compile(r"^#\s*total memory\s*:\s*(\d+)\s*kB\s*$")
 # "\tffffffff8162184b __alloc_frozen_pages_noprof+0x26b ([kernel.kallsyms])"
 FRAME = re.compile(r"^\s+(?P<addr>[0-9a-fA-F]+)\s+(?P<sym>.*?)(?:\s+\((?P<dso>[^()]*)\))?\s*$")
 
@@ -49,7 +53,10 @@ def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
         if frame is not None:
             yield from state.frame(number, line, frame, "a call-chain frame with no event before it")
             continue
-        if line.startswith("#"):  # perf script --header
+        if line.startswith("#"):  # perf script --header: the machine's CPUs and memory are kept
+            info = header_info(number, line)
+            if info is not None:
+                yield info
             continue
         header = HEADER.match(line)
         if header is None:
@@ -68,6 +75,17 @@ def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
             yield record
             state.skipping = True
     yield from state.end()
+
+
+def header_info(number: int, line: str) -> MachineInfo | None:
+    """The machine's online CPUs or total memory from a ``perf script --header`` line; None for another line."""
+    found = NRCPUS_ONLINE.match(line)
+    if found:
+        return MachineInfo(number, nrcpus_online=int(found.group(1)))
+    found = TOTAL_MEMORY.match(line)
+    if found:
+        return MachineInfo(number, total_memory_kb=int(found.group(1)))
+    return None
 
 
 class _Chain:

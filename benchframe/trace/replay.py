@@ -29,8 +29,11 @@ from benchframe.trace.plan import (
 if TYPE_CHECKING:
     from benchframe.trace.store import TraceEvents
 
-__all__ = ["ALLOC", "FREE", "FREE_BATCH", "MAX_CPUS", "Op", "ReplayPlan", "build_plan", "load_trace", "parse_batch",
-           "replay_plan", "replayed_cpus", "trace_events"]
+__all__ = ["ALLOC", "FREE", "FREE_BATCH", "MAX_CPUS", "Op", "ReplayPlan", "build_plan", "capture_zone_pages",
+           "load_trace", "parse_batch", "replay_plan", "replayed_cpus", "trace_events"]
+
+#: x86-64's ZONE_NORMAL starts at 4 GiB: every pfn from there is the Normal zone's
+ZONE_NORMAL_START_PFN = 0x100000
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _WINDOW = re.compile(r"window:(\d+)")
@@ -105,3 +108,12 @@ def replay_plan(path: str, batch: str, gap_ns: int) -> ReplayPlan:
     key = _identity(path)
     return _plan(*key, step, gap_ns) if key else build_plan(load_trace(path), step, gap_ns)
 
+
+
+def capture_zone_pages(events: TraceEvents) -> int:
+    """The Normal zone of the captured machine in pages, inferred from the pfns: on x86-64 a pfn at or above
+    4 GiB (0x100000) is ZONE_NORMAL's, which starts there, so the zone spans at least from there to the highest
+    pfn seen (an inference: it may end higher). 0 when no pfn is that high (the capture says nothing of it)."""
+    pfns = events.pfn
+    top = int(pfns.max()) if len(pfns) else -1
+    return top + 1 - ZONE_NORMAL_START_PFN if top >= ZONE_NORMAL_START_PFN else 0

@@ -30,6 +30,8 @@ class TraceMeta:
     lost_events: int  # ftrace's [LOST N EVENTS]: the ring buffer overflowed
     with_callchain: int  # events that came with a call chain
     allocator_frames: list[str] = field(default_factory=list)  # --allocator-frame additions
+    nrcpus_online: int = 0  # the machine's online CPUs, from the capture's header (0: it had none)
+    total_memory_kb: int = 0  # the machine's memory in kB, from the capture's header (0: it had none)
     schema: int = SCHEMA
     benchframe: str = __version__
 

@@ -6,8 +6,12 @@ single-page baseline), ``runs`` one bulk call per run (consecutive order-0 alloc
 CPU, at most ``gap_us`` apart: what ``trace summary`` counts), ``window:N`` bulk calls of up to N pages of a
 run. ``benchframe.trace.replay`` says what is replayed and how trace pages map to simulated ones.
 
-The machine has as many CPUs as the trace (or ``cpus``) and ``memory_mb`` of memory (default: room for what the
-trace holds), so ``pcp->batch`` and ``pcp->high`` are those of the captured machine's zone; each CPU replays its
+The machine has the CPUs (``cpus``) and memory (``memory_mb``, one Normal zone) of the captured machine, so
+``pcp->batch`` and ``pcp->high`` are those of its zone: by default what the capture's header says (``perf script
+--header``: ``nrcpus online``, ``total memory``), else as many CPUs as the trace has and a zone inferred from the
+pfns (on x86-64 ZONE_NORMAL starts at 4 GiB, pfn 0x100000, so it spans at least from there to the highest pfn
+seen: an inference, the zone may be larger; used when it has room for what the trace holds), else room for what
+the trace holds; each CPU replays its
 CPU's events in recorded order, in the recorded context (task, softirq, hardirq). Replay a capture on the kernel
 it was taken on (``--kernel``; ``kconfig.kernel_for_release()`` names the modelled version for a release: 6.14
 for the 6.18 captures). Order > 0 allocations take the single-page path of every design (on 5.13 the buddy lists
@@ -24,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe import BenchframeError
 from benchframe.api import IDLE, Param, Study, Workload
-from benchframe.hw.topology import Topology
+from benchframe.hw.topology import MAX_ORDER, Topology
 from benchframe.trace.events import CONTEXTS, MM_PAGE_ALLOC_ZONE_LOCKED, MM_PAGE_PCPU_DRAIN
-from benchframe.trace.replay import ALLOC, FREE, parse_batch, replay_plan, trace_events
+from benchframe.trace.replay import ALLOC, FREE, capture_zone_pages, parse_batch, replay_plan, trace_events
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -40,6 +44,8 @@ PENDING = -2  # an allocation identity whose allocation has not been replayed ye
 FAILED = -1  # ... that the design could not serve
 DONE = 1 << 62  # the progress of a CPU that has replayed everything
 DEFAULT_PAGES = 262144  # 1 GiB, Topology.uma's default
+MAX_MEMORY_MB = 65536  # the largest machine a replay simulates (memory_mb's maximum)
+MIN_ZONE_PAGES = 1 << (MAX_ORDER - 1)  # the smallest zone a Topology takes: one MAX_ORDER block
 
 
 def _plan(params: Mapping[str, Any]) -> ReplayPlan:
@@ -57,11 +63,12 @@ def _check_file(value: str) -> None:
 
 def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     plan = _plan(params)
-    cpus = params["cpus"] or max(1, len(plan.cpus))
+    meta = trace_events(params["file"]).meta
+    cpus = params["cpus"] or max(1, meta.nrcpus_online, len(plan.cpus))
     if cpus < len(plan.cpus):
         raise BenchframeError(f"workload trace: parameter cpus={cpus} is fewer than the trace's {len(plan.cpus)} "
                               "CPUs")
-    pages = params["memory_mb"] * 256
+    pages = _zone_pages(params, plan)
     if not pages:
         pages = DEFAULT_PAGES
         while pages < 4 * plan.peak_pages:  # room for what the trace holds at once, far from the watermarks
@@ -69,6 +76,24 @@ def _topology(params: Mapping[str, Any], config: KernelConfig) -> Topology:
     if config.numa:
         return Topology.numa(nodes=2, cpus_per_node=max(1, -(-cpus // 2)), normal_pages=pages)
     return Topology.uma(cpus=cpus, normal_pages=pages)
+
+
+def _zone_pages(params: Mapping[str, Any], plan: ReplayPlan) -> int:
+    """The simulated Normal zone: ``memory_mb``; else the capture header's total memory; else the Normal zone
+    its pfns lie in, up to the highest one (``replay.capture_zone_pages``, an inference) if that has room for
+    what the trace holds; else 0 (the default)."""
+    if params["memory_mb"]:
+        return int(params["memory_mb"]) * 256
+    events = trace_events(params["file"])
+    pages, how = events.meta.total_memory_kb // 4, "the capture's header says"
+    if not pages:
+        pages, how = capture_zone_pages(events), "the capture's pfns imply"
+        if pages < max(4 * plan.peak_pages, MIN_ZONE_PAGES):
+            return 0
+    if pages > MAX_MEMORY_MB * 256:
+        raise BenchframeError(f"workload trace: {how} {pages >> 8} MiB of memory, more than a replay simulates "
+                              f"({MAX_MEMORY_MB} MiB): pass memory_mb=N")
+    return pages
 
 
 class Replay:
@@ -221,9 +246,13 @@ WORKLOAD = Workload(
               type=float, minimum=0.0),
         Param("warmup", 0, "unmeasured replays of the whole trace first, so the pcp lists are as warm as the "
               "captured kernel's were (pages they leave held stay held)", minimum=0, maximum=2),
-        Param("cpus", 0, "CPUs of the captured machine (0: as many as the trace has)", minimum=0, maximum=64),
+        Param("cpus", 0, "CPUs of the captured machine (0: the capture header's 'nrcpus online', at least as "
+              "many as the trace has)", minimum=0, maximum=64),
         Param("memory_mb", 0, "memory of the captured machine in MiB, one Normal zone: sets pcp->batch and "
-              "pcp->high (0: room for what the trace holds, at least 1 GiB)", minimum=0, maximum=65536),
+              "pcp->high (0: the capture header's 'total memory'; without a header, inferred from the pfns: on "
+              "x86-64 the Normal zone from 4 GiB, where ZONE_NORMAL starts, up to the highest pfn seen, if that "
+              "has room for what the trace holds; else room for it, at least 1 GiB)",
+              minimum=0, maximum=MAX_MEMORY_MB),
     ),
     topology=_topology,
     metrics={
