@@ -37,6 +37,9 @@ COLUMNS = (
     ("invariant violations", {"bulk": 64, "pages": PAGES, "warmup": 0}, "invariant_violations"),
 )
 
+#: metrics that count events: their total over the seeds, an integer
+COUNTS = frozenset({"invariant_violations"})
+
 
 def timeline_kernels(text: str, design: str, reg: Registry) -> list[str]:
     """The versions of ``--kernel A,B,...``, each known and one ``design`` runs on (one-line errors)."""
@@ -60,7 +63,8 @@ def timeline_cells(testbed: Testbed, design: str, kernels: list[str], seeds: lis
 
 
 def timeline_values(kernels: list[str], runs: list[RunResult]) -> dict[str, list[float | None]]:
-    """Per column label, its metric on each kernel version (mean over seeds; ``None`` where nothing ran)."""
+    """Per column label, its metric on each kernel version (mean over seeds, a count's total; ``None`` where
+    nothing ran)."""
     values: dict[str, list[float | None]] = {}
     for label, params, metric in COLUMNS:
         column: list[float | None] = []
@@ -69,16 +73,21 @@ def timeline_values(kernels: list[str], runs: list[RunResult]) -> dict[str, list
                      all(r.params.get(n) == v for n, v in params.items()) and
                      ("warmup" in params or r.params.get("warmup") != 0)]
             got = [float(v) for v in found if v is not None]
-            column.append(sum(got) / len(got) if got else None)
+            column.append((sum(got) if metric in COUNTS else sum(got) / len(got)) if got else None)
         values[label] = column
     return values
+
+
+def _shown(value: float | None, metric: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if metric in COUNTS else f"{value:.1f}"
 
 
 def timeline_table(design: str, kernels: list[str], runs: list[RunResult]) -> Table:
     """Per kernel version a row, per column its metric (mean over seeds)."""
     values = timeline_values(kernels, runs)
-    rows = [[k, kernel_version(k).pcp_lock] + ["-" if values[label][i] is None else f"{values[label][i]:.1f}"
-                                               for label, _, _ in COLUMNS]
+    rows = [[k, kernel_version(k).pcp_lock] + [_shown(values[label][i], metric) for label, _, metric in COLUMNS]
             for i, k in enumerate(kernels)]
     return Table(f"{design} across kernel versions (page_bench04)",
                  ["kernel", "pcp"] + [label for label, _, _ in COLUMNS], rows, stralign="right")

@@ -26,6 +26,7 @@ def test_compare_across_kernels_prints_and_writes_the_timeline(capsys, tmp_path)
     # 6.2 leaves IRQs on around the pcp: the cold refill's IRQs-off window is the zone->lock hold only
     irqs_off = {k: float(r[5]) for k, r in rows.items()}
     assert irqs_off["6.2"] < irqs_off["5.13"]
+    assert {r[-1] for r in rows.values()} == {"0"}  # a count stays an integer (it printed 0.0)
     assert (out_dir / "timeline.md").read_text() == text
     runs = json.loads((out_dir / "timeline.json").read_text())["runs"]
     assert {r["kernel"] for r in runs} == {"5.13", "6.2"}
