@@ -20,15 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from benchframe.hw.cache import CacheModel
-from benchframe.hw.cpu import CPU, INF
+from benchframe.hw.cpu import CPU
 from benchframe.hw.irq import Interrupts
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.boot import SECTION_SHIFT
-from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
-from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, gfp_migratetype
+from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP
 from benchframe.mm.pcp import PcpList, PcpOps, handed_out_twice
-from benchframe.mm.prices import ENTRY_ALLOC_PAGES
-from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
 
 if TYPE_CHECKING:
     from benchframe.mm.bulk import PageArray
@@ -214,69 +211,4 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     k.stat.remote_frees += remote
 
 
-def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int | None:
-    """``__alloc_pages()`` of one order-0 page served by the first zone's pcp list without a refill, on a CPU
-    where no interrupt can fall due (no source, no hook): the entry, ``get_page_from_freelist()``,
-    ``rmqueue()``, ``rmqueue_pcplist()`` under ``local_irq_save()``, ``prep_new_page()`` in one sum. ``None``:
-    not that case, nothing done (the caller takes the whole path)."""
-    if cpu.next_event != INF or cpu.sources or cpu.irq.charge_point is not None or not cpu.irqs_on:
-        return None
-    zone = k.zonelists[nid][0]
-    if zone.nr_free_pages <= zone.watermark[ALLOC_WMARK_LOW & ALLOC_WMARK_MASK]:
-        return None  # zone_watermark_fast()'s order-0 test fails: the zonelist walk
-    cid = cpu.id
-    pcp = zone.pcp[cid]
-    lst = pcp.lists[gfp_migratetype(gfp)]
-    q = lst.q
-    if not q:
-        return None  # a refill
-    prices = k.prices
-    ops = k.pcp_ops
-    cache = k.cache
-    shared = zone.vmstat_line
-    seen = cache.shared_seen[cid]
-    extra = 0 if seen[shared] == cache.shared_version[shared] else cache.read_shared(cpu, shared)
-    save, restore = cpu.irq_half
-    clock = (cpu.clock + prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy)[0] + prices.get_page_from_freelist
-             + extra + prices.rmqueue + save)
-    cpu.irqs_on = False  # local_irq_save()
-    cpu.irqs_off_since = clock
-    cpu.irq_toggles += 1
-    page: int = q[0]
-    c1 = cid + 1
-    l1 = cache.l1
-    line = cache.line
-    seq = cache.seq[cid]
-    v = line[page]
-    if v & 255 == c1 and seq - (v >> 8) < l1:
-        line[page] = seq << 8 | c1
-        extra = 0
-    else:
-        extra = CacheModel.touch(cache, cpu, page)
-        seq = cache.seq[cid]
-    if len(q) > 1:
-        nxt = q[1]
-        v = line[nxt]
-        if v & 255 == c1 and seq - (v >> 8) < l1:
-            line[nxt] = seq << 8 | c1
-        else:
-            extra += CacheModel.touch(cache, cpu, nxt)
-    q.popleft()
-    pcp.count -= 1
-    state = k.mem.state
-    if state[page] != PAGE_PCP:
-        handed_out_twice(k, cpu, page, lst.name)
-    state[page] = PAGE_ALLOCATED
-    clock += ops.c_take + extra + ops.c_stats + restore
-    cpu.irqs_on = True  # local_irq_restore()
-    cpu.irqs_off_windows.append(clock - cpu.irqs_off_since)
-    prep = prices.prep
-    if gfp & GFP_ZERO:
-        prep += prices.clear_page
-    cpu.clock = clock + prep
-    k.stat.pages_allocated += 1
-    k.mem.cpu[page] = cid
-    return page
-
-
-__all__ = ["alloc_page", "free_pages", "fusable", "take_pages"]
+__all__ = ["free_pages", "fusable", "take_pages"]

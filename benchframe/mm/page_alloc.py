@@ -22,7 +22,8 @@ from benchframe.mm.boot import (
     setup_per_zone_wmarks,
     setup_zone_pagesets,
 )
-from benchframe.mm.fast import alloc_page, fusable
+from benchframe.mm.fast import fusable
+from benchframe.mm.fast_alloc import alloc_page
 from benchframe.mm.page import (
     __GFP_ATOMIC,
     __GFP_HIGH,
