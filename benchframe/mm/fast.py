@@ -12,7 +12,9 @@ number is the slow path's, byte for byte, and explore sees the same charge point
 They run only where nothing overrides what they inline (``fusable``): the plain ``CPU`` and ``CacheModel`` (so
 never with attribution on: ``benchframe.hw.perf`` swaps both), the plain ``Interrupts`` policy (``benchframe
 explore`` brings its own, and names the model function each charge point lies in from the task's Python frames,
-which a fused loop would rename) and the 5.13 ``PcpOps`` list steps on ``PcpList``.
+which a fused loop would rename) and the 5.13 ``PcpOps`` list steps on ``PcpList``. The free loop also needs
+the pcp protected by ``local_irq_save()`` and the commit of 5.13 (``PcpOps``) or of 5.14's ``local_lock``
+(``LocalLockPcp`` off PREEMPT_RT, where the lock is exactly ``local_irq_save()``): ``free_fusable``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.boot import SECTION_SHIFT
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP
 from benchframe.mm.pcp import PcpList, PcpOps, handed_out_twice
+from benchframe.mm.pcp_lock import LocalLockPcp
 
 if TYPE_CHECKING:
     from benchframe.mm.bulk import PageArray
@@ -40,8 +43,22 @@ def fusable(k: Kernel) -> bool:
     ops = type(k.pcp_ops)
     return (type(k.cache) is CacheModel and all(type(cpu) is CPU for cpu in k.machine.cpus)
             and type(k.machine.irq) is Interrupts
-            and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist
-            and ops.free_commit is PcpOps.free_commit)
+            and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist)
+
+
+def free_fusable(k: Kernel) -> bool:
+    """``free_unref_page()`` runs what ``free_pages`` inlines: ``local_irq_save()`` around the 5.13 commit, or
+    5.14's ``local_lock_irqsave()`` (not on PREEMPT_RT, where it is a sleeping lock) around its own, whose drain
+    is ``nr_pcp_free()`` (on a kernel without ``nr_pcp_alloc()``: no ``alloc_factor`` to halve)."""
+    ops = type(k.pcp_ops)
+    if ops is LocalLockPcp:
+        return not k.config.preempt_rt and not k.config.version.pcp_alloc_factor
+    return ops.lock is PcpOps.lock and ops.unlock is PcpOps.unlock and ops.free_commit is PcpOps.free_commit
+
+
+def _batch(pcp: PerCpuPages) -> int:
+    """What 5.13's ``free_unref_page_commit()`` drains at ``pcp->high``: one batch."""
+    return pcp.batch
 
 
 def _charge(cpu: CPU, clock: int, cycles: int) -> tuple[int, float]:
@@ -133,7 +150,9 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     irq = cpu.irq
     before = k.free_prepare_cost + cpu.irq_half[0]  # free_pages_prepare(), then local_irq_save()
     restore = cpu.irq_half[1]
-    commit = k.pcp_ops.c_commit
+    ops = k.pcp_ops
+    commit = ops.c_commit
+    free_high = _batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
     windows = cpu.irqs_off_windows
     counts = windows.counts  # Samples.append, inlined: one histogram bucket per window
     observed = bool(cpu.sources) or irq.charge_point is not None  # rearm() after each IRQ state change
@@ -182,7 +201,7 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
         pcp.count += 1
         if pcp.count >= pcp.high:
             cpu.clock, cpu.irqs_off_since = clock, since
-            k.free_pcppages_bulk(cpu, zone, pcp.batch, pcp)
+            k.free_pcppages_bulk(cpu, zone, free_high(pcp), pcp)
             clock, ne = cpu.clock, cpu.next_event
         if clock + restore < ne:  # local_irq_restore(flags)
             clock += restore
@@ -211,4 +230,4 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     k.stat.remote_frees += remote
 
 
-__all__ = ["free_pages", "fusable", "take_pages"]
+__all__ = ["free_fusable", "free_pages", "fusable", "take_pages"]

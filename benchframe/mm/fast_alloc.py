@@ -19,7 +19,7 @@ from benchframe.hw.cpu import INF
 from benchframe.hw.irq import NMI_KIND
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, gfp_migratetype
-from benchframe.mm.pcp import handed_out_twice
+from benchframe.mm.pcp import PcpOps, handed_out_twice
 from benchframe.mm.prices import ENTRY_ALLOC_PAGES
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
 
@@ -84,6 +84,9 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     cpu.irq_toggles += 1
     if sources:
         cpu.next_event = INF  # Interrupts.irqs_off(): no NMI source, no hook
+    ops = k.pcp_ops
+    if type(ops).rmqueue_pcplist_prepare is not PcpOps.rmqueue_pcplist_prepare:
+        pcp.free_factor >>= 1  # 5.14's (LocalLockPcp): an allocation, the next drain starts from one batch
     page: int = q[0]
     c1 = cid + 1
     l1 = cache.l1
@@ -109,7 +112,6 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     if state[page] != PAGE_PCP:
         handed_out_twice(k, cpu, page, lst.name)
     state[page] = PAGE_ALLOCATED
-    ops = k.pcp_ops
     clock += ops.c_take + extra + ops.c_stats + restore
     cpu.irqs_on = True  # local_irq_restore()
     cpu.irqs_off_windows.append(clock - cpu.irqs_off_since)
