@@ -12,7 +12,9 @@ number is the slow path's, byte for byte, and explore sees the same charge point
 They run only where nothing overrides what they inline (``fusable``): the plain ``CPU`` and ``CacheModel`` (so
 never with attribution on: ``benchframe.hw.perf`` swaps both), the plain ``Interrupts`` policy (``benchframe
 explore`` brings its own, and names the model function each charge point lies in from the task's Python frames,
-which a fused loop would rename) and the 5.13 ``PcpOps`` list steps on ``PcpList``.
+which a fused loop would rename) and the 5.13 ``PcpOps`` list steps on ``PcpList``. The free loop also needs
+the pcp protected by ``local_irq_save()`` and the commit of 5.13 (``PcpOps``) or of 5.14's ``local_lock``
+(``LocalLockPcp`` off PREEMPT_RT, where the lock is exactly ``local_irq_save()``): ``free_fusable``.
 """
 
 from __future__ import annotations
@@ -20,15 +22,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from benchframe.hw.cache import CacheModel
-from benchframe.hw.cpu import CPU, INF
+from benchframe.hw.cpu import CPU
 from benchframe.hw.irq import Interrupts
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.boot import SECTION_SHIFT
-from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
-from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, gfp_migratetype
+from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP
 from benchframe.mm.pcp import PcpList, PcpOps, handed_out_twice
-from benchframe.mm.prices import ENTRY_ALLOC_PAGES
-from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
+from benchframe.mm.pcp_lock import LocalLockPcp
 
 if TYPE_CHECKING:
     from benchframe.mm.bulk import PageArray
@@ -43,8 +43,22 @@ def fusable(k: Kernel) -> bool:
     ops = type(k.pcp_ops)
     return (type(k.cache) is CacheModel and all(type(cpu) is CPU for cpu in k.machine.cpus)
             and type(k.machine.irq) is Interrupts
-            and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist
-            and ops.free_commit is PcpOps.free_commit)
+            and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist)
+
+
+def free_fusable(k: Kernel) -> bool:
+    """``free_unref_page()`` runs what ``free_pages`` inlines: ``local_irq_save()`` around the 5.13 commit, or
+    5.14's ``local_lock_irqsave()`` (not on PREEMPT_RT, where it is a sleeping lock) around its own, whose drain
+    is ``nr_pcp_free()`` (on a kernel without ``nr_pcp_alloc()``: no ``alloc_factor`` to halve)."""
+    ops = type(k.pcp_ops)
+    if ops is LocalLockPcp:
+        return not k.config.preempt_rt and not k.config.version.pcp_alloc_factor
+    return ops.lock is PcpOps.lock and ops.unlock is PcpOps.unlock and ops.free_commit is PcpOps.free_commit
+
+
+def _batch(pcp: PerCpuPages) -> int:
+    """What 5.13's ``free_unref_page_commit()`` drains at ``pcp->high``: one batch."""
+    return pcp.batch
 
 
 def _charge(cpu: CPU, clock: int, cycles: int) -> tuple[int, float]:
@@ -136,7 +150,9 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     irq = cpu.irq
     before = k.free_prepare_cost + cpu.irq_half[0]  # free_pages_prepare(), then local_irq_save()
     restore = cpu.irq_half[1]
-    commit = k.pcp_ops.c_commit
+    ops = k.pcp_ops
+    commit = ops.c_commit
+    free_high = _batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
     windows = cpu.irqs_off_windows
     counts = windows.counts  # Samples.append, inlined: one histogram bucket per window
     observed = bool(cpu.sources) or irq.charge_point is not None  # rearm() after each IRQ state change
@@ -185,7 +201,7 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
         pcp.count += 1
         if pcp.count >= pcp.high:
             cpu.clock, cpu.irqs_off_since = clock, since
-            k.free_pcppages_bulk(cpu, zone, pcp.batch, pcp)
+            k.free_pcppages_bulk(cpu, zone, free_high(pcp), pcp)
             clock, ne = cpu.clock, cpu.next_event
         if clock + restore < ne:  # local_irq_restore(flags)
             clock += restore
@@ -214,69 +230,4 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     k.stat.remote_frees += remote
 
 
-def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int | None:
-    """``__alloc_pages()`` of one order-0 page served by the first zone's pcp list without a refill, on a CPU
-    where no interrupt can fall due (no source, no hook): the entry, ``get_page_from_freelist()``,
-    ``rmqueue()``, ``rmqueue_pcplist()`` under ``local_irq_save()``, ``prep_new_page()`` in one sum. ``None``:
-    not that case, nothing done (the caller takes the whole path)."""
-    if cpu.next_event != INF or cpu.sources or cpu.irq.charge_point is not None or not cpu.irqs_on:
-        return None
-    zone = k.zonelists[nid][0]
-    if zone.nr_free_pages <= zone.watermark[ALLOC_WMARK_LOW & ALLOC_WMARK_MASK]:
-        return None  # zone_watermark_fast()'s order-0 test fails: the zonelist walk
-    cid = cpu.id
-    pcp = zone.pcp[cid]
-    lst = pcp.lists[gfp_migratetype(gfp)]
-    q = lst.q
-    if not q:
-        return None  # a refill
-    prices = k.prices
-    ops = k.pcp_ops
-    cache = k.cache
-    shared = zone.vmstat_line
-    seen = cache.shared_seen[cid]
-    extra = 0 if seen[shared] == cache.shared_version[shared] else cache.read_shared(cpu, shared)
-    save, restore = cpu.irq_half
-    clock = (cpu.clock + prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy)[0] + prices.get_page_from_freelist
-             + extra + prices.rmqueue + save)
-    cpu.irqs_on = False  # local_irq_save()
-    cpu.irqs_off_since = clock
-    cpu.irq_toggles += 1
-    page: int = q[0]
-    c1 = cid + 1
-    l1 = cache.l1
-    line = cache.line
-    seq = cache.seq[cid]
-    v = line[page]
-    if v & 255 == c1 and seq - (v >> 8) < l1:
-        line[page] = seq << 8 | c1
-        extra = 0
-    else:
-        extra = CacheModel.touch(cache, cpu, page)
-        seq = cache.seq[cid]
-    if len(q) > 1:
-        nxt = q[1]
-        v = line[nxt]
-        if v & 255 == c1 and seq - (v >> 8) < l1:
-            line[nxt] = seq << 8 | c1
-        else:
-            extra += CacheModel.touch(cache, cpu, nxt)
-    q.popleft()
-    pcp.count -= 1
-    state = k.mem.state
-    if state[page] != PAGE_PCP:
-        handed_out_twice(k, cpu, page, lst.name)
-    state[page] = PAGE_ALLOCATED
-    clock += ops.c_take + extra + ops.c_stats + restore
-    cpu.irqs_on = True  # local_irq_restore()
-    cpu.irqs_off_windows.append(clock - cpu.irqs_off_since)
-    prep = prices.prep
-    if gfp & GFP_ZERO:
-        prep += prices.clear_page
-    cpu.clock = clock + prep
-    k.stat.pages_allocated += 1
-    k.mem.cpu[page] = cid
-    return page
-
-
-__all__ = ["alloc_page", "free_pages", "fusable", "take_pages"]
+__all__ = ["free_fusable", "free_pages", "fusable", "take_pages"]

@@ -22,7 +22,8 @@ from benchframe.mm.boot import (
     setup_per_zone_wmarks,
     setup_zone_pagesets,
 )
-from benchframe.mm.fast import alloc_page, fusable
+from benchframe.mm.fast import free_fusable, fusable
+from benchframe.mm.fast_alloc import alloc_page
 from benchframe.mm.page import (
     __GFP_ATOMIC,
     __GFP_HIGH,
@@ -41,7 +42,7 @@ from benchframe.mm.pcp import (
     pcp_allowed_order,
     pindex_to_order,
 )
-from benchframe.mm.pcp_lock import version_pcp_ops
+from benchframe.mm.pcp_lock import LocalLockPcp, version_pcp_ops
 from benchframe.mm.prices import ENTRY_ALLOC_PAGES, Prices
 from benchframe.mm.symbols import kframe, ksym
 from benchframe.mm.zone import (
@@ -135,9 +136,10 @@ class Kernel:
         self._irqsave = type(self.pcp_ops).lock is PcpOps.lock and type(self.pcp_ops).unlock is PcpOps.unlock
         #: the 5.13 steps ``benchframe.mm.fast`` inlines are the ones this kernel runs: its fused loops apply
         self.fused = fusable(self)
-        self.fused_free = self.fused and self._irqsave
+        self.fused_free = self.fused and free_fusable(self)
         self._fused_alloc = self.fused_free and \
-            type(self.pcp_ops).rmqueue_pcplist_prepare is PcpOps.rmqueue_pcplist_prepare
+            type(self.pcp_ops).rmqueue_pcplist_prepare in (PcpOps.rmqueue_pcplist_prepare,
+                                                           LocalLockPcp.rmqueue_pcplist_prepare)
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def violation(self, message: str) -> None:

@@ -1,0 +1,132 @@
+"""The fused single-page path: ``__alloc_pages()`` of one order-0 page off the pcp list in one sum.
+
+The steps of ``Kernel.alloc_pages`` for the common case -- the entry, ``get_page_from_freelist()`` with the
+first zone's watermark passing, ``rmqueue()``, ``rmqueue_pcplist()`` under ``local_irq_save()`` taking the head
+of a non-empty list, ``prep_new_page()`` -- with their charges summed in a local clock, under the rules of
+``benchframe.mm.fast``: a charge is an addition only while the clock stays below ``cpu.next_event``. Before
+``local_irq_save()`` each charge is checked against it (one that would reach it: the whole slow path, nothing
+done); with IRQs off the plain interrupt policy looks at nothing but an NMI (``Interrupts.irqs_off``), so the
+charges up to ``local_irq_restore()`` are additions; after it the controller is asked again (``rearm``, which
+may deliver) and ``prep_new_page()`` is a true charge, as in the slow path. Used only where ``fusable`` holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from benchframe.hw.cache import NO_CPU, CacheModel
+from benchframe.hw.cpu import INF
+from benchframe.hw.irq import NMI_KIND
+from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
+from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, gfp_migratetype
+from benchframe.mm.pcp import PcpOps, handed_out_twice
+from benchframe.mm.prices import ENTRY_ALLOC_PAGES
+from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
+
+if TYPE_CHECKING:
+    from benchframe.hw.cpu import CPU
+    from benchframe.mm.page_alloc import Kernel
+
+
+def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int | None:  # noqa: C901
+    """``__alloc_pages()`` of one order-0 page served by the first zone's pcp list without a refill, IRQs on,
+    no explore hook, no NMI source (``local_irq_save()`` would ask the controller about it) and no charge
+    before ``local_irq_save()`` reaching ``next_event``. ``None``: not that case, nothing done (the caller takes
+    the whole path). (The C901 exception: the steps of one kernel path, in order.)"""
+    irq = cpu.irq
+    sources = cpu.sources
+    ne = cpu.next_event
+    if not cpu.irqs_on or irq.charge_point is not None:
+        return None
+    if sources:
+        if sources[0].kind == NMI_KIND:  # (NMI sources sort first)
+            return None
+    elif ne != INF:
+        return None
+    zone = k.zonelists[nid][0]
+    if zone.nr_free_pages <= zone.watermark[ALLOC_WMARK_LOW & ALLOC_WMARK_MASK]:
+        return None  # zone_watermark_fast()'s order-0 test fails: the zonelist walk
+    cid = cpu.id
+    pcp = zone.pcp[cid]
+    lst = pcp.lists[gfp_migratetype(gfp)]
+    q = lst.q
+    if not q:
+        return None  # a refill
+    prices = k.prices
+    cache = k.cache
+    # read_shared() of the zone's NR_FREE_PAGES line, its cost first: it is recorded only if the path is taken
+    shared = zone.vmstat_line
+    seen = cache.shared_seen[cid]
+    version = cache.shared_version[shared]
+    extra = 0
+    if seen[shared] != version and cache.shared_writer[shared] not in (NO_CPU, cid):
+        extra = cache.x_transfer
+    save, restore = cpu.irq_half
+    # the entry, get_page_from_freelist(), read_shared(), rmqueue(), local_irq_save(): each below next_event
+    clock = cpu.clock + prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy)[0]
+    if clock >= ne:
+        return None
+    clock += prices.get_page_from_freelist
+    if clock >= ne:
+        return None
+    clock += extra
+    if clock >= ne:
+        return None
+    clock += prices.rmqueue
+    if clock >= ne:
+        return None
+    clock += save
+    if clock >= ne:
+        return None
+    seen[shared] = version
+    cpu.irqs_on = False  # local_irq_save()
+    cpu.irqs_off_since = clock
+    cpu.irq_toggles += 1
+    if sources:
+        cpu.next_event = INF  # Interrupts.irqs_off(): no NMI source, no hook
+    ops = k.pcp_ops
+    if type(ops).rmqueue_pcplist_prepare is not PcpOps.rmqueue_pcplist_prepare:
+        pcp.free_factor >>= 1  # 5.14's (LocalLockPcp): an allocation, the next drain starts from one batch
+    page: int = q[0]
+    c1 = cid + 1
+    l1 = cache.l1
+    line = cache.line
+    seq = cache.seq[cid]
+    v = line[page]
+    if v & 255 == c1 and seq - (v >> 8) < l1:
+        line[page] = seq << 8 | c1
+        extra = 0
+    else:
+        extra = CacheModel.touch(cache, cpu, page)
+        seq = cache.seq[cid]
+    if len(q) > 1:
+        nxt = q[1]
+        v = line[nxt]
+        if v & 255 == c1 and seq - (v >> 8) < l1:
+            line[nxt] = seq << 8 | c1
+        else:
+            extra += CacheModel.touch(cache, cpu, nxt)
+    q.popleft()
+    pcp.count -= 1
+    state = k.mem.state
+    if state[page] != PAGE_PCP:
+        handed_out_twice(k, cpu, page, lst.name)
+    state[page] = PAGE_ALLOCATED
+    clock += ops.c_take + extra + ops.c_stats + restore
+    cpu.irqs_on = True  # local_irq_restore()
+    cpu.irqs_off_windows.append(clock - cpu.irqs_off_since)
+    prep = prices.prep
+    if gfp & GFP_ZERO:
+        prep += prices.clear_page
+    if sources:  # the controller looks again (and may deliver), then prep_new_page() is a true charge
+        cpu.clock = clock
+        irq.rearm(cpu)
+        cpu.charge(prep)
+    else:
+        cpu.clock = clock + prep
+    k.stat.pages_allocated += 1
+    k.mem.cpu[page] = cid
+    return page
+
+
+__all__ = ["alloc_page"]
