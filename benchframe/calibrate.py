@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass, field
 
 from benchframe import BenchframeError
-from benchframe.costfit import DECIMALS, MAX_STEPS, UPPER, UPPER_ABS, Fit, fit_costs
+from benchframe.costfit import DECIMALS, MAX_STEPS, UPPER, UPPER_ABS, Fit, bootstrap_refits, fit_costs
 from benchframe.hw.costs import COST_NAMES, FRACTIONAL
 from benchframe.io import parse_toml
 
-__all__ = ["DECIMALS", "MAX_STEPS", "UPPER", "UPPER_ABS", "Fit", "FitSpec", "check_names", "fit_costs", "fit_spec",
-           "write_profile"]
+__all__ = ["DECIMALS", "MAX_STEPS", "UPPER", "UPPER_ABS", "Fit", "FitSpec", "bootstrap_refits", "check_names",
+           "fit_costs", "fit_spec", "write_profile"]
 
 
 # -- the profile file ---------------------------------------------------------------------------------------

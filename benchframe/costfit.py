@@ -13,6 +13,8 @@ Jacobian is taken by forward differences of one whole cycle (shifting every pric
 reports: each fitted cost with its standard error (from the Jacobian and the residual variance), each row's
 residual, and each row's leave-one-out error -- the row's residual when the (linearised) fit is redone
 without it. An under-determined fit (fewer independent rows than costs) or one that lands on a bound says so.
+``bootstrap_refits`` redoes the fit on data made again from its prediction and its residuals' scatter: what the
+model check of ``benchframe compare`` reruns the decision cells at.
 """
 
 
@@ -170,6 +172,37 @@ def _correlation(jac: np.ndarray, names: list[str]) -> list[list[float]] | None:
     sd = np.sqrt(np.maximum(np.diag(cov), 1e-300))
     corr = cov / np.outer(sd, sd)
     return [[round(float(np.clip(corr[i, j], -1.0, 1.0)), DECIMALS) for j in range(n)] for i in range(n)]
+
+
+def bootstrap_refits(fitted: np.ndarray, cov: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                     z: np.ndarray) -> np.ndarray:
+    """The fit redone on data made again -- its own prediction plus fresh noise of the residuals' scatter (a
+    parametric bootstrap) -- once per row of ``z`` (standard normal draws, one column per cost), for a fit of
+    costs ``fitted`` with covariance ``cov`` (``s^2 (J^T J)^-1``, what the standard errors and correlation
+    are), each refit within [``lower``, ``upper``] as the fit was.
+
+    The model is linear in the costs (up to rounding to whole cycles), so a refit to the prediction plus noise
+    ``e`` (``e ~ N(0, s^2 I)`` over the rows) minimises ``|J dx - e|^2``; with ``J = QR`` that is
+    ``|R dx - Q^T e|^2`` plus a constant, ``Q^T e ~ N(0, s^2 I)`` over the costs and ``R^T R = s^2 cov^-1``: the
+    refit is the point within the bounds nearest ``fitted + u``, ``u ~ N(0, cov)`` (the unbounded refit), in the
+    distance ``cov^-1`` measures. That is a bounded least-squares problem in the costs alone (``lsq_linear``,
+    exact by ``bvls``), no simulation. A cost fitted at its bound is refitted on it or above, and where the bound
+    holds it the correlated costs move as the fit moves them, rather than each cost being clipped on its own.
+    A cost with ``lower == upper`` is held there."""
+    from scipy.optimize import lsq_linear
+
+    chol = np.linalg.cholesky(cov)
+    whiten = np.linalg.inv(chol)  # |whiten (x - t)|^2 = (x - t)^T cov^-1 (x - t)
+    free = lower < upper
+    held = np.where(free, 0.0, lower)
+    out = []
+    for target in fitted + z @ chol.T:
+        x = held.copy()
+        if free.any():
+            b = whiten @ (target - held)
+            x[free] = lsq_linear(whiten[:, free], b, bounds=(lower[free], upper[free]), method="bvls").x
+        out.append(x)
+    return np.array(out).reshape(len(z), len(fitted))
 
 
 def _loo(jac: np.ndarray, resid: np.ndarray) -> list[float | None]:

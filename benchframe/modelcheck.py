@@ -1,17 +1,21 @@
 """The model check of a comparison: how far to trust numbers that are model predictions.
 
 ``plan`` adds cells to a comparison's: the points every shipped measurement was taken at (``benchframe
-validate``'s, with the measuring machine's profile) and the decision table's deterministic cells rerun with the
-profile's fitted prices drawn from their covariance; ``finish`` turns their results into the ``ModelCheck`` the
-report shows. The cells run on the comparison's executor, alongside its own.
+validate``'s, with the measuring machine's profile) and the decision table's deterministic cells rerun at
+refits of the profile's fitted prices; ``finish`` turns their results into the ``ModelCheck`` the report shows.
+The cells run on the comparison's executor, alongside its own.
 
 The draws: a profile line ``page_access = 0.512  # fitted by benchframe calibrate +- 0.041`` is a fitted price
 with its standard error (``sensitivity.fitted_errors``), the profile's ``[fit] correlation`` their correlation
-(``benchframe calibrate`` writes it; without it the prices are drawn independently, and the report says so).
-``DRAWS`` draws from that normal distribution (antithetic pairs, so a few draws cover both sides of the fit; a
-fixed seed: the same draws every time), each price kept within
-the bounds its fit allowed (``[fit] bounds``, else >= 0) and rounded as calibrate rounds it. The model is not
-linear in its prices (every charge is rounded to whole cycles), so each draw is a real rerun of the cell.
+(``benchframe calibrate`` writes it; without it the prices are refitted independently, and the report says so).
+Each of the ``DRAWS`` draws is the calibration redone on measurements made again -- the fitted model's
+predictions plus fresh noise of its residuals' scatter -- within the bounds the fit allowed (``[fit] bounds``,
+else >= 0): a parametric bootstrap (``calibrate.bootstrap_refits``, which needs only the covariance, since the
+model is linear in its prices). A price fitted at its bound (E5's ``page_access`` at 0) is refitted on it or
+above and, where the bound holds it, the correlated prices take up what it cannot, as the fit would; clipping a
+normal draw at the bound instead moved every cell the price feeds one way. Antithetic pairs (a few draws cover
+both sides of the fit) and a fixed seed: the same draws every time. Each price is rounded as calibrate rounds
+it; the charges are rounded to whole cycles, so each draw is a real rerun of the cell.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchframe import BenchframeError
-from benchframe.calibrate import DECIMALS, FitSpec, fit_spec
+from benchframe.calibrate import DECIMALS, FitSpec, bootstrap_refits, fit_spec
 from benchframe.explore.cache import cache_dir, model_digest
 from benchframe.hw.costs import FRACTIONAL
 from benchframe.io import read_text, write_atomic
@@ -85,37 +89,40 @@ class Plan:
 def price_draws(costs: CostModel, n: int, seed: int = SEED) -> tuple[list[tuple[str, float, float]], bool,
                                                                        list[tuple[tuple[str, float], ...]]]:
     """The profile's fitted prices (name, value, standard error), whether they are drawn with their correlation,
-    and ``n`` draws of them (each ``((name, value), ...)``), within their bounds and rounded as calibrate does."""
+    and ``n`` refits of them (each ``((name, value), ...)``): the calibration redone on fresh noise of its
+    residuals' scatter within the fit's bounds (``bootstrap_refits``), rounded as calibrate rounds them."""
     errors = fitted_errors(costs)
     if not errors or n <= 0:
         return [(k, float(costs.cost(k)), v) for k, v in errors.items()], False, []
     spec = fit_spec(read_text(costs.source, "profile"))
     names = [c for c in spec.costs if c in errors] + [c for c in errors if c not in spec.costs]
-    mean = np.array([float(costs.cost(c)) for c in names])
-    sigma = np.array([errors[c] for c in names])
-    corr, correlated = _correlation(spec, names)
+    drawn = [c for c in names if errors[c] > 0]  # a price fitted exactly (+- 0) stays as it is
+    sigma = np.array([errors[c] for c in drawn])
+    corr, correlated = _correlation(spec, drawn)
+    cov = corr * np.outer(sigma, sigma)
     try:
-        lower = np.linalg.cholesky(corr * np.outer(sigma, sigma) + np.eye(len(names)) * 1e-12)
-    except np.linalg.LinAlgError:  # not positive definite: draw the prices independently
-        lower, correlated = np.diag(sigma), False
-    half = np.random.default_rng(seed).standard_normal(((n + 1) // 2, len(names)))
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:  # not positive definite: the prices refitted independently
+        cov, correlated = np.diag(sigma ** 2), False
+    half = np.random.default_rng(seed).standard_normal(((n + 1) // 2, len(drawn)))
     z = np.concatenate([half, -half])[:n]  # antithetic pairs: the few draws spread both ways of the fit
-    draws = []
-    for x in mean + z @ lower.T:
-        draws.append(tuple((c, _bounded(c, v, spec)) for c, v in zip(names, x)))
+    bounds = [spec.bounds.get(c, (0.0, math.inf)) for c in drawn]
+    refits = bootstrap_refits(np.array([float(costs.cost(c)) for c in drawn]), cov,
+                              np.array([lo for lo, _ in bounds]), np.array([hi for _, hi in bounds]), z)
+    draws = [tuple((c, _rounded(c, v)) for c, v in zip(drawn, x)) for x in refits]
     return [(c, float(costs.cost(c)), errors[c]) for c in names], correlated, draws
 
 
 def _correlation(spec: FitSpec, names: list[str]) -> tuple[np.ndarray, bool]:
-    if spec.correlation and list(spec.costs) == names:
-        return np.array(spec.correlation, dtype=float), True
+    """The fit's correlation of ``names`` (``[fit] correlation``, in its costs' order), or none recorded."""
+    if spec.correlation and set(names) <= set(spec.costs):
+        at = [spec.costs.index(c) for c in names]
+        return np.array(spec.correlation, dtype=float)[np.ix_(at, at)], True
     return np.eye(len(names)), False
 
 
-def _bounded(name: str, value: float, spec: FitSpec) -> float:
-    low, high = spec.bounds.get(name, (0.0, math.inf))
-    value = min(max(float(value), low), high)
-    return round(value, DECIMALS) if name in FRACTIONAL else float(math.floor(value + 0.5))
+def _rounded(name: str, value: float) -> float:
+    return round(float(value), DECIMALS) if name in FRACTIONAL else float(math.floor(value + 0.5))
 
 
 def plan(reg: Registry, cells: list[RunSpec], costs: CostModel, draws: int = DRAWS) -> Plan:
@@ -185,7 +192,7 @@ def finish(reg: Registry, the_plan: Plan, outcomes: list[Outcome]) -> ModelCheck
         profile=the_plan.profile, tolerance=TOLERANCE, files=tuple(files), unchecked_designs=tuple(designs),
         unchecked_workloads=tuple(workloads),
         prices=tuple(the_plan.prices), correlated=the_plan.correlated, draws=tuple(the_plan.draws),
-        values={k: tuple(x for x in v if x is not None) for k, v in values.items() if None not in v})
+        values={k: tuple(x for x in v if x is not None) for k, v in values.items() if None not in v}, refitted=True)
 
 
 def _cache_path(reg: Registry) -> Path | None:

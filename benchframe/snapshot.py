@@ -41,9 +41,11 @@ class CheckedFile:
 class ModelCheck:
     """How far to trust a report's numbers: the measurements that check the model (``files``, against
     ``tolerance`` percent) and the designs and workloads none checks; and the calibration's uncertainty -- the
-    fitted ``prices`` of ``profile`` (name, fitted value, standard error), drawn ``len(draws)`` times from their
+    fitted ``prices`` of ``profile`` (name, fitted value, standard error), drawn ``len(draws)`` times with their
     covariance (``correlated``; False: independently, the profile records no correlation), each draw's prices,
-    and ``values[(design, cell)]``: a decision cell's value rerun at each draw (the deterministic ones)."""
+    and ``values[(design, cell)]``: a decision cell's value rerun at each draw (the deterministic ones).
+    ``refitted``: each draw is the calibration refitted within its bounds to data made again (a parametric
+    bootstrap); False (results saved by an older benchframe): a normal draw with each price clipped to its bounds."""
 
     profile: str
     tolerance: float
@@ -54,6 +56,7 @@ class ModelCheck:
     correlated: bool = False
     draws: tuple[tuple[tuple[str, float], ...], ...] = ()
     values: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)
+    refitted: bool = False
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,8 @@ def model_check_from_json(doc: Any) -> ModelCheck | None:
             prices=tuple((str(n), float(v), float(e)) for n, v, e in doc.get("prices", ())),
             correlated=bool(doc.get("correlated", False)),
             draws=tuple(tuple((str(n), float(v)) for n, v in d) for d in doc.get("draws", ())),
-            values={_pair(k): tuple(float(x) for x in v) for k, v in doc.get("values", {}).items()})
+            values={_pair(k): tuple(float(x) for x in v) for k, v in doc.get("values", {}).items()},
+            refitted=bool(doc.get("refitted", False)))
     except (KeyError, TypeError, ValueError):
         return None
 

@@ -95,7 +95,7 @@ def test_compare_reruns_the_deterministic_decision_cells_at_each_draw(tmp_path, 
                  "--model-draws", "2", "--executor", "serial", "--output", str(out)]) == 0
     doc = json.loads((out / "results.json").read_text())
     check = model_check_from_json(doc["model_check"])
-    assert check is not None and len(check.draws) == 2 and check.profile == "e5-1650v4"
+    assert check is not None and len(check.draws) == 2 and check.profile == "e5-1650v4" and check.refitted
     assert {c.file for c in check.files} >= {"published.csv", "pagealloc-2017.csv"}
     assert "array" in check.unchecked_designs and "numa" in check.unchecked_workloads
     # each draw is a real rerun of the cell with those prices
@@ -111,3 +111,16 @@ def test_compare_reruns_the_deterministic_decision_cells_at_each_draw(tmp_path, 
     capsys.readouterr()
     assert main(["report", str(out / "results.json")]) == 0  # the saved check is shown again
     assert "Model uncertainty of the decision cells (e5-1650v4, 2 draws)" in capsys.readouterr().out
+
+
+def test_the_report_says_how_the_draws_were_made():
+    def note(check) -> str:
+        blocks = document(_snapshot(check), []).blocks
+        return next(b.note for b in blocks if getattr(b, "title", "").startswith("Model uncertainty"))
+
+    refitted = model_check_from_json({**model_check_json(CHECK), "refitted": True})
+    assert refitted is not None and refitted.refitted
+    assert "`benchframe calibrate` redone on its measurements made again" in note(refitted)
+    assert "lands on it or above" in note(refitted)
+    # a check saved by an older benchframe made clipped normal draws: the report says so, not "refitted"
+    assert not CHECK.refitted and "clipped at the fit's bounds" in note(CHECK)

@@ -2,9 +2,10 @@
 
 Two things from the snapshot's ``ModelCheck``: which measurements check the model (``benchframe validate``'s
 rows, per file and profile, with their worst error) and which designs and workloads nothing checks; and how far
-the calibration's uncertainty moves the decision cells -- the fitted prices drawn from their covariance, the
-deterministic cells rerun at each draw, each cell's range over the draws and the range of its change against
-the baseline (the same draw on both sides). A change whose range straddles 0 is *within model uncertainty*.
+the calibration's uncertainty moves the decision cells -- the fitted prices refitted to measurements made again
+(a parametric bootstrap of the calibration, ``benchframe.modelcheck``), the deterministic cells rerun at each
+draw, each cell's range over the draws and the range of its change against the baseline (the same draw on both
+sides). A change whose range straddles 0 is *within model uncertainty*.
 """
 
 from __future__ import annotations
@@ -101,14 +102,24 @@ def _spread_table(snap: Snapshot, check: ModelCheck) -> Table | None:
     names = ", ".join(f"{n} {v:g} +- {e:g}" for n, v, e in check.prices)
     return Table(f"Model uncertainty of the decision cells ({check.profile}, {len(check.draws)} draws)",
                  ["design", *(_header(c) for c in cells)], rows,
-                 note=f"Each deterministic decision cell rerun with the profile's fitted prices ({names}) drawn "
-                      f"{len(check.draws)} times from their " +
-                      ("covariance (the fit's correlation and standard errors)" if check.correlated else
-                       "standard errors, independently (the profile records no correlation)") +
-                      ", each kept within its fit's bounds: the range of the value over the draws and of its "
-                      "change against the baseline, the same draw on both sides (positive better). ~: the "
+                 note=f"Each deterministic decision cell rerun at {len(check.draws)} draws of the profile's fitted "
+                      f"prices ({names}). {_how_drawn(check)} Shown: the range of the value over the draws and of "
+                      "its change against the baseline, the same draw on both sides (positive better). ~: the "
                       "change's range straddles 0 -- within model uncertainty. Cells of seeded workloads "
                       "(latency, contention) are not rerun: their tables show the spread over seeds.")
+
+
+def _how_drawn(check: ModelCheck) -> str:
+    """How the draws were made, for the spread table's note."""
+    if not check.refitted:  # saved by an older benchframe
+        return ("Drawn from a normal distribution with the fit's standard errors" +
+                (" and correlation" if check.correlated else ", independently") + " and clipped at the fit's "
+                "bounds, so a price fitted at a bound is drawn at or above it with the other prices unmoved.")
+    return ("Each draw is `benchframe calibrate` redone on its measurements made again -- the fitted model's "
+            "predictions plus noise as large as the fit's residuals -- within the same bounds: a price fitted at "
+            "its bound (e.g. page_access at 0) lands on it or above, " +
+            ("and where the bound holds it the prices correlated with it take up the difference, as a refit does."
+             if check.correlated else "each price refitted on its own (the profile records no correlation)."))
 
 
 def _header(cell: str) -> str:
