@@ -1,8 +1,12 @@
 """The simulator's own speed and memory, so a slowdown of the model shows up in history: simulating SIM_PAGES
 pages of page_bench04 (bulk=64) per design. Plugin loading and the run's spec happen in setup, outside the
-timed body; the body is one complete run (boot of the simulated kernel, warm-up, the pages, the metrics)."""
+timed body; the body is one complete run (boot of the simulated kernel, warm-up, the pages, the metrics). And
+the verdict search: one design against one context, up to its verdict."""
 
 from __future__ import annotations
+
+import inspect
+import time
 
 from .common import DESIGNS, SIM_BULK, SIM_PAGES, registry, run_one, spec
 
@@ -69,3 +73,33 @@ class Throughput:
 
     track_pairs_per_cpu_second.version = 1
     track_pairs_per_cpu_second.unit = "pairs/s"
+
+
+class Explore:
+    """The verdict search's own CPU time: one design against one context as ``benchframe compare`` explores it
+    with the verdict cache cold (``explore(first_only=True)``: up to the first interleaving that breaks it)."""
+
+    params = (DESIGNS, ["irq", "nmi", "smp", "preempt"])
+    param_names = ["design", "context"]
+    timeout = 300
+    number = 1
+    repeat = 3
+    timer = time.process_time
+
+    def setup(self, design, context):
+        self.registry = registry()
+        if design not in self.registry.designs:
+            raise NotImplementedError(f"design {design!r} is not in this build")
+        try:
+            from benchframe.explore import explore
+        except ImportError:
+            raise NotImplementedError("this build has no benchframe.explore") from None
+        if "first_only" not in inspect.signature(explore).parameters:
+            raise NotImplementedError("this build's explore() cannot stop at the first failing interleaving")
+        self.explore = explore
+
+    def time_first_verdict(self, design, context):
+        """CPU time of exploring the design against the context up to its verdict."""
+        self.explore(design, context, registry=self.registry, first_only=True)
+
+    time_first_verdict.version = 1

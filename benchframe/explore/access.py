@@ -24,6 +24,7 @@ may touch them without a protocol violation, which is reported whatever the inte
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from contextlib import contextmanager
@@ -63,7 +64,13 @@ def site(depth: int = 2) -> str:
     assert f is not None
     while f.f_back is not None and _internal(f):
         f = f.f_back
-    return f"{f.f_code.co_name}() {Path(f.f_code.co_filename).name}:{f.f_lineno}"
+    return f"{f.f_code.co_name}() {_file_name(f.f_code.co_filename)}:{f.f_lineno}"
+
+
+@functools.cache
+def _file_name(path: str) -> str:
+    """A source file's name (asked once per file: ``site()`` runs at every traced access)."""
+    return Path(path).name
 
 
 class Tracer:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from benchframe.explore import coverage
@@ -27,7 +28,8 @@ from benchframe.explore.evidence import changes, model_files, model_frames, snap
 from benchframe.explore.outcome import failure, most_telling, reason_of
 from benchframe.explore.reentry import Duplicate
 from benchframe.explore.result import SAFE, UNSAFE, ExploreResult
-from benchframe.explore.scenarios import MOVES, OPERATIONS, WARM_PAGES, Operation, Scenario, prepare, run_move
+from benchframe.explore.scenarios import MOVES, OPERATIONS, Operation, Scenario, run_move, task_start
+from benchframe.explore.template import Prepared
 from benchframe.hw.cpu import TASK
 from benchframe.hw.irq import Interrupts
 from benchframe.mm.page import GFP_ATOMIC
@@ -136,12 +138,12 @@ class PreemptRun:
 
 
 def run_preempt(registry: Registry, spec: str, config: KernelConfig, op: Operation, move: Move, how: str,
-                at: float, trace: bool = False, tried: dict[tuple[str, int], list[str]] | None = None) -> PreemptRun:
-    """``op`` on CPU0, preempted at its ``at``-th preemptible charge point (``math.inf``: never)."""
-    s = Scenario(registry, spec, config, Interrupts, cpus=2)
-    prepare(s, op)
+                at: float, trace: bool = False, tried: dict[tuple[str, int], list[str]] | None = None,
+                begin: Prepared[Scenario] | None = None) -> PreemptRun:
+    """``op`` on CPU0, preempted at its ``at``-th preemptible charge point (``math.inf``: never); ``begin``:
+    ``op``'s start, built once and copied for every run."""
+    s = begin.fresh() if begin is not None else task_start(registry, spec, config, op, Interrupts, cpus=2)
     s1 = s.on(1)
-    s1.free(s1.alloc(WARM_PAGES))
     steps = [f"task on CPU0: {op[0]} ({s.pcp_pages()} pages on the pcp list; CPU1 has {s1.pcp_pages()})"]
     hook = Preemption(s, at, move, how, steps, trace, tried or {})
     irq = s.machine.irq
@@ -186,7 +188,8 @@ def explore_preempt(design_spec: str, registry: Registry, config: KernelConfig,
     for op in OPERATIONS:
         if first_only and search.findings:
             break
-        count = run_preempt(registry, design_spec, config, op, MOVES[0], STAY, math.inf)
+        begin = Prepared(partial(task_start, registry, design_spec, config, op, Interrupts, 2), Scenario.inputs)
+        count = run_preempt(registry, design_spec, config, op, MOVES[0], STAY, math.inf, begin=begin)
         search.runs += 1
         if count.problems:
             search.findings.append({"operation": op[0], "handler": "no preemption", "charge_point": 0,
@@ -194,7 +197,7 @@ def explore_preempt(design_spec: str, registry: Registry, config: KernelConfig,
             continue
         search.points += count.points
         search.migratable += sum(count.migratable)
-        _explore_op(search, registry, design_spec, config, op, count)
+        _explore_op(search, registry, design_spec, config, op, count, begin)
     covered, not_covered = coverage.preempt(search.points, search.migratable, search.runs, MOVES)
     if first_only and search.findings:
         covered.append("stopped at the first interleaving that breaks the design")
@@ -207,7 +210,7 @@ def explore_preempt(design_spec: str, registry: Registry, config: KernelConfig,
 
 
 def _explore_op(search: _Search, registry: Registry, spec: str, config: KernelConfig, op: Operation,
-                count: PreemptRun) -> None:
+                count: PreemptRun, begin: Prepared[Scenario]) -> None:
     tried: dict[tuple[str, int], dict[tuple[str, int], list[str]]] = {}
     for how in (MIGRATE, STAY):
         for move in MOVES:
@@ -219,13 +222,13 @@ def _explore_op(search: _Search, registry: Registry, spec: str, config: KernelCo
                 if count.migratable[k - 1] != (how == MIGRATE):
                     continue
                 seen = tried.setdefault((how, k), {})
-                run = run_preempt(registry, spec, config, op, move, how, k, tried=seen)
+                run = run_preempt(registry, spec, config, op, move, how, k, tried=seen, begin=begin)
                 search.runs += 1
                 problems = (seen.get(run.size, []) if run.size else []) if run.duplicate else run.problems
                 if not run.duplicate and run.size is not None:
                     seen[run.size] = problems
                 if problems:
-                    traced = run_preempt(registry, spec, config, op, move, how, k, trace=True)
+                    traced = run_preempt(registry, spec, config, op, move, how, k, trace=True, begin=begin)
                     search.explored += 1
                     search.findings.append({"operation": op[0], "handler": f"preempted by {move.name}, {how}",
                                             "charge_point": k, "reason": reason_of((traced.problems or problems)[0]),

@@ -21,13 +21,15 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from benchframe.explore import coverage
 from benchframe.explore.evidence import changes, model_files, model_frames, snapshot, stale, where
 from benchframe.explore.outcome import failure, most_telling, reason_of
 from benchframe.explore.result import SAFE, UNSAFE, ExploreResult
-from benchframe.explore.scenarios import MOVES, OPERATIONS, Operation, Scenario, prepare, run_move
+from benchframe.explore.scenarios import MOVES, OPERATIONS, Operation, Scenario, run_move, task_start
+from benchframe.explore.template import Prepared
 from benchframe.hw.cpu import CPU, NMI, TASK
 from benchframe.hw.irq import IRQ, NMI_KIND, Interrupts, InterruptSource
 from benchframe.workloads.adversary import ALLOC
@@ -178,13 +180,12 @@ class _Injection:
 
 
 def run_interleaving(registry: Registry, spec: str, config: KernelConfig, op: Operation, move: Move,
-                     context: str, inject_at: float, trace: bool = False,
-                     tried: Container[tuple[str, int]] = ()) -> Interleaving:
-    """Run ``op`` on a fresh scenario, raising an interrupt whose handler makes ``move`` at charge point
-    ``inject_at`` (``math.inf``: never, to count the charge points). ``trace``: record the steps. ``tried``:
-    the moves (kind, pages) already run where this handler runs: the same again ends the run (``duplicate``)."""
-    s = Scenario(registry, spec, config, ExploreInterrupts)
-    prepare(s, op)
+                     context: str, inject_at: float, trace: bool = False, tried: Container[tuple[str, int]] = (),
+                     begin: Prepared[Scenario] | None = None) -> Interleaving:
+    """Run ``op`` on a fresh scenario (a copy of ``begin``, its start), raising an interrupt whose handler makes
+    ``move`` at charge point ``inject_at`` (``math.inf``: never: count the points). ``trace``: record the steps.
+    ``tried``: the moves (kind, pages) already run where this handler runs: the same again ends the run."""
+    s = begin.fresh() if begin is not None else task_start(registry, spec, config, op, ExploreInterrupts)
     steps = [f"task on CPU0: {op[0]} ({s.design.shape} interface; {s.pcp_pages()} pages on the pcp list)"]
     refused_before = s.kernel.stat.refused
     injection = _Injection(s, context, move, steps, trace, tried)
@@ -236,18 +237,19 @@ def explore_interrupts(design_spec: str, context: str, registry: Registry, confi
         if first_only and search.findings:
             break
         # the operation's charge points, counted once: without an interrupt the move plays no part
-        count = run_interleaving(registry, design_spec, config, op, MOVES[0], context, math.inf)
+        begin = Prepared(partial(task_start, registry, design_spec, config, op, ExploreInterrupts), Scenario.inputs)
+        count = run_interleaving(registry, design_spec, config, op, MOVES[0], context, math.inf, begin=begin)
         search.runs += 1
         if count.problems:  # broken with no interrupt at all
             search.findings.append({"operation": op[0], "handler": "no interrupt", "charge_point": 0,
                                     "reason": reason_of(count.problems[0]), "steps": count.steps})
             continue
-        _explore_op(search, registry, design_spec, config, op, context, count, windowed)
+        _explore_op(search, registry, design_spec, config, op, context, count, windowed, begin)
     return _result(design_spec, context, search, windowed, config.preempt_rt)
 
 
 def _explore_op(search: _Search, registry: Registry, spec: str, config: KernelConfig, op: Operation,
-                context: str, count: Interleaving, windowed: bool) -> None:
+                context: str, count: Interleaving, windowed: bool, begin: Prepared[Scenario]) -> None:
     total, windows = count.charge_points, count.windows
     search.points += total
     tried: dict[int, dict[tuple[str, int], list[str]]] = {}  # per delivery point: each (kind, size) run there
@@ -261,7 +263,7 @@ def _explore_op(search: _Search, registry: Registry, spec: str, config: KernelCo
                 while k + same <= total and windows[k + same - 1] == windows[k - 1]:
                     same += 1
             seen = tried.setdefault(k, {})
-            run = run_interleaving(registry, spec, config, op, move, context, k, tried=seen)
+            run = run_interleaving(registry, spec, config, op, move, context, k, tried=seen, begin=begin)
             search.runs += 1
             if run.duplicate:  # the same move was run here already (or none: the run without an interrupt)
                 problems = seen.get(run.size, []) if run.size else []
@@ -270,7 +272,7 @@ def _explore_op(search: _Search, registry: Registry, spec: str, config: KernelCo
                 if run.size is not None:
                     seen[run.size] = problems
             if problems:  # the earliest charge point at which this move breaks this operation
-                traced = run_interleaving(registry, spec, config, op, move, context, k, trace=True)
+                traced = run_interleaving(registry, spec, config, op, move, context, k, trace=True, begin=begin)
                 search.explored += 1
                 search.refused += traced.refused
                 search.findings.append({"operation": op[0], "handler": move.name, "charge_point": k,

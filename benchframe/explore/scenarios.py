@@ -75,6 +75,12 @@ class Scenario:
         other.task_pages = []
         return other
 
+    def inputs(self) -> tuple[object, ...]:
+        """What the scenario reads and never changes (a copy of it shares them: ``template.Prepared``): the
+        registry, the design, the cost model, the kernel config, the topology and the prices."""
+        k = self.kernel
+        return self.harness.registry, self.design, self.costs, k.config, self.machine.topology, k.prices
+
     def problems(self) -> list[str]:
         """Every violation recorded so far, then the invariants (a raising check is itself a finding)."""
         out = list(self.kernel.violations)
@@ -184,5 +190,17 @@ def prepare(s: Scenario, op: Operation) -> None:
     s.warm(op[1])
 
 
+def task_start(registry: Registry, spec: str, config: KernelConfig, op: Operation, irq_class: type[Interrupts],
+               cpus: int = 1) -> Scenario:
+    """A scenario in the state ``op`` starts from on CPU0 (``prepare``); with two CPUs, CPU1's pcp list warm too
+    (where a preempting task or a migrated one finds pages)."""
+    s = Scenario(registry, spec, config, irq_class, cpus=cpus)
+    prepare(s, op)
+    if cpus > 1:
+        s1 = s.on(1)
+        s1.free(s1.alloc(WARM_PAGES))
+    return s
+
+
 __all__ = ["MOVES", "OPERATIONS", "SMP_ZONE_PAGES", "Operation", "Scenario", "WARM_PAGES", "ZONE_PAGES", "prepare",
-           "run_move"]
+           "run_move", "task_start"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from benchframe.explore import coverage
@@ -34,6 +35,7 @@ from benchframe.explore.outcome import failure, most_telling, reason_of
 from benchframe.explore.result import SAFE, UNSAFE, ExploreResult
 from benchframe.explore.scenarios import MOVES, OPERATIONS, SMP_ZONE_PAGES, Operation, Scenario, prepare, run_move
 from benchframe.explore.schedule import INFINITE, ControlledEngine
+from benchframe.explore.template import Prepared
 from benchframe.hw.irq import Interrupts
 
 if TYPE_CHECKING:
@@ -84,14 +86,25 @@ def _plan_text(plan: list[tuple[int, int]]) -> str:
     return "schedule: " + ", then ".join(parts) + ", then each CPU runs to its end"
 
 
-def run_smp(registry: Registry, spec: str, config: KernelConfig, op0: Operation, move: Move,
-            plan: list[tuple[int, int]], learnt: tuple[set[str], set[str]], trace: bool = False) -> SmpRun:
-    """CPU0 runs ``op0``, CPU1 makes ``move``, in the order ``plan`` gives (``ControlledEngine``). ``learnt``:
-    the split-read sites and the shared objects earlier runs found (``access.Tracer``)."""
+def _start(registry: Registry, spec: str, config: KernelConfig, op0: Operation) -> tuple[Scenario, Scenario]:
     s = Scenario(registry, spec, config, Interrupts, cpus=2, pages=SMP_ZONE_PAGES)
     s1 = s.on(1)
     prepare(s, op0)
     s1.warm()
+    return s, s1
+
+
+def _inputs(start: tuple[Scenario, Scenario]) -> tuple[object, ...]:
+    return start[0].inputs()
+
+
+def run_smp(registry: Registry, spec: str, config: KernelConfig, op0: Operation, move: Move,
+            plan: list[tuple[int, int]], learnt: tuple[set[str], set[str]], trace: bool = False,
+            begin: Prepared[tuple[Scenario, Scenario]] | None = None) -> SmpRun:
+    """CPU0 runs ``op0``, CPU1 makes ``move``, in the order ``plan`` gives (``ControlledEngine``). ``learnt``:
+    the split-read sites and the shared objects earlier runs found (``access.Tracer``). ``begin``: ``op0``'s
+    start, built once and copied for every run."""
+    s, s1 = begin.fresh() if begin is not None else _start(registry, spec, config, op0)
     steps = [f"CPU0: {op0[0]} ({s.pcp_pages()} pages on its pcp list); CPU1: {move.name} ({s1.pcp_pages()} pages "
              f"on its pcp list)", _plan_text(plan)]
     engine = s.machine.engine
@@ -151,10 +164,11 @@ def explore_smp(design_spec: str, registry: Registry, config: KernelConfig, firs
     """Two CPUs (see the module docstring); ``first_only``: stop at the first schedule that breaks."""
     search = _Search(first_only)
     for op0 in OPERATIONS:
+        begin = Prepared(partial(_start, registry, design_spec, config, op0), _inputs)
         for move in MOVES:
             if first_only and search.findings:
                 break
-            _explore_pair(search, registry, design_spec, config, op0, move)
+            _explore_pair(search, registry, design_spec, config, op0, move, begin)
     covered, not_covered = coverage.smp(search.runs, search.max_visible)
     if first_only and search.findings:
         covered.append("stopped at the first schedule that breaks the design")
@@ -166,11 +180,11 @@ def explore_smp(design_spec: str, registry: Registry, config: KernelConfig, firs
 
 
 def _explore_pair(search: _Search, registry: Registry, spec: str, config: KernelConfig, op0: Operation,
-                  move: Move) -> None:
+                  move: Move, begin: Prepared[tuple[Scenario, Scenario]]) -> None:
     """Every schedule of one pair, up to the first that breaks."""
     def run(plan: list[tuple[int, int]]) -> SmpRun | None:
         learnt = (set(search.split), set(search.shared))  # a replay must count visible accesses the same way
-        r = run_smp(registry, spec, config, op0, move, plan, learnt)
+        r = run_smp(registry, spec, config, op0, move, plan, learnt, begin=begin)
         search.runs += 1
         search.schedules += 1
         search.split |= r.split_reads
@@ -178,7 +192,7 @@ def _explore_pair(search: _Search, registry: Registry, spec: str, config: Kernel
         search.max_visible = max(search.max_visible, *r.visible.values(), 0)
         if not r.problems:
             return r
-        traced = run_smp(registry, spec, config, op0, move, plan, learnt, trace=True)
+        traced = run_smp(registry, spec, config, op0, move, plan, learnt, trace=True, begin=begin)
         search.findings.append({"operation": op0[0], "handler": f"CPU1: {move.name}", "charge_point":
                                 _plan_text(plan).removeprefix("schedule: "),
                                 "reason": reason_of((traced.problems or r.problems)[0]), "steps": traced.steps})

@@ -66,6 +66,7 @@ def test_params_do_not_depend_on_the_installed_build(common, monkeypatch):
     ("IrqLatency", ("no_such_design", 64, "default")),
     ("Callers", ("no_such_design", "sunrpc")),
     ("Simulate", ("no_such_design",)),
+    ("Explore", ("no_such_design", "irq")),
 ])
 def test_setup_skips_an_unknown_design(common, cls_name, args):
     cls = next(c for c in suite_classes() if c.__name__ == cls_name)
