@@ -15,6 +15,8 @@ explore`` brings its own, and names the model function each charge point lies in
 which a fused loop would rename) and the 5.13 ``PcpOps`` list steps on ``PcpList``. The free loop also needs
 the pcp protected by ``local_irq_save()`` and the commit of 5.13 (``PcpOps``) or of 5.14's ``local_lock``
 (``LocalLockPcp`` off PREEMPT_RT, where the lock is exactly ``local_irq_save()``): ``free_fusable``.
+The IRQ state changes of the free loop ask the controller (``rearm``) only where it could answer something other
+than the plain policy's answer for hardirq sources (IRQs off: nothing due; restored: the earliest arrival).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from benchframe.hw.cache import CacheModel
-from benchframe.hw.cpu import CPU
-from benchframe.hw.irq import Interrupts
+from benchframe.hw.cpu import CPU, INF, SOFTIRQ, TASK
+from benchframe.hw.irq import NMI_KIND, Interrupts
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.boot import SECTION_SHIFT
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP
@@ -67,6 +69,42 @@ def _charge(cpu: CPU, clock: int, cycles: int) -> tuple[int, float]:
     cpu.clock = clock
     cpu.charge(cycles)
     return cpu.clock, cpu.next_event
+
+
+def _irqs_off(cpu: CPU, clock: int) -> tuple[int, float]:
+    """``Interrupts.irqs_off`` after ``local_irq_save()`` at the local ``clock``."""
+    cpu.clock = cpu.irqs_off_since = clock
+    cpu.irq.irqs_off(cpu)
+    return cpu.clock, cpu.next_event
+
+
+def _irqs_off_plain(cpu: CPU, clock: int) -> tuple[int, float]:
+    """``_irqs_off`` where it asks the plain policy about hardirq sources only: none is deliverable."""
+    cpu.next_event = INF
+    return clock, INF
+
+
+def _rearm(cpu: CPU, clock: int, since: int) -> tuple[int, float]:
+    """``Interrupts.rearm`` after ``local_irq_restore()`` at the local ``clock``."""
+    cpu.clock, cpu.irqs_off_since = clock, since
+    cpu.irq.rearm(cpu)
+    return cpu.clock, cpu.next_event
+
+
+def _rearm_plain(cpu: CPU, clock: int, since: int) -> tuple[int, float]:
+    """``_rearm`` where every source is a hardirq deliverable with IRQs on (``free_pages``' ``plain``):
+    ``next_event`` is the earliest pending or next arrival; an overdue one takes the controller's ``rearm``."""
+    ne = INF
+    for src in cpu.sources:
+        due = src.pending_since
+        if due is None:
+            due = src.next_arrival
+        if due < ne:
+            ne = due
+    cpu.next_event = ne
+    if ne <= clock:
+        return _rearm(cpu, clock, since)
+    return clock, ne
 
 
 def take_pages(k: Kernel, cpu: CPU, zone: Zone, pcp: PerCpuPages, mt: int, alloc_flags: int, nr_populated: int,
@@ -155,7 +193,13 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     free_high = _batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
     windows = cpu.irqs_off_windows
     counts = windows.counts  # Samples.append, inlined: one histogram bucket per window
-    observed = bool(cpu.sources) or irq.charge_point is not None  # rearm() after each IRQ state change
+    sources = cpu.sources
+    observed = bool(sources) or irq.charge_point is not None  # rearm() after each IRQ state change
+    # the plain policy (``fusable``) asked about hardirq sources only, in a context where they are deliverable
+    # once IRQs are on: its answers inlined. Nothing the loop calls changes that (a handler restores the context)
+    plain = (irq.charge_point is None and bool(sources) and sources[0].kind != NMI_KIND
+             and cpu.context in (TASK, SOFTIRQ) and not (k.machine.irq.preempt_rt and cpu.preempt_count))
+    irqs_off, rearm = (_irqs_off_plain, _rearm_plain) if plain else (_irqs_off, _rearm)
     n_windows = total_windows = toggles = freed = remote = 0
     since = cpu.irqs_off_since
     clock, ne = cpu.clock, cpu.next_event
@@ -170,9 +214,7 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
         since = clock
         toggles += 1
         if observed:
-            cpu.clock = cpu.irqs_off_since = clock
-            irq.irqs_off(cpu)
-            clock, ne = cpu.clock, cpu.next_event
+            clock, ne = irqs_off(cpu, clock)
         zone = zones[zone_of_section[page >> SECTION_SHIFT]]
         mt = pageblock_mt[page >> PAGEBLOCK_ORDER]
         pcp = zone.pcp[cid]
@@ -215,9 +257,7 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
             n_windows += 1
             total_windows += w
             if observed:
-                cpu.clock, cpu.irqs_off_since = clock, since
-                irq.rearm(cpu)
-                clock, ne = cpu.clock, cpu.next_event
+                clock, ne = rearm(cpu, clock, since)
         freed += 1
         if owner[page] != cid:
             remote += 1

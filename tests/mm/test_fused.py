@@ -29,6 +29,7 @@ CELLS = [
     ("array", "page_bench04", {"bulk": 64, "pages": 4096, "test": "single"}, ()),
     ("single", "page_pool", {"packets": 2048}, ()),
     ("single", "numa", {"calls": 20}, ()),
+    ("array", "irq_latency", {"bulk": 64, "bursts": 40, "irq_interval": 700}, ()),
 ]
 
 
