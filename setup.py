@@ -19,6 +19,7 @@ import sys
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError, PlatformError
 
 #: compiled where possible; benchframe/_build.py's COMPILED names the same modules
 COMPILED = ["benchframe/hw/cpu.py", "benchframe/hw/cache.py", "benchframe/mm/fast.py",
@@ -41,7 +42,7 @@ def ext_modules() -> list:
     try:
         # the modules' third-party imports (pydantic, numpy) are not in the build environment: Any is fine
         return mypycify(["--ignore-missing-imports", *COMPILED], opt_level="3", group_name="benchframe")
-    except (Exception, SystemExit) as exc:  # mypyc reports a type error by exiting
+    except (SystemExit, OSError, RuntimeError, ValueError) as exc:  # mypyc reports a type error by exiting
         _warn(f"mypyc failed ({exc})")
         return []
 
@@ -53,11 +54,12 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             super().run()
-        except Exception as exc:  # CCompilerError, a missing compiler (PlatformError), a link failure
-            for path in self.get_outputs():
+        except (CCompilerError, CompileError, ExecError, LinkError, PlatformError, OSError) as exc:
+            for ext in self.extensions:
+                path = self.get_ext_fullpath(ext.name)
                 if os.path.exists(path):
                     os.remove(path)
-            _warn(f"the C build failed ({exc})")
+            _warn(f"the C build failed: {str(exc)[:200]}")
 
 
 setup(ext_modules=ext_modules(), cmdclass={"build_ext": OptionalBuildExt})

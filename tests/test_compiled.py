@@ -53,7 +53,7 @@ def _child(where: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def _golden_rows(where: Path, want: str) -> None:
     which = _child(where, "-c", "from benchframe.build import build; print(build())")
     assert which.stdout.strip() == want, which.stderr
-    run = _child(where, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "-q", "--rootdir", str(ROOT),
+    run = _child(where, "-m", "pytest", "-p", "no:cacheprovider", "-n", "0", "--rootdir", str(ROOT),
                  "-c", str(ROOT / "pyproject.toml"), str(ROOT / "tests" / "test_golden.py"), "-k", ROWS)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "3 passed" in run.stdout
