@@ -14,6 +14,7 @@ import os
 import sys
 
 from benchframe import BenchframeError, __version__
+from benchframe.build import build
 from benchframe.cli.options import LOG, Parser
 from benchframe.signals import restore_sigint, watch_sigint
 
@@ -38,7 +39,7 @@ def build_parser(only: tuple[str, ...] | None = None) -> Parser:
     """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``;
     ``only``: just those commands (``None``: all)."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"benchframe {__version__}")
+    parser.add_argument("--version", action="version", version=f"benchframe {__version__} ({build()})")
     add_verbosity_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, module in COMMANDS:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mypy_extensions import mypyc_attr
+
 if TYPE_CHECKING:
     from benchframe.hw.costs import CostModel
     from benchframe.hw.cpu import CPU
@@ -35,6 +37,7 @@ NO_CPU = -1
 MAX_CPUS = 254
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # benchframe.hw.perf subclasses it
 class CacheModel:
     """The struct page lines of ``nr_pages`` pages (``node_of_page[pfn]``: the node their memory is on) and the
     shared lines registered later, as seen by ``nr_cpus`` CPUs (``cpu_node[cpu]``).

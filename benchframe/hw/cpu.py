@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Protocol
 
+from mypy_extensions import mypyc_attr
+
 from benchframe.hw.frames import (
     ATOMIC,
     LOCAL_IRQ_DISABLE,
@@ -52,6 +54,7 @@ class InterruptController(Protocol):
     def irqs_off(self, cpu: CPU) -> None: ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # benchframe.hw.perf subclasses it
 class CPU:
     """One CPU. Counters here are raw; ``benchframe.metrics`` turns them into per-page figures."""
 
