@@ -40,7 +40,9 @@ def test_a_chunk_starts_no_sequence_after_the_deadline():
 
 
 def test_the_soak_hands_out_no_chunk_after_its_deadline(monkeypatch):
-    """Before (#25): 2 x jobs chunks were out at a time, the queued ones starting after the deadline."""
+    """Before (#25): 2 x jobs chunks were out at a time, the queued ones starting after the deadline. The soak
+    reads a clock that ticks 1 ms a read, and a hand-out is recorded at the last time the soak read: a real
+    clock read again in ``submit`` could fall after a deadline check that passed (it did, on a loaded CI)."""
     import time
     from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -48,15 +50,25 @@ def test_the_soak_hands_out_no_chunk_after_its_deadline(monkeypatch):
     from benchframe.testing.soak import SoakResult, soak
 
     handed: list[tuple[float, tuple]] = []
+    read = [time.time()]
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            read[0] += 0.001
+            return read[0]
+
+        monotonic = time
 
     class Recording(ProcessPoolExecutor):
         def submit(self, fn, args):
-            handed.append((time.time(), args))
+            handed.append((read[0], args))
             done: Future = Future()
             done.set_result(SoakResult(args[0], 1, args[3]))
             return done
 
     monkeypatch.setattr(soak_module, "_pool", lambda jobs, executor, scheduler, tls=None: (Recording(1), 2))
+    monkeypatch.setattr(soak_module, "time", Clock)
     results = soak(["array", "llist"], 10**9, 10, 5, 2, 1, minutes=0.005)
     until = handed[0][1][4]
     assert handed and all(at < until and args[4] == until for at, args in handed)
