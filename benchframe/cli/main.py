@@ -14,7 +14,6 @@ import os
 import sys
 
 from benchframe import BenchframeError, __version__
-from benchframe.build import build
 from benchframe.cli.options import LOG, Parser
 from benchframe.signals import restore_sigint, watch_sigint
 
@@ -39,7 +38,7 @@ def build_parser(only: tuple[str, ...] | None = None) -> Parser:
     """The ``benchframe`` parser: one sub-command per module of ``COMMANDS``, each calling its ``main``;
     ``only``: just those commands (``None``: all)."""
     parser = Parser(prog="benchframe", description=DESCRIPTION)
-    parser.add_argument("--version", action="version", version=f"benchframe {__version__} ({build()})")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and build and exit")
     add_verbosity_options(parser)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for name, module in COMMANDS:
@@ -53,6 +52,17 @@ def build_parser(only: tuple[str, ...] | None = None) -> Parser:
             for each in _parsers(sub.choices[added]):
                 add_verbosity_options(each)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the version and which build imports (``benchframe.build``), found only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from benchframe.build import build
+
+        print(f"benchframe {__version__} ({build()})")
+        parser.exit()
 
 
 def _parsers(parser: Parser) -> list[Parser]:
