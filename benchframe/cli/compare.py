@@ -20,6 +20,7 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
+    choose_capture_kernel,
     command_line,
     setup,
     split,
@@ -79,9 +80,12 @@ def main(args: argparse.Namespace) -> int:
     named, workloads, out_dir = split_designs(args.designs), split(args.workloads), Path(args.output or "reports")
     bed = setup(args, DEFAULT_SEEDS)
     reg = bed.registry()
+    studies = narrowed_studies(select_studies(reg, workloads), args.metrics, reg)
+    if studies and all(s.workload == "trace" for s in studies) and choose_capture_kernel(
+            args, [p["file"] for s in studies for p in s.points()]):
+        bed = setup(args, DEFAULT_SEEDS)  # on the captures' kernel
     designs = designs_of(reg, named, bed.testbed.kernel)
     baseline = baseline_of(designs, args.baseline, list(reg.designs))
-    studies = narrowed_studies(select_studies(reg, workloads), args.metrics, reg)
     if not 0 <= args.model_draws <= MAX_DRAWS:
         raise BenchframeError(f"--model-draws {args.model_draws}: a number of draws from 0 to {MAX_DRAWS}")
     check_dir_target(out_dir)

@@ -13,6 +13,7 @@ from benchframe.cli.options import (
     add_format_option,
     add_kernel_option,
     add_plugin_option,
+    kernel_arg,
     split_designs,
 )
 from benchframe.explore import CONTEXTS, explore
@@ -63,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
         for d in designs:
             for c in contexts:
                 LOG.info("exploring %s against %s", d, c)
-                results.append(explore(d, c, reg, tuple(args.config or ()), args.kernel, first_only=args.first))
+                results.append(explore(d, c, reg, tuple(args.config or ()), kernel_arg(args), first_only=args.first))
                 if as_found:
                     print(fit_lines(results[-1].render()), flush=True)  # a mail's width
                 if bar.update:

@@ -243,9 +243,9 @@ def setup(args: argparse.Namespace, default_seeds: str = "1") -> Setup:
     seeds = parse_seeds(getattr(args, "seeds", None), default_seeds)
     where = executor(args)
     LOG.info("setup: profile %s, kernel %s, seeds %s, executor %s", getattr(args, "profile", None) or "default",
-             getattr(args, "kernel", DEFAULT_KERNEL), ",".join(map(str, seeds)), where.kind)
+             kernel_arg(args), ",".join(map(str, seeds)), where.kind)
     return Setup.parse(profile=getattr(args, "profile", None), config=getattr(args, "config", None) or (),
-                       kernel=getattr(args, "kernel", DEFAULT_KERNEL), plugins=tuple(getattr(args, "plugin", ())),
+                       kernel=kernel_arg(args), plugins=tuple(getattr(args, "plugin", ())),
                        seeds=seeds, executor=where)
 
 
@@ -254,10 +254,33 @@ def command_line(argv: list[str] | None) -> str:
     return "benchframe " + " ".join(shlex.quote(a) for a in (argv or []))
 
 
+def kernel_arg(args: argparse.Namespace) -> str:
+    """``--kernel``'s version (the default where it was not given)."""
+    kernel = getattr(args, "kernel", None)
+    return DEFAULT_KERNEL if kernel is None else kernel
+
+
 def add_kernel_option(p: argparse.ArgumentParser) -> None:
     """``--kernel VERSION``: the kernel version the allocator paths follow."""
-    p.add_argument("--kernel", default=DEFAULT_KERNEL, metavar="VERSION",
-                   help=f"kernel version the allocator follows: {', '.join(KERNELS)} (default {DEFAULT_KERNEL})")
+    p.add_argument("--kernel", metavar="VERSION",
+                   help=f"kernel version the allocator follows: {', '.join(KERNELS)} (default {DEFAULT_KERNEL}; a "
+                        "trace's replay: the version of the release its capture's header names)")
+
+
+def choose_capture_kernel(args: argparse.Namespace, traces: Iterable[str]) -> bool:
+    """Without ``--kernel``, replay the captures at ``traces`` on the version of the release their headers name
+    (``trace.replay.capture_kernel``), and say so; nothing when none names one (the default version). True
+    when ``args.kernel`` was so chosen."""
+    if getattr(args, "kernel", None) is not None:
+        return False
+    from benchframe.trace.replay import capture_kernel  # numpy: only where a trace is replayed
+
+    found = capture_kernel(traces)
+    if found is not None:
+        args.kernel = found[0]
+        LOG.warning("replaying on kernel %s, the modelled version of the capture's release %s (--kernel to "
+                    "choose another)", *found)
+    return found is not None
 
 
 def add_plugin_option(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,7 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
+    choose_capture_kernel,
     command_line,
     param_grid,
     parse_params,
@@ -116,10 +117,12 @@ def main(args: argparse.Namespace) -> int:
     bed = setup(args, "1")
     reg = bed.registry()
     designs = split_designs(args.designs)
-    for d in designs:
-        check_design_kernel(reg, d, bed.testbed.kernel)
     workload = workload_of(args, reg)
     grid = grid_of(args, workload, len(designs) * len(bed.seeds))
+    if workload.name == "trace" and choose_capture_kernel(args, [workload.resolve_params(p)["file"] for p in grid]):
+        bed = setup(args, "1")  # on the capture's kernel
+    for d in designs:
+        check_design_kernel(reg, d, bed.testbed.kernel)
     if args.json:
         check_target(args.json, "--json")
     check_output(args)

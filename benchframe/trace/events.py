@@ -99,11 +99,13 @@ class LostEvents:
 @dataclass(frozen=True, slots=True)
 class MachineInfo:
     """What the capture's header says of the machine (``perf script --header``: ``# nrcpus online : 2``,
-    ``# total memory : 12235412 kB``; trace-cmd report's ``cpus=2``): one field a record, the other 0."""
+    ``# total memory : 12235412 kB``, ``# os release : 6.18.0``; trace-cmd report's ``cpus=2``): one field a
+    record, the others empty."""
 
     line: int
     nrcpus_online: int = 0
     total_memory_kb: int = 0
+    os_release: str = ""
 
 
 #: what a parser yields

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from benchframe import BenchframeError
+from benchframe.kconfig import kernel_for_release
 from benchframe.trace import ftrace, perf
 from benchframe.trace.callsite import CallSites
 from benchframe.trace.events import (
@@ -97,6 +98,7 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
     other: Counter[str] = Counter()
     bad = lost = 0
     nrcpus = memory_kb = 0
+    release = ""
     last_line = [0]
     with trace_lines(path) as numbered:
         try:
@@ -123,6 +125,7 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
             elif isinstance(record, MachineInfo):
                 nrcpus = record.nrcpus_online or nrcpus
                 memory_kb = record.total_memory_kb or memory_kb
+                release = record.os_release or release
     if not len(builder):
         what = f"; {sum(other.values())} events of other tracepoints ({_top(other)})" if other else ""
         skipped = f"; {bad} malformed lines skipped" if bad else ""
@@ -130,7 +133,8 @@ def read_trace(path: str | Path, skip_bad: bool = False, allocator_frames: Itera
     meta = TraceMeta(source=path.name, source_format=_source_format(fmt, capture), compression=compression_of(path),
                      lines=last_line[0], counts={name: counts[name] for name in EVENTS},
                      other_events=dict(sorted(other.items())), bad_lines=bad, lost_events=lost, with_callchain=0,
-                     allocator_frames=list(call_sites.extra), nrcpus_online=nrcpus, total_memory_kb=memory_kb)
+                     allocator_frames=list(call_sites.extra), nrcpus_online=nrcpus, total_memory_kb=memory_kb,
+                     os_release=release)
     return builder.build(meta)
 
 
@@ -146,6 +150,14 @@ def _storable(record: Record, builder: EventBuilder, path: Path) -> Record:
         raise BenchframeError(f"{path}: line {record.line}: more than {MAX_EVENTS:,} page events, the bound of one "
                               "import (about 1 GB in memory): split the trace")
     return record
+
+
+def _replayed_on(release: str) -> str:
+    """What the trace workload replays a capture of ``release`` on, unless ``--kernel`` says otherwise."""
+    try:
+        return f"replayed on the modelled {kernel_for_release(release).name} unless --kernel says otherwise"
+    except BenchframeError as exc:  # a release older than every modelled one, or not a release
+        return f"no modelled version stands for it ({exc}); replayed on --kernel's"
 
 
 def _source_format(text_format: str, capture: Capture | None) -> str:
@@ -168,6 +180,8 @@ def import_report(events: TraceEvents, output: Path) -> str:
         said = [f"{meta.nrcpus_online} CPUs online"] if meta.nrcpus_online else []
         said += [f"{meta.total_memory_kb:,} kB of memory"] if meta.total_memory_kb else []
         lines.append(f"  the header says the machine had {' and '.join(said)}")
+    if meta.os_release:
+        lines.append(f"  it ran Linux {meta.os_release}: {_replayed_on(meta.os_release)}")
     if meta.with_callchain == 0:
         lines.append("  no call chains (record with perf -g, or ftrace's stacktrace option): call sites are "
                      "unknown, so a summary can only group by CPU and time")

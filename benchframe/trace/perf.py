@@ -26,9 +26,10 @@ HEADER = re.compile(
     r"^\s*(?P<comm>.*?)\s+(?P<pid>-?\d+)(?:/(?P<tid>-?\d+))?\s+\[(?P<cpu>\d+)\]\s+(?P<time>\d+\.\d+):"
     r"\s+(?:\d+\s+)?(?P<event>\S+):(?:\s+(?P<fields>.*))?$"
 )
-# perf script --header: "# nrcpus online : 2", "# total memory : 12235412 kB"
+# perf script --header: "# nrcpus online : 2", "# total memory : 12235412 kB", "# os release : 6.18.0"
 NRCPUS_ONLINE = re.compile(r"^#\s*nrcpus online\s*:\s*(\d+)\s*$")
 TOTAL_MEMORY = re.compile(r"^#\s*total memory\s*:\s*(\d+)\s*kB\s*$")
+OS_RELEASE = re.compile(r"^#\s*os release\s*:\s*(\S+)\s*$")
 # "\tffffffff8162184b __alloc_frozen_pages_noprof+0x26b ([kernel.kallsyms])"
 FRAME = re.compile(r"^\s+(?P<addr>[0-9a-fA-F]+)\s+(?P<sym>.*?)(?:\s+\((?P<dso>[^()]*)\))?\s*$")
 
@@ -78,13 +79,17 @@ def parse(lines: Iterator[tuple[int, str]]) -> Iterator[Record]:
 
 
 def header_info(number: int, line: str) -> MachineInfo | None:
-    """The machine's online CPUs or total memory from a ``perf script --header`` line; None for another line."""
+    """The machine's online CPUs, total memory or kernel release (``uname -r``) from a ``perf script --header``
+    line; None for another line."""
     found = NRCPUS_ONLINE.match(line)
     if found:
         return MachineInfo(number, nrcpus_online=int(found.group(1)))
     found = TOTAL_MEMORY.match(line)
     if found:
         return MachineInfo(number, total_memory_kb=int(found.group(1)))
+    found = OS_RELEASE.match(line)
+    if found:
+        return MachineInfo(number, os_release=found.group(1))
     return None
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
 from benchframe.io import kind_of
+from benchframe.kconfig import kernel_for_release
 from benchframe.trace.plan import (
     ALLOC,
     FREE,
@@ -27,9 +28,12 @@ from benchframe.trace.plan import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from benchframe.trace.store import TraceEvents
 
-__all__ = ["ALLOC", "FREE", "FREE_BATCH", "MAX_CPUS", "Op", "ReplayPlan", "build_plan", "capture_zone_pages",
+__all__ = ["ALLOC", "FREE", "FREE_BATCH", "MAX_CPUS", "Op", "ReplayPlan", "build_plan", "capture_kernel",
+           "capture_zone_pages",
            "load_trace", "parse_batch", "replay_plan", "replayed_cpus", "trace_events"]
 
 #: x86-64's ZONE_NORMAL starts at 4 GiB: every pfn from there is the Normal zone's
@@ -108,6 +112,23 @@ def replay_plan(path: str, batch: str, gap_ns: int) -> ReplayPlan:
     key = _identity(path)
     return _plan(*key, step, gap_ns) if key else build_plan(load_trace(path), step, gap_ns)
 
+
+def capture_kernel(paths: Iterable[str]) -> tuple[str, str] | None:
+    """The modelled kernel version a replay of the captures at ``paths`` runs on when none is asked for, and
+    the release it stands for: ``kconfig.kernel_for_release()`` of the release their headers name (``perf
+    script --header``'s ``os release``). None when no header names one; captures of different releases are a
+    one-line error (one run has one kernel)."""
+    releases = sorted({r for r in (trace_events(p).meta.os_release for p in paths if p) if r})  # "": the
+    # workload's own check says the file is missing
+    if not releases:
+        return None
+    if len(releases) > 1:
+        raise BenchframeError(f"the captures ran different kernels ({', '.join(releases)}): one run replays on "
+                              "one version, choose it with --kernel")
+    try:
+        return kernel_for_release(releases[0]).name, releases[0]
+    except BenchframeError as exc:
+        raise BenchframeError(f"the capture's header: {exc}; choose a version with --kernel") from None
 
 
 def capture_zone_pages(events: TraceEvents) -> int:

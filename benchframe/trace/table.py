@@ -32,6 +32,7 @@ class TraceMeta:
     allocator_frames: list[str] = field(default_factory=list)  # --allocator-frame additions
     nrcpus_online: int = 0  # the machine's online CPUs, from the capture's header (0: it had none)
     total_memory_kb: int = 0  # the machine's memory in kB, from the capture's header (0: it had none)
+    os_release: str = ""  # the kernel it ran (uname -r), from the capture's header ("": it had none)
     schema: int = SCHEMA
     benchframe: str = __version__
 

@@ -12,10 +12,11 @@ The machine has the CPUs (``cpus``) and memory (``memory_mb``, one Normal zone) 
 pfns (on x86-64 ZONE_NORMAL starts at 4 GiB, pfn 0x100000, so it spans at least from there to the highest pfn
 seen: an inference, the zone may be larger; used when it has room for what the trace holds), else room for what
 the trace holds; each CPU replays its
-CPU's events in recorded order, in the recorded context (task, softirq, hardirq). Replay a capture on the kernel
-it was taken on (``--kernel``; ``kconfig.kernel_for_release()`` names the modelled version for a release: 6.14
-for the 6.18 captures). Order > 0 allocations take the single-page path of every design (on 5.13 the buddy lists
-under ``zone->lock``; from 5.14 orders <= 3 and THP through the pcp lists) and are reported apart.
+CPU's events in recorded order, in the recorded context (task, softirq, hardirq). A capture replays on the kernel
+it was taken on: without ``--kernel``, ``run`` and ``compare`` take the modelled version of the release its header
+names (``trace.replay.capture_kernel``: 6.14 for 6.18); the shared captures have no header (``--kernel 6.14``).
+Order > 0 allocations take the single-page path of every design (on 5.13 the buddy lists under ``zone->lock``; from
+5.14 orders <= 3 and THP through the pcp lists) and are reported apart.
 The replay's blocks taken off the buddy lists and drained from the pcp lists are reported next to the trace's
 own ``mm_page_alloc_zone_locked`` and ``mm_page_pcpu_drain`` counts.
 The standard per-page metrics are those of order-0 pages; the workload's own metrics

@@ -83,3 +83,69 @@ def test_a_header_claiming_more_memory_than_a_replay_simulates_is_a_one_line_err
     with pytest.raises(BenchframeError, match="header says 131072 MiB of memory.*pass memory_mb=N"):
         _topology(path)
     assert _topology(path, memory_mb=1024).nodes[0].zones[-1].pages == 262144
+
+
+def test_the_header_s_os_release_picks_the_kernel_a_replay_runs_on(tmp_path, capsys):
+    """``# os release : 6.18.0`` is kept with the events; ``run`` without ``--kernel`` replays on the modelled
+    version of that release (6.14) and says so; ``--kernel`` still chooses."""
+    import argparse
+    import json
+
+    from benchframe.cli import main
+    from benchframe.cli.options import choose_capture_kernel
+    from benchframe.trace.replay import capture_kernel
+
+    path = tmp_path / "h.perf.txt"
+    path.write_text(HEADER + _events(0x2eefb5))
+    events = read_trace(path)
+    assert events.meta.os_release == "6.18.0"
+    assert "it ran Linux 6.18.0: replayed on the modelled 6.14" in import_report(events, tmp_path / "h.npz")
+    assert capture_kernel([str(path)]) == ("6.14", "6.18.0")
+    out = tmp_path / "r.json"
+    assert main(["run", "--design", "array", "--workload", "trace", "--param", f"file={path}", "--json", str(out)]) == 0
+    assert {r["kernel"] for r in json.loads(out.read_text())["runs"]} == {"6.14"}
+    assert "replaying on kernel 6.14, the modelled version of the capture's release 6.18.0" in capsys.readouterr().err
+    given = argparse.Namespace(kernel="5.13")
+    assert not choose_capture_kernel(given, [str(path)]) and given.kernel == "5.13"
+
+
+def test_a_capture_without_a_release_or_of_an_unmodelled_one(tmp_path, capsys):
+    """No header: the default version, nothing said. A release older than every modelled version is a one-line
+    error naming --kernel; captures of two releases in one run too."""
+    from benchframe.cli import main
+    from benchframe.trace.replay import capture_kernel
+
+    bare = tmp_path / "n.perf.txt"
+    bare.write_text(_events(0x2eefb5))
+    assert capture_kernel([str(bare)]) is None
+    old = tmp_path / "old.perf.txt"
+    old.write_text(HEADER.replace("6.18.0", "3.10.0-1160.el7") + _events(0x2eefb5))
+    assert "no modelled version stands for it" in import_report(read_trace(old), tmp_path / "o.npz")
+    with pytest.raises(BenchframeError, match=r"3\.10\.0.*older than every modelled release.*--kernel"):
+        capture_kernel([str(old)])
+    assert main(["run", "--design", "single", "--workload", "trace", "--param", f"file={old}"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "--kernel" in err
+    other = tmp_path / "o.perf.txt"
+    other.write_text(HEADER.replace("6.18.0", "6.1.0") + _events(0x2eefb5))
+    with pytest.raises(BenchframeError, match=r"different kernels \(6\.1\.0, 6\.18\.0\)"):
+        capture_kernel([str(other), str(_header(tmp_path))])
+
+
+def _header(tmp_path):
+    path = tmp_path / "h.perf.txt"
+    path.write_text(HEADER + _events(0x2eefb5))
+    return path
+
+
+def test_a_compare_of_captures_replays_on_their_release_s_kernel(tmp_path, capsys):
+    import json
+
+    from benchframe.cli import main
+
+    out = tmp_path / "rep"
+    assert main(["compare", "--designs", "array", "--workloads", f"trace:{_header(tmp_path)}", "--seeds", "1",
+                 "--executor", "serial", "--model-draws", "0", "--output", str(out)]) == 0
+    assert "replaying on kernel 6.14" in capsys.readouterr().err
+    doc = json.loads((out / "results.json").read_text())
+    assert {r["kernel"] for r in doc["runs"]} == {"6.14"}
