@@ -45,6 +45,29 @@ def verdict_cache(tmp_path_factory) -> Path:
     return folder
 
 
+#: validate's simulations, by cell and cost model (``shared_validate_runs``), for this test process
+_VALIDATE_RUNS: dict[tuple[str, CostModel], Any] = {}
+
+
+@pytest.fixture
+def shared_validate_runs(monkeypatch) -> None:
+    """Each of validate's simulations runs once per test process: several tests print the shipped measurements'
+    rows (every format, the width checks, the JSON output), each running the same 40-odd cells. A cell is a
+    function of its spec and cost model (the model is deterministic: tests/test_golden.py), so the tests that
+    use this fixture differ only in what they print. A test that changes the model must not use it."""
+    import benchframe.validate as validate
+
+    real = validate.run_one
+
+    def run_one(spec, reg, costs):
+        key = (repr(spec), costs)
+        if key not in _VALIDATE_RUNS:
+            _VALIDATE_RUNS[key] = real(spec, reg, costs)
+        return _VALIDATE_RUNS[key]
+
+    monkeypatch.setattr(validate, "run_one", run_one)
+
+
 @pytest.fixture(scope="session")
 def costs() -> CostModel:
     """The default profile's cost model (do not modify it: it is shared)."""

@@ -75,6 +75,7 @@ def test_history_output_designs_metrics_json(capsys, tmp_path):
 
 # -- validate -----------------------------------------------------------------------------------------------
 
+@pytest.mark.usefixtures("shared_validate_runs")
 def test_validate_format_json_has_the_rows_and_the_summary(capsys):
     doc = as_json(capsys, ["validate"], status=1)
     rows = records(doc)
@@ -82,6 +83,7 @@ def test_validate_format_json_has_the_rows_and_the_summary(capsys):
     assert any(line.startswith("not checked against any measurement") for line in doc["text"])
 
 
+@pytest.mark.usefixtures("shared_validate_runs")
 def test_validate_designs_and_metrics_narrow_the_rows(capsys):
     doc = as_json(capsys, ["validate", "--designs", "single", "--metrics", "alloc_free_cycles_per_page"])
     rows = records(doc)
@@ -90,6 +92,7 @@ def test_validate_designs_and_metrics_narrow_the_rows(capsys):
     assert doc["text"][-1] == f"every prediction within 10% of its measurement ({len(rows)} rows)"
 
 
+@pytest.mark.usefixtures("shared_validate_runs")
 def test_validate_output_writes_what_it_prints(capsys, tmp_path):
     printed = out_of(capsys, ["validate", "--designs", "single"], status=1)  # single's 2017 rows: beyond 10%
     out_of(capsys, ["validate", "--designs", "single", "--output", str(tmp_path / "v.txt")], status=1)

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from benchframe.cli import main
 from benchframe.run import RunSpec, run_one
+
+pytestmark = pytest.mark.usefixtures("shared_validate_runs")  # the same cells, printed many ways
 
 
 def _rows(out: str) -> list[tuple[str, str]]:

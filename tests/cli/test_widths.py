@@ -10,6 +10,7 @@ import pytest
 
 from benchframe.cli import main
 
+pytestmark = pytest.mark.usefixtures("shared_validate_runs")  # validate's cells, run once for its four outputs
 WIDTH = 100
 TRACES = Path(__file__).parents[1] / "data" / "traces"
 
