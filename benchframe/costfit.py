@@ -77,11 +77,17 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry,
     x0 = np.clip(x0, lower, upper)
     resolution = np.array([10.0 ** -DECIMALS if n in FRACTIONAL else 1.0 for n in names])
 
-    def model(x: np.ndarray) -> CostModel:
-        return base.with_costs(**{n: _as_cost(n, v) for n, v in zip(names, x)})
+    predicted: dict[tuple[float, ...], list[float | None]] = {}  # by the costs simulated: the final ones twice
+
+    def predictions(x: np.ndarray) -> list[float | None]:
+        costs = tuple(_as_cost(n, v) for n, v in zip(names, x))
+        if costs not in predicted:
+            model = base.with_costs(**dict(zip(names, costs)))
+            predicted[costs] = predict(rows, reg, lambda _profile: model)
+        return predicted[costs]
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        pred = predict(rows, reg, lambda _profile: model(x))
+        pred = predictions(x)
         if any(p is None for p in pred):
             raise BenchframeError("a measurement row's metric is not reported by the model")
         return (np.array(pred, dtype=float) - values) / values
@@ -96,8 +102,7 @@ def fit_costs(base: CostModel, names: list[str], rows: list[Row], reg: Registry,
 
     x, r, jac = _gauss_newton(residuals, jacobian, x0, lower, upper, resolution, names)
     fitted = {n: _rounded(n, v) for n, v in zip(names, x)}
-    final = base.with_costs(**fitted)
-    pred = [float(p) for p in predict(rows, reg, lambda _profile: final) if p is not None]
+    pred = [float(p) for p in predictions(np.array([fitted[n] for n in names])) if p is not None]
     resid = [(p - v) / v for p, v in zip(pred, values)]
     out = Fit(names, fitted, _sigmas(jac, np.array(resid), names), rows, pred, resid, _loo(jac, np.array(resid)))
     out.warnings = _warnings(jac, x, x0, lower, upper, names, len(rows))
