@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.capture import choose_capture_kernel
 from benchframe.cli.emit import LOG, add_metrics_option, narrowed_studies
 from benchframe.cli.options import (
     Progress,
@@ -20,7 +21,6 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
-    choose_capture_kernel,
     command_line,
     setup,
     split,

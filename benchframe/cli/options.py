@@ -267,22 +267,6 @@ def add_kernel_option(p: argparse.ArgumentParser) -> None:
                         "trace's replay: the version of the release its capture's header names)")
 
 
-def choose_capture_kernel(args: argparse.Namespace, traces: Iterable[str]) -> bool:
-    """Without ``--kernel``, replay the captures at ``traces`` on the version of the release their headers name
-    (``trace.replay.capture_kernel``), and say so; nothing when none names one (the default version). True
-    when ``args.kernel`` was so chosen."""
-    if getattr(args, "kernel", None) is not None:
-        return False
-    from benchframe.trace.replay import capture_kernel  # numpy: only where a trace is replayed
-
-    found = capture_kernel(traces)
-    if found is not None:
-        args.kernel = found[0]
-        LOG.warning("replaying on kernel %s, the modelled version of the capture's release %s (--kernel to "
-                    "choose another)", *found)
-    return found is not None
-
-
 def add_plugin_option(p: argparse.ArgumentParser) -> None:
     """``--plugin MODULE_OR_PATH``, repeatable: a plugin that is not installed."""
     p.add_argument("--plugin", action="append", default=[], metavar="MODULE_OR_PATH",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchframe import BenchframeError
+from benchframe.cli.capture import choose_capture_kernel
 from benchframe.cli.emit import LOG, add_metrics_option, add_output_option, check_output, emit, render
 from benchframe.cli.options import (
     Progress,
@@ -23,7 +24,6 @@ from benchframe.cli.options import (
     add_plugin_option,
     add_profile_option,
     add_seeds_option,
-    choose_capture_kernel,
     command_line,
     param_grid,
     parse_params,

@@ -92,7 +92,7 @@ def test_the_header_s_os_release_picks_the_kernel_a_replay_runs_on(tmp_path, cap
     import json
 
     from benchframe.cli import main
-    from benchframe.cli.options import choose_capture_kernel
+    from benchframe.cli.capture import choose_capture_kernel
     from benchframe.trace.replay import capture_kernel
 
     path = tmp_path / "h.perf.txt"
