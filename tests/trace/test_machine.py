@@ -95,8 +95,7 @@ def test_the_header_s_os_release_picks_the_kernel_a_replay_runs_on(tmp_path, cap
     from benchframe.cli.capture import choose_capture_kernel
     from benchframe.trace.replay import capture_kernel
 
-    path = tmp_path / "h.perf.txt"
-    path.write_text(HEADER + _events(0x2eefb5))
+    path = _header(tmp_path)
     events = read_trace(path)
     assert events.meta.os_release == "6.18.0"
     assert "it ran Linux 6.18.0: replayed on the modelled 6.14" in import_report(events, tmp_path / "h.npz")
