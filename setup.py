@@ -4,7 +4,7 @@ Everything else about the distribution is declared in pyproject.toml; this file 
 modules. They are the same source as the pure-Python modules and give the same numbers byte for byte (the
 golden grid runs on both builds: tests/test_compiled.py). Only modules that ``benchframe explore`` never names
 in a trace and that no test patches are compiled: the CPU and its cache model, whose calls are the hottest in
-every cell, and the fused fast paths (``benchframe.mm.fast``, ``benchframe.mm.fast_alloc``), which explore
+every cell, and the fused fast paths (``benchframe.mm.fast``, ``fast_alloc``, ``fast_free``), which explore
 never runs.
 
 The build falls back to pure Python, with a warning, when mypyc is missing or fails or when there is no C
@@ -23,7 +23,7 @@ from setuptools.errors import CCompilerError, CompileError, ExecError, LinkError
 
 #: compiled where possible; benchframe/_build.py's COMPILED names the same modules
 COMPILED = ["benchframe/hw/cpu.py", "benchframe/hw/cache.py", "benchframe/mm/fast.py",
-            "benchframe/mm/fast_alloc.py"]
+            "benchframe/mm/fast_alloc.py", "benchframe/mm/fast_free.py"]
 
 
 def _warn(why: str) -> None:

@@ -7,7 +7,8 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from importlib.util import find_spec
 
 #: the modules setup.py compiles (its ``COMPILED``, as module names; tests/test_compiled.py checks they agree)
-MODULES = ("benchframe.hw.cpu", "benchframe.hw.cache", "benchframe.mm.fast", "benchframe.mm.fast_alloc")
+MODULES = ("benchframe.hw.cpu", "benchframe.hw.cache", "benchframe.mm.fast", "benchframe.mm.fast_alloc",
+           "benchframe.mm.fast_free")
 
 
 def compiled_modules() -> list[str]:

@@ -100,6 +100,11 @@ class CPU:
         """The cycles of ``local_irq_save()`` and of ``local_irq_restore()`` (with IRQ-flags tracing)."""
         return self._irq_half
 
+    @property
+    def preempt_half(self) -> tuple[int, int]:
+        """The cycles of ``preempt_disable()`` (and ``migrate_disable()``) and of ``preempt_enable()``."""
+        return self._preempt_half
+
     def reset_counters(self) -> None:
         """Forget what was counted so far (after a warm-up): IRQs-off windows, latencies, toggles, atomics."""
         self.irqs_off_windows.clear()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from benchframe.hw.frames import Site
 from benchframe.mm.fast import free_pages, take_pages
+from benchframe.mm.fast_free import free_pages_locked
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
 from benchframe.mm.page import gfp_migratetype
 from benchframe.mm.pcp import PcpList, PcpOps
@@ -91,6 +92,9 @@ class DesignImpl:
         if type(self).free_page is DesignImpl.free_page:
             if self.k.fused_free:  # free_unref_page() of each page, its charges summed (benchframe.mm.fast)
                 free_pages(self.k, cpu, pages)
+                return
+            if self.k.fused_free_locked:  # the same around the design's own pcp lock (benchframe.mm.fast_free)
+                free_pages_locked(self.k, cpu, pages)
                 return
             free = self.k.free_unref_page  # what free_page() does, one Python call less per page
         for page in pages:

@@ -39,13 +39,18 @@ if TYPE_CHECKING:
     from benchframe.mm.zone import Zone
 
 
-def fusable(k: Kernel) -> bool:
-    """The kernel runs the steps these loops inline: plain CPUs, cache model and interrupt policy, the 5.13
-    pcp list steps."""
-    ops = type(k.pcp_ops)
+def plain_machine(k: Kernel) -> bool:
+    """Nothing overrides what a fused loop inlines of the machine: plain CPUs, cache model and interrupt
+    policy (attribution swaps the first two, ``benchframe explore`` the third)."""
     return (type(k.cache) is CacheModel and all(type(cpu) is CPU for cpu in k.machine.cpus)
-            and type(k.machine.irq) is Interrupts
-            and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist)
+            and type(k.machine.irq) is Interrupts)
+
+
+def fusable(k: Kernel) -> bool:
+    """The kernel runs the steps these loops inline: a plain machine (``plain_machine``), the 5.13 pcp list
+    steps."""
+    ops = type(k.pcp_ops)
+    return plain_machine(k) and ops.list_class is PcpList and ops.rmqueue_pcplist is PcpOps.rmqueue_pcplist
 
 
 def free_fusable(k: Kernel) -> bool:
@@ -208,6 +213,8 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
             cpu.clock = clock
             k.free_unref_page(cpu, page)
             clock, ne, since = cpu.clock, cpu.next_event, cpu.irqs_off_since
+            cid = cpu.id  # a task preempted in there (benchframe explore) may resume on another CPU
+            c1 = cid + 1
             continue
         clock += before
         cpu.irqs_on = False  # local_irq_save(); IRQs stay off, so nothing moves irqs_off_since until restore
@@ -270,4 +277,4 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     k.stat.remote_frees += remote
 
 
-__all__ = ["free_fusable", "free_pages", "fusable", "take_pages"]
+__all__ = ["free_fusable", "free_pages", "fusable", "plain_machine", "take_pages"]

@@ -40,6 +40,8 @@ from benchframe import BenchframeError
 from benchframe.hw.frames import symbol
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.bulk import LIST, BulkAllocator
+from benchframe.mm.fast import plain_machine
+from benchframe.mm.fast_free import llist_free_pages
 from benchframe.mm.llist import NULL, Llist
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, STATE_NAMES
 from benchframe.mm.pcp import PcpOps
@@ -188,6 +190,10 @@ class LlistAllocator(BulkAllocator):
         self.free_mode = free
         assert isinstance(k.pcp_ops, LlistPcp)  # the kernel was booted with this design's pcp protocol
         self.llist_ops: LlistPcp = k.pcp_ops
+        #: the free path's steps are the ones ``benchframe.mm.fast_free.llist_free_pages`` inlines
+        self.fused_free = plain_machine(k) and llist_free_fusable(k) and \
+            all(getattr(type(self), name) is getattr(LlistAllocator, name)
+                for name in ("free_page", "free_unref_page", "_prepare", "_freed"))
 
     def alloc_bulk(self, cpu: CPU, gfp: int, nr_pages: int, page_list: list[int] | None = None,
                    page_array: list[int | None] | None = None, preferred_nid: int | None = None) -> int:
@@ -213,8 +219,15 @@ class LlistAllocator(BulkAllocator):
         if self.k.mem.cpu[page] != cpu.id:
             stat.remote_frees += 1
 
-    @ksym("free_unref_page")
     def free_page(self, cpu: CPU, page: int) -> None:
+        """``free_unref_page()`` of a page: its steps summed where nothing overrides them (``fused_free``)."""
+        if self.fused_free:
+            llist_free_pages(self, cpu, (page,))
+        else:
+            self.free_unref_page(cpu, page)
+
+    @ksym("free_unref_page")
+    def free_unref_page(self, cpu: CPU, page: int) -> None:
         """``free_unref_page()``: ``free_pages_prepare()``, then ``llist_add()`` onto this CPU's list."""
         if not self._prepare(cpu, page):
             return
@@ -227,10 +240,13 @@ class LlistAllocator(BulkAllocator):
         """``free=per_page``: one ``llist_add()`` per page. ``batch``/``splice``: the pages are prepared and
         linked privately per (zone, migrate type), then published with one ``llist_add_batch()`` (safe) or
         spliced behind the list's last node (unsafe)."""
-        if self.free_mode == "per_page":
-            super().free_bulk(cpu, pages)
-        else:
+        if self.free_mode != "per_page":
             self.free_pages_batched(cpu, pages)
+        elif self.fused_free:
+            llist_free_pages(self, cpu, pages)
+        else:
+            for page in pages:
+                self.free_page(cpu, page)
 
     @symbol("llist_free_pages_bulk")  # the design's own bulk free: no such kernel function
     def free_pages_batched(self, cpu: CPU, pages: list[int]) -> None:
@@ -262,6 +278,16 @@ class LlistAllocator(BulkAllocator):
             if pcp.count >= pcp.high and not cpu.in_nmi():
                 ops.drain(cpu, zone, pcp)
             ops.unpin(cpu)
+
+
+def llist_free_fusable(k: Kernel) -> bool:
+    """``free_unref_page()`` runs ``LlistPcp``'s steps on ``Llist`` lists, pinning as the kernel's config says:
+    what ``benchframe.mm.fast_free.llist_free_pages`` inlines."""
+    ops = type(k.pcp_ops)
+    return (issubclass(ops, LlistPcp) and ops.list_class is Llist
+            and all(getattr(ops, name) is getattr(LlistPcp, name)
+                    for name in ("free_commit", "pin", "unpin", "count_add", "drain"))
+            and all(cpu.preempt_rt == k.config.preempt_rt for cpu in k.machine.cpus))
 
 
 _THIS_CPU_ADD = at("this_cpu_add")

@@ -24,6 +24,7 @@ from benchframe.mm.boot import (
 )
 from benchframe.mm.fast import free_fusable, fusable
 from benchframe.mm.fast_alloc import alloc_page
+from benchframe.mm.fast_free import locked_free_fusable
 from benchframe.mm.page import (
     __GFP_ATOMIC,
     __GFP_HIGH,
@@ -137,6 +138,8 @@ class Kernel:
         #: the 5.13 steps ``benchframe.mm.fast`` inlines are the ones this kernel runs: its fused loops apply
         self.fused = fusable(self)
         self.fused_free = self.fused and free_fusable(self)
+        #: the design's own pcp lock around a commit ``benchframe.mm.fast_free.free_pages_locked`` inlines
+        self.fused_free_locked = self.fused and not self.fused_free and locked_free_fusable(self)
         self._fused_alloc = self.fused_free and \
             type(self.pcp_ops).rmqueue_pcplist_prepare in (PcpOps.rmqueue_pcplist_prepare,
                                                            LocalLockPcp.rmqueue_pcplist_prepare)
