@@ -93,8 +93,8 @@ class Engine:
             return
         hub = self._hub
         assert hub is not None  # multi is only set while run() holds the hub
-        while min(self._runnable, key=_order) is not proc:
-            hub.switch()
+        # past the bound another process is first: the hub runs the least, and comes back here once it is ``proc``
+        hub.switch()
 
     def block(self, proc: Process) -> None:
         """Suspend ``proc`` until ``wake(proc)`` (it waits for ``proc.waiting_for``)."""
