@@ -71,8 +71,9 @@ class Engine:
                 if not self._runnable:
                     waiting = ", ".join(f"{p.name} on {p.waiting_for}" for _, p in sorted(live.items()))
                     raise Deadlock(f"deadlock: every task is waiting ({waiting})")
-                nxt = min(self._runnable, key=_order)
-                self._bound = min((_order(p) for p in self._runnable if p is not nxt), default=(INF, -1))
+                ordered = sorted(self._runnable, key=_order)  # a handful of processes: one pass for both
+                nxt = ordered[0]
+                self._bound = _order(ordered[1]) if len(ordered) > 1 else (INF, -1)
                 g = self._greenlets[nxt.id]
                 g.switch()
                 if g.dead:
