@@ -13,6 +13,7 @@ installs a handler that notes the signal before raising ``KeyboardInterrupt`` as
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import threading
@@ -136,6 +137,9 @@ def init_worker(owner: int | None = None) -> None:
     still its error there)."""
     exit_with_parent(owner)
     ignore_sigint()
+    # what the worker inherited (modules, the registry) lives as long as it does: out of the cyclic collector's
+    # way, whose full collections would traverse it again and again while the cells' garbage is collected
+    gc.freeze()
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 
 from benchframe.cli.options import Progress
 
@@ -70,3 +73,17 @@ def test_argparse_errors_name_the_command_once(capsys):
     err = capsys.readouterr().err
     assert err.startswith("benchframe: error: run: the following arguments are required: --designs")
     assert "benchframe run" not in err
+
+
+def test_the_command_line_keeps_numpy_to_one_blas_thread():
+    """``benchframe`` runs one process per core; OpenBLAS's own threads (one per core, started when numpy loads)
+    would only spin on the model check's small fits, taking CPU from the cells."""
+    code = "import os, benchframe.cli, numpy; print(len(os.listdir('/proc/self/task')))"
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+    # the user's own setting wins
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    code = "import os, benchframe.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "2"

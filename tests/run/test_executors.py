@@ -3,7 +3,9 @@ spec order."""
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -189,3 +191,19 @@ def test_cells_of_an_unseeded_workload_that_differ_only_in_seed_run_once(monkeyp
     assert got[1] == alone and got[1] is not got[0]
     got[0].metrics["alloc_cycles_per_page"] = -1.0  # each seed's result is its own copy
     assert got[2].metrics["alloc_cycles_per_page"] == alone.metrics["alloc_cycles_per_page"]
+
+
+def _frozen_in_worker() -> int:
+    return gc.get_freeze_count()
+
+
+def test_a_pool_worker_keeps_what_it_inherited_out_of_the_cyclic_collector():
+    """``init_worker`` freezes what the worker inherited (modules, the registry): the collections the cells'
+    garbage sets off then do not traverse it again and again."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from benchframe.signals import init_worker
+
+    with ProcessPoolExecutor(max_workers=1, initializer=init_worker, initargs=(os.getpid(),)) as pool:
+        frozen = pool.submit(_frozen_in_worker).result()
+    assert frozen > 1000
