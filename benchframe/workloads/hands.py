@@ -45,6 +45,8 @@ class CallerHands:
         self.design = harness.design
         self.shape = harness.design.shape
         self.measurement = harness.measurement
+        #: the run attributes cycles to kernel functions (``benchframe perf``): charges say where they go
+        self.attributed = harness.perf is not None
         self.preferred_nid = preferred_nid  # the caller uses the _node API variants (alloc_pages_node & co.)
         self.cache = harness.kernel.cache
         prices = harness.kernel.prices
