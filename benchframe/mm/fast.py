@@ -63,7 +63,7 @@ def free_fusable(k: Kernel) -> bool:
     return ops.lock is PcpOps.lock and ops.unlock is PcpOps.unlock and ops.free_commit is PcpOps.free_commit
 
 
-def _batch(pcp: PerCpuPages) -> int:
+def one_batch(pcp: PerCpuPages) -> int:
     """What 5.13's ``free_unref_page_commit()`` drains at ``pcp->high``: one batch."""
     return pcp.batch
 
@@ -109,6 +109,30 @@ def _rearm_plain(cpu: CPU, clock: int, since: int) -> tuple[int, float]:
     cpu.next_event = ne
     if ne <= clock:
         return _rearm(cpu, clock, since)
+    return clock, ne
+
+
+def list_add_commit(cache: CacheModel, cpu: CPU, lst: PcpList, page: int, cost: int, clock: int,
+                    ne: float) -> tuple[int, float]:
+    """``list_add(&page->lru, &pcp->lists[migratetype])`` of ``free_unref_page_commit()`` (``PcpList.add_head``)
+    at the local ``clock``: ``cost`` and the old first page's line (its ``lru.prev`` is written; a line this CPU
+    touched recently is an L1 hit, inlined), then the links. Returns the clock and ``next_event`` after it."""
+    q = lst.q
+    first = q[0] if q else None
+    if first is not None:
+        line = cache.line
+        v = line[first]
+        c1 = cpu.id + 1
+        seq = cache.seq[c1 - 1]
+        if v & 255 == c1 and seq - (v >> 8) < cache.l1:
+            line[first] = seq << 8 | c1
+        else:
+            cost += CacheModel.touch(cache, cpu, first)
+    if clock + cost < ne:
+        q.appendleft(page)
+        return clock + cost, ne
+    clock, ne = _charge(cpu, clock, cost)
+    lst.link(cpu, page, first)
     return clock, ne
 
 
@@ -187,15 +211,13 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     state, free_mt, pageblock_mt, owner = mem.state, mem.free_mt, mem.pageblock_mt, mem.cpu
     zones, zone_of_section = k.zones, k.zone_of_section
     cache = k.cache
-    line, seqs, l1, touch = cache.line, cache.seq, cache.l1, CacheModel.touch
     cid = cpu.id
-    c1 = cid + 1
     irq = cpu.irq
     before = k.free_prepare_cost + cpu.irq_half[0]  # free_pages_prepare(), then local_irq_save()
     restore = cpu.irq_half[1]
     ops = k.pcp_ops
     commit = ops.c_commit
-    free_high = _batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
+    free_high = one_batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
     windows = cpu.irqs_off_windows
     counts = windows.counts  # Samples.append, inlined: one histogram bucket per window
     sources = cpu.sources
@@ -214,7 +236,6 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
             k.free_unref_page(cpu, page)
             clock, ne, since = cpu.clock, cpu.next_event, cpu.irqs_off_since
             cid = cpu.id  # a task preempted in there (benchframe explore) may resume on another CPU
-            c1 = cid + 1
             continue
         clock += before
         cpu.irqs_on = False  # local_irq_save(); IRQs stay off, so nothing moves irqs_off_since until restore
@@ -225,28 +246,10 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
         zone = zones[zone_of_section[page >> SECTION_SHIFT]]
         mt = pageblock_mt[page >> PAGEBLOCK_ORDER]
         pcp = zone.pcp[cid]
-        # free_unref_page_commit()
-        state[page] = PAGE_PCP
+        state[page] = PAGE_PCP  # free_unref_page_commit()
         free_mt[page] = mt
-        lst = pcp.lists[mt]
-        q = lst.q
-        first = q[0] if q else None
-        extra = 0
-        if first is not None:  # list_add() writes the old first page's lru.prev
-            v = line[first]
-            seq = seqs[cid]
-            if v & 255 == c1 and seq - (v >> 8) < l1:
-                line[first] = seq << 8 | c1
-            else:
-                extra = touch(cache, cpu, first)
-        cost = commit + extra
-        if clock + cost < ne:
-            clock += cost
-            q.appendleft(page)
-        else:
-            cpu.irqs_off_since = since
-            clock, ne = _charge(cpu, clock, cost)
-            lst.link(cpu, page, first)
+        cpu.irqs_off_since = since  # what a charge that reaches next_event finds
+        clock, ne = list_add_commit(cache, cpu, pcp.lists[mt], page, commit, clock, ne)
         pcp.count += 1
         if pcp.count >= pcp.high:
             cpu.clock, cpu.irqs_off_since = clock, since
@@ -277,4 +280,5 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     k.stat.remote_frees += remote
 
 
-__all__ = ["free_fusable", "free_pages", "fusable", "plain_machine", "take_pages"]
+__all__ = ["free_fusable", "free_pages", "fusable", "list_add_commit", "one_batch", "plain_machine",
+           "take_pages"]

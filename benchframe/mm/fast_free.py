@@ -28,6 +28,7 @@ from benchframe.hw.cache import CacheModel
 from benchframe.hw.cpu import NMI
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 from benchframe.mm.boot import SECTION_SHIFT
+from benchframe.mm.fast import list_add_commit, one_batch
 from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP
 from benchframe.mm.pcp import PcpList, PcpOps
 from benchframe.mm.pcp_lock import LocalLockPcp
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from benchframe.mm.llist import Llist
     from benchframe.mm.llist_pcp import LlistAllocator
     from benchframe.mm.page_alloc import Kernel
-    from benchframe.mm.pcp import PerCpuPages
 
 
 def commit_fusable(k: Kernel) -> bool:
@@ -59,11 +59,6 @@ def locked_free_fusable(k: Kernel) -> bool:
     return commit_fusable(k) and not (type(k.pcp_ops).lock is PcpOps.lock and type(k.pcp_ops).unlock is PcpOps.unlock)
 
 
-def _batch(pcp: PerCpuPages) -> int:
-    """What 5.13's ``free_unref_page_commit()`` drains at ``pcp->high``: one batch."""
-    return pcp.batch
-
-
 def free_pages_locked(k: Kernel, cpu: CPU, pages: Sequence[int]) -> None:
     """``Kernel.free_unref_page`` of each page with ``free_pages_prepare()`` and the commit inlined around the
     design's ``lock``/``unlock``. A page the inlined steps do not cover (not allocated, an interrupt that could
@@ -72,14 +67,12 @@ def free_pages_locked(k: Kernel, cpu: CPU, pages: Sequence[int]) -> None:
     state, free_mt, pageblock_mt, owner = mem.state, mem.free_mt, mem.pageblock_mt, mem.cpu
     zones, zone_of_section = k.zones, k.zone_of_section
     cache = k.cache
-    line, seqs, l1, touch = cache.line, cache.seq, cache.l1, CacheModel.touch
     cid = cpu.id
-    c1 = cid + 1
     prepare = k.free_prepare_cost
     ops = k.pcp_ops
     lock, unlock = ops.lock, ops.unlock
     commit = ops.c_commit
-    free_high = _batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
+    free_high = one_batch if type(ops).free_commit is PcpOps.free_commit else ops.free_high  # 5.14: nr_pcp_free()
     stat = k.stat
     clock, ne = cpu.clock, cpu.next_event
     for page in pages:
@@ -88,7 +81,6 @@ def free_pages_locked(k: Kernel, cpu: CPU, pages: Sequence[int]) -> None:
             k.free_unref_page(cpu, page)
             clock, ne = cpu.clock, cpu.next_event
             cid = cpu.id  # a task preempted in there (benchframe explore) may resume on another CPU
-            c1 = cid + 1
             continue
         zone = zones[zone_of_section[page >> SECTION_SHIFT]]
         mt = pageblock_mt[page >> PAGEBLOCK_ORDER]
@@ -100,30 +92,9 @@ def free_pages_locked(k: Kernel, cpu: CPU, pages: Sequence[int]) -> None:
             k.free_one_page(cpu, zone, page, mt)
             clock, ne = cpu.clock, cpu.next_event
         else:
-            clock, ne = cpu.clock, cpu.next_event
-            # free_unref_page_commit()
-            state[page] = PAGE_PCP
+            state[page] = PAGE_PCP  # free_unref_page_commit()
             free_mt[page] = mt
-            lst = pcp.lists[mt]
-            q = lst.q
-            first = q[0] if q else None
-            extra = 0
-            if first is not None:  # list_add() writes the old first page's lru.prev
-                v = line[first]
-                seq = seqs[cid]
-                if v & 255 == c1 and seq - (v >> 8) < l1:
-                    line[first] = seq << 8 | c1
-                else:
-                    extra = touch(cache, cpu, first)
-            cost = commit + extra
-            if clock + cost < ne:
-                clock += cost
-                q.appendleft(page)
-            else:
-                cpu.clock = clock
-                cpu.charge(cost)
-                clock, ne = cpu.clock, cpu.next_event
-                lst.link(cpu, page, first)
+            clock, ne = list_add_commit(cache, cpu, pcp.lists[mt], page, commit, cpu.clock, cpu.next_event)
             pcp.count += 1
             cpu.clock = clock
             if pcp.count >= pcp.high:
