@@ -114,7 +114,12 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     state[page] = PAGE_ALLOCATED
     clock += ops.c_take + extra + ops.c_stats + restore
     cpu.irqs_on = True  # local_irq_restore()
-    cpu.irqs_off_windows.append(clock - cpu.irqs_off_since)
+    windows = cpu.irqs_off_windows  # Samples.append of the window, inlined (as free_pages does)
+    w = clock - cpu.irqs_off_since
+    counts = windows.counts
+    counts[w] = counts.get(w, 0) + 1
+    windows.n += 1
+    windows.total += w
     prep = prices.prep
     if gfp & GFP_ZERO:
         prep += prices.clear_page
