@@ -12,12 +12,12 @@ Under the rules of ``benchframe.mm.fast`` (a charge is an addition only while th
   unpinned. ``llist_add()`` gives other CPUs their turn first (``Engine.sync``) as the slow path does, and its
   cmpxchg retries when the head moved meanwhile.
 
-Each is used only where the kernel runs exactly the steps it inlines (``locked_free_fusable``,
-``benchframe.mm.llist_pcp.llist_free_fusable``) and ``benchframe.mm.fast.fusable`` holds for its CPUs, cache
-model and interrupt policy; the pages any inlined step does not cover take the slow path whole. Explore's
-``preempt`` context runs on the plain policy: while its hook is armed every charge reaches ``next_event``, so
-every page takes the slow path, where the task may be preempted and migrate; the loops read ``cpu.id`` again
-after it.
+Each is used only where the kernel runs exactly the steps it inlines (``commit_fusable`` where
+``benchframe.mm.fast.free_fusable`` does not hold, ``benchframe.mm.llist_pcp.llist_free_fusable``) and
+``benchframe.mm.fast.fusable`` holds for its CPUs, cache model and interrupt policy; the pages any inlined
+step does not cover take the slow path whole. Explore's ``preempt`` context runs on the plain policy: while its
+hook is armed every charge reaches ``next_event``, so every page takes the slow path, where the task may be
+preempted and migrate; the loops read ``cpu.id`` again after it.
 """
 
 from __future__ import annotations
@@ -51,12 +51,6 @@ def commit_fusable(k: Kernel) -> bool:
     if ops is LocalLockPcp:
         return not k.config.version.pcp_alloc_factor
     return ops.free_commit is PcpOps.free_commit
-
-
-def locked_free_fusable(k: Kernel) -> bool:
-    """``free_unref_page()`` takes the design's own ``lock``/``unlock`` around a commit ``free_pages_locked``
-    inlines."""
-    return commit_fusable(k) and not (type(k.pcp_ops).lock is PcpOps.lock and type(k.pcp_ops).unlock is PcpOps.unlock)
 
 
 def free_pages_locked(k: Kernel, cpu: CPU, pages: Sequence[int]) -> None:
@@ -202,4 +196,4 @@ def llist_free_pages(design: LlistAllocator, cpu: CPU, pages: Sequence[int]) -> 
     cpu.clock = clock
 
 
-__all__ = ["commit_fusable", "free_pages_locked", "llist_free_pages", "locked_free_fusable"]
+__all__ = ["commit_fusable", "free_pages_locked", "llist_free_pages"]

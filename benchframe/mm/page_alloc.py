@@ -24,7 +24,7 @@ from benchframe.mm.boot import (
 )
 from benchframe.mm.fast import free_fusable, fusable
 from benchframe.mm.fast_alloc import alloc_page
-from benchframe.mm.fast_free import locked_free_fusable
+from benchframe.mm.fast_free import commit_fusable
 from benchframe.mm.page import (
     __GFP_ATOMIC,
     __GFP_HIGH,
@@ -139,7 +139,7 @@ class Kernel:
         self.fused = fusable(self)
         self.fused_free = self.fused and free_fusable(self)
         #: the design's own pcp lock around a commit ``benchframe.mm.fast_free.free_pages_locked`` inlines
-        self.fused_free_locked = self.fused and not self.fused_free and locked_free_fusable(self)
+        self.fused_free_locked = self.fused and not self.fused_free and commit_fusable(self)
         self._fused_alloc = self.fused_free and \
             type(self.pcp_ops).rmqueue_pcplist_prepare in (PcpOps.rmqueue_pcplist_prepare,
                                                            LocalLockPcp.rmqueue_pcplist_prepare)
