@@ -95,12 +95,14 @@ class Caller(CallerHands):
         if size > len(array):
             raise BenchframeError(f"request for {size} pages exceeds the array size {len(array)}")
         before = self._enter()
-        holes = [i for i in range(size) if array[i] is None]
+        slots = array[:size] if size > 0 else []
+        empty = slots.count(None) == len(slots)  # the common case: an empty array, every slot a hole
+        holes = list(range(len(slots))) if empty else [i for i in range(size) if array[i] is None]
         new: list[int]
         if self.shape == ARRAY:
             n = self.impl.alloc_bulk(cpu, gfp, size, page_array=array, **self._bulk_kwargs)
             self._check_count(n, max(size, 0), "alloc_bulk(array)")
-            new = [p for p in (array[i] for i in holes) if p is not None]
+            new = [p for p in (array[:len(slots)] if empty else map(array.__getitem__, holes)) if p is not None]
         else:
             if scans:
                 cpu.charge(self._c_scan * size * scans)  # the caller looks for the NULL slots itself

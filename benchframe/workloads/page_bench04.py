@@ -87,8 +87,7 @@ def _array(caller: Caller, gfp: int, bulk: int, array: list[int | None]) -> None
     n = caller.alloc_array(gfp, array, bulk)
     caller.free_pages([page for page in array[:n] if page is not None])
     caller.cpu.charge(caller.kernel.prices.array_store * n, Site.at(*caller.free_frames))  # array[j] = NULL
-    for i in range(n):
-        array[i] = None
+    array[:n] = [None] * n
 
 
 def check(p: Mapping[str, Any]) -> str | None:
