@@ -24,6 +24,7 @@ from benchframe.hw.irq import IRQ, NMI_KIND, InterruptSource
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import Topology
 from benchframe.mm.bulk import ARRAY, LIST, BulkAllocator, DesignImpl
+from benchframe.mm.fast_alloc import alloc_page_array
 from benchframe.mm.llist import NULL, Llist, PrivateList
 from benchframe.mm.llist_pcp import LlistAllocator, LlistPcp
 from benchframe.mm.page_alloc import Kernel
@@ -50,5 +51,6 @@ __all__ = [
     "BenchframeError", "BulkAllocator", "Design", "DesignImpl", "InterruptSource", "Kernel", "Llist",
     "LlistAllocator", "LlistPcp", "LocalLockPcp", "Option", "Param", "PcpList", "PcpOps", "PcpSpinLock",
     "PerCpuPages", "PrivateList",
-    "ProfileSource", "RunResult", "SpinLock", "Study", "Topology", "Work", "Workload", "hookimpl",
+    "ProfileSource", "RunResult", "SpinLock", "Study", "Topology", "Work", "Workload", "alloc_page_array",
+    "hookimpl",
 ]

@@ -8,7 +8,7 @@ watermark check) -> ``rmqueue_pcplist`` with its own ``local_irq_save``/``restor
 from __future__ import annotations
 
 from benchframe import hookimpl
-from benchframe.api import ARRAY, Design, DesignImpl
+from benchframe.api import ARRAY, Design, DesignImpl, alloc_page_array
 
 
 class Single(DesignImpl):
@@ -22,6 +22,8 @@ class Single(DesignImpl):
         k.stat.bulk_calls += 1
         store = k.prices.array_store
         scan = k.prices.array_scan
+        if k.fused_alloc:  # the loop below, alloc_page()'s common case inlined (benchframe.mm.fast_alloc)
+            return alloc_page_array(k, cpu, gfp, nr_pages, page_array, preferred_nid, scan, store)
         mempolicy = preferred_nid is None
         populated = 0
         for i in range(max(nr_pages, 0)):

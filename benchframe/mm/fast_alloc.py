@@ -12,15 +12,23 @@ may deliver) and ``prep_new_page()`` is a true charge, as in the slow path. Used
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from benchframe.hw.cache import NO_CPU, CacheModel
 from benchframe.hw.cpu import INF
 from benchframe.hw.irq import NMI_KIND
+from benchframe.mm.page import __GFP_DIRECT_RECLAIM as GFP_DIRECT_RECLAIM
+from benchframe.mm.page import __GFP_MOVABLE as GFP_MOVABLE
+from benchframe.mm.page import __GFP_RECLAIMABLE as GFP_RECLAIMABLE
 from benchframe.mm.page import __GFP_ZERO as GFP_ZERO
-from benchframe.mm.page import PAGE_ALLOCATED, PAGE_PCP, gfp_migratetype
+from benchframe.mm.page import (
+    MIGRATE_MOVABLE,
+    MIGRATE_RECLAIMABLE,
+    MIGRATE_UNMOVABLE,
+    PAGE_ALLOCATED,
+    PAGE_PCP,
+)
 from benchframe.mm.pcp import PcpOps, handed_out_twice
-from benchframe.mm.prices import ENTRY_ALLOC_PAGES
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
 
 if TYPE_CHECKING:
@@ -48,7 +56,9 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
         return None  # zone_watermark_fast()'s order-0 test fails: the zonelist walk
     cid = cpu.id
     pcp = zone.pcp[cid]
-    lst = pcp.lists[gfp_migratetype(gfp)]
+    # gfp_migratetype(), inlined
+    mt = MIGRATE_MOVABLE if gfp & GFP_MOVABLE else MIGRATE_RECLAIMABLE if gfp & GFP_RECLAIMABLE else MIGRATE_UNMOVABLE
+    lst = pcp.lists[mt]
     q = lst.q
     if not q:
         return None  # a refill
@@ -63,7 +73,7 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
         extra = cache.x_transfer
     save, restore = cpu.irq_half
     # the entry, get_page_from_freelist(), read_shared(), rmqueue(), local_irq_save(): each below next_event
-    clock = cpu.clock + prices.entry(ENTRY_ALLOC_PAGES, gfp, mempolicy)[0]
+    clock = cpu.clock + prices.alloc_entry[(2 if gfp & GFP_DIRECT_RECLAIM else 0) | (1 if mempolicy else 0)]
     if clock >= ne:
         return None
     clock += prices.get_page_from_freelist
@@ -87,7 +97,8 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     ops = k.pcp_ops
     if type(ops).rmqueue_pcplist_prepare is not PcpOps.rmqueue_pcplist_prepare:
         pcp.free_factor >>= 1  # 5.14's (LocalLockPcp): an allocation, the next drain starts from one batch
-    page: int = q[0]
+    pg: Any = q[0]  # the int object the list holds, stored and returned as it is (no new box)
+    page: int = pg
     c1 = cid + 1
     l1 = cache.l1
     line = cache.line
@@ -107,11 +118,12 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
         else:
             extra += CacheModel.touch(cache, cpu, nxt)
     q.popleft()
-    pcp.count -= 1
+    pcp.count = pcp.count - 1
     state = k.mem.state
-    if state[page] != PAGE_PCP:
+    st: int = state[pg]
+    if st != PAGE_PCP:
         handed_out_twice(k, cpu, page, lst.name)
-    state[page] = PAGE_ALLOCATED
+    state[pg] = PAGE_ALLOCATED
     clock += ops.c_take + extra + ops.c_stats + restore
     cpu.irqs_on = True  # local_irq_restore()
     windows = cpu.irqs_off_windows  # Samples.append of the window, inlined (as free_pages does)
@@ -130,8 +142,36 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     else:
         cpu.clock = clock + prep
     k.stat.pages_allocated += 1
-    k.mem.cpu[page] = cid
-    return page
+    k.mem.cpu[pg] = cid
+    return cast("int | None", pg)
 
 
-__all__ = ["alloc_page"]
+def alloc_page_array(k: Kernel, cpu: CPU, gfp: int, nr_pages: int, page_array: list[int | None],
+                     preferred_nid: int | None, scan: int, store: int) -> int:
+    """The pre-5.13 callers' loop (the ``single`` design's ``alloc_bulk``), compiled: for each slot its
+    ``scan``; a NULL slot filled by ``alloc_page()`` -- ``alloc_page`` above where it applies, else
+    ``Kernel.alloc_pages`` -- and its ``store``; the loop stops at the first page not had. Returns the slots
+    populated. The same calls and charges, in the same order, as the plugin's loop; used where
+    ``Kernel.fused_alloc`` holds."""
+    stat = k.stat
+    mempolicy = preferred_nid is None
+    nid = cpu.node if preferred_nid is None else preferred_nid
+    populated = 0
+    for i in range(max(nr_pages, 0)):
+        cpu.charge(scan)
+        if page_array[i] is not None:
+            populated += 1
+            continue
+        page = alloc_page(k, cpu, gfp, nid, mempolicy)
+        if page is None:
+            page = k.alloc_pages(cpu, gfp, 0, preferred_nid, mempolicy=mempolicy)
+            if page is None:
+                stat.partial_returns += 1
+                break
+        page_array[i] = page
+        cpu.charge(store)
+        populated += 1
+    return populated
+
+
+__all__ = ["alloc_page", "alloc_page_array"]

@@ -140,7 +140,8 @@ class Kernel:
         self.fused_free = self.fused and free_fusable(self)
         #: the design's own pcp lock around a commit ``benchframe.mm.fast_free.free_pages_locked`` inlines
         self.fused_free_locked = self.fused and not self.fused_free and commit_fusable(self)
-        self._fused_alloc = self.fused_free and \
+        #: the single-page path's common case runs ``benchframe.mm.fast_alloc.alloc_page``
+        self.fused_alloc = self.fused_free and \
             type(self.pcp_ops).rmqueue_pcplist_prepare in (PcpOps.rmqueue_pcplist_prepare,
                                                            LocalLockPcp.rmqueue_pcplist_prepare)
 
@@ -329,7 +330,7 @@ class Kernel:
         the min watermark with the gfp's ALLOC_HARDER/ALLOC_HIGH (no reclaim or compaction is modelled).
         ``mempolicy``: entered through ``alloc_pages()``, which looks up the task's NUMA policy first (what
         ``alloc_page()`` does; ``alloc_pages_node()`` and the bulk allocator's fallback do not)."""
-        if self._fused_alloc and not order:  # the common case in one sum, where nothing can observe the clock
+        if self.fused_alloc and not order:  # the common case in one sum, where nothing can observe the clock
             page = alloc_page(self, cpu, gfp, cpu.node if preferred_nid is None else preferred_nid, mempolicy)
             if page is not None:
                 return page

@@ -130,6 +130,10 @@ class Prices:
         #: per page taken off a detached chain: the walk step (check_new_page() with DEBUG_VM, as __rmqueue_pcplist)
         self.llist_take = self(w.LLIST_NEXT + (w.CHECK_NEW_PAGE if debug_vm else w.NONE))
         self._entries: dict[tuple[int, bool, bool], tuple[int, Site]] = {}
+        #: ``entry(ENTRY_ALLOC_PAGES, gfp, mempolicy)``'s cycles, indexed ``reclaim << 1 | mempolicy`` (the
+        #: fused single-page path's: ``benchframe.mm.fast_alloc``)
+        self.alloc_entry = tuple(self.entry(ENTRY_ALLOC_PAGES, GFP_DIRECT_RECLAIM if i & 2 else 0, bool(i & 1))[0]
+                                 for i in range(4))
 
     def __call__(self, work: w.Work) -> int:
         """One function body's cycles, rounded half up (shifting a price by whole cycles shifts it exactly)."""
