@@ -22,7 +22,7 @@ CPUs' traffic), and hardware prefetching is not modelled.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from benchframe.hw.costs import CostModel
     from benchframe.hw.cpu import CPU
 
-NO_CPU = -1
+NO_CPU: Final = -1
 
 
 #: CPUs the cache model can track (a line's owner is a byte; two values are reserved)

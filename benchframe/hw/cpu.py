@@ -10,7 +10,7 @@ to the controller, and every change of the IRQ or preemption state asks the cont
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -33,13 +33,13 @@ if TYPE_CHECKING:
     from benchframe.hw.irq import InterruptSource
 
 # Execution contexts, innermost last (in_task(), in_serving_softirq(), in_hardirq(), in_nmi()).
-TASK = "task"
-SOFTIRQ = "softirq"
-HARDIRQ = "hardirq"
-NMI = "nmi"
+TASK: Final = "task"
+SOFTIRQ: Final = "softirq"
+HARDIRQ: Final = "hardirq"
+NMI: Final = "nmi"
 CONTEXTS = (TASK, SOFTIRQ, HARDIRQ, NMI)
 
-INF = math.inf
+INF: Final = math.inf
 
 
 class InterruptController(Protocol):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from benchframe import BenchframeError
 from benchframe.hw.cpu import CPU, HARDIRQ, INF, NMI, SOFTIRQ, TASK
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from benchframe.hw.costs import CostModel
 
 IRQ = "irq"
-NMI_KIND = "nmi"
+NMI_KIND: Final = "nmi"
 
 STORM_LIMIT = 100_000  # back-to-back handler rounds before a run is declared livelocked
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from benchframe import BenchframeError
 
-MAX_ORDER = 11  # orders 0..10, as in x86-64 kernels of the 5.x era (MAX_ORDER = 11)
-PAGEBLOCK_ORDER = 9  # pageblock_order on x86-64 with 2 MiB huge pages
-PAGE_SIZE = 4096
+MAX_ORDER: Final = 11  # orders 0..10, as in x86-64 kernels of the 5.x era (MAX_ORDER = 11)
+PAGEBLOCK_ORDER: Final = 9  # pageblock_order on x86-64 with 2 MiB huge pages
+PAGE_SIZE: Final = 4096
 
 
 @dataclass(frozen=True)

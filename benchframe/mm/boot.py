@@ -3,7 +3,7 @@ order ``mm_init()`` / ``build_all_zonelists()`` / ``setup_per_cpu_pageset()`` se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from benchframe.hw.locks import SpinLock
 from benchframe.hw.topology import MAX_ORDER, Topology
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from benchframe.mm.pcp import PcpOps
     from benchframe.mm.prices import Prices
 
-SECTION_SHIFT = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block
+SECTION_SHIFT: Final = MAX_ORDER - 1  # zones are aligned to MAX_ORDER blocks; page_zone() looks up by block
 
 
 class MemoryLayout:

@@ -21,7 +21,7 @@ than the plain policy's answer for hardirq sources (IRQs off: nothing due; resto
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from benchframe.hw.cache import CacheModel
 from benchframe.hw.cpu import CPU, INF, SOFTIRQ, TASK
@@ -112,7 +112,7 @@ def _rearm_plain(cpu: CPU, clock: int, since: int) -> tuple[int, float]:
     return clock, ne
 
 
-def list_add_commit(cache: CacheModel, cpu: CPU, lst: PcpList, page: int, cost: int, clock: int,
+def list_add_commit(cache: CacheModel, cpu: CPU, lst: PcpList, page: Any, cost: int, clock: int,
                     ne: float) -> tuple[int, float]:
     """``list_add(&page->lru, &pcp->lists[migratetype])`` of ``free_unref_page_commit()`` (``PcpList.add_head``)
     at the local ``clock``: ``cost`` and the old first page's line (its ``lru.prev`` is written; a line this CPU
@@ -147,7 +147,6 @@ def take_pages(k: Kernel, cpu: CPU, zone: Zone, pcp: PerCpuPages, mt: int, alloc
     lst = pcp.lists[mt]
     q = lst.q
     cache = k.cache
-    touch, touch2 = CacheModel.touch, CacheModel.touch2
     cid = cpu.id
     state = k.mem.state
     owner = k.mem.cpu
@@ -169,8 +168,9 @@ def take_pages(k: Kernel, cpu: CPU, zone: Zone, pcp: PerCpuPages, mt: int, alloc
             clock, ne = cpu.clock, cpu.next_event
             if not q:
                 break
-        page = q[0]
-        extra = touch2(cache, cpu, page, q[1]) if len(q) > 1 else touch(cache, cpu, page)
+        pg: Any = q[0]  # the int object the list holds, stored and used as a key as it is (no new box)
+        page: int = pg
+        extra = CacheModel.touch2(cache, cpu, page, q[1]) if len(q) > 1 else CacheModel.touch(cache, cpu, page)
         cost = take + extra
         if clock + cost < ne:
             clock += cost
@@ -178,18 +178,19 @@ def take_pages(k: Kernel, cpu: CPU, zone: Zone, pcp: PerCpuPages, mt: int, alloc
         else:
             clock, ne = _charge(cpu, clock, cost)
             lst.unlink(cpu, page)
-        pcp.count -= 1
-        if state[page] != PAGE_PCP:
+        pcp.count = pcp.count - 1
+        st: int = state[pg]
+        if st != PAGE_PCP:
             handed_out_twice(k, cpu, page, lst.name)
-        state[page] = PAGE_ALLOCATED
+        state[pg] = PAGE_ALLOCATED
         nr_account += 1
-        owner[page] = cid
+        owner[pg] = cid
         if taken is not None:
-            taken.append(page)
+            taken.append(pg)
         if page_list is not None:
-            page_list.append(page)
+            page_list.append(pg)
         elif page_array is not None:
-            page_array[nr_populated] = page
+            page_array[nr_populated] = pg
         if clock + per_page < ne:
             clock += per_page
         else:
@@ -226,32 +227,42 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
     # once IRQs are on: its answers inlined. Nothing the loop calls changes that (a handler restores the context)
     plain = (irq.charge_point is None and bool(sources) and sources[0].kind != NMI_KIND
              and cpu.context in (TASK, SOFTIRQ) and not (k.machine.irq.preempt_rt and cpu.preempt_count))
-    irqs_off, rearm = (_irqs_off_plain, _rearm_plain) if plain else (_irqs_off, _rearm)
     n_windows = total_windows = toggles = freed = remote = 0
     since = cpu.irqs_off_since
     clock, ne = cpu.clock, cpu.next_event
-    for page in pages:
-        if state[page] != PAGE_ALLOCATED or not cpu.irqs_on or clock + before >= ne:
+    section_shift = SECTION_SHIFT
+    last = -1  # the zone of the page before, whose pcp and lists are at hand
+    pcp, lists = zones[0].pcp[cid], zones[0].pcp[cid].lists
+    for pg in cast("list[Any]", pages):  # each int object as it is (see take_pages)
+        page: int = pg
+        st: int = state[pg]
+        if st != PAGE_ALLOCATED or not cpu.irqs_on or clock + before >= ne:
             cpu.clock = clock
-            k.free_unref_page(cpu, page)
+            k.free_unref_page(cpu, pg)
             clock, ne, since = cpu.clock, cpu.next_event, cpu.irqs_off_since
             cid = cpu.id  # a task preempted in there (benchframe explore) may resume on another CPU
+            last = -1
             continue
         clock += before
         cpu.irqs_on = False  # local_irq_save(); IRQs stay off, so nothing moves irqs_off_since until restore
         since = clock
         toggles += 1
         if observed:
-            clock, ne = irqs_off(cpu, clock)
-        zone = zones[zone_of_section[page >> SECTION_SHIFT]]
+            clock, ne = _irqs_off_plain(cpu, clock) if plain else _irqs_off(cpu, clock)
+        zi = zone_of_section[page >> section_shift]
+        if zi != last:
+            last = zi
+            pcp = zones[zi].pcp[cid]
+            lists = pcp.lists
         mt = pageblock_mt[page >> PAGEBLOCK_ORDER]
-        pcp = zone.pcp[cid]
-        state[page] = PAGE_PCP  # free_unref_page_commit()
-        free_mt[page] = mt
+        state[pg] = PAGE_PCP  # free_unref_page_commit()
+        free_mt[pg] = mt
         cpu.irqs_off_since = since  # what a charge that reaches next_event finds
-        clock, ne = list_add_commit(cache, cpu, pcp.lists[mt], page, commit, clock, ne)
-        pcp.count += 1
-        if pcp.count >= pcp.high:
+        clock, ne = list_add_commit(cache, cpu, lists[mt], pg, commit, clock, ne)
+        count = pcp.count + 1
+        pcp.count = count
+        if count >= pcp.high:
+            zone = zones[zi]
             cpu.clock, cpu.irqs_off_since = clock, since
             k.free_pcppages_bulk(cpu, zone, free_high(pcp), pcp)
             clock, ne = cpu.clock, cpu.next_event
@@ -263,13 +274,15 @@ def free_pages(k: Kernel, cpu: CPU, pages: list[int]) -> None:
         if not cpu.irqs_on:
             cpu.irqs_on = True
             w = clock - since
-            counts[w] = counts.get(w, 0) + 1
+            key: Any = w  # boxed once
+            counts[key] = counts.get(key, 0) + 1
             n_windows += 1
             total_windows += w
             if observed:
-                clock, ne = rearm(cpu, clock, since)
+                clock, ne = _rearm_plain(cpu, clock, since) if plain else _rearm(cpu, clock, since)
         freed += 1
-        if owner[page] != cid:
+        o: int = owner[pg]
+        if o != cid:
             remote += 1
     cpu.clock = clock
     cpu.irqs_off_since = since

@@ -8,22 +8,23 @@ that last allocated it, and a next pointer for designs that overload struct page
 from __future__ import annotations
 
 from array import array
+from typing import Final
 
 from benchframe.hw.topology import PAGEBLOCK_ORDER
 
 # Where a page is. Exactly one holds for every page (DESIGN §7, page conservation).
-PAGE_TAIL = 0  # inside a free buddy block whose head is elsewhere
-PAGE_BUDDY = 1  # head of a free buddy block (PageBuddy), its order in MemMap.order
-PAGE_PCP = 2  # on a per-CPU page list
-PAGE_ALLOCATED = 3  # handed out: in a caller's hands (or in flight inside a design)
+PAGE_TAIL: Final = 0  # inside a free buddy block whose head is elsewhere
+PAGE_BUDDY: Final = 1  # head of a free buddy block (PageBuddy), its order in MemMap.order
+PAGE_PCP: Final = 2  # on a per-CPU page list
+PAGE_ALLOCATED: Final = 3  # handed out: in a caller's hands (or in flight inside a design)
 STATE_NAMES = {PAGE_TAIL: "buddy-tail", PAGE_BUDDY: "buddy", PAGE_PCP: "pcp", PAGE_ALLOCATED: "allocated"}
 
 # Migrate types (include/linux/mmzone.h, 5.13).
-MIGRATE_UNMOVABLE = 0
-MIGRATE_MOVABLE = 1
-MIGRATE_RECLAIMABLE = 2
-MIGRATE_PCPTYPES = 3  # the number of types on the pcp lists
-MIGRATE_TYPES = 3  # HIGHATOMIC, CMA and ISOLATE are not modelled
+MIGRATE_UNMOVABLE: Final = 0
+MIGRATE_MOVABLE: Final = 1
+MIGRATE_RECLAIMABLE: Final = 2
+MIGRATE_PCPTYPES: Final = 3  # the number of types on the pcp lists
+MIGRATE_TYPES: Final = 3  # HIGHATOMIC, CMA and ISOLATE are not modelled
 MIGRATETYPE_NAMES = ("Unmovable", "Movable", "Reclaimable")
 # fallbacks[] of mm/page_alloc.c (5.13), restricted to the modelled types.
 FALLBACKS = {
@@ -33,17 +34,17 @@ FALLBACKS = {
 }
 
 # gfp flags: the bits the model looks at (include/linux/gfp.h).
-__GFP_MOVABLE = 0x08
-__GFP_RECLAIMABLE = 0x10
-__GFP_HIGH = 0x20
-__GFP_ATOMIC = 0x200
-__GFP_ZERO = 0x100
-__GFP_DIRECT_RECLAIM = 0x400
-__GFP_KSWAPD_RECLAIM = 0x800
-__GFP_NOWARN = 0x2000
-__GFP_NORETRY = 0x10000
-__GFP_IO = 0x40
-__GFP_FS = 0x80
+__GFP_MOVABLE: Final = 0x08
+__GFP_RECLAIMABLE: Final = 0x10
+__GFP_HIGH: Final = 0x20
+__GFP_ATOMIC: Final = 0x200
+__GFP_ZERO: Final = 0x100
+__GFP_DIRECT_RECLAIM: Final = 0x400
+__GFP_KSWAPD_RECLAIM: Final = 0x800
+__GFP_NOWARN: Final = 0x2000
+__GFP_NORETRY: Final = 0x10000
+__GFP_IO: Final = 0x40
+__GFP_FS: Final = 0x80
 GFP_ATOMIC = __GFP_HIGH | __GFP_ATOMIC | __GFP_KSWAPD_RECLAIM
 GFP_KERNEL = __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | __GFP_IO | __GFP_FS
 GFP_NAMES = {"GFP_ATOMIC": GFP_ATOMIC, "GFP_KERNEL": GFP_KERNEL, "__GFP_ZERO": __GFP_ZERO,
