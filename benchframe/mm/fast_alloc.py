@@ -32,8 +32,30 @@ from benchframe.mm.pcp import PcpOps, handed_out_twice
 from benchframe.mm.zone import ALLOC_WMARK_LOW, ALLOC_WMARK_MASK
 
 if TYPE_CHECKING:
+    from array import array
+
     from benchframe.hw.cpu import CPU
-    from benchframe.mm.page_alloc import Kernel
+    from benchframe.mm.page_alloc import Counters, Kernel
+    from benchframe.mm.zone import Zone
+
+
+#: what ``alloc_page`` reads of a kernel that does not change while it runs (``alloc_path``)
+AllocPath = tuple["list[list[Zone]]", "tuple[int, ...]", int, int, int, int, int, CacheModel, bool, bytearray,
+                  "array[int]", "Counters"]
+
+
+def alloc_path(k: Kernel) -> AllocPath:
+    """``k``'s zonelists, prices, cache model, ``mem_map`` and counters as ``alloc_page`` reads them, gathered
+    once at boot (``Kernel.alloc_path``: a tuple, which pickles with its kernel) so that the path unpacks them
+    from one object instead of reading the kernel's attributes, page after page."""
+    prices = k.prices
+    ops = k.pcp_ops
+    return (k.zonelists, prices.alloc_entry, prices.get_page_from_freelist, prices.rmqueue,
+            ops.c_take + ops.c_stats,  # __rmqueue_pcplist(), then the PGALLOC stats
+            prices.prep, prices.clear_page, k.cache,
+            # 5.14's (LocalLockPcp) rmqueue_pcplist_prepare(): an allocation halves free_factor
+            type(ops).rmqueue_pcplist_prepare is not PcpOps.rmqueue_pcplist_prepare,
+            k.mem.state, k.mem.cpu, k.stat)
 
 
 def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int | None:  # noqa: C901
@@ -51,7 +73,12 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
             return None
     elif ne != INF:
         return None
-    zone = k.zonelists[nid][0]
+    path = k.alloc_path
+    if path is None:
+        return None
+    (zonelists, entry, freelist, rmqueue, take_stats, prep, clear_page, cache, halve_free_factor, state, owner,
+     stat) = path
+    zone = zonelists[nid][0]
     if zone.nr_free_pages <= zone.watermark[ALLOC_WMARK_LOW & ALLOC_WMARK_MASK]:
         return None  # zone_watermark_fast()'s order-0 test fails: the zonelist walk
     cid = cpu.id
@@ -62,8 +89,6 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     q = lst.q
     if not q:
         return None  # a refill
-    prices = k.prices
-    cache = k.cache
     # read_shared() of the zone's NR_FREE_PAGES line, its cost first: it is recorded only if the path is taken
     shared = zone.vmstat_line
     seen = cache.shared_seen[cid]
@@ -73,16 +98,16 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
         extra = cache.x_transfer
     save, restore = cpu.irq_half
     # the entry, get_page_from_freelist(), read_shared(), rmqueue(), local_irq_save(): each below next_event
-    clock = cpu.clock + prices.alloc_entry[(2 if gfp & GFP_DIRECT_RECLAIM else 0) | (1 if mempolicy else 0)]
+    clock = cpu.clock + entry[(2 if gfp & GFP_DIRECT_RECLAIM else 0) | (1 if mempolicy else 0)]
     if clock >= ne:
         return None
-    clock += prices.get_page_from_freelist
+    clock += freelist
     if clock >= ne:
         return None
     clock += extra
     if clock >= ne:
         return None
-    clock += prices.rmqueue
+    clock += rmqueue
     if clock >= ne:
         return None
     clock += save
@@ -94,8 +119,7 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
     cpu.irq_toggles += 1
     if sources:
         cpu.next_event = INF  # Interrupts.irqs_off(): no NMI source, no hook
-    ops = k.pcp_ops
-    if type(ops).rmqueue_pcplist_prepare is not PcpOps.rmqueue_pcplist_prepare:
+    if halve_free_factor:
         pcp.free_factor >>= 1  # 5.14's (LocalLockPcp): an allocation, the next drain starts from one batch
     pg: Any = q[0]  # the int object the list holds, stored and returned as it is (no new box)
     page: int = pg
@@ -119,30 +143,28 @@ def alloc_page(k: Kernel, cpu: CPU, gfp: int, nid: int, mempolicy: bool) -> int 
             extra += CacheModel.touch(cache, cpu, nxt)
     q.popleft()
     pcp.count = pcp.count - 1
-    state = k.mem.state
     st: int = state[pg]
     if st != PAGE_PCP:
         handed_out_twice(k, cpu, page, lst.name)
     state[pg] = PAGE_ALLOCATED
-    clock += ops.c_take + extra + ops.c_stats + restore
+    clock += take_stats + extra + restore
     cpu.irqs_on = True  # local_irq_restore()
     windows = cpu.irqs_off_windows  # Samples.append of the window, inlined (as free_pages does)
     w = clock - cpu.irqs_off_since
     counts = windows.counts
     counts[w] = counts.get(w, 0) + 1
-    windows.n += 1
-    windows.total += w
-    prep = prices.prep
+    windows.n = windows.n + 1
+    windows.total = windows.total + w
     if gfp & GFP_ZERO:
-        prep += prices.clear_page
+        prep += clear_page
     if sources:  # the controller looks again (and may deliver), then prep_new_page() is a true charge
         cpu.clock = clock
         irq.rearm(cpu)
         cpu.charge(prep)
     else:
         cpu.clock = clock + prep
-    k.stat.pages_allocated += 1
-    k.mem.cpu[pg] = cid
+    stat.pages_allocated = stat.pages_allocated + 1
+    owner[pg] = cid
     return cast("int | None", pg)
 
 

@@ -23,7 +23,7 @@ from benchframe.mm.boot import (
     setup_zone_pagesets,
 )
 from benchframe.mm.fast import free_fusable, fusable
-from benchframe.mm.fast_alloc import alloc_page
+from benchframe.mm.fast_alloc import alloc_page, alloc_path
 from benchframe.mm.fast_free import commit_fusable
 from benchframe.mm.page import (
     __GFP_ATOMIC,
@@ -144,6 +144,8 @@ class Kernel:
         self.fused_alloc = self.fused_free and \
             type(self.pcp_ops).rmqueue_pcplist_prepare in (PcpOps.rmqueue_pcplist_prepare,
                                                            LocalLockPcp.rmqueue_pcplist_prepare)
+        #: what that path reads of this kernel, gathered once
+        self.alloc_path = alloc_path(self) if self.fused_alloc else None
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def violation(self, message: str) -> None:

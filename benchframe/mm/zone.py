@@ -9,7 +9,7 @@ Methods carry the kernel function names without their leading underscores (`rmqu
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from benchframe.hw.topology import MAX_ORDER, PAGEBLOCK_ORDER
 from benchframe.mm.page import (
@@ -31,12 +31,12 @@ if TYPE_CHECKING:
     from benchframe.mm.pcp import PerCpuPages
 
 # alloc_flags (mm/internal.h, 5.13)
-ALLOC_WMARK_MIN = 0x00
-ALLOC_WMARK_LOW = 0x01
-ALLOC_WMARK_HIGH = 0x02
-ALLOC_WMARK_MASK = 0x03
-ALLOC_HARDER = 0x10
-ALLOC_HIGH = 0x20
+ALLOC_WMARK_MIN: Final = 0x00
+ALLOC_WMARK_LOW: Final = 0x01
+ALLOC_WMARK_HIGH: Final = 0x02
+ALLOC_WMARK_MASK: Final = 0x03
+ALLOC_HARDER: Final = 0x10
+ALLOC_HIGH: Final = 0x20
 WMARK_MIN, WMARK_LOW, WMARK_HIGH = 0, 1, 2
 #: ``zone->flags`` (6.7+): free pages fell below the high watermark (get_page_from_freelist() sets it); the pcp
 #: lists then shrink pcp->high instead of growing it (nr_pcp_high(), nr_pcp_alloc())
