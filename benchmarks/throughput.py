@@ -23,12 +23,17 @@ on it.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections import deque
 from typing import TYPE_CHECKING
 
-from benchframe.plugins import get_registry
+# before numpy loads, as the command line does (benchframe.cli): an idle OpenBLAS thread spins after a fit and
+# its CPU time would count against the designs measured in this process
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from benchframe.plugins import get_registry  # after the BLAS setting
 from benchframe.run import RunSpec, run_one
 
 if TYPE_CHECKING:
