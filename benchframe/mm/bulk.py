@@ -83,8 +83,15 @@ class DesignImpl:
         raise NotImplementedError
 
     def free_page(self, cpu: CPU, page: int) -> None:
-        """Free one page whose refcount dropped to zero: ``free_unref_page()``."""
-        self.k.free_unref_page(cpu, page)
+        """Free one page whose refcount dropped to zero: ``free_unref_page()`` -- its steps summed where
+        nothing overrides them (``free_bulk`` of one page)."""
+        k = self.k
+        if k.fused_free:
+            free_pages(k, cpu, [page])
+        elif k.fused_free_locked:
+            free_pages_locked(k, cpu, [page])
+        else:
+            k.free_unref_page(cpu, page)
 
     def free_bulk(self, cpu: CPU, pages: list[int]) -> None:
         """Free several pages; by default one at a time, as the 5.13 callers did."""
