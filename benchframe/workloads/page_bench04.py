@@ -87,7 +87,11 @@ def _array(caller: Caller, gfp: int, bulk: int, array: list[int | None]) -> None
     n = caller.alloc_array(gfp, array, bulk)
     caller.free_pages([page for page in array[:n] if page is not None])
     caller.cpu.charge(caller.kernel.prices.array_store * n, Site.at(*caller.free_frames))  # array[j] = NULL
-    array[:n] = [None] * n
+    if 0 <= n <= len(array):
+        array[:n] = [None] * n
+    else:  # a count no call could return (the harness has recorded it): as the kernel's loop would go
+        for i in range(n):
+            array[i] = None
 
 
 def check(p: Mapping[str, Any]) -> str | None:
