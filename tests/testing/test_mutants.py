@@ -80,3 +80,22 @@ def test_the_unmutated_function_is_left_alone(mutants):
     record, _ = reg.design_spec(name)
     assert record.factory.alloc_bulk is not base.factory.alloc_bulk
     assert record.factory.pcp_ops.rmqueue_pcplist is base.factory.pcp_ops.rmqueue_pcplist
+
+
+def test_a_mutated_kernel_function_runs_the_fused_loops_would_pass_it(mutants):
+    """A kernel function is mutated on the mutant's kernel instance, which the fused loops (benchframe.mm.fast*)
+    do not look at: the mutant's kernel runs step by step, so every free reaches its ``free_unref_page``."""
+    kit = Kit(mutants("array", "drop-irq-save", "Kernel.free_unref_page"))
+    k = kit.k
+    assert not (k.fused or k.fused_free or k.fused_free_locked or k.fused_alloc) and k.alloc_path is None
+    mutated, calls = k.free_unref_page, []
+
+    def spy(cpu, page):
+        calls.append(page)
+        mutated(cpu, page)
+
+    k.free_unref_page = spy
+    pages = kit.alloc(8)[1]
+    kit.free(pages)
+    assert sorted(calls) == sorted(pages)
+    assert Kit("array").k.fused_free  # the design itself keeps them
