@@ -147,6 +147,13 @@ class Kernel:
         #: what that path reads of this kernel, gathered once
         self.alloc_path = alloc_path(self) if self.fused_alloc else None
 
+    def unfuse(self) -> None:
+        """Run every path step by step from now on. The fused loops inline the class's steps, chosen at boot: a
+        method bound on this instance afterwards (a spy, a mutant) is one they would run past. The numbers are
+        the same either way."""
+        self.fused = self.fused_free = self.fused_free_locked = self.fused_alloc = False
+        self.alloc_path = None
+
     # -- bookkeeping ---------------------------------------------------------------------------------
     def violation(self, message: str) -> None:
         """Record an invariant violation (reported in the run's metrics, never hidden)."""

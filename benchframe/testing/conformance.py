@@ -203,7 +203,7 @@ class ConformanceSuite:
             return page
 
         h.k.alloc_pages = spy  # type: ignore[method-assign]
-        h.k.fused_alloc = False  # a fused loop inlines alloc_pages()'s common case, where the spy cannot see it
+        h.k.unfuse()  # a fused loop inlines alloc_pages()'s common case, where the spy cannot see it
         got, new = h.alloc(1)
         assert got == 1 and calls == new, f"one page: returned {got}, pages {new}, __alloc_pages() gave {calls}"
         if h.shape == ARRAY:

@@ -272,10 +272,7 @@ def mutant(design: Design, site: Site, name: str) -> Design:
     if site.owner is Kernel:
         def __init__(self: Any, k: Kernel, **options: Any) -> None:
             setattr(k, site.function, types.MethodType(new, k))
-            # the fused loops (benchframe.mm.fast*) inline the class's steps: they would run past a method bound
-            # on the instance, and the mutant would never run. The step-by-step path gives the same numbers
-            k.fused = k.fused_free = k.fused_free_locked = k.fused_alloc = False
-            k.alloc_path = None
+            k.unfuse()  # the fused loops would run past the mutated method
             factory.__init__(self, k, **options)
         attrs["__init__"] = __init__
     cls = type(f"{factory.__name__}_{site.operator.replace('-', '_')}", (factory,), attrs)

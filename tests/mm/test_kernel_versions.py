@@ -114,7 +114,7 @@ def test_irqs_stay_on_around_the_pcp_from_6_2(registry, kernel, irqs_on):
 
     ops.rmqueue_pcplist = spy
     # 5.13's fused loop (benchframe.mm.fast) inlines rmqueue_pcplist, so a spy on the instance needs the slow path
-    h.kernel.fused = h.kernel.fused_free = h.kernel.fused_alloc = False
+    h.kernel.unfuse()
     h.caller(0).alloc(GFP_KERNEL, 4)
     assert seen and all(s == irqs_on for s in seen)
 
